@@ -1,0 +1,45 @@
+# dualcontrol — quick start: `make demo` (platform + demo province) and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+HOST ?= 127.0.0.1:8000
+export DUALCONTROL_DATA_DIR ?= $(CURDIR)/var
+
+.PHONY: demo test install lint typecheck pytest pytest-pg bench screenshots vendor clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+## Run the platform with the demo province on the embedded SQLite database.
+demo: $(STAMP)
+	DUALCONTROL_ENV=demo $(BIN)/dualcontrol demo --serve $(HOST)
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff format --check src tests benchmarks
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+## The suite on SQLite; again on DATABASE_URL's database (PostgreSQL in CI) when it is set.
+pytest: $(STAMP)
+	env -u DATABASE_URL DUALCONTROL_ENV=test $(BIN)/pytest
+	@if [ -n "$$DATABASE_URL" ]; then \
+	  echo "== database suite on $$DATABASE_URL =="; \
+	  DUALCONTROL_ENV=test $(BIN)/pytest --ignore=tests/core; \
+	fi
+
+## Lint, type check and every test.
+test: lint typecheck pytest
+
+bench: $(STAMP)
+	$(BIN)/python -m benchmarks
+
+clean:
+	rm -rf $(VENV) var build *.egg-info
