@@ -98,3 +98,15 @@ def load_json(name: str) -> tuple[str, Any]:
         return version_of(name, raw), json.loads(raw.decode("utf-8"))
     except json.JSONDecodeError as exc:
         raise ReferenceDataError(f"{name}: invalid JSON: {exc}") from exc
+
+
+@lru_cache(maxsize=None)
+def load_yaml(name: str) -> tuple[str, Any]:
+    """Read ``reference/data/<name>`` as YAML (rule sets, scoring sheets); returns (version, data)."""
+    import yaml
+
+    raw = _raw(name)
+    try:
+        return version_of(name, raw), yaml.safe_load(raw.decode("utf-8"))
+    except yaml.YAMLError as exc:
+        raise ReferenceDataError(f"{name}: invalid YAML: {exc}") from exc
