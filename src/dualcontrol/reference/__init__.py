@@ -17,7 +17,7 @@ import hashlib
 import io
 import json
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache, lru_cache
 from importlib import resources
 from typing import Any
 
@@ -68,8 +68,10 @@ def row_valid_on(row: dict[str, str], day: dt.date) -> bool:
     return (start is None or start <= day) and (end is None or day <= end)
 
 
-@lru_cache(maxsize=None)
-def load_csv(name: str, required: tuple[str, ...] = ("source", "valid_from", "valid_to")) -> ReferenceTable:
+@cache
+def load_csv(
+    name: str, required: tuple[str, ...] = ("source", "valid_from", "valid_to")
+) -> ReferenceTable:
     """Read ``reference/data/<name>`` (UTF-8 CSV; ``#`` lines at the top are comments)."""
     raw = _raw(name)
     text = raw.decode("utf-8-sig")
@@ -90,7 +92,7 @@ def load_csv(name: str, required: tuple[str, ...] = ("source", "valid_from", "va
     return ReferenceTable(name=name, version=version_of(name, raw), rows=tuple(rows))
 
 
-@lru_cache(maxsize=None)
+@cache
 def load_json(name: str) -> tuple[str, Any]:
     """Read ``reference/data/<name>`` as JSON; returns (version, data)."""
     raw = _raw(name)
@@ -100,7 +102,7 @@ def load_json(name: str) -> tuple[str, Any]:
         raise ReferenceDataError(f"{name}: invalid JSON: {exc}") from exc
 
 
-@lru_cache(maxsize=None)
+@cache
 def load_yaml(name: str) -> tuple[str, Any]:
     """Read ``reference/data/<name>`` as YAML (rule sets, scoring sheets); returns (version, data)."""
     import yaml
