@@ -192,20 +192,24 @@ def validate_report(
         if negatives:
             continue
         issues.extend(_check_identities(i, row, rules))
-        if spec is not None and row.coefficient_used is not None:
-            if not spec.plausible_low <= row.coefficient_used <= spec.plausible_high:
-                issues.append(
-                    ValidationIssue(
-                        i,
-                        "coefficient_used",
-                        "coefficient_implausible",
-                        {
-                            "value": _fmt(row.coefficient_used),
-                            "low": _fmt(spec.plausible_low),
-                            "high": _fmt(spec.plausible_high),
-                        },
-                    )
+        coef = row.coefficient_used
+        if (
+            spec is not None
+            and coef is not None
+            and not spec.plausible_low <= coef <= spec.plausible_high
+        ):
+            issues.append(
+                ValidationIssue(
+                    i,
+                    "coefficient_used",
+                    "coefficient_implausible",
+                    {
+                        "value": _fmt(coef),
+                        "low": _fmt(spec.plausible_low),
+                        "high": _fmt(spec.plausible_high),
+                    },
                 )
+            )
     return issues
 
 

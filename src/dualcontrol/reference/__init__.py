@@ -17,7 +17,7 @@ import hashlib
 import io
 import json
 from dataclasses import dataclass
-from functools import cache, lru_cache
+from functools import cache
 from importlib import resources
 from typing import Any
 
