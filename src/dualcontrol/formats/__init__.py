@@ -1,0 +1,1 @@
+"""Readers and writers of the file formats users exchange (no Django): 205-1 workbooks, plans."""
