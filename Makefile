@@ -43,3 +43,10 @@ bench: $(STAMP)
 
 clean:
 	rm -rf $(VENV) var build *.egg-info
+
+## Refresh the locally served front-end libraries from npm (committed, so offline installs need no npm).
+vendor:
+	npm ci --no-audit --no-fund
+	cp node_modules/echarts/dist/echarts.min.js node_modules/htmx.org/dist/htmx.min.js src/dualcontrol/static/vendor/
+	cp node_modules/echarts/LICENSE src/dualcontrol/static/vendor/echarts.LICENSE.txt
+	cp node_modules/htmx.org/LICENSE src/dualcontrol/static/vendor/htmx.LICENSE.txt

@@ -1,0 +1,76 @@
+"""Users with a role and a scope (region, unit, department), and API tokens."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+
+from django.contrib.auth.models import AbstractUser
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Role(models.TextChoices):
+    PROVINCE_ADMIN = "province_admin", _("省级管理员")
+    PROVINCE_OFFICER = "province_officer", _("省级部门人员")
+    CITY_OFFICER = "city_officer", _("州（市）/县人员")
+    ENTERPRISE = "enterprise", _("企业填报人")
+    VERIFIER = "verifier", _("第三方核查人员")
+    PUBLIC = "public", _("公众")
+
+
+class User(AbstractUser):
+    role = models.CharField(_("角色"), max_length=32, choices=Role.choices, default=Role.PUBLIC)
+    division = models.ForeignKey(
+        "regions.Division", verbose_name=_("所属区划"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    department = models.ForeignKey(
+        "regions.Department", verbose_name=_("所属部门"), null=True, blank=True, on_delete=models.PROTECT, related_name="users"
+    )
+    entity = models.ForeignKey(
+        "entities.Entity", verbose_name=_("所属单位"), null=True, blank=True, on_delete=models.PROTECT, related_name="users"
+    )
+    assigned_entities = models.ManyToManyField(
+        "entities.Entity", verbose_name=_("核查分配的单位"), blank=True, related_name="verifiers"
+    )
+    is_demo = models.BooleanField(_("演示账号"), default=False)
+
+    class Meta:
+        verbose_name = _("用户")
+        verbose_name_plural = _("用户")
+
+    def clean(self) -> None:
+        super().clean()
+        if self.role == Role.CITY_OFFICER and self.division_id is None:
+            raise ValidationError({"division": _("州（市）/县人员必须指定所属区划")})
+        if self.role == Role.ENTERPRISE and self.entity_id is None:
+            raise ValidationError({"entity": _("企业填报人必须指定所属单位")})
+        if self.role == Role.PROVINCE_OFFICER and self.department_id is None:
+            raise ValidationError({"department": _("省级部门人员必须指定所属部门")})
+
+
+def hash_token(raw: str) -> str:
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+class ApiToken(models.Model):
+    """A bearer token for the REST API; only its SHA-256 is stored."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
+    key_hash = models.CharField(max_length=64, unique=True)
+    prefix = models.CharField(max_length=8)
+    created = models.DateTimeField(auto_now_add=True)
+    expires = models.DateTimeField()
+    last_used = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("API 令牌")
+        verbose_name_plural = _("API 令牌")
+
+    def __str__(self) -> str:
+        return f"{self.user} {self.prefix}…"
+
+    @staticmethod
+    def new_key() -> str:
+        return secrets.token_urlsafe(32)

@@ -1,0 +1,20 @@
+"""The REST API (Django Ninja): /api/, OpenAPI at /api/openapi.json, docs at /api/docs."""
+
+from ninja import NinjaAPI
+from ninja.security import django_auth
+
+from dualcontrol.accounts.api import BearerAuth
+from dualcontrol.accounts.api import router as auth_router
+from dualcontrol.entities.api import router as entities_router
+from dualcontrol.reporting.api import router as reporting_router
+
+api = NinjaAPI(
+    title="dualcontrol API",
+    version="1",
+    description="节能减排目标责任管理平台 REST API. Authenticate with a bearer token from POST /api/auth/token, or a session.",
+    auth=[BearerAuth(), django_auth],
+    urls_namespace="api",
+)
+api.add_router("/auth", auth_router)
+api.add_router("/entities", entities_router)
+api.add_router("/reports", reporting_router)

@@ -1,0 +1,86 @@
+"""Platform jobs: ``demo``, ``serve``, ``migrate``, ``manage`` (any Django management command)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from dualcontrol.cli import CommandError, setup_django
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = subparsers.add_parser("demo", help="migrate and build the demo province (demo mode only); optionally serve it")
+    p.add_argument("--serve", metavar="HOST:PORT", nargs="?", const="127.0.0.1:8000", help="then serve the platform")
+    p.set_defaults(func=demo)
+
+    p = subparsers.add_parser("serve", help="serve the platform (development server; use a WSGI/ASGI server in production)")
+    p.add_argument("addr", nargs="?", default="127.0.0.1:8000", metavar="HOST:PORT")
+    p.set_defaults(func=serve)
+
+    p = subparsers.add_parser("migrate", help="apply database migrations")
+    p.set_defaults(func=migrate)
+
+    p = subparsers.add_parser("manage", help="run a Django management command", add_help=False)
+    p.add_argument("args", nargs=argparse.REMAINDER)
+    p.set_defaults(func=manage)
+
+
+def _data_dirs() -> None:
+    from django.conf import settings
+
+    settings.DATA_DIR.mkdir(parents=True, exist_ok=True)
+    settings.MEDIA_ROOT.mkdir(parents=True, exist_ok=True)
+
+
+def migrate(args: argparse.Namespace) -> int:
+    setup_django()
+    _data_dirs()
+    from django.core.management import call_command
+
+    call_command("migrate", interactive=False, verbosity=1)
+    return 0
+
+
+def demo(args: argparse.Namespace) -> int:
+    setup_django()
+    _data_dirs()
+    from django.conf import settings
+    from django.core.management import call_command
+
+    if not settings.DEMO_MODE:
+        raise CommandError("the demo province is only built in demo mode (DUALCONTROL_ENV=demo), never in production")
+    call_command("migrate", interactive=False, verbosity=0)
+    from dualcontrol.demo.builder import DEMO_PASSWORD, DEMO_USERS, DemoRefused, build
+
+    try:
+        summary = build()
+    except DemoRefused as exc:
+        print(f"demo: {exc}; keeping the existing data")
+    else:
+        print(
+            f"demo province built: {summary.divisions} divisions, {summary.departments} departments, "
+            f"{summary.entities} synthetic key units, {summary.reports} monthly reports ({summary.lines} lines)"
+        )
+    print(f"database: {settings.DATABASES['default']['NAME']}")
+    print("demo logins (password " + DEMO_PASSWORD + "): " + ", ".join(DEMO_USERS))
+    if args.serve:
+        return serve(argparse.Namespace(addr=args.serve))
+    return 0
+
+
+def serve(args: argparse.Namespace) -> int:
+    setup_django()
+    _data_dirs()
+    from django.core.management import call_command
+
+    print(f"serving http://{args.addr}/  (Ctrl-C to stop)", flush=True)
+    call_command("runserver", args.addr, use_reloader=False)
+    return 0
+
+
+def manage(args: argparse.Namespace) -> int:
+    setup_django()
+    from django.core.management import execute_from_command_line
+
+    execute_from_command_line([f"{sys.argv[0]} manage", *args.args])
+    return 0

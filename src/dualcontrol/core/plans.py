@@ -1,0 +1,931 @@
+"""Plan documents (工作方案 / 规划 / 实施方案) → numbered items, tasks and their departments.
+
+A provincial plan is a tree of numbered paragraphs (``一、`` › ``（一）`` › ``1.`` › ``（1）`` …) that
+ends each task with the departments responsible for it, in one of the genre's phrasings::
+
+    …（省发展改革委、工业信息化委、环境保护厅）                 bare list, the first-named leads
+    …（责任单位：省发展改革委、省财政厅等）                     labelled, the first-named leads
+    …(牵头单位:省经济和信息化委，参加单位:省发展改革委…等)   explicit leads and participants
+    …（省住房城乡建设厅负责）  …（各州、市人民政府等按职责分工负责）
+    …牵头单位：省能源局；配合单位：省财政厅、省统计局。
+
+:func:`parse_plan` takes the text (or its paragraphs) and returns a :class:`Plan`: the tree of
+:class:`PlanItem` and, derived from it, the tasks.  The rules (docs/plans.md):
+
+* **Numbering.**  A paragraph that starts with a numbering label is an item; the label's *style*
+  (``一、`` / ``（一）`` / ``1.`` / ``（1）`` / ``1)`` / ``①`` / ``第一章`` / ``A.``, half- or
+  full-width) gives its level: a style not on the current path opens a deeper level, a style
+  already on the path closes the levels below it.  So any nesting order works, and numbering that
+  runs on across sections (Qinghai's ``(三)`` … ``(四十九)``) too.  Unnumbered paragraphs belong to
+  the item above them.  ``附件`` starts an annex (numbering restarts); ``抄送：`` and a closing
+  date line end the body.
+* **Departments.**  An item carries departments when one of its paragraphs ends with an
+  attribution clause (above).  Leads are the names marked 牵头 (label, verb or marker); without
+  such a mark the first-named leads and the others participate, unless the document says
+  otherwise (``排名不分先后`` → every name without a role leads).  Names are normalised: the
+  prefix of the first name of a ``、`` list is distributed over the bare names after it
+  (``省统计局、发展改革委`` → ``省统计局``, ``省发展改革委``); ``州、市人民政府``, companies and
+  bodies that name their own place are kept as written; ``等`` is dropped; duplicates go.
+* **Tasks.**  A task is a numbered item that carries departments, or a numbered leaf item
+  inside a top-level part where some item carries departments (so a task whose departments are
+  missing still appears, with empty lists).  Parts without any department — the 总体要求 /
+  指导思想 preamble, the prose work plan before a 部门分工 list, annexes — give context, not
+  tasks.  A document without any department gives every numbered leaf item as a task.
+* **Targets.**  A quantity (number + unit) in an item's text is a candidate target when a target
+  word precedes it in its clause (``达到`` ``下降`` ``控制在`` ``建成`` …) or a bound ends the
+  clause (``…以上``); thresholds (``10蒸吨以下的``) and baselines (``比2010年的56.4万吨``) are
+  not.  Its year is the last deadline before it in the sentence (``到2020年``, ``2017年底前``,
+  ``“十三五”期间``); failing that, the plan's target year (its period's last year).
+
+Vocabulary (role words, department suffixes, units, target words …) is data:
+``reference/data/plans_vocabulary.yaml`` → :meth:`PlanVocabulary.from_mapping`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from decimal import Decimal, InvalidOperation
+from functools import lru_cache
+from typing import Any, Literal
+
+Role = Literal["lead", "participating", "responsible"]
+ROLES: tuple[Role, ...] = ("lead", "participating", "responsible")
+
+CN_DIGITS = "零〇一二三四五六七八九十百千两"
+_CN_VALUE = {
+    "零": 0,
+    "〇": 0,
+    "一": 1,
+    "二": 2,
+    "两": 2,
+    "三": 3,
+    "四": 4,
+    "五": 5,
+    "六": 6,
+    "七": 7,
+    "八": 8,
+    "九": 9,
+}
+_CN_UNIT = {"十": 10, "百": 100, "千": 1000}
+_FULLWIDTH = str.maketrans("０１２３４５６７８９．", "0123456789.")
+_SPACES = " \t\r\n\u3000\xa0\ufeff\u200b\u200c\u200d\u2002\u2003\u2009"
+
+
+class PlanParseError(ValueError):
+    """Input that is not a plan document's text (the parser's only error)."""
+
+
+class PlanVocabularyError(ValueError):
+    """The plan vocabulary data is malformed (names the key)."""
+
+
+# --------------------------------------------------------------------------------------------
+# Results
+
+
+@dataclass(frozen=True)
+class Target:
+    """候选指标 — a quantity in a task's text that may be a target (for an officer to confirm)."""
+
+    value: Decimal
+    unit: str
+    year: int | None
+    text: str
+    value_max: Decimal | None = None
+    year_explicit: bool = True
+
+
+@dataclass(frozen=True)
+class Attribution:
+    """责任分工 — the departments an item names: leads (牵头) and participants (参加/配合)."""
+
+    lead: tuple[str, ...]
+    participating: tuple[str, ...]
+    clause: str
+
+
+@dataclass(frozen=True)
+class PlanItem:
+    """编号条目 — one numbered item of a plan (a heading, a task, or both)."""
+
+    number: str  # canonical label: 一 / （一） / 1 / （1） / 1） / ① / 第一章 / A / 附件
+    ordinal: int
+    style: str
+    title: str
+    text: str  # the item's own paragraphs as written, label removed, joined with newlines
+    section: tuple[str, ...]  # headings of the enclosing items, from the top
+    path: tuple[str, ...]  # numbers of the enclosing items and this one
+    line: int  # 1-based paragraph index of the item's first paragraph in the input
+    attribution: Attribution | None
+    targets: tuple[Target, ...]
+    children: tuple[PlanItem, ...]
+    is_task: bool = False
+
+    @property
+    def heading(self) -> str:
+        """The item as a section heading: label and title (``（一）强化节能减排目标责任``)."""
+        return _display_label(self.style, self.number) + self.title
+
+    @property
+    def key(self) -> str:
+        """A reference unique within the plan for well-numbered documents: ``二/（一）/1/（1）``."""
+        return "/".join(self.path)
+
+    @property
+    def lead_departments(self) -> tuple[str, ...]:
+        return self.attribution.lead if self.attribution else ()
+
+    @property
+    def participating_departments(self) -> tuple[str, ...]:
+        return self.attribution.participating if self.attribution else ()
+
+    def walk(self) -> Iterator[PlanItem]:
+        yield self
+        for child in self.children:
+            yield from child.walk()
+
+
+@dataclass(frozen=True)
+class Plan:
+    """A parsed plan document: its title, target year, items (tree) and tasks."""
+
+    title: str | None
+    target_year: int | None
+    lead_rule: Literal["first", "all"]
+    items: tuple[PlanItem, ...]
+    vocabulary_version: str = ""
+
+    def walk(self) -> Iterator[PlanItem]:
+        """Every numbered item in document order."""
+        for item in self.items:
+            yield from item.walk()
+
+    @property
+    def tasks(self) -> tuple[PlanItem, ...]:
+        """The tasks (see the module docstring for the rule), in document order."""
+        return tuple(item for item in self.walk() if item.is_task)
+
+
+# --------------------------------------------------------------------------------------------
+# Vocabulary
+
+
+@dataclass(frozen=True)
+class PlanVocabulary:
+    """The genre's words, from ``reference/data/plans_vocabulary.yaml`` (see that file)."""
+
+    role_labels: tuple[tuple[str, Role], ...]
+    role_verbs: tuple[tuple[str, Role], ...]
+    role_markers: tuple[tuple[str, Role], ...]
+    lead_policy_all: tuple[str, ...]
+    lead_policy_first: tuple[str, ...]
+    department_suffixes: tuple[str, ...]
+    not_department_prefixes: tuple[str, ...]
+    distributable_prefixes: tuple[str, ...]
+    qualified_prefixes: tuple[str, ...]
+    keep_suffixes: tuple[str, ...]
+    place_names: tuple[str, ...]
+    admin_levels: tuple[str, ...]
+    five_year_plans: tuple[tuple[str, int], ...]
+    closing_markers: tuple[str, ...]
+    annex_markers: tuple[str, ...]
+    target_verbs: tuple[str, ...]
+    target_bounds: tuple[str, ...]
+    units: tuple[str, ...]
+    per_units: tuple[str, ...]
+    percent_units: tuple[str, ...]
+    version: str = ""
+
+    @classmethod
+    def from_mapping(cls, data: Mapping[str, Any], *, version: str = "") -> PlanVocabulary:
+        """Validate the YAML mapping and build the vocabulary (raises PlanVocabularyError)."""
+        if not isinstance(data, Mapping):
+            raise PlanVocabularyError("plan vocabulary: expected a mapping at the top level")
+
+        def words(key: str, source: Mapping[str, Any] | None = None) -> tuple[str, ...]:
+            src = data if source is None else source
+            value = src.get(key)
+            if not isinstance(value, list) or not all(isinstance(w, str) and w for w in value):
+                raise PlanVocabularyError(f"plan vocabulary: {key!r} must be a list of words")
+            return tuple(value)
+
+        def by_role(key: str) -> tuple[tuple[str, Role], ...]:
+            section = data.get(key)
+            if not isinstance(section, Mapping):
+                raise PlanVocabularyError(f"plan vocabulary: {key!r} must map roles to words")
+            out: list[tuple[str, Role]] = []
+            for role in ROLES:
+                if role in section:
+                    out.extend((w, role) for w in words(role, section))
+            unknown = set(section) - set(ROLES)
+            if unknown:
+                raise PlanVocabularyError(f"plan vocabulary: {key!r} has unknown role(s) {unknown}")
+            return tuple(out)
+
+        policy = data.get("lead_policy")
+        if not isinstance(policy, Mapping):
+            raise PlanVocabularyError("plan vocabulary: 'lead_policy' must map all/first to words")
+        periods = data.get("five_year_plans")
+        if not isinstance(periods, Mapping) or not all(
+            isinstance(k, str) and isinstance(v, int) for k, v in periods.items()
+        ):
+            raise PlanVocabularyError("plan vocabulary: 'five_year_plans' must map names to years")
+        prefixes = words("distributable_prefixes")
+        for pattern in prefixes:
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                raise PlanVocabularyError(
+                    f"plan vocabulary: distributable_prefixes {pattern!r}: {exc}"
+                ) from exc
+        return cls(
+            role_labels=by_role("role_labels"),
+            role_verbs=by_role("role_verbs"),
+            role_markers=by_role("role_markers"),
+            lead_policy_all=words("all", policy),
+            lead_policy_first=words("first", policy),
+            department_suffixes=words("department_suffixes"),
+            not_department_prefixes=words("not_department_prefixes"),
+            distributable_prefixes=prefixes,
+            qualified_prefixes=words("qualified_prefixes"),
+            keep_suffixes=words("keep_suffixes"),
+            place_names=words("place_names"),
+            admin_levels=words("admin_levels"),
+            five_year_plans=tuple(sorted(periods.items(), key=lambda kv: -len(kv[0]))),
+            closing_markers=words("closing_markers"),
+            annex_markers=words("annex_markers"),
+            target_verbs=words("target_verbs"),
+            target_bounds=words("target_bounds"),
+            units=words("units"),
+            per_units=words("per_units"),
+            percent_units=words("percent_units"),
+            version=version,
+        )
+
+
+def _alternation(words: Sequence[str]) -> str:
+    return "|".join(re.escape(w) for w in sorted(set(words), key=lambda w: (-len(w), w)))
+
+
+@dataclass(frozen=True)
+class _Grammar:
+    """Regular expressions compiled from one vocabulary."""
+
+    label: re.Pattern[str]
+    verb_suffix: re.Pattern[str]
+    marker_suffix: re.Pattern[str]
+    distributable: re.Pattern[str]
+    admin_bare: re.Pattern[str]
+    quantity: re.Pattern[str]
+    year: re.Pattern[str]
+    period: re.Pattern[str]
+    verb: re.Pattern[str]
+    bound: re.Pattern[str]
+    closing: re.Pattern[str]
+    annex: re.Pattern[str]
+    role_of_label: dict[str, Role]
+    role_of_verb: dict[str, Role]
+    role_of_marker: dict[str, Role]
+    period_year: dict[str, int]
+
+
+@lru_cache(maxsize=8)
+def _grammar(v: PlanVocabulary) -> _Grammar:
+    labels = _alternation([w for w, _ in v.role_labels])
+    levels = _alternation(v.admin_levels)
+    unit_words = _alternation(v.units)
+    per = _alternation([*v.units, *v.per_units])
+    percent = _alternation(v.percent_units)
+    unit = (
+        rf"(?:{percent}|(?:[万亿千百]{{0,2}}(?:{unit_words}))"
+        rf"(?:/[万亿千百]{{0,2}}(?:{per}))?)"
+    )
+    number = r"\d+(?:\.\d+)?"
+    return _Grammar(
+        label=re.compile(rf"({labels})\s*[:：]"),
+        verb_suffix=re.compile(rf"(?:{_alternation([w for w, _ in v.role_verbs])})$"),
+        marker_suffix=re.compile(rf"(?:{_alternation([w for w, _ in v.role_markers])})$"),
+        distributable=re.compile("|".join(f"(?:^{p})" for p in v.distributable_prefixes)),
+        admin_bare=re.compile(
+            rf"^(?:各|有关|相关)?(?:{levels})(?:[（(](?:{levels})[）)])?$"
+            rf"|^(?:各|有关|相关)?(?:{levels})(?:[（(](?:{levels})[）)])?(?:人民政府|政府)$"
+        ),
+        quantity=re.compile(
+            rf"(?<![0-9A-Za-z.第])(?P<a>{number})(?:\s*(?:%|％))?"
+            rf"(?:\s*(?:-|－|—|–|~|～|至)\s*(?P<b>{number}))?\s*(?P<unit>{unit})"
+        ),
+        year=re.compile(
+            r"(?P<pre>到|至|截至|截止|比|较|与|同|自|从|在|于)?\s*(?P<y>(?:19|20)\d{2})\s*年"
+            r"(?P<post>底前|末前|底|末|前|以前|之前|左右|起|开始|基础上|的|可比价|水平|同期)?"
+        ),
+        period=re.compile(
+            rf"(?P<pre>到|至|比|较|与|同|在)?\s*[“\"]?(?P<p>{_alternation([k for k, _ in v.five_year_plans])})"
+            r"[”\"]?(?P<post>期间|末|时期|规划期|基础上)?"
+        ),
+        verb=re.compile(_alternation(v.target_verbs)),
+        bound=re.compile(rf"^(?:{_alternation(v.target_bounds)})"),
+        closing=re.compile(rf"^(?:{_alternation(v.closing_markers)})\s*[:：]"),
+        annex=re.compile(
+            rf"^(?:{_alternation(v.annex_markers)})\s*[0-9一二三四五六七八九十]*\s*(?:[:：]|$|\s)"
+        ),
+        role_of_label=dict(v.role_labels),
+        role_of_verb=dict(v.role_verbs),
+        role_of_marker=dict(v.role_markers),
+        period_year=dict(v.five_year_plans),
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Numbering labels
+
+_CN = f"[{CN_DIGITS}]+"
+_AR = "[0-9０-９]{1,3}"
+_LABELS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("chapter", re.compile(rf"^第\s*({_CN}|{_AR})\s*(章|部分|篇)[、：:．.\s]*")),
+    ("part", re.compile(rf"^第\s*({_CN}|{_AR})\s*节[、：:．.\s]*")),
+    ("article", re.compile(rf"^第\s*({_CN}|{_AR})\s*条[、：:．.\s]*")),
+    ("paren_cn", re.compile(rf"^[（(]\s*({_CN})\s*[）)][、.．，,\s]*")),
+    ("paren_arabic", re.compile(rf"^[（(]\s*({_AR})\s*[）)][、.．，,\s]*")),
+    ("paren_arabic", re.compile(r"^([\u2474-\u2487])[、.．\s]*")),  # ⑴ … ⒇
+    ("circled", re.compile(r"^([\u2460-\u2473\u3251-\u325f\u32b1-\u32bf])[、.．\s]*")),
+    ("cn", re.compile(rf"^({_CN})\s*[、．.]\s*")),
+    ("arabic", re.compile(rf"^({_AR})\s*[.．、](?![0-9０-９])\s*")),
+    ("arabic", re.compile(r"^([\u2488-\u249b])\s*")),  # ⒈ … ⒛
+    ("arabic_paren", re.compile(rf"^({_AR})\s*[)）]\s*")),
+    ("latin", re.compile(r"^([A-Za-z])\s*[.．、)）]\s*(?=[\u4e00-\u9fff“《（(])")),
+)
+
+
+def chinese_numeral(text: str) -> int:
+    """Value of a Chinese numeral (一 … 九十九, 一百零一); 0 when it is not one."""
+    total = 0
+    current = 0
+    for ch in text:
+        if ch in _CN_VALUE:
+            current = _CN_VALUE[ch]
+        elif ch in _CN_UNIT:
+            total += (current or 1) * _CN_UNIT[ch]
+            current = 0
+        else:
+            return 0
+    return total + current
+
+
+def _ordinal(style: str, raw: str) -> int:
+    raw = raw.translate(_FULLWIDTH)
+    if raw.isdigit():
+        return int(raw)
+    if len(raw) == 1:
+        code = ord(raw)
+        if 0x2474 <= code <= 0x2487:
+            return code - 0x2473
+        if 0x2488 <= code <= 0x249B:
+            return code - 0x2487
+        if 0x2460 <= code <= 0x2473:
+            return code - 0x245F
+        if 0x3251 <= code <= 0x325F:
+            return code - 0x3251 + 21
+        if 0x32B1 <= code <= 0x32BF:
+            return code - 0x32B1 + 36
+        if raw.isascii() and raw.isalpha():
+            return ord(raw.upper()) - ord("A") + 1
+    return chinese_numeral(raw)
+
+
+def _canonical_number(style: str, raw: str, suffix: str, ordinal: int) -> str:
+    if style == "paren_cn":
+        return f"（{raw}）"
+    if style == "paren_arabic":
+        return f"（{ordinal}）"
+    if style in ("arabic", "arabic_paren"):
+        return f"{ordinal}" if style == "arabic" else f"{ordinal}）"
+    if style in ("chapter", "part", "article"):
+        return f"第{raw}{suffix}"
+    if style == "latin":
+        return raw
+    return raw
+
+
+def _display_label(style: str, number: str) -> str:
+    if style == "cn":
+        return number + "、"
+    if style in ("arabic", "latin"):
+        return number + "."
+    if style in ("chapter", "part", "article"):
+        return number + " "
+    if style == "annex":
+        return ""
+    return number
+
+
+def _match_label(par: str) -> tuple[str, str, int, str] | None:
+    """(style, canonical number, ordinal, rest) when ``par`` starts with a numbering label."""
+    for style, pattern in _LABELS:
+        m = pattern.match(par)
+        if not m:
+            continue
+        raw = m.group(1)
+        suffix = m.group(2) if style == "chapter" else {"part": "节", "article": "条"}.get(style, "")
+        ordinal = _ordinal(style, raw)
+        if ordinal <= 0:
+            continue
+        rest = par[m.end() :]
+        if not rest.strip() and style in ("cn", "arabic", "latin"):
+            continue  # a lone "1." is not an item
+        return style, _canonical_number(style, raw, suffix, ordinal), ordinal, rest
+    return None
+
+
+# --------------------------------------------------------------------------------------------
+# Departments
+
+
+def _strip(text: str) -> str:
+    return text.strip(_SPACES)
+
+
+def _looks_like_department(name: str, v: PlanVocabulary, g: _Grammar) -> bool:
+    if not name or name.startswith(v.not_department_prefixes):
+        return False
+    if re.search(r"\d", name) or len(name) > 40:
+        return False
+    if g.admin_bare.match(name):
+        return True
+    return name.endswith(v.department_suffixes)
+
+
+def _is_qualified(name: str, v: PlanVocabulary) -> bool:
+    return (
+        name.startswith(v.qualified_prefixes)
+        or "省" in name
+        or any(p in name for p in v.place_names)
+        or name.endswith(v.keep_suffixes)
+    )
+
+
+def _clean_name(name: str) -> str:
+    name = "".join(ch for ch in name if ch not in _SPACES)
+    name = re.sub(r"^(?:由|请|会同|分别由)", "", name)
+    name = re.sub(r"(?:等(?:单位|部门|有关部门|相关部门)?|分别)$", "", name)
+    return name
+
+
+def _split_names(chunk: str, v: PlanVocabulary, g: _Grammar) -> list[str]:
+    """Split a ``、`` list, join 州、市人民政府, distribute the first name's prefix."""
+    parts = [p for p in (_clean_name(p) for p in re.split(r"[、/]", chunk)) if p]
+    merged: list[str] = []
+    pending: list[str] = []
+    for part in parts:
+        bare = g.admin_bare.match(part) is not None and not part.endswith("政府")
+        if bare:
+            pending.append(part)
+            continue
+        if pending:
+            if g.admin_bare.match(part) or part.endswith(("人民政府", "政府")):
+                merged.append("、".join([*pending, part]))
+            else:
+                merged.extend(pending)
+                merged.append(part)
+            pending = []
+        else:
+            merged.append(part)
+    merged.extend(pending)
+    if len(merged) > 1:
+        m = g.distributable.match(merged[0])
+        if m and m.group(0) and not g.admin_bare.match(merged[0]):
+            prefix = m.group(0)
+            merged = [merged[0]] + [
+                n if _is_qualified(n, v) or g.admin_bare.match(n) else prefix + n
+                for n in merged[1:]
+            ]
+    return merged
+
+
+def _role_groups(inner: str, g: _Grammar) -> list[tuple[Role | None, str]]:
+    """Split an attribution clause into (role from a label or None, chunk of names)."""
+    text = inner.replace(";", "；").replace(",", "，")
+    segments: list[tuple[Role | None, str]] = []
+    last_end = 0
+    last_role: Role | None = None
+    for m in g.label.finditer(text):
+        before = text[last_end : m.start()]
+        if _strip(before.strip("，；")):
+            segments.append((last_role, before))
+        last_role = g.role_of_label[m.group(1)]
+        last_end = m.end()
+    segments.append((last_role, text[last_end:]))
+    out: list[tuple[Role | None, str]] = []
+    for role, segment in segments:
+        for chunk in re.split(r"[，；]", segment):
+            chunk = _strip(chunk).strip("。.")
+            if chunk:
+                out.append((role, chunk))
+    return out
+
+
+def _parse_attribution(
+    inner: str, clause: str, *, labelled_only: bool, v: PlanVocabulary, g: _Grammar, rule: str
+) -> Attribution | None:
+    """The departments of an attribution clause, or None when it is not one."""
+    groups = _role_groups(inner, g)
+    has_label = g.label.search(inner.replace(":", "：")) is not None
+    if labelled_only and not has_label:
+        return None
+    named: list[tuple[str, Role | None]] = []
+    has_role_word = has_label
+    for label_role, chunk in groups:
+        role: Role | None = label_role
+        verb = g.verb_suffix.search(chunk)
+        if verb:
+            role = g.role_of_verb[verb.group(0)]
+            chunk = chunk[: verb.start()]
+            has_role_word = True
+        for name in _split_names(chunk, v, g):
+            name_role = role
+            marker = g.marker_suffix.search(name)
+            if marker:
+                name_role = g.role_of_marker[marker.group(0)]
+                name = _clean_name(name[: marker.start()])
+                has_role_word = True
+            if name:
+                named.append((name, name_role))
+    if not named:
+        return None
+    names = [n for n, _ in named]
+    department_like = [_looks_like_department(n, v, g) for n in names]
+    if has_role_word:
+        if not any(department_like):
+            return None
+    elif not all(department_like):
+        return None
+    explicit = [n for n, r in named if r == "lead"]
+    if explicit:
+        lead = explicit
+    elif rule == "all":
+        lead = [n for n, r in named if r != "participating"]
+    else:
+        first = next((n for n, r in named if r != "participating"), None)
+        lead = [first] if first else []
+    lead = list(dict.fromkeys(lead))
+    participating = [n for n in dict.fromkeys(names) if n not in lead]
+    return Attribution(lead=tuple(lead), participating=tuple(participating), clause=clause)
+
+
+_UNBALANCED = object()
+
+
+def _trailing_attribution(
+    par: str, *, v: PlanVocabulary, g: _Grammar, rule: str
+) -> tuple[Attribution, int] | object | None:
+    """(attribution, start index of its clause in ``par``), _UNBALANCED, or None."""
+    s = par.rstrip(_SPACES + "。；;.，,")
+    if s.endswith(("）", ")")):
+        depth = 0
+        start = -1
+        for i in range(len(s) - 1, -1, -1):
+            if s[i] in "）)":
+                depth += 1
+            elif s[i] in "（(":
+                depth -= 1
+                if depth == 0:
+                    start = i
+                    break
+        if start < 0:
+            return _UNBALANCED
+        attribution = _parse_attribution(
+            s[start + 1 : -1], s[start:], labelled_only=False, v=v, g=g, rule=rule
+        )
+        if attribution is not None:
+            return attribution, start
+    # unparenthesised, labelled: "…。牵头单位：A；配合单位：B"
+    for m in g.label.finditer(s):
+        begin = m.start()
+        if begin > 0 and s[begin - 1] not in "。；;！!？?\u3000 \t":
+            continue
+        tail = s[begin:]
+        if "。" in tail:
+            continue
+        attribution = _parse_attribution(tail, tail, labelled_only=True, v=v, g=g, rule=rule)
+        if attribution is not None:
+            return attribution, begin
+        break
+    return None
+
+
+# --------------------------------------------------------------------------------------------
+# Targets
+
+_MASK = re.compile(r"《[^《》]*》|〔[^〔〕]*〕|\[[^\[\]]*\]|【[^【】]*】")
+_CLAUSE_DELIMS = "，,；;：:。！!？?\n"
+_SENTENCE = re.compile(r"[^。！!？?\n]+")
+_BASELINE_PRE = {"比", "较", "与", "同", "自", "从"}
+_BASELINE_POST = {"基础上", "的", "可比价", "水平", "同期", "起", "开始"}
+
+
+def _year_before(sentence: str, end: int, g: _Grammar) -> int | None:
+    best: tuple[int, int] | None = None  # (position, year)
+    for m in g.year.finditer(sentence, 0, end):
+        pre, post = m.group("pre") or "", m.group("post") or ""
+        if pre in _BASELINE_PRE or post in _BASELINE_POST:
+            continue
+        if pre == "在" and post != "前":
+            if not re.match(r"\s*(?:左右|前后)", sentence[m.end() :]):
+                continue
+        best = (m.start(), int(m.group("y")))
+    for m in g.period.finditer(sentence, 0, end):
+        pre, post = m.group("pre") or "", m.group("post") or ""
+        if pre in _BASELINE_PRE or post == "基础上" or (post == "末" and pre in ("比", "较")):
+            continue
+        if best is None or m.start() > best[0]:
+            best = (m.start(), g.period_year[m.group("p")])
+    return best[1] if best else None
+
+
+def find_targets(
+    text: str, *, vocabulary: PlanVocabulary, default_year: int | None = None
+) -> tuple[Target, ...]:
+    """候选指标 — quantities in ``text`` that read as targets (rules in the module docstring)."""
+    g = _grammar(vocabulary)
+    norm = text.translate(_FULLWIDTH)
+    norm = _MASK.sub(lambda m: "＿" * len(m.group(0)), norm)
+    out: list[Target] = []
+    for sm in _SENTENCE.finditer(norm):
+        sentence = sm.group(0)
+        for q in g.quantity.finditer(sentence):
+            start, end = q.start(), q.end()
+            clause_start = max(sentence.rfind(d, 0, start) for d in _CLAUSE_DELIMS) + 1
+            clause_end = min(
+                (i for i in (sentence.find(d, end) for d in _CLAUSE_DELIMS) if i >= 0),
+                default=len(sentence),
+            )
+            after = sentence[end:clause_end]
+            bound = g.bound.match(after)
+            rest = after[bound.end() :] if bound else after
+            before = sentence[clause_start:start]
+            verb_right_before = re.search(
+                rf"(?:{g.verb.pattern})(?:约|了|到)?\s*$", before
+            ) is not None
+            if bound and rest.startswith("的"):
+                continue  # threshold: 10蒸吨以上的锅炉
+            if bound and rest and not re.match(r"^(?:左右)?$", rest) and not verb_right_before:
+                continue  # threshold: 20万千瓦以上燃煤机组
+            bounded = bound is not None and not re.sub(r"^左右", "", rest)
+            if not g.verb.search(before) and not bounded:
+                continue
+            if before.endswith(("比", "较", "的")) and not verb_right_before:
+                continue
+            clause_text = _strip(text[sm.start() + clause_start : sm.start() + clause_end])
+            year = _year_before(sentence, start, g)
+            explicit = year is not None
+            if year is None:
+                year = None if "每年" in clause_text else default_year
+            try:
+                value = Decimal(q.group("a"))
+                value_max = Decimal(q.group("b")) if q.group("b") else None
+            except InvalidOperation:  # pragma: no cover - the pattern admits only numbers
+                continue
+            unit = text[sm.start() + q.start("unit") : sm.start() + q.end("unit")]
+            out.append(
+                Target(
+                    value=value,
+                    value_max=value_max,
+                    unit=unit.replace("％", "%"),
+                    year=year,
+                    year_explicit=explicit,
+                    text=clause_text,
+                )
+            )
+    return tuple(out)
+
+
+# --------------------------------------------------------------------------------------------
+# Document level
+
+
+def _paragraphs(source: str | Sequence[str]) -> list[str]:
+    if isinstance(source, str):
+        return source.splitlines()
+    if not isinstance(source, Sequence) or not all(isinstance(p, str) for p in source):
+        raise PlanParseError("a plan is parsed from its text or a list of paragraph strings")
+    out: list[str] = []
+    for p in source:
+        out.extend(p.splitlines() or [""])
+    return out
+
+
+def _plan_title(preamble: Sequence[str]) -> str | None:
+    kinds = ("方案", "规划", "计划", "意见", "纲要", "办法", "分工", "措施", "实施细则")
+    candidates = [
+        p
+        for p in preamble
+        if len(p) <= 80
+        and any(k in p for k in kinds)
+        and not p.endswith(("。", "：", ":", "；"))
+        and not re.search(r"〔\d{4}〕\d+号$", p)
+    ]
+    if not candidates:
+        return None
+    plain = [p for p in candidates if not p.startswith("关于") and "通知" not in p]
+    return (plain or candidates)[-1]
+
+
+def _target_year(title: str | None, preamble: Sequence[str], body: str, g: _Grammar) -> int | None:
+    for text in (title or "", *preamble[:3]):
+        m = re.search(r"((?:19|20)\d{2})\s*年?\s*[-－—–~～至到]+\s*((?:19|20)\d{2})", text)
+        if m:
+            return int(m.group(2))
+        p = g.period.search(text)
+        if p:
+            return g.period_year[p.group("p")]
+    for text in (*preamble, body):
+        p = g.period.search(text)
+        if p:
+            return g.period_year[p.group("p")]
+    years = re.findall(r"到\s*((?:19|20)\d{2})\s*年", body)
+    if years:
+        return int(max(sorted(set(years)), key=years.count))
+    return None
+
+
+@dataclass
+class _Node:
+    style: str
+    number: str
+    ordinal: int
+    line: int
+    paragraphs: list[str]
+    children: list[_Node] = field(default_factory=list)
+
+
+_DATE_LINE = re.compile(
+    r"^[（(]?(?:19|20)\d{2}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日[）)]?\s*(?:印发|发布)?$"
+)
+_SIGNATURE = re.compile(r"^[^。，,；;：:]{2,30}(?:政府|办公厅|办公室|委员会|厅|局|委|办)$")
+
+
+def _build_tree(
+    pars: Sequence[str], g: _Grammar
+) -> tuple[list[str], list[_Node]]:
+    preamble: list[str] = []
+    roots: list[_Node] = []
+    stack: list[_Node] = []
+    annexes = 0
+    for index, raw in enumerate(pars, start=1):
+        par = _strip(raw)
+        if not par:
+            continue
+        if roots and (g.closing.match(par) or _DATE_LINE.match(par)):
+            if stack and _DATE_LINE.match(par):
+                last = stack[-1].paragraphs
+                if len(last) > 1 and _SIGNATURE.match(last[-1]):
+                    last.pop()
+            break
+        if roots and g.annex.match(par):
+            annexes += 1
+            node = _Node("annex", f"附件{annexes}", annexes, index, [par])
+            roots.append(node)
+            stack = [node]
+            continue
+        label = _match_label(par)
+        if label is None:
+            if stack:
+                stack[-1].paragraphs.append(par)
+            else:
+                preamble.append(par)
+            continue
+        style, number, ordinal, rest = label
+        node = _Node(style, number, ordinal, index, [_strip(rest)])
+        depth = next((i for i, n in enumerate(stack) if n.style == style), None)
+        if depth is not None:
+            del stack[depth:]
+        if stack:
+            stack[-1].children.append(node)
+        else:
+            roots.append(node)
+        stack.append(node)
+    return preamble, roots
+
+
+def _title_of(first: str) -> str:
+    first = _strip(first)
+    cut = first.find("。")
+    title = first[:cut] if cut >= 0 else first
+    return title.rstrip("：:；;，, ")
+
+
+def _freeze(
+    node: _Node,
+    section: tuple[str, ...],
+    path: tuple[str, ...],
+    *,
+    v: PlanVocabulary,
+    g: _Grammar,
+    rule: str,
+    default_year: int | None,
+) -> PlanItem:
+    pars = list(node.paragraphs)
+    attribution: Attribution | None = None
+    body = list(pars)
+    for k in range(len(pars) - 1, -1, -1):
+        found = _trailing_attribution(pars[k], v=v, g=g, rule=rule)
+        if found is _UNBALANCED and k > 0:
+            joined = pars[k - 1] + pars[k]
+            found = _trailing_attribution(joined, v=v, g=g, rule=rule)
+            if isinstance(found, tuple):
+                attribution, start = found
+                body = [*pars[: k - 1], joined[:start]]
+                break
+            continue
+        if isinstance(found, tuple):
+            attribution, start = found
+            body = [*pars[:k], pars[k][:start], *pars[k + 1 :]]
+            break
+    if node.style == "annex":
+        title = _strip(pars[0])
+    else:
+        title = _title_of(body[0] if body else "")
+    body_text = "\n".join(p for p in (_strip(b) for b in body) if p)
+    item_path = (*path, node.number)
+    heading = _display_label(node.style, node.number) + title
+    children = tuple(
+        _freeze(
+            c, (*section, heading), item_path, v=v, g=g, rule=rule, default_year=default_year
+        )
+        for c in node.children
+    )
+    return PlanItem(
+        number=node.number,
+        ordinal=node.ordinal,
+        style=node.style,
+        title=title,
+        text="\n".join(p for p in (_strip(p) for p in pars) if p),
+        section=section,
+        path=item_path,
+        line=node.line,
+        attribution=attribution,
+        targets=find_targets(body_text, vocabulary=v, default_year=default_year),
+        children=children,
+    )
+
+
+def _with_tasks(items: tuple[PlanItem, ...]) -> tuple[PlanItem, ...]:
+    def attributed(item: PlanItem) -> bool:
+        return any(i.attribution is not None for i in item.walk())
+
+    doc_attributed = any(attributed(i) for i in items)
+
+    def mark(item: PlanItem, part_attributed: bool, in_annex: bool) -> PlanItem:
+        children = tuple(mark(c, part_attributed, in_annex) for c in item.children)
+        if doc_attributed:
+            is_task = item.attribution is not None or (not children and part_attributed)
+        else:
+            is_task = not children and not in_annex
+        return replace(item, children=children, is_task=is_task)
+
+    out = []
+    for top in items:
+        if top.children or top.style == "annex":
+            part = attributed(top)
+        else:
+            part = doc_attributed
+        out.append(mark(top, part, top.style == "annex"))
+    return tuple(out)
+
+
+def parse_plan(
+    source: str | Sequence[str],
+    *,
+    vocabulary: PlanVocabulary,
+    target_year: int | None = None,
+) -> Plan:
+    """Parse a plan document's text (or paragraphs) into its numbered items and tasks.
+
+    ``target_year`` overrides the year given to targets whose sentence names none (default:
+    the last year of the plan's period, read from its title or first five-year-plan mention).
+    Never raises anything but :class:`PlanParseError`.
+    """
+    if not isinstance(vocabulary, PlanVocabulary):
+        raise PlanParseError("parse_plan needs a PlanVocabulary")
+    pars = _paragraphs(source)
+    g = _grammar(vocabulary)
+    preamble, roots = _build_tree(pars, g)
+    whole = "\n".join(pars)
+    rule: Literal["first", "all"] = "first"
+    if any(p in whole for p in vocabulary.lead_policy_all) and not any(
+        p in whole for p in vocabulary.lead_policy_first
+    ):
+        rule = "all"
+    title = _plan_title(preamble)
+    year = target_year if target_year is not None else _target_year(title, preamble, whole, g)
+    items = tuple(
+        _freeze(r, (), (), v=vocabulary, g=g, rule=rule, default_year=year) for r in roots
+    )
+    return Plan(
+        title=title,
+        target_year=year,
+        lead_rule=rule,
+        items=_with_tasks(items),
+        vocabulary_version=vocabulary.version,
+    )

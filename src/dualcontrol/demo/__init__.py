@@ -1,0 +1,1 @@
+"""The demo province, built by code (reproducible): real divisions and targets, synthetic units."""

@@ -1,0 +1,195 @@
+"""REST endpoints for 205-1 reports; the same services as the web form and the upload."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+from django.http import HttpRequest
+from django.shortcuts import get_object_or_404
+from ninja import Field, Router, Schema
+from ninja.errors import HttpError
+from ninja.pagination import PageNumberPagination, paginate
+
+from dualcontrol.core.report205 import Row205
+from dualcontrol.reporting import services
+from dualcontrol.reporting.models import EnergyProduct, EnergyReport, Source
+from dualcontrol.reporting.queries import visible_reports
+
+router = Router(tags=["reports"])
+
+
+class LineSchema(Schema):
+    product_code: str
+    unit: str
+    opening_stock: Decimal = Decimal(0)
+    purchases_qty: Decimal = Decimal(0)
+    purchases_value_kyuan: Decimal = Decimal(0)
+    consumption_total: Decimal = Decimal(0)
+    industrial_production: Decimal = Decimal(0)
+    raw_material: Decimal = Decimal(0)
+    non_industrial: Decimal = Decimal(0)
+    transport: Decimal = Decimal(0)
+    closing_stock: Decimal = Decimal(0)
+    coefficient_used: Decimal | None = None
+
+
+class ReportIn(Schema):
+    entity_uscc: str | None = Field(None, description="defaults to the reporter's own unit")
+    period_type: str = Field(..., description="monthly | annual")
+    year: int
+    month: int | None = None
+    rows: list[LineSchema]
+    submit: bool = False
+
+
+class ReportOut(Schema):
+    id: int
+    entity_uscc: str
+    entity_name: str
+    period_type: str
+    year: int
+    month: int | None
+    status: str
+    revision: int
+    energy_tce: Decimal | None
+    energy_equiv_tce: Decimal | None
+
+
+class EventOut(Schema):
+    revision: int
+    action: str
+    actor: str | None
+    at: dt.datetime
+    reason: str
+
+
+class ReportDetail(ReportOut):
+    rows: list[LineSchema]
+    history: list[EventOut]
+
+
+class ReturnIn(Schema):
+    reason: str
+
+
+class ProductOut(Schema):
+    code: str
+    name_zh: str
+    unit: str
+    coefficient_tce_per_unit: Decimal
+    plausible_low: Decimal
+    plausible_high: Decimal
+    source: str
+
+
+def _out(r: EnergyReport) -> dict[str, Any]:
+    return {
+        "id": r.pk,
+        "entity_uscc": r.entity.uscc,
+        "entity_name": r.entity.name,
+        "period_type": r.period_type,
+        "year": r.year,
+        "month": r.month,
+        "status": r.status,
+        "revision": r.current_revision,
+        "energy_tce": r.energy_tce,
+        "energy_equiv_tce": r.energy_equiv_tce,
+    }
+
+
+def _detail(r: EnergyReport) -> dict[str, Any]:
+    data = _out(r)
+    data["rows"] = [vars(row) for row in services.rows_of(r)] if r.current_revision else []
+    data["history"] = [
+        {"revision": e.revision, "action": e.action, "actor": e.actor.username if e.actor else None, "at": e.at, "reason": e.reason}
+        for e in r.events.select_related("actor")
+    ]
+    return data
+
+
+def _get(request: HttpRequest, report_id: int) -> EnergyReport:
+    return get_object_or_404(visible_reports(request.user).select_related("entity"), pk=report_id)
+
+
+def _call(fn: Any, **kwargs: Any) -> EnergyReport:
+    try:
+        return fn(**kwargs)  # type: ignore[no-any-return]
+    except services.PermissionDenied as exc:
+        raise HttpError(403, str(exc)) from exc
+    except services.WorkflowError as exc:
+        raise HttpError(409, str(exc)) from exc
+
+
+class ProblemOut(Schema):
+    sheet: str
+    row: int
+    column: str
+    field: str
+    reason: str
+
+
+class RejectedOut(Schema):
+    detail: str
+    problems: list[ProblemOut]
+
+
+@router.get("/products", response=list[ProductOut])
+def products(request: HttpRequest) -> Any:
+    return EnergyProduct.objects.all()
+
+
+@router.get("/", response=list[ReportOut])
+@paginate(PageNumberPagination, page_size=50)
+def list_reports(request: HttpRequest, year: int | None = None, month: int | None = None, status: str | None = None, entity_uscc: str | None = None) -> Any:
+    qs = visible_reports(request.user).select_related("entity")
+    if year:
+        qs = qs.filter(year=year)
+    if month:
+        qs = qs.filter(month=month)
+    if status:
+        qs = qs.filter(status=status)
+    if entity_uscc:
+        qs = qs.filter(entity__uscc=entity_uscc)
+    return [_out(r) for r in qs]
+
+
+@router.post("/", response={201: ReportDetail, 422: RejectedOut})
+def create_report(request: HttpRequest, payload: ReportIn) -> Any:
+    user = request.user
+    from dualcontrol.accounts.scope import visible_entities
+
+    entities = visible_entities(user)
+    entity = entities.filter(uscc=payload.entity_uscc).first() if payload.entity_uscc else getattr(user, "entity", None)
+    if entity is None:
+        raise HttpError(404, "unit not found")
+    rows = [Row205(**line.dict()) for line in payload.rows]
+    try:
+        report = _call(
+            services.save_report, entity=entity, period_type=payload.period_type, year=payload.year,
+            month=payload.month, rows=rows, user=user, source=Source.API, submit=payload.submit,
+        )
+    except services.ReportRejected as exc:
+        return 422, {"detail": "report rejected; nothing was stored", "problems": [vars(p) for p in exc.problems]}
+    return 201, _detail(report)
+
+
+@router.get("/{report_id}", response=ReportDetail)
+def get_report(request: HttpRequest, report_id: int) -> Any:
+    return _detail(_get(request, report_id))
+
+
+@router.post("/{report_id}/submit", response=ReportOut)
+def submit(request: HttpRequest, report_id: int) -> Any:
+    return _out(_call(services.submit_report, report=_get(request, report_id), user=request.user))
+
+
+@router.post("/{report_id}/return", response=ReportOut)
+def return_(request: HttpRequest, report_id: int, payload: ReturnIn) -> Any:
+    return _out(_call(services.return_report, report=_get(request, report_id), user=request.user, reason=payload.reason))
+
+
+@router.post("/{report_id}/accept", response=ReportOut)
+def accept(request: HttpRequest, report_id: int) -> Any:
+    return _out(_call(services.accept_report, report=_get(request, report_id), user=request.user))

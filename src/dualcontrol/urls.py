@@ -1,0 +1,22 @@
+"""URL configuration: pages per app, the REST API under /api/, admin, i18n."""
+
+from django.contrib import admin
+from django.urls import include, path
+
+from dualcontrol.api import api
+from dualcontrol.accounts import views as account_views
+
+urlpatterns = [
+    path("", account_views.home, name="home"),
+    path("public/", account_views.public_home, name="public-home"),
+    path("accounts/", include("dualcontrol.accounts.urls")),
+    path("reports/", include("dualcontrol.reporting.urls")),
+    path("entities/", include("dualcontrol.entities.urls")),
+    path("audit/", include("dualcontrol.audit.urls")),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("admin/", admin.site.urls),
+    path("api/", api.urls),
+]
+
+admin.site.site_header = "节能减排目标责任管理平台"
+admin.site.site_title = "dualcontrol"

@@ -1,0 +1,62 @@
+"""Take screenshots of the main pages in headless Chromium (Debian's /usr/bin/chromium).
+
+Usage: python tools/screenshots.py BASE_URL OUT_DIR [PAGE ...]
+Each PAGE is "user:path:name" (user "-" = anonymous); without pages, the standard set is taken.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from playwright.sync_api import sync_playwright
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync"]
+PASSWORD = "demo12345"
+DEFAULT = [
+    "-:/accounts/login/:login",
+    "demo-province:/:home-province",
+    "demo-city:/:home-city",
+    "demo-city:/reports/review/:review-queue",
+    "demo-enterprise:/:home-enterprise",
+    "demo-enterprise:/reports/new/:report-form",
+    "demo-enterprise:/reports/upload/:upload",
+    "demo-province:/audit/:audit",
+    "demo-province:/entities/:entities",
+]
+
+
+def main(argv: list[str]) -> int:
+    base, out = argv[0].rstrip("/"), Path(argv[1])
+    pages = argv[2:] or DEFAULT
+    out.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        contexts: dict[str, object] = {}
+        for spec in pages:
+            user, path, name = spec.split(":", 2)
+            if user not in contexts:
+                ctx = browser.new_context(viewport={"width": 1400, "height": 900}, locale="zh-CN")
+                if user != "-":
+                    page = ctx.new_page()
+                    page.goto(f"{base}/accounts/login/")
+                    page.fill("#id_username", user)
+                    page.fill("#id_password", PASSWORD)
+                    page.click("button[type=submit]")
+                    page.wait_for_load_state("networkidle")
+                    page.close()
+                contexts[user] = ctx
+            page = contexts[user].new_page()  # type: ignore[attr-defined]
+            page.goto(f"{base}{path}")
+            page.wait_for_load_state("networkidle")
+            page.screenshot(path=str(out / f"{name}.png"), full_page=True)
+            print(f"{name}: {page.title()} -> {out / (name + '.png')}")
+            page.close()
+        browser.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
