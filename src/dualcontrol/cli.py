@@ -60,4 +60,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    # run the package's module (not this __main__ copy) so CommandError is one class
+    from dualcontrol.cli import main as package_main
+
+    sys.exit(package_main())

@@ -343,7 +343,10 @@ def test_an_open_end_is_refused() -> None:
     [
         (lambda d: d["rules"][0].update(measure="ratio"), "unknown measure 'ratio'"),
         (lambda d: d["rules"][0].update(indicators=["water"]), "unknown indicator 'water'"),
-        (lambda d: d["rules"][1].update(measure="gap_pp"), "gap_pp is not defined for energy_total"),
+        (
+            lambda d: d["rules"][1].update(measure="gap_pp"),
+            "gap_pp is not defined for energy_total",
+        ),
         (lambda d: d["rules"][1].update(indicators=["intensity_reduction"]), "already has a rule"),
         (lambda d: d["rules"][0]["bands"][0].update(level="9"), "unknown level '9'"),
         (lambda d: d["levels"][0].update(severity="high"), "severity"),
@@ -376,7 +379,9 @@ pcts = st.decimals(min_value=D("-10"), max_value=D("30"), places=3)
 
 @settings(max_examples=60, deadline=None)
 @given(required=st.decimals(min_value=D("0.1"), max_value=D("20"), places=3), a=pcts, b=pcts)
-def test_severity_never_falls_as_the_shortfall_grows(required: Decimal, a: Decimal, b: Decimal) -> None:
+def test_severity_never_falls_as_the_shortfall_grows(
+    required: Decimal, a: Decimal, b: Decimal
+) -> None:
     """For every shipped rule set: achieving less never gives a milder level."""
     lo, hi = sorted((a, b))
     for name in ("ndrc-2021", "local-l1"):
@@ -393,7 +398,9 @@ def test_severity_never_falls_as_the_shortfall_grows(required: Decimal, a: Decim
 
 @settings(max_examples=60, deadline=None)
 @given(required=pcts, achieved=pcts)
-def test_met_means_no_warning_in_every_shipped_rule_set(required: Decimal, achieved: Decimal) -> None:
+def test_met_means_no_warning_in_every_shipped_rule_set(
+    required: Decimal, achieved: Decimal
+) -> None:
     obs = intensity(str(required), str(achieved))
     if not figures_of(obs).met or required <= 0:
         return

@@ -53,7 +53,9 @@ def register(subparsers: Any) -> None:
         ),
     )
     parser.add_argument("file", nargs="?", help="CSV file, UTF-8 (a BOM is accepted)")
-    parser.add_argument("--sheet", default=DEFAULT_SHEET, help=f"sheet name (default {DEFAULT_SHEET})")
+    parser.add_argument(
+        "--sheet", default=DEFAULT_SHEET, help=f"sheet name (default {DEFAULT_SHEET})"
+    )
     parser.add_argument("--format", choices=("json", "csv"), default="json", dest="fmt")
     parser.add_argument(
         "--issue-date",
@@ -326,8 +328,7 @@ def _print_csv(
         summary["sheet_version"] = result.sheet_version
         if with_consequences:
             summary["consequences"] = "; ".join(
-                f"{c.key}@{c.due_on.isoformat()}" if c.due_on else c.key
-                for c in consequences or ()
+                f"{c.key}@{c.due_on.isoformat()}" if c.due_on else c.key for c in consequences or ()
             )
         if not header_written:
             writer.writerow(summary)

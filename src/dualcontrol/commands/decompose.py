@@ -201,8 +201,12 @@ def result_data(alloc: Allocation, total_cap_tce: Fraction | None) -> dict[str, 
                 "tier": t.tier,
                 "score": _dec(t.score, 4),
                 "potential": _dec(t.potential, 4),
-                "min_target_pct": _dec(None if t.min_target_frac is None else t.min_target_frac * 100, 4),
-                "max_target_pct": _dec(None if t.max_target_frac is None else t.max_target_frac * 100, 4),
+                "min_target_pct": _dec(
+                    None if t.min_target_frac is None else t.min_target_frac * 100, 4
+                ),
+                "max_target_pct": _dec(
+                    None if t.max_target_frac is None else t.max_target_frac * 100, 4
+                ),
                 "base_energy_tce": _dec(t.base_energy_tce, 2),
                 "base_gdp_10k_yuan": _dec(t.base_gdp_10k_yuan, 2),
                 "gdp_growth_pct": _dec(t.gdp_growth_frac * 100, 4),

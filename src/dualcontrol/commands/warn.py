@@ -38,6 +38,7 @@ Input CSV (UTF-8, header row; extra columns are ignored):
               (ndrc-2021: the pace target 序时进度; local-l1 and local-l2: the annual target);
               energy_total / energy_increment: the allowed amount in tce
   achieved    the achieved reduction in percent (negative = intensity rose), or the tce used
+              (energy_increment may be negative: consumption fell)
   stage       half_year | three_quarters (only for rule sets that rate by stage, e.g. local-l2)
 
 Output: one record per row with region, indicator, level (as the rule set numbers it; empty for
@@ -132,8 +133,8 @@ def read_observations(text: str, *, stage_required: bool) -> list[tuple[int, Obs
             req, ach = Fraction(required) / 100, Fraction(achieved) / 100
         else:
             req, ach = Fraction(required), Fraction(achieved)
-            if required < 0 or achieved < 0:
-                raise CommandError(f"{where}: energy amounts must not be negative")
+            if indicator == "energy_total" and (required < 0 or achieved < 0):
+                raise CommandError(f"{where}: energy totals must not be negative")
         stage = (row.get("stage") or "").strip() or None
         out.append((line, Observation(region, indicator, req, ach, stage)))
     if not out:

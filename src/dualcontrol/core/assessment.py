@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+import itertools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal, localcontext
@@ -108,8 +109,16 @@ class Grade:
         )
 
     def describe(self) -> str:
-        lo = "" if self.lower is None else f"{_plain(self.lower)} {'≤' if self.lower_inclusive else '<'} "
-        hi = "" if self.upper is None else f" {'≤' if self.upper_inclusive else '<'} {_plain(self.upper)}"
+        lo = (
+            ""
+            if self.lower is None
+            else f"{_plain(self.lower)} {'≤' if self.lower_inclusive else '<'} "
+        )
+        hi = (
+            ""
+            if self.upper is None
+            else f" {'≤' if self.upper_inclusive else '<'} {_plain(self.upper)}"
+        )
         return f"{lo}score{hi}"
 
 
@@ -316,8 +325,12 @@ def validate_sheet(sheet: ScoringSheet) -> None:
             _validate_target(where, t)
     item_keys = {t.key for t in sheet.target_items}
     for t in sheet.target_items:
-        if t.exempt_if is not None and (t.exempt_if.item not in item_keys or t.exempt_if.item == t.key):
-            raise ScoringSheetError(f"{where}: {t.key} is exempted by unknown item {t.exempt_if.item!r}")
+        if t.exempt_if is not None and (
+            t.exempt_if.item not in item_keys or t.exempt_if.item == t.key
+        ):
+            raise ScoringSheetError(
+                f"{where}: {t.key} is exempted by unknown item {t.exempt_if.item!r}"
+            )
     _validate_grades(where, sheet.grades)
     grade_keys = {g.key for g in sheet.grades}
     if sheet.veto_grade not in grade_keys:
@@ -369,7 +382,9 @@ def _validate_target(where: str, t: TargetItem) -> None:
         )
     pts = [b.points for b in s.bands] + [s.otherwise]
     if pts != sorted(pts, reverse=True) or min(pts) < 0:
-        raise ScoringSheetError(f"{where}: band points of {t.key} must not rise as completion falls")
+        raise ScoringSheetError(
+            f"{where}: band points of {t.key} must not rise as completion falls"
+        )
     if s.bonus is not None and (
         s.bonus.step <= 0 or s.bonus.points_per_step <= 0 or s.bonus.max_points < 0
     ):
@@ -385,10 +400,14 @@ def _validate_grades(where: str, grades: Sequence[Grade]) -> None:
     if ordered[0].lower is not None:
         raise ScoringSheetError(f"{where}: no grade covers scores below {_plain(ordered[0].lower)}")
     if ordered[-1].upper is not None:
-        raise ScoringSheetError(f"{where}: no grade covers scores above {_plain(ordered[-1].upper)}")
-    for low, high in zip(ordered, ordered[1:], strict=False):
+        raise ScoringSheetError(
+            f"{where}: no grade covers scores above {_plain(ordered[-1].upper)}"
+        )
+    for low, high in itertools.pairwise(ordered):
         if low.upper is None or high.lower is None or low.upper != high.lower:
-            raise ScoringSheetError(f"{where}: grades {low.key} and {high.key} leave a gap or overlap")
+            raise ScoringSheetError(
+                f"{where}: grades {low.key} and {high.key} leave a gap or overlap"
+            )
         if low.upper_inclusive == high.lower_inclusive:
             raise ScoringSheetError(
                 f"{where}: the bound {_plain(low.upper)} between {low.key} and {high.key} must "
@@ -521,7 +540,9 @@ def completion_frac(ratio: CompletionRatio, target: Decimal, actual: Decimal) ->
         return (ONE - actual).ln() / (ONE - target).ln()
 
 
-def score_completion(scoring: CompletionScoring, completion: Decimal) -> tuple[Decimal, Decimal, str]:
+def score_completion(
+    scoring: CompletionScoring, completion: Decimal
+) -> tuple[Decimal, Decimal, str]:
     """(points, bonus points, basis) for a completion ratio under completion bands.
 
     ``step``: the points of the highest band whose ``at_least`` the completion reaches (a band's
@@ -594,24 +615,33 @@ def _score_target(
         with localcontext() as ctx:
             ctx.prec = 34
             figs["overshoot_frac"] = actual / figures.target - ONE
-    if exempt:
+
+    def result(points: Decimal, bonus: Decimal, status: Status, basis: str) -> ItemResult:
         return ItemResult(
-            part, item.key, item.title_zh, item.max_points, item.max_points, ZERO,
-            Status.EXEMPT, item.veto, figs, "exempt: incentive target reached → full points",
-        )  # fmt: skip
+            part=part,
+            key=item.key,
+            title_zh=item.title_zh,
+            max_points=item.max_points,
+            points=points,
+            bonus_points=bonus,
+            status=status,
+            veto=item.veto,
+            figures=figs,
+            basis=basis,
+        )
+
+    if exempt:
+        return result(
+            item.max_points, ZERO, Status.EXEMPT, "exempt: incentive target reached → full points"
+        )
     status = Status.MET if met else Status.MISSED
     if item.scoring is None:
         basis = "target met" if met else "target missed"
-        return ItemResult(
-            part, item.key, item.title_zh, item.max_points, ZERO, ZERO, status, item.veto, figs,
-            basis + " (assessed separately, no points)",
-        )  # fmt: skip
+        return result(ZERO, ZERO, status, basis + " (assessed separately, no points)")
     completion = completion_frac(item.scoring.ratio, figures.target, actual)
     figs["completion_frac"] = completion
     points, bonus, basis = score_completion(item.scoring, completion)
-    return ItemResult(
-        part, item.key, item.title_zh, item.max_points, points, bonus, status, item.veto, figs, basis
-    )
+    return result(points, bonus, status, basis)
 
 
 def _reaches_incentive(item: TargetItem, figures: TargetFigures) -> bool:
@@ -643,9 +673,11 @@ def assess(sheet: ScoringSheet, data: AssessmentInput) -> AssessmentResult:
         if figures is None:
             raise AssessmentError(f"{who}: figures for {t.key} ({t.title_zh}) are missing")
         if figures.incentive_target is not None and not _meets(
-            t.direction, figures.incentive_target, figures.target
+            t.direction, figures.target, figures.incentive_target
         ):
-            raise AssessmentError(f"{who}: the incentive target of {t.key} is easier than its target")
+            raise AssessmentError(
+                f"{who}: the incentive target of {t.key} is easier than its target"
+            )
     qualitative_items = {m.key for p in sheet.parts for m in p.measures}
     qualitative_parts = {p.key for p in sheet.parts if p.qualitative}
     for key in data.item_scores:
@@ -710,9 +742,17 @@ def _score_qualitative(
             _check_score(f"{who}: {m.key} ({m.title_zh})", value, m.max_points)
             items.append(
                 ItemResult(
-                    part.key, m.key, m.title_zh, m.max_points, value, ZERO, Status.SCORED,
-                    False, {"score": value}, "entered by the assessors",
-                )  # fmt: skip
+                    part=part.key,
+                    key=m.key,
+                    title_zh=m.title_zh,
+                    max_points=m.max_points,
+                    points=value,
+                    bonus_points=ZERO,
+                    status=Status.SCORED,
+                    veto=False,
+                    figures={"score": value},
+                    basis="entered by the assessors",
+                )
             )
             score += value
         return PartResult(part.key, part.title_zh, part.max_points, score, "items")

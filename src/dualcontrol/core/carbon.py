@@ -191,9 +191,7 @@ def select_grid_factor(
             raise CarbonDataError(f"no grid factor for region {region!r}")
     else:
         candidates = [
-            f
-            for f in factors
-            if f.scope == "national" and (series is None or f.series == series)
+            f for f in factors if f.scope == "national" and (series is None or f.series == series)
         ]
         if not candidates:
             raise CarbonDataError("no national grid factor")

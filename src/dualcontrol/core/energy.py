@@ -273,7 +273,9 @@ def account_report(
             raise AccountingError(f"{what}: unknown product code(s) {', '.join(unknown)}")
     base_field = rules.comprehensive_base_field
     if base_field not in ("consumption_total", "industrial_production"):
-        raise AccountingError(f"comprehensive consumption base {base_field!r} is not a 205-1 column")
+        raise AccountingError(
+            f"comprehensive consumption base {base_field!r} is not a 205-1 column"
+        )
 
     seen: set[str] = set()
     source_rows: list[Row205] = []
@@ -454,9 +456,7 @@ def _account_line(
         if carbon.electricity is not None:
             factor = carbon.electricity.per_unit(product.unit)
             label = carbon.electricity.label()
-            source = "; ".join(
-                s for s in (carbon.electricity.source, carbon.electricity.note) if s
-            )
+            source = "; ".join(s for s in (carbon.electricity.source, carbon.electricity.note) if s)
             versions.append(carbon.electricity.version)
     elif product.kind == HEAT:
         co2_qty = row.purchases_qty - supplied_out
@@ -643,7 +643,7 @@ def account_lines_frame(
         codes_arr = codes.cat.codes.to_numpy()
         idx = np.where(codes_arr >= 0, cat_index[codes_arr], -1)
     else:
-        idx = table.index.get_indexer(codes)
+        idx = table.index.get_indexer(pd.Index(codes))
     if (idx < 0).any():
         bad = sorted(set(codes[idx < 0].astype(str)))
         raise AccountingError(f"unknown energy product code(s) {', '.join(bad[:10])}")

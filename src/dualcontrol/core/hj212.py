@@ -24,6 +24,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
+from functools import cache
 
 __all__ = [
     "DEFAULT_LIMITS",
@@ -324,9 +325,20 @@ class Packet:
 # --------------------------------------------------------------------------------------------
 
 _HEX = b"0123456789ABCDEFabcdef"
-_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d{1,4})?\Z", re.ASCII)
 _BAD_HEADER_CHARS = frozenset("=&,")
-_HEADER_KEYS = ("QN", "ST", "CN", "PW", "MN", "Flag", "PNUM", "PNO")
+
+
+_NUMBER_CHARS = "0123456789+-.eE"
+
+
+def _number(text: str, code: str, suffix: str) -> Decimal:
+    """A decimal number as HJ 212 writes them (no spaces, NaN, infinities or underscores)."""
+    if text and not text.strip(_NUMBER_CHARS):
+        try:
+            return Decimal(text)
+        except ArithmeticError:
+            pass
+    raise DataError(ErrorCode.BAD_VALUE, f"{code}-{suffix}={text!r} is not a number", field=code)
 
 
 def _digits(value: str) -> bool:
@@ -340,14 +352,8 @@ def _timestamp(value: str, what: str) -> dt.datetime:
             ErrorCode.BAD_TIMESTAMP, f"{what}={value!r} is not yyyyMMddHHmmss", field=what
         )
     try:
-        return dt.datetime(
-            int(value[0:4]),
-            int(value[4:6]),
-            int(value[6:8]),
-            int(value[8:10]),
-            int(value[10:12]),
-            int(value[12:14]),
-        )
+        # 14 ASCII digits checked above, so only the ISO basic format can reach this.
+        return dt.datetime.fromisoformat(f"{value[:8]}T{value[8:]}")
     except ValueError as exc:
         raise TimestampError(
             ErrorCode.BAD_TIMESTAMP, f"{what}={value!r} is not a valid time ({exc})", field=what
@@ -450,15 +456,49 @@ def parse_packet(
 def parse_segment(
     segment: str, tables: Hj212Tables | None = None, limits: Limits = DEFAULT_LIMITS
 ) -> Packet:
-    """Parse and validate a data segment (``QN=…;…;CP=&&…&&``) whose frame was checked."""
+    """Parse and validate a data segment (``QN=…;…;CP=&&…&&``) whose frame was checked.
+
+    A header in the standard's field order with plain ASCII values takes a fast path (one
+    regular expression); any other header takes the field-by-field path, which accepts any
+    order and names the first fault.  Both paths then share every other check.
+    """
+    match = _fast_header(limits).match(segment)
+    if match is not None and segment.endswith("&&") and match.end() <= len(segment) - 2:
+        qn, st, cn, pw, mn, flag_text, pnum_text, pno_text = match.groups()
+        return _finish(
+            segment, qn, st, cn, pw, mn, flag_text, pnum_text, pno_text, {},
+            segment[match.end() : -2], tables, limits,
+        )  # fmt: skip
+    qn, st, cn, pw, mn, flag_text, pnum_text, pno_text, extra, cp = _header_slow(segment, limits)
+    return _finish(
+        segment, qn, st, cn, pw, mn, flag_text, pnum_text, pno_text, extra, cp, tables, limits
+    )
+
+
+@cache
+def _fast_header(limits: Limits) -> re.Pattern[str]:
+    """The header in the standard's field order with plain ASCII values, up to ``CP=&&``."""
+    ident = r"[0-9A-Za-z_.\-]"
+    return re.compile(
+        rf"(?:QN=(\d{{17}});)?ST=(\d\d);CN=(\d{{4}});"
+        rf"PW=({ident}{{1,{limits.max_pw_length}}});MN=({ident}{{1,{limits.max_mn_length}}});"
+        rf"(?:Flag=(\d{{1,3}});)?(?:PNUM=(\d{{1,4}});PNO=(\d{{1,4}});)?CP=&&",
+        re.ASCII,
+    )
+
+
+_Header = tuple[
+    str | None, str, str, str, str, str | None, str | None, str | None, dict[str, str], str
+]
+
+
+def _header_slow(segment: str, limits: Limits) -> _Header:
+    """Header fields one by one, in any order (the authoritative path)."""
     cp_at = segment.find(";CP=")
     if cp_at < 0:
         if segment.startswith("CP="):
             raise FieldError(ErrorCode.MISSING_FIELD, "ST is missing", field="ST")
         raise FieldError(ErrorCode.MISSING_FIELD, "CP is missing", field="CP")
-    warnings: list[str] = []
-
-    # Header fields -------------------------------------------------------------------------
     fields: dict[str, str] = {}
     for item in segment[:cp_at].split(";"):
         key, sep, value = item.partition("=")
@@ -478,8 +518,6 @@ def parse_segment(
     pnum_text = _header_value(fields, "PNUM", required=False)
     pno_text = _header_value(fields, "PNO", required=False)
     assert st is not None and cn is not None and pw is not None and mn is not None
-    if qn is not None:
-        _check_qn(qn)
     if len(st) != 2 or not _digits(st):
         raise FieldError(ErrorCode.BAD_FIELD, f"ST={st!r} is not 2 digits", field="ST")
     if len(cn) != 4 or not _digits(cn):
@@ -492,6 +530,31 @@ def parse_segment(
         raise FieldError(
             ErrorCode.BAD_FIELD, f"MN is {len(mn)} characters > {limits.max_mn_length}", field="MN"
         )
+    cp = segment[cp_at + 4 :]
+    if len(cp) < 4 or cp[:2] != "&&" or cp[-2:] != "&&":
+        raise DataError(ErrorCode.BAD_CP, "CP is not enclosed in && … &&", field="CP")
+    return qn, st, cn, pw, mn, flag_text, pnum_text, pno_text, fields, cp[2:-2]
+
+
+def _finish(
+    segment: str,
+    qn: str | None,
+    st: str,
+    cn: str,
+    pw: str,
+    mn: str,
+    flag_text: str | None,
+    pnum_text: str | None,
+    pno_text: str | None,
+    extra: dict[str, str],
+    cp: str,
+    tables: Hj212Tables | None,
+    limits: Limits,
+) -> Packet:
+    """Checks common to both paths, then the values; builds the packet."""
+    warnings: list[str] = []
+    if qn is not None:
+        _check_qn(qn)
     flag: int | None = None
     if flag_text is not None:
         if len(flag_text) > 3 or not _digits(flag_text) or int(flag_text) > 255:
@@ -504,25 +567,23 @@ def parse_segment(
         if pnum_text is None or pno_text is None:
             missing = "PNUM" if pnum_text is None else "PNO"
             raise FieldError(
-                ErrorCode.MISSING_FIELD, f"{missing} is missing (PNUM and PNO go together)", field=missing
+                ErrorCode.MISSING_FIELD,
+                f"{missing} is missing (PNUM and PNO go together)",
+                field=missing,
             )
         pnum = _small_int(pnum_text, "PNUM", 1, limits.max_packet_number)
         pno = _small_int(pno_text, "PNO", 1, limits.max_packet_number)
         if pno > pnum:
-            raise FieldError(
-                ErrorCode.BAD_PACKET_NUMBER, f"PNO={pno} > PNUM={pnum}", field="PNO"
-            )
+            raise FieldError(ErrorCode.BAD_PACKET_NUMBER, f"PNO={pno} > PNUM={pnum}", field="PNO")
         if flag is not None and not flag & FLAG_PARTS:
             warnings.append("PNUM/PNO present but Flag bit D is 0")
     elif flag is not None and flag & FLAG_PARTS:
         raise FieldError(
             ErrorCode.MISSING_FIELD, "Flag bit D is 1 but PNUM/PNO are missing", field="PNUM"
         )
-    extra = fields  # whatever is left: unknown header fields
     if extra:
         warnings.append(f"unknown header field(s) {', '.join(sorted(extra))}")
 
-    # Version and tables --------------------------------------------------------------------
     version_number = (flag or 0) >> 2
     version: str | None = None
     legacy_map: Mapping[str, str] | None = None
@@ -537,65 +598,54 @@ def parse_segment(
         if cn not in tables.commands and cn not in tables.platform_commands:
             warnings.append(f"unknown CN {cn}")
 
-    # CP segment ----------------------------------------------------------------------------
-    cp = segment[cp_at + 4 :]
-    if len(cp) < 4 or cp[:2] != "&&" or cp[-2:] != "&&":
-        raise DataError(ErrorCode.BAD_CP, "CP is not enclosed in && … &&", field="CP")
-    cp = cp[2:-2]
     values: dict[str, dict[str, Value]] = {}
     params: dict[str, str] = {}
     source_codes: dict[str, str] = {}
-    number = _NUMBER.match
-    if cp:
-        for item in cp.split(";"):
-            if not item:
-                continue
-            for pair in item.split(","):
+    if "&" in cp:
+        raise DataError(ErrorCode.BAD_CP, "'&' inside the CP data area", field="CP")
+    numeric = NUMERIC_FIELDS
+    for item in cp.split(";") if cp else ():
+        for pair in item.split(","):
+            key, sep, text = pair.partition("=")
+            if not sep or not key:
                 if not pair:
-                    continue
-                key, sep, text = pair.partition("=")
-                if not sep or not key:
-                    raise DataError(ErrorCode.BAD_CP, f"CP item {pair!r} is not KEY=VALUE")
-                code, dash, suffix = key.partition("-")
-                if not dash:
-                    if key in params:
-                        raise FieldError(
-                            ErrorCode.DUPLICATE_FIELD, f"CP {key} appears twice", field=key
-                        )
-                    params[key] = text
-                    continue
-                if not code or not suffix or "&" in key:
-                    raise DataError(ErrorCode.BAD_CP, f"CP key {key!r} is not CODE-FIELD")
-                if legacy_map is not None:
-                    mapped = legacy_map.get(code)
-                    if mapped is not None:
-                        source_codes[mapped] = code
-                        code = mapped
-                entry = values.get(code)
-                if entry is None:
-                    entry = values[code] = {}
-                elif suffix in entry:
-                    raise FieldError(
-                        ErrorCode.DUPLICATE_FIELD, f"CP {code}-{suffix} appears twice", field=key
-                    )
-                if suffix in NUMERIC_FIELDS:
-                    if number(text) is None:
-                        raise DataError(
-                            ErrorCode.BAD_VALUE, f"{key}={text!r} is not a number", field=key
-                        )
-                    entry[suffix] = Decimal(text)
-                else:
-                    entry[suffix] = text
+                    continue  # empty item or pair (e.g. a trailing ';'): tolerated
+                raise DataError(ErrorCode.BAD_CP, f"CP item {pair!r} is not KEY=VALUE")
+            code, dash, suffix = key.partition("-")
+            if not dash:
+                if key in params:
+                    raise FieldError(ErrorCode.DUPLICATE_FIELD, f"CP {key} appears twice", field=key)
+                params[key] = text
+                continue
+            if not code or not suffix:
+                raise DataError(ErrorCode.BAD_CP, f"CP key {key!r} is not CODE-FIELD")
+            if legacy_map is not None:
+                mapped = legacy_map.get(code)
+                if mapped is not None:
+                    source_codes[mapped] = code
+                    code = mapped
+            entry = values.get(code)
+            if entry is None:
+                entry = values[code] = {}
+            elif suffix in entry:
+                raise FieldError(
+                    ErrorCode.DUPLICATE_FIELD, f"CP {code}-{suffix} appears twice", field=code
+                )
+            if suffix in numeric:
+                entry[suffix] = _number(text, code, suffix)
+            else:
+                entry[suffix] = text
     data_time = None
-    for key in TIME_PARAMS.intersection(params):
-        when = _timestamp(params[key], key)
-        if key == "DataTime":
-            data_time = when
+    if params:
+        for key in TIME_PARAMS.intersection(params):
+            when = _timestamp(params[key], key)
+            if key == "DataTime":
+                data_time = when
 
     if tables is not None and values:
         known_flags = tables.flags_for(version)
         for code, entry in values.items():
-            if code not in tables.pollutants and code not in source_codes:
+            if code not in tables.pollutants:
                 warnings.append(f"unknown pollutant code {code}")
             data_flag = entry.get("Flag")
             if isinstance(data_flag, str) and data_flag not in known_flags:

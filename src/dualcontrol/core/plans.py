@@ -195,6 +195,7 @@ class PlanVocabulary:
     target_bounds: tuple[str, ...]
     units: tuple[str, ...]
     per_units: tuple[str, ...]
+    count_units: tuple[str, ...]
     percent_units: tuple[str, ...]
     version: str = ""
 
@@ -260,6 +261,7 @@ class PlanVocabulary:
             target_bounds=words("target_bounds"),
             units=words("units"),
             per_units=words("per_units"),
+            count_units=words("count_units"),
             percent_units=words("percent_units"),
             version=version,
         )
@@ -282,6 +284,7 @@ class _Grammar:
     year: re.Pattern[str]
     period: re.Pattern[str]
     verb: re.Pattern[str]
+    verb_at_end: re.Pattern[str]
     bound: re.Pattern[str]
     closing: re.Pattern[str]
     annex: re.Pattern[str]
@@ -299,8 +302,8 @@ def _grammar(v: PlanVocabulary) -> _Grammar:
     per = _alternation([*v.units, *v.per_units])
     percent = _alternation(v.percent_units)
     unit = (
-        rf"(?:{percent}|(?:[万亿千百]{{0,2}}(?:{unit_words}))"
-        rf"(?:/[万亿千百]{{0,2}}(?:{per}))?)"
+        rf"(?:{percent}|(?:[万亿千百]{{0,2}}?(?:{unit_words}))"
+        rf"(?:/[万亿千百]{{0,2}}?(?:{per}))?)"
     )
     number = r"\d+(?:\.\d+)?"
     return _Grammar(
@@ -325,6 +328,7 @@ def _grammar(v: PlanVocabulary) -> _Grammar:
             r"[”\"]?(?P<post>期间|末|时期|规划期|基础上)?"
         ),
         verb=re.compile(_alternation(v.target_verbs)),
+        verb_at_end=re.compile(rf"(?:{_alternation(v.target_verbs)})(?:约|了|到|至)?\s*$"),
         bound=re.compile(rf"^(?:{_alternation(v.target_bounds)})"),
         closing=re.compile(rf"^(?:{_alternation(v.closing_markers)})\s*[:：]"),
         annex=re.compile(
@@ -375,7 +379,7 @@ def chinese_numeral(text: str) -> int:
 
 def _ordinal(style: str, raw: str) -> int:
     raw = raw.translate(_FULLWIDTH)
-    if raw.isdigit():
+    if raw.isascii() and raw.isdigit():
         return int(raw)
     if len(raw) == 1:
         code = ord(raw)
@@ -427,7 +431,9 @@ def _match_label(par: str) -> tuple[str, str, int, str] | None:
         if not m:
             continue
         raw = m.group(1)
-        suffix = m.group(2) if style == "chapter" else {"part": "节", "article": "条"}.get(style, "")
+        suffix = (
+            m.group(2) if style == "chapter" else {"part": "节", "article": "条"}.get(style, "")
+        )
         ordinal = _ordinal(style, raw)
         if ordinal <= 0:
             continue
@@ -620,6 +626,7 @@ def _trailing_attribution(
 _MASK = re.compile(r"《[^《》]*》|〔[^〔〕]*〕|\[[^\[\]]*\]|【[^【】]*】")
 _CLAUSE_DELIMS = "，,；;：:。！!？?\n"
 _SENTENCE = re.compile(r"[^。！!？?\n]+")
+_NEGATED = re.compile(r"达不到|未达到|未完成|不足|没有达到")
 _BASELINE_PRE = {"比", "较", "与", "同", "自", "从"}
 _BASELINE_POST = {"基础上", "的", "可比价", "水平", "同期", "起", "开始"}
 
@@ -630,9 +637,6 @@ def _year_before(sentence: str, end: int, g: _Grammar) -> int | None:
         pre, post = m.group("pre") or "", m.group("post") or ""
         if pre in _BASELINE_PRE or post in _BASELINE_POST:
             continue
-        if pre == "在" and post != "前":
-            if not re.match(r"\s*(?:左右|前后)", sentence[m.end() :]):
-                continue
         best = (m.start(), int(m.group("y")))
     for m in g.period.finditer(sentence, 0, end):
         pre, post = m.group("pre") or "", m.group("post") or ""
@@ -664,18 +668,26 @@ def find_targets(
             bound = g.bound.match(after)
             rest = after[bound.end() :] if bound else after
             before = sentence[clause_start:start]
-            verb_right_before = re.search(
-                rf"(?:{g.verb.pattern})(?:约|了|到)?\s*$", before
-            ) is not None
+            verb_right_before = g.verb_at_end.search(before) is not None
             if bound and rest.startswith("的"):
                 continue  # threshold: 10蒸吨以上的锅炉
             if bound and rest and not re.match(r"^(?:左右)?$", rest) and not verb_right_before:
                 continue  # threshold: 20万千瓦以上燃煤机组
             bounded = bound is not None and not re.sub(r"^左右", "", rest)
+            unit_raw = q.group("unit")
+            if (
+                unit_raw.lstrip("万亿千百") in vocabulary.count_units
+                and rest
+                and not bounded
+                and not verb_right_before
+            ):
+                continue  # a count that describes: 等6项工程, 和22个实施方案
             if not g.verb.search(before) and not bounded:
                 continue
             if before.endswith(("比", "较", "的")) and not verb_right_before:
-                continue
+                continue  # baseline: 比2010年的56.4万吨
+            if _NEGATED.search(before):
+                continue  # condition: 实际处理水量达不到设计能力60%
             clause_text = _strip(text[sm.start() + clause_start : sm.start() + clause_end])
             year = _year_before(sentence, start, g)
             explicit = year is not None
@@ -723,6 +735,7 @@ def _plan_title(preamble: Sequence[str]) -> str | None:
         if len(p) <= 80
         and any(k in p for k in kinds)
         and not p.endswith(("。", "：", ":", "；"))
+        and not p.startswith(("（", "(", "《"))
         and not re.search(r"〔\d{4}〕\d+号$", p)
     ]
     if not candidates:
@@ -765,9 +778,7 @@ _DATE_LINE = re.compile(
 _SIGNATURE = re.compile(r"^[^。，,；;：:]{2,30}(?:政府|办公厅|办公室|委员会|厅|局|委|办)$")
 
 
-def _build_tree(
-    pars: Sequence[str], g: _Grammar
-) -> tuple[list[str], list[_Node]]:
+def _build_tree(pars: Sequence[str], g: _Grammar) -> tuple[list[str], list[_Node]]:
     preamble: list[str] = []
     roots: list[_Node] = []
     stack: list[_Node] = []
@@ -842,17 +853,12 @@ def _freeze(
             attribution, start = found
             body = [*pars[:k], pars[k][:start], *pars[k + 1 :]]
             break
-    if node.style == "annex":
-        title = _strip(pars[0])
-    else:
-        title = _title_of(body[0] if body else "")
+    title = _strip(pars[0]) if node.style == "annex" else _title_of(body[0] if body else "")
     body_text = "\n".join(p for p in (_strip(b) for b in body) if p)
     item_path = (*path, node.number)
     heading = _display_label(node.style, node.number) + title
     children = tuple(
-        _freeze(
-            c, (*section, heading), item_path, v=v, g=g, rule=rule, default_year=default_year
-        )
+        _freeze(c, (*section, heading), item_path, v=v, g=g, rule=rule, default_year=default_year)
         for c in node.children
     )
     return PlanItem(
@@ -871,26 +877,44 @@ def _freeze(
 
 
 def _with_tasks(items: tuple[PlanItem, ...]) -> tuple[PlanItem, ...]:
+    """Mark the tasks (rule in the module docstring) and fold details into their task."""
+
     def attributed(item: PlanItem) -> bool:
         return any(i.attribution is not None for i in item.walk())
 
     doc_attributed = any(attributed(i) for i in items)
 
-    def mark(item: PlanItem, part_attributed: bool, in_annex: bool) -> PlanItem:
-        children = tuple(mark(c, part_attributed, in_annex) for c in item.children)
+    def mark(item: PlanItem, part: bool, in_annex: bool, under_task: bool) -> PlanItem:
         if doc_attributed:
-            is_task = item.attribution is not None or (not children and part_attributed)
+            own = item.attribution is not None
+            is_task = own or (not item.children and part and not under_task)
         else:
-            is_task = not children and not in_annex
+            is_task = not item.children and not in_annex
+        children = tuple(
+            mark(c, part, in_annex, under_task or item.attribution is not None)
+            for c in item.children
+        )
+        if is_task and children:
+            details = [c for c in children if not any(d.is_task for d in c.walk())]
+            lines = [item.text] + [
+                d.heading if not d.text else _display_label(d.style, d.number) + d.text
+                for c in details
+                for d in c.walk()
+            ]
+            targets = item.targets + tuple(t for c in details for d in c.walk() for t in d.targets)
+            return replace(
+                item,
+                children=children,
+                is_task=True,
+                text="\n".join(line for line in lines if line),
+                targets=targets,
+            )
         return replace(item, children=children, is_task=is_task)
 
     out = []
     for top in items:
-        if top.children or top.style == "annex":
-            part = attributed(top)
-        else:
-            part = doc_attributed
-        out.append(mark(top, part, top.style == "annex"))
+        part = attributed(top) if (top.children or top.style == "annex") else doc_attributed
+        out.append(mark(top, part, top.style == "annex", False))
     return tuple(out)
 
 

@@ -67,9 +67,7 @@ def _check_target(target_frac: float) -> None:
 def progress_log_frac(achieved_frac: float, target_frac: float) -> float: ...
 @overload
 def progress_log_frac(achieved_frac: FloatArray, target_frac: float) -> FloatArray: ...
-def progress_log_frac(
-    achieved_frac: float | FloatArray, target_frac: float
-) -> float | FloatArray:
+def progress_log_frac(achieved_frac: float | FloatArray, target_frac: float) -> float | FloatArray:
     """完成进度 (logarithmic definition): ln(1 − achieved) / ln(1 − target)."""
     _check_target(target_frac)
     achieved = np.asarray(achieved_frac, dtype=np.float64)
@@ -103,8 +101,8 @@ def progress_frac(
 ) -> float | FloatArray:
     """完成进度 under the named definition."""
     if ProgressDefinition(definition) is ProgressDefinition.LOG:
-        return progress_log_frac(achieved_frac, target_frac)  # type: ignore[arg-type]
-    return progress_linear_frac(achieved_frac, target_frac)  # type: ignore[arg-type]
+        return progress_log_frac(achieved_frac, target_frac)
+    return progress_linear_frac(achieved_frac, target_frac)
 
 
 def over_fulfilment_frac(achieved_frac: float, target_frac: float) -> float:
@@ -132,7 +130,7 @@ def cumulative_reduction_frac(annual_reductions_frac: Iterable[float]) -> float:
 
 def time_pace_frac(years_elapsed: int, years_total: int) -> float:
     """时间进度 k / n (20 %, 40 %, … after 1, 2, … of 5 years)."""
-    if years_total <= 0 or not 0 <= years_elapsed:
+    if years_total <= 0 or not years_elapsed >= 0:
         raise ProgressError("need 0 ≤ k and n > 0")
     return years_elapsed / years_total
 
@@ -161,9 +159,7 @@ def required_reduction_frac(
     return _out(1 - (1 - target_frac) ** share)
 
 
-def remaining_annual_rate_frac(
-    target_frac: float, achieved_frac: float, years_left: int
-) -> float:
+def remaining_annual_rate_frac(target_frac: float, achieved_frac: float, years_left: int) -> float:
     """今后每年需要的年均降低率: 1 − ((1 − target) / (1 − achieved))^(1/years_left)."""
     _check_target(target_frac)
     if years_left <= 0:
@@ -194,9 +190,7 @@ class Progress:
         return PROGRESS_FORMULAS[self.definition]
 
 
-def progress(
-    achieved_frac: float, target_frac: float, definition: ProgressDefinition
-) -> Progress:
+def progress(achieved_frac: float, target_frac: float, definition: ProgressDefinition) -> Progress:
     """完成进度 with its label."""
     definition = ProgressDefinition(definition)
     return Progress(

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -97,7 +98,7 @@ FORMULAS: dict[str, str] = {
 }
 
 
-def _where(df: pd.DataFrame, label: object) -> str:
+def _where(df: pd.DataFrame, label: Any) -> str:
     row = df.loc[label]
     return f"row {label} (region {row['region']}, year {row['year']})"
 
@@ -117,9 +118,7 @@ def validate_regional_frame(df: pd.DataFrame, rules: RegionalRules | None = None
         bad = values.isna() & df[col].notna() & (df[col].astype(str).str.strip() != "")
         if bad.any():
             label = df.index[bad.to_numpy()][0]
-            raise RegionalDataError(
-                f"row {label}: {col} is not a number: {df.loc[label, col]!r}"
-            )
+            raise RegionalDataError(f"row {label}: {col} is not a number: {df.loc[label, col]!r}")
     for col in ("region", "year", "energy_tce", "gdp_10k_yuan"):
         empty = df[col].isna() | (df[col].astype(str).str.strip() == "")
         if empty.any():
@@ -150,9 +149,7 @@ def validate_regional_frame(df: pd.DataFrame, rules: RegionalRules | None = None
         raise RegionalDataError(
             f"{_where(df, df.index[dup.to_numpy()][0])}: region and year appear twice"
         )
-    ordered = keys.assign(label=df.index, growth=growth.to_numpy()).sort_values(
-        ["region", "year"]
-    )
+    ordered = keys.assign(label=df.index, growth=growth.to_numpy()).sort_values(["region", "year"])
     step = ordered.groupby("region")["year"].diff()
     gap = step > 1
     if gap.any():
@@ -252,7 +249,8 @@ def regional_indicators(
     data["year"] = pd.to_numeric(data["year"]).astype(int)
     for col in ("energy_tce", "gdp_10k_yuan", "gdp_real_growth_frac"):
         data[col] = pd.to_numeric(data[col]).astype(float)
-    data = data.sort_values(["region", "year"], kind="stable")
+    order = data.groupby("region", sort=False).ngroup()  # regions in input order
+    data = data.iloc[np.lexsort((data["year"].to_numpy(), order.to_numpy()))]
     missing_start = sorted(
         set(data["region"]) - set(data.loc[data["year"] == start, "region"]), key=str
     )
@@ -300,9 +298,9 @@ def regional_indicators(
         return values.reindex(out["region"]).to_numpy()
 
     after_start = (out["year"] >= start).to_numpy()
-    cumulative = out["intensity_tce_per_10k_yuan"].to_numpy() / at_start(
-        "intensity_tce_per_10k_yuan"
-    ) - 1
+    cumulative = (
+        out["intensity_tce_per_10k_yuan"].to_numpy() / at_start("intensity_tce_per_10k_yuan") - 1
+    )
     out["cumulative_intensity_change_frac"] = np.where(after_start, cumulative, np.nan)
     increment = out["energy_assessed_tce"].to_numpy() - at_start("energy_assessed_tce")
     out["energy_increment_tce"] = np.where(after_start, increment, np.nan)
@@ -333,12 +331,12 @@ def regional_indicators(
             / out.groupby("region", sort=False)["co2_intensity_t_per_10k_yuan"].shift(1)
             - 1
         )
-        co2_cumulative = out["co2_intensity_t_per_10k_yuan"].to_numpy() / at_start(
-            "co2_intensity_t_per_10k_yuan"
-        ) - 1
-        out["cumulative_co2_intensity_change_frac"] = np.where(
-            after_start, co2_cumulative, np.nan
+        co2_cumulative = (
+            out["co2_intensity_t_per_10k_yuan"].to_numpy()
+            / at_start("co2_intensity_t_per_10k_yuan")
+            - 1
         )
+        out["cumulative_co2_intensity_change_frac"] = np.where(after_start, co2_cumulative, np.nan)
 
     out = out.reset_index(drop=False).rename(columns={"index": "source_row"})
     provenance = _provenance(out, base_year, start, target, definition, rules, used_adjustments)
@@ -446,7 +444,11 @@ def rollup_divisions(
     parents = division_parents(frame[code_column])
     base = pd.concat([parents, frame[list(keys) + list(value_columns)]], axis=1)
     parts = []
-    for level, col in (("county", "county_code"), ("city", "city_code"), ("province", "province_code")):
+    for level, col in (
+        ("county", "county_code"),
+        ("city", "city_code"),
+        ("province", "province_code"),
+    ):
         sums = base.groupby([col, *keys], sort=True)[list(value_columns)].sum().reset_index()
         sums = sums.rename(columns={col: "division_code"})
         sums.insert(0, "level", level)

@@ -76,9 +76,9 @@ class UnitError(ValueError):
 
 
 @cache
-def registry() -> pint.UnitRegistry:
+def registry() -> Any:
     """The platform's single unit registry (built once)."""
-    ureg = pint.UnitRegistry(non_int_type=Decimal, cache_folder=None)
+    ureg: Any = pint.UnitRegistry(non_int_type=Decimal, cache_folder=None)
     for definition in UNIT_DEFINITIONS:
         ureg.define(definition)
     return ureg

@@ -35,6 +35,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from enum import Enum
 from fractions import Fraction
+from itertools import pairwise
 
 Number = Fraction | Decimal | int
 
@@ -373,7 +374,7 @@ def check_partition(bands: Sequence[Band], where: str) -> None:
             f"{where}: values below {_num(ordered[0].lower.value)} get no level "
             "(the lowest band needs no lower bound)"
         )
-    for prev, nxt in zip(ordered, ordered[1:], strict=False):
+    for prev, nxt in pairwise(ordered):
         up, lo = prev.upper, nxt.lower
         if up is None or lo is None:
             raise WarningRuleError(

@@ -149,6 +149,8 @@ def _make_entities(rng: random.Random, syn: dict[str, Any], n: int, prefectures:
     used: set[str] = set()
     for i in range(n):
         pref = rng.choices(pref_list, pref_w)[0]
+        if i == 0:  # the demo enterprise user's unit sits in the demo city officer's region
+            pref = next(d for d in pref_list if d.code == syn["demo_city_code"])
         county = rng.choice(counties[pref.code])
         code = rng.choices(ind_codes, ind_w)[0]
         median = syn["industries"][code][1]
@@ -274,7 +276,7 @@ def _make_reports(rng: random.Random, syn: dict[str, Any], entities: list[tuple[
 
 
 def _make_users(province: Division, depts: list[Department], divisions: dict[str, Division], entities: list[tuple[Entity, str, float]]) -> int:
-    kunming = divisions["530100"]
+    kunming = next(d for d in divisions.values() if d.code == "530100")
     own = next(e for e, _, _ in entities if e.division.path.startswith(kunming.path))
     specs = [
         ("demo-province", "省发展改革委（演示）", Role.PROVINCE_ADMIN, dict(is_staff=True, is_superuser=True, department=depts[0])),

@@ -212,20 +212,22 @@ def parse_sheet(data: Any, *, version: str, where: str = "scoring sheet") -> Sco
 
 def _part(p: _Reader) -> Part:
     kind = p.choice("kind", "quantitative", ("quantitative", "qualitative"))
-    key = p.text("key")
-    common = {
-        "key": key,
-        "title_zh": p.text("title_zh"),
-        "max_points": p.number("max_points"),
-    }
+    key, title_zh, max_points = p.text("key"), p.text("title_zh"), p.number("max_points")
     if kind == "qualitative":
         return Part(
-            **common,
+            key=key,
+            title_zh=title_zh,
+            max_points=max_points,
             measures=tuple(_measure(m) for m in p.items("items")),
             qualitative=True,
             column=p.text("column", ""),
         )
-    return Part(**common, targets=tuple(_target(t) for t in p.items("items")))
+    return Part(
+        key=key,
+        title_zh=title_zh,
+        max_points=max_points,
+        targets=tuple(_target(t) for t in p.items("items")),
+    )
 
 
 def _measure(m: _Reader) -> MeasureItem:
@@ -266,9 +268,7 @@ def _target(t: _Reader) -> TargetItem:
         max_points=t.number("max_points"),
         unit=unit,
         direction=Direction(
-            t.choice(
-                "direction", "higher_is_better", tuple(d.value for d in Direction)
-            )
+            t.choice("direction", "higher_is_better", tuple(d.value for d in Direction))
         ),
         veto=t.flag("veto"),
         scoring=_completion(t.sub("completion")) if t.has("completion") else None,
@@ -288,9 +288,7 @@ def _completion(c: _Reader) -> CompletionScoring:
             max_points=b.number("max_points"),
         )
     return CompletionScoring(
-        ratio=CompletionRatio(
-            c.choice("ratio", "linear", tuple(x.value for x in CompletionRatio))
-        ),
+        ratio=CompletionRatio(c.choice("ratio", "linear", tuple(x.value for x in CompletionRatio))),
         bands=tuple(
             CompletionBand(at_least=b.number("at_least"), points=b.number("points"))
             for b in c.items("bands")

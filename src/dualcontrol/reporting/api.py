@@ -9,6 +9,7 @@ from typing import Any
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from ninja import Field, Router, Schema
+from ninja import Status as HttpStatus
 from ninja.errors import HttpError
 from ninja.pagination import PageNumberPagination, paginate
 
@@ -171,8 +172,8 @@ def create_report(request: HttpRequest, payload: ReportIn) -> Any:
             month=payload.month, rows=rows, user=user, source=Source.API, submit=payload.submit,
         )
     except services.ReportRejected as exc:
-        return 422, {"detail": "report rejected; nothing was stored", "problems": [vars(p) for p in exc.problems]}
-    return 201, _detail(report)
+        return HttpStatus(422, {"detail": "report rejected; nothing was stored", "problems": [vars(p) for p in exc.problems]})
+    return HttpStatus(201, _detail(report))
 
 
 @router.get("/{report_id}", response=ReportDetail)

@@ -223,7 +223,7 @@ def _submit(report: EnergyReport, user: Any) -> None:
     revision.submitted = timezone.now()
     revision.save(update_fields=["submitted"])
     report.status = Status.SUBMITTED
-    report.save(update_fields=["status", "updated"])
+    report.save(update_fields=["status", "current_revision", "updated"])
     ReportEvent.objects.create(report=report, revision=revision.number, action="submitted", actor=_actor(user))
 
 
