@@ -6,7 +6,7 @@ import pytest
 
 
 @pytest.fixture
-def world(db):  # noqa: ARG001
+def world(db):
     from tests.factories import world as build
 
     return build()

@@ -26,9 +26,14 @@ def division(code: str, name: str, level: str, parent: Division | None = None) -
 
 def entity(div: Division, name: str | None = None, industry: str = "30") -> Entity:
     n = next(_seq)
-    ind = Industry.objects.get_or_create(code=industry, defaults={"name": "非金属矿物制品业", "source": "test"})[0]
+    ind = Industry.objects.get_or_create(
+        code=industry, defaults={"name": "非金属矿物制品业", "source": "test"}
+    )[0]
     return Entity.objects.create(
-        uscc=make_uscc("91", div.code, f"{n:09d}"), name=name or f"测试单位{n}", division=div, industry=ind
+        uscc=make_uscc("91", div.code, f"{n:09d}"),
+        name=name or f"测试单位{n}",
+        division=div,
+        industry=ind,
     )
 
 
@@ -77,9 +82,18 @@ def coal_row(consumption: str = "1000", **over: Any) -> Row205:
     """A balanced raw-coal row: opening 200 + purchases 1000 − consumption 1000 = closing 200."""
     c = Decimal(consumption)
     values: dict[str, Any] = dict(
-        product_code="01", unit="吨", product_name="原煤", opening_stock=Decimal(200), purchases_qty=c,
-        purchases_value_kyuan=Decimal(650), consumption_total=c, industrial_production=c - 10,
-        raw_material=Decimal(0), non_industrial=Decimal(10), transport=Decimal(0), closing_stock=Decimal(200),
+        product_code="01",
+        unit="吨",
+        product_name="原煤",
+        opening_stock=Decimal(200),
+        purchases_qty=c,
+        purchases_value_kyuan=Decimal(650),
+        consumption_total=c,
+        industrial_production=c - 10,
+        raw_material=Decimal(0),
+        non_industrial=Decimal(10),
+        transport=Decimal(0),
+        closing_stock=Decimal(200),
     )
     values.update(over)
     return Row205(**values)
@@ -87,5 +101,11 @@ def coal_row(consumption: str = "1000", **over: Any) -> Row205:
 
 def power_row(consumption: str = "100") -> Row205:
     c = Decimal(consumption)
-    return Row205(product_code="23", unit="万千瓦时", product_name="电力", purchases_qty=c, consumption_total=c,
-                  industrial_production=c)
+    return Row205(
+        product_code="23",
+        unit="万千瓦时",
+        product_name="电力",
+        purchases_qty=c,
+        consumption_total=c,
+        industrial_production=c,
+    )

@@ -3,8 +3,8 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from dualcontrol.api import api
 from dualcontrol.accounts import views as account_views
+from dualcontrol.api import api
 
 urlpatterns = [
     path("", account_views.home, name="home"),

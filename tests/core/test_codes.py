@@ -39,6 +39,8 @@ def test_built_codes_validate_and_one_changed_character_is_caught(body):
         validate_uscc(code[:-1] + wrong)
 
 
-@pytest.mark.parametrize(("code", "level"), [("530000", "province"), ("530100", "prefecture"), ("530102", "county")])
+@pytest.mark.parametrize(
+    ("code", "level"), [("530000", "province"), ("530100", "prefecture"), ("530102", "county")]
+)
 def test_division_levels(code, level):
     assert division_level(code) == level

@@ -3,10 +3,10 @@
 from decimal import Decimal
 
 import pytest
+from tests.factories import coal_row, power_row
 
 from dualcontrol.core.report205 import validate_report
 from dualcontrol.reference.energy_products import product_specs, rules_205
-from tests.factories import coal_row, power_row
 
 SPECS = product_specs()
 RULES = rules_205()
@@ -41,11 +41,15 @@ def test_negative_quantity():
 def test_stock_balance_tolerance_boundary():
     # rule file: |gap| <= max(0.5, 1 % of opening + purchases) = max(0.5, 12) = 12 for this row
     assert codes([coal_row(closing_stock=Decimal(212))]) == []
-    assert codes([coal_row(closing_stock=Decimal("212.01"))]) == [(0, "closing_stock", "stock_balance")]
+    assert codes([coal_row(closing_stock=Decimal("212.01"))]) == [
+        (0, "closing_stock", "stock_balance")
+    ]
 
 
 def test_consumption_total_is_industrial_plus_non_industrial():
-    assert codes([coal_row(non_industrial=Decimal(20))]) == [(0, "consumption_total", "consumption_sum")]
+    assert codes([coal_row(non_industrial=Decimal(20))]) == [
+        (0, "consumption_total", "consumption_sum")
+    ]
 
 
 def test_parts_cannot_exceed_wholes():
@@ -53,7 +57,9 @@ def test_parts_cannot_exceed_wholes():
     assert codes([coal_row(transport=Decimal(1001))]) == [(0, "transport", "part_exceeds")]
 
 
-@pytest.mark.parametrize(("coef", "ok"), [("0.4286", True), ("1.0000", True), ("0.4285", False), ("1.2", False)])
+@pytest.mark.parametrize(
+    ("coef", "ok"), [("0.4286", True), ("1.0000", True), ("0.4285", False), ("1.2", False)]
+)
 def test_coefficient_used_must_be_plausible(coef, ok):
     assert (codes([coal_row(coefficient_used=Decimal(coef))]) == []) is ok
 

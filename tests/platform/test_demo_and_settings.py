@@ -69,20 +69,41 @@ def test_demo_refused_in_production_mode():
 def _import_settings(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     full = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DUALCONTROL_"))}
     full.update(env)
-    return subprocess.run([sys.executable, "-c", "import dualcontrol.settings"], env=full, capture_output=True, text=True)
+    return subprocess.run(
+        [sys.executable, "-c", "import dualcontrol.settings"],
+        env=full,
+        capture_output=True,
+        text=True,
+    )
 
 
 def test_production_refuses_the_default_secret_key():
-    r = _import_settings({"DUALCONTROL_ENV": "production", "DJANGO_ALLOWED_HOSTS": "energy.example.gov.cn"})
+    r = _import_settings(
+        {"DUALCONTROL_ENV": "production", "DJANGO_ALLOWED_HOSTS": "energy.example.gov.cn"}
+    )
     assert r.returncode != 0 and "refuses the default secret key" in r.stderr
-    ok = _import_settings({"DUALCONTROL_ENV": "production", "DJANGO_ALLOWED_HOSTS": "energy.example.gov.cn",
-                           "DJANGO_SECRET_KEY": "x" * 50})
+    ok = _import_settings(
+        {
+            "DUALCONTROL_ENV": "production",
+            "DJANGO_ALLOWED_HOSTS": "energy.example.gov.cn",
+            "DJANGO_SECRET_KEY": "x" * 50,
+        }
+    )
     assert ok.returncode == 0, ok.stderr
 
 
 def test_cli_demo_refused_in_production(tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DUALCONTROL_"))}
-    env.update({"DUALCONTROL_ENV": "production", "DJANGO_ALLOWED_HOSTS": "x", "DJANGO_SECRET_KEY": "y" * 50,
-                "DUALCONTROL_DATA_DIR": str(tmp_path), "DATABASE_URL": f"sqlite:///{tmp_path}/p.sqlite3"})
-    r = subprocess.run([sys.executable, "-m", "dualcontrol.cli", "demo"], env=env, capture_output=True, text=True)
+    env.update(
+        {
+            "DUALCONTROL_ENV": "production",
+            "DJANGO_ALLOWED_HOSTS": "x",
+            "DJANGO_SECRET_KEY": "y" * 50,
+            "DUALCONTROL_DATA_DIR": str(tmp_path),
+            "DATABASE_URL": f"sqlite:///{tmp_path}/p.sqlite3",
+        }
+    )
+    r = subprocess.run(
+        [sys.executable, "-m", "dualcontrol.cli", "demo"], env=env, capture_output=True, text=True
+    )
     assert r.returncode == 2 and "never in production" in r.stderr

@@ -12,7 +12,19 @@ class UserAdmin(AuditedAdmin, BaseUserAdmin):
     list_filter = ("role", "is_active", "is_demo")
     fieldsets = (
         *BaseUserAdmin.fieldsets,
-        (_("角色与范围"), {"fields": ("role", "division", "department", "entity", "assigned_entities", "is_demo")}),
+        (
+            _("角色与范围"),
+            {
+                "fields": (
+                    "role",
+                    "division",
+                    "department",
+                    "entity",
+                    "assigned_entities",
+                    "is_demo",
+                )
+            },
+        ),
     )
     raw_id_fields = ("division", "entity")
     filter_horizontal = ("assigned_entities",)
@@ -23,5 +35,5 @@ class ApiTokenAdmin(admin.ModelAdmin):
     list_display = ("user", "prefix", "created", "expires", "last_used")
     readonly_fields = ("user", "key_hash", "prefix", "created", "expires", "last_used")
 
-    def has_add_permission(self, request):  # noqa: ARG002
+    def has_add_permission(self, request):
         return False

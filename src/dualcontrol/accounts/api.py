@@ -49,6 +49,13 @@ def issue_token(request: HttpRequest, payload: TokenIn) -> dict[str, Any]:
     _, rule = load_yaml("api_tokens.yaml")
     raw = ApiToken.new_key()
     expires = timezone.now() + dt.timedelta(hours=int(rule["lifetime_hours"]))
-    token = ApiToken.objects.create(user=user, key_hash=hash_token(raw), prefix=raw[:8], expires=expires)
-    record(actor=user, action="api_token.issue", obj=token, after={"prefix": token.prefix, "expires": expires.isoformat()})
+    token = ApiToken.objects.create(
+        user=user, key_hash=hash_token(raw), prefix=raw[:8], expires=expires
+    )
+    record(
+        actor=user,
+        action="api_token.issue",
+        obj=token,
+        after={"prefix": token.prefix, "expires": expires.isoformat()},
+    )
     return {"token": raw, "expires": expires, "role": user.role}

@@ -13,7 +13,9 @@ from django.http import HttpRequest, HttpResponse
 from dualcontrol.accounts.scope import role_of
 
 
-def role_required(*roles: str) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
+def role_required(
+    *roles: str,
+) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
     """Anonymous → login page; a logged-in user without one of ``roles`` → 403."""
 
     def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:

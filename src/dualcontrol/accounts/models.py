@@ -23,13 +23,28 @@ class Role(models.TextChoices):
 class User(AbstractUser):
     role = models.CharField(_("角色"), max_length=32, choices=Role.choices, default=Role.PUBLIC)
     division = models.ForeignKey(
-        "regions.Division", verbose_name=_("所属区划"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        "regions.Division",
+        verbose_name=_("所属区划"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     department = models.ForeignKey(
-        "regions.Department", verbose_name=_("所属部门"), null=True, blank=True, on_delete=models.PROTECT, related_name="users"
+        "regions.Department",
+        verbose_name=_("所属部门"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="users",
     )
     entity = models.ForeignKey(
-        "entities.Entity", verbose_name=_("所属单位"), null=True, blank=True, on_delete=models.PROTECT, related_name="users"
+        "entities.Entity",
+        verbose_name=_("所属单位"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="users",
     )
     assigned_entities = models.ManyToManyField(
         "entities.Entity", verbose_name=_("核查分配的单位"), blank=True, related_name="verifiers"

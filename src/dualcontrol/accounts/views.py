@@ -41,15 +41,29 @@ def home(request: HttpRequest) -> HttpResponse:
         return render(request, "accounts/home_verifier.html", {"entities": entities})
     if role == Role.PUBLIC:
         return redirect("public-home")
-    by_status = dict(reports.values_list("status").annotate(n=Count("id")).values_list("status", "n"))
+    by_status = dict(
+        reports.values_list("status").annotate(n=Count("id")).values_list("status", "n")
+    )
     divisions = visible_divisions(request.user)
-    latest = reports.filter(status=Status.ACCEPTED, period_type="monthly").order_by("-year", "-month").first()
+    latest = (
+        reports.filter(status=Status.ACCEPTED, period_type="monthly")
+        .order_by("-year", "-month")
+        .first()
+    )
     by_region = []
     if latest is not None:
-        top = divisions.filter(level="prefecture") if role != Role.CITY_OFFICER else divisions.filter(parent=request.user.division)
+        top = (
+            divisions.filter(level="prefecture")
+            if role != Role.CITY_OFFICER
+            else divisions.filter(parent=request.user.division)
+        )
         for d in top.order_by("code"):
-            agg = reports.filter(year=latest.year, month=latest.month, entity__division__path__startswith=d.path).aggregate(
-                energy=Sum("energy_tce"), n=Count("id"), accepted=Count("id", filter=Q(status=Status.ACCEPTED))
+            agg = reports.filter(
+                year=latest.year, month=latest.month, entity__division__path__startswith=d.path
+            ).aggregate(
+                energy=Sum("energy_tce"),
+                n=Count("id"),
+                accepted=Count("id", filter=Q(status=Status.ACCEPTED)),
             )
             by_region.append({"division": d, **agg})
     context = {

@@ -11,13 +11,13 @@ class AuditEntryAdmin(admin.ModelAdmin):
     date_hierarchy = "at"
     readonly_fields = [f.name for f in AuditEntry._meta.fields]
 
-    def has_add_permission(self, request):  # noqa: ARG002
+    def has_add_permission(self, request):
         return False
 
-    def has_change_permission(self, request, obj=None):  # noqa: ARG002
+    def has_change_permission(self, request, obj=None):
         return False
 
-    def has_delete_permission(self, request, obj=None):  # noqa: ARG002
+    def has_delete_permission(self, request, obj=None):
         return False
 
 
@@ -43,7 +43,14 @@ class AuditedAdmin(admin.ModelAdmin):
         before = snapshot(obj)
         label, pk, text = obj._meta.label_lower, str(obj.pk), str(obj)
         super().delete_model(request, obj)
-        record(actor=request.user, action="admin.delete", object_type=label, object_id=pk, object_repr=text, before=before)
+        record(
+            actor=request.user,
+            action="admin.delete",
+            object_type=label,
+            object_id=pk,
+            object_repr=text,
+            before=before,
+        )
 
     def delete_queryset(self, request, queryset):
         for obj in queryset:

@@ -16,7 +16,9 @@ def snapshot(obj: models.Model, fields: list[str] | None = None) -> dict[str, An
         if fields is not None and f.name not in fields:
             continue
         value = getattr(obj, f.attname)
-        data[f.attname] = value if value is None or isinstance(value, int | float | bool) else str(value)
+        data[f.attname] = (
+            value if value is None or isinstance(value, int | float | bool) else str(value)
+        )
     return data
 
 

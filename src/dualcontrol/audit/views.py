@@ -18,7 +18,10 @@ from dualcontrol.exports import xlsx_response
 @role_required(Role.PROVINCE_ADMIN)
 def audit_list(request: HttpRequest) -> HttpResponse:
     qs = AuditEntry.objects.all()
-    f = {k: request.GET.get(k, "").strip() for k in ("actor", "action", "object_type", "date_from", "date_to", "q")}
+    f = {
+        k: request.GET.get(k, "").strip()
+        for k in ("actor", "action", "object_type", "date_from", "date_to", "q")
+    }
     if f["actor"]:
         qs = qs.filter(actor_name=f["actor"])
     if f["action"]:
@@ -34,10 +37,35 @@ def audit_list(request: HttpRequest) -> HttpResponse:
     if f["q"]:
         qs = qs.filter(object_repr__icontains=f["q"])
     if request.GET.get("export") == "xlsx":
-        headers = [_("时间"), _("操作人"), _("操作"), _("对象类型"), _("对象"), _("修改前"), _("修改后"), _("说明")]
-        rows = ([e.at.isoformat(), e.actor_name, e.action, e.object_type, e.object_repr, str(e.before), str(e.after), e.note] for e in qs[:100000])
+        headers = [
+            _("时间"),
+            _("操作人"),
+            _("操作"),
+            _("对象类型"),
+            _("对象"),
+            _("修改前"),
+            _("修改后"),
+            _("说明"),
+        ]
+        rows = (
+            [
+                e.at.isoformat(),
+                e.actor_name,
+                e.action,
+                e.object_type,
+                e.object_repr,
+                str(e.before),
+                str(e.after),
+                e.note,
+            ]
+            for e in qs[:100000]
+        )
         return xlsx_response("audit.xlsx", "audit", headers, rows)
     page = Paginator(qs, 50).get_page(request.GET.get("page"))
     actions = AuditEntry.objects.order_by().values_list("action", flat=True).distinct()
     types = AuditEntry.objects.order_by().values_list("object_type", flat=True).distinct()
-    return render(request, "audit/list.html", {"page": page, "filters": f, "actions": sorted(set(actions)), "types": sorted(set(types))})
+    return render(
+        request,
+        "audit/list.html",
+        {"page": page, "filters": f, "actions": sorted(set(actions)), "types": sorted(set(types))},
+    )

@@ -9,11 +9,22 @@ from dualcontrol.cli import CommandError, setup_django
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    p = subparsers.add_parser("demo", help="migrate and build the demo province (demo mode only); optionally serve it")
-    p.add_argument("--serve", metavar="HOST:PORT", nargs="?", const="127.0.0.1:8000", help="then serve the platform")
+    p = subparsers.add_parser(
+        "demo", help="migrate and build the demo province (demo mode only); optionally serve it"
+    )
+    p.add_argument(
+        "--serve",
+        metavar="HOST:PORT",
+        nargs="?",
+        const="127.0.0.1:8000",
+        help="then serve the platform",
+    )
     p.set_defaults(func=demo)
 
-    p = subparsers.add_parser("serve", help="serve the platform (development server; use a WSGI/ASGI server in production)")
+    p = subparsers.add_parser(
+        "serve",
+        help="serve the platform (development server; use a WSGI/ASGI server in production)",
+    )
     p.add_argument("addr", nargs="?", default="127.0.0.1:8000", metavar="HOST:PORT")
     p.set_defaults(func=serve)
 
@@ -48,7 +59,9 @@ def demo(args: argparse.Namespace) -> int:
     from django.core.management import call_command
 
     if not settings.DEMO_MODE:
-        raise CommandError("the demo province is only built in demo mode (DUALCONTROL_ENV=demo), never in production")
+        raise CommandError(
+            "the demo province is only built in demo mode (DUALCONTROL_ENV=demo), never in production"
+        )
     call_command("migrate", interactive=False, verbosity=0)
     from dualcontrol.demo.builder import DEMO_PASSWORD, DEMO_USERS, DemoRefused, build
 

@@ -40,8 +40,37 @@ from dualcontrol.reporting.models import (
 
 DEMO_PASSWORD = "demo12345"
 DEMO_USERS = ("demo-province", "demo-city", "demo-enterprise", "demo-verifier")
-NAME_WORDS = ["滇源", "云岭", "金沙", "南盘", "红河", "高原", "彩云", "澜沧", "苍洱", "翠湖", "乌蒙", "哀牢", "玉龙", "抚仙", "珠江", "石林"]
-INDUSTRY_WORDS = {"30": "水泥", "32": "有色金属", "31": "钢铁", "26": "磷化工", "44": "发电", "06": "煤业", "22": "纸业", "13": "糖业", "16": "卷烟配套", "25": "焦化", "54": "运输"}
+NAME_WORDS = [
+    "滇源",
+    "云岭",
+    "金沙",
+    "南盘",
+    "红河",
+    "高原",
+    "彩云",
+    "澜沧",
+    "苍洱",
+    "翠湖",
+    "乌蒙",
+    "哀牢",
+    "玉龙",
+    "抚仙",
+    "珠江",
+    "石林",
+]
+INDUSTRY_WORDS = {
+    "30": "水泥",
+    "32": "有色金属",
+    "31": "钢铁",
+    "26": "磷化工",
+    "44": "发电",
+    "06": "煤业",
+    "22": "纸业",
+    "13": "糖业",
+    "16": "卷烟配套",
+    "25": "焦化",
+    "54": "运输",
+}
 
 
 class DemoRefused(RuntimeError):
@@ -71,18 +100,36 @@ def seed_catalogue(user: Any = None) -> int:
     n = 0
     for i, p in enumerate(energy_products()):
         _, created = EnergyProduct.objects.update_or_create(
-            code=p.code, valid_from=p.valid_from,
+            code=p.code,
+            valid_from=p.valid_from,
             defaults=dict(
-                code_source=p.code_source, name_zh=p.name_zh, name_en=p.name_en, unit=p.unit, kind=p.kind,
-                coefficient_tce_per_unit=p.coefficient_tce_per_unit, plausible_low=p.plausible_low,
-                plausible_high=p.plausible_high, plausible_source=p.plausible_source, source=p.source,
-                valid_to=p.valid_to, data_version=p.version, sort_order=i,
+                code_source=p.code_source,
+                name_zh=p.name_zh,
+                name_en=p.name_en,
+                unit=p.unit,
+                kind=p.kind,
+                coefficient_tce_per_unit=p.coefficient_tce_per_unit,
+                plausible_low=p.plausible_low,
+                plausible_high=p.plausible_high,
+                plausible_source=p.plausible_source,
+                source=p.source,
+                valid_to=p.valid_to,
+                data_version=p.version,
+                sort_order=i,
             ),
         )
         n += created
     for r in load_csv("industries_gbt4754.csv").rows:
-        Industry.objects.update_or_create(code=r["code"], defaults={"name": r["name"], "source": r["source"]})
-    record(actor=user, action="catalogue.seed", object_type="reporting.energyproduct", object_repr="energy_products.csv", after={"created": n})
+        Industry.objects.update_or_create(
+            code=r["code"], defaults={"name": r["name"], "source": r["source"]}
+        )
+    record(
+        actor=user,
+        action="catalogue.seed",
+        object_type="reporting.energyproduct",
+        object_repr="energy_products.csv",
+        after={"created": n},
+    )
     return n
 
 
@@ -94,7 +141,10 @@ def seed_divisions(code: str) -> dict[str, Division]:
         if r["code"] in by_code:
             continue
         d = Division(
-            code=r["code"], name=r["name"], level=r["level"], parent=by_code.get(r["parent_code"]),
+            code=r["code"],
+            name=r["name"],
+            level=r["level"],
+            parent=by_code.get(r["parent_code"]),
             longitude=float(r["longitude"]) if r["longitude"] else None,
             latitude=float(r["latitude"]) if r["latitude"] else None,
             source=r["source"],
@@ -104,10 +154,14 @@ def seed_divisions(code: str) -> dict[str, Division]:
     return by_code
 
 
-def build(today: dt.date | None = None, *, units: int | None = None, months_limit: int | None = None) -> DemoSummary:
+def build(
+    today: dt.date | None = None, *, units: int | None = None, months_limit: int | None = None
+) -> DemoSummary:
     """Build the demo province. ``units``/``months_limit`` shrink it (for tests)."""
     if not settings.DEMO_MODE:
-        raise DemoRefused("the demo province is only built in demo or test mode, never with production settings")
+        raise DemoRefused(
+            "the demo province is only built in demo or test mode, never with production settings"
+        )
     if Entity.objects.filter(is_synthetic=True).exists():
         raise DemoRefused("the demo province is already built")
     version, cfg = load_yaml("demo_yunnan.yaml")
@@ -118,28 +172,57 @@ def build(today: dt.date | None = None, *, units: int | None = None, months_limi
         seed_catalogue()
         divisions = seed_divisions(cfg["province_code"])
         province = divisions[cfg["province_code"]]
-        depts = [Department.objects.get_or_create(division=province, name=n, defaults={"source": cfg["departments_source"]})[0] for n in cfg["departments"]]
+        depts = [
+            Department.objects.get_or_create(
+                division=province, name=n, defaults={"source": cfg["departments_source"]}
+            )[0]
+            for n in cfg["departments"]
+        ]
         prefectures = [d for d in divisions.values() if d.level == "prefecture"]
         for pref in prefectures:
             for n in cfg["prefecture_departments"]:
-                Department.objects.get_or_create(division=pref, name=f"{pref.name}{n}", defaults={"source": "platform demo: prefecture departments"})
+                Department.objects.get_or_create(
+                    division=pref,
+                    name=f"{pref.name}{n}",
+                    defaults={"source": "platform demo: prefecture departments"},
+                )
         counties: dict[str, list[Division]] = {}
         for d in divisions.values():
             if d.level == "county" and d.parent is not None:
                 counties.setdefault(d.parent.code, []).append(d)
         industries = {i.code: i for i in Industry.objects.all()}
         products = {p.code: p for p in EnergyProduct.objects.all()}
-        entities = _make_entities(rng, syn, units or int(syn["units"]), prefectures, counties, industries)
+        entities = _make_entities(
+            rng, syn, units or int(syn["units"]), prefectures, counties, industries
+        )
         periods = _periods(syn["periods"], today, months_limit)
         n_reports, n_lines = _make_reports(rng, syn, entities, periods, products, today)
         users = _make_users(province, depts, divisions, entities)
-        record(actor=None, action="demo.build", object_type="demo", object_repr=f"demo-yunnan {version}",
-               after={"entities": len(entities), "reports": n_reports, "lines": n_lines, "users": users})
-    return DemoSummary(len(divisions), Department.objects.count(), len(entities), n_reports, n_lines)
+        record(
+            actor=None,
+            action="demo.build",
+            object_type="demo",
+            object_repr=f"demo-yunnan {version}",
+            after={
+                "entities": len(entities),
+                "reports": n_reports,
+                "lines": n_lines,
+                "users": users,
+            },
+        )
+    return DemoSummary(
+        len(divisions), Department.objects.count(), len(entities), n_reports, n_lines
+    )
 
 
-def _make_entities(rng: random.Random, syn: dict[str, Any], n: int, prefectures: list[Division],
-                   counties: dict[str, list[Division]], industries: dict[str, Industry]) -> list[tuple[Entity, str, float]]:
+def _make_entities(
+    rng: random.Random,
+    syn: dict[str, Any],
+    n: int,
+    prefectures: list[Division],
+    counties: dict[str, list[Division]],
+    industries: dict[str, Industry],
+) -> list[tuple[Entity, str, float]]:
     weights = syn["prefecture_weights"]
     pref_list = sorted(prefectures, key=lambda d: d.code)
     pref_w = [weights.get(d.code, 1) for d in pref_list]
@@ -161,10 +244,17 @@ def _make_entities(rng: random.Random, syn: dict[str, Any], n: int, prefectures:
         name = base if base not in used else base.replace("有限公司", f"第{i}分公司")
         used.add(name)
         e = Entity(
-            uscc=uscc, name=name, division=county, industry=industries[code], is_key_energy_unit=True,
+            uscc=uscc,
+            name=name,
+            division=county,
+            industry=industries[code],
+            is_key_energy_unit=True,
             is_key_discharger=code in {"30", "31", "32", "26", "44", "22", "25"},
-            annual_energy_tce=q(annual), online_monitoring=annual >= 10000,
-            address=f"{pref.name}{county.name}", contact_name="（演示）", is_synthetic=True,
+            annual_energy_tce=q(annual),
+            online_monitoring=annual >= 10000,
+            address=f"{pref.name}{county.name}",
+            contact_name="（演示）",
+            is_synthetic=True,
         )
         out.append((e, code, annual))
     Entity.objects.bulk_create([e for e, _, _ in out])
@@ -172,7 +262,9 @@ def _make_entities(rng: random.Random, syn: dict[str, Any], n: int, prefectures:
     return [(saved[e.uscc], code, annual) for e, code, annual in out]
 
 
-def _periods(spec: list[list[int | None]], today: dt.date, months_limit: int | None) -> list[tuple[int, int]]:
+def _periods(
+    spec: list[list[int | None]], today: dt.date, months_limit: int | None
+) -> list[tuple[int, int]]:
     last_y, last_m = latest_complete_month(today)
     out: list[tuple[int, int]] = []
     for y0, m0, y1, m1 in spec:
@@ -185,7 +277,14 @@ def _periods(spec: list[list[int | None]], today: dt.date, months_limit: int | N
     return out[-months_limit:] if months_limit else out
 
 
-def _rows_for(rng: random.Random, syn: dict[str, Any], code: str, tce: float, products: dict[str, EnergyProduct], opening: dict[str, float]) -> list[Row205]:
+def _rows_for(
+    rng: random.Random,
+    syn: dict[str, Any],
+    code: str,
+    tce: float,
+    products: dict[str, EnergyProduct],
+    opening: dict[str, float],
+) -> list[Row205]:
     mix = syn["industries"][code][2]
     raw_share = syn["industries"][code][3]
     prices = syn["price_yuan_per_unit"]
@@ -200,24 +299,47 @@ def _rows_for(rng: random.Random, syn: dict[str, Any], code: str, tce: float, pr
         transport = round(consumption * 0.5, 2) if p.kind == "oil" else 0.0
         storable = p.kind in syn["storable_kinds"]
         open_ = opening.get(pcode, round(consumption * 0.4, 2)) if storable else 0.0
-        purchases = round(max(0.0, consumption * rng.uniform(0.85, 1.15) + (consumption * 0.4 - open_) * 0.5), 2) if storable else consumption
+        purchases = (
+            round(
+                max(0.0, consumption * rng.uniform(0.85, 1.15) + (consumption * 0.4 - open_) * 0.5),
+                2,
+            )
+            if storable
+            else consumption
+        )
         closing = round(open_ + purchases - consumption, 2)
         if closing < 0:
             purchases = round(purchases - closing, 2)
             closing = 0.0
         opening[pcode] = closing
         value_k = round(purchases * prices.get(pcode, 0) / 1000, 2)
-        rows.append(Row205(
-            product_code=pcode, unit=p.unit, product_name=p.name_zh,
-            opening_stock=q(open_), purchases_qty=q(purchases), purchases_value_kyuan=q(value_k),
-            consumption_total=q(industrial + non_ind), industrial_production=q(industrial), raw_material=q(raw),
-            non_industrial=q(non_ind), transport=q(transport), closing_stock=q(closing),
-        ))
+        rows.append(
+            Row205(
+                product_code=pcode,
+                unit=p.unit,
+                product_name=p.name_zh,
+                opening_stock=q(open_),
+                purchases_qty=q(purchases),
+                purchases_value_kyuan=q(value_k),
+                consumption_total=q(industrial + non_ind),
+                industrial_production=q(industrial),
+                raw_material=q(raw),
+                non_industrial=q(non_ind),
+                transport=q(transport),
+                closing_stock=q(closing),
+            )
+        )
     return rows
 
 
-def _make_reports(rng: random.Random, syn: dict[str, Any], entities: list[tuple[Entity, str, float]],
-                  periods: list[tuple[int, int]], products: dict[str, EnergyProduct], today: dt.date) -> tuple[int, int]:
+def _make_reports(
+    rng: random.Random,
+    syn: dict[str, Any],
+    entities: list[tuple[Entity, str, float]],
+    periods: list[tuple[int, int]],
+    products: dict[str, EnergyProduct],
+    today: dt.date,
+) -> tuple[int, int]:
     growth = {int(k): v for k, v in syn["annual_growth_frac"].items()}
     last = periods[-1]
     reasons = syn["returned_reasons"]
@@ -234,30 +356,67 @@ def _make_reports(rng: random.Random, syn: dict[str, Any], entities: list[tuple[
             totals = account_rows(rows, products, y)
             status = Status.ACCEPTED
             if (y, m) == last:
-                status = rng.choices([Status.SUBMITTED, Status.RETURNED, Status.DRAFT, Status.ACCEPTED], [55, 10, 10, 25])[0]
-            reports.append(EnergyReport(entity=entity, period_type="monthly", year=y, month=m, status=status, current_revision=1,
-                                        energy_tce=totals.energy_tce, energy_equiv_tce=totals.energy_equiv_tce))
+                status = rng.choices(
+                    [Status.SUBMITTED, Status.RETURNED, Status.DRAFT, Status.ACCEPTED],
+                    [55, 10, 10, 25],
+                )[0]
+            reports.append(
+                EnergyReport(
+                    entity=entity,
+                    period_type="monthly",
+                    year=y,
+                    month=m,
+                    status=status,
+                    current_revision=1,
+                    energy_tce=totals.energy_tce,
+                    energy_equiv_tce=totals.energy_equiv_tce,
+                )
+            )
             payloads.append((rows, totals, rng.choice(reasons)))
     EnergyReport.objects.bulk_create(reports, batch_size=2000)
     # re-read ids in a DB-agnostic way
-    ids = dict(((r.entity_id, r.year, r.month), r.pk) for r in EnergyReport.objects.filter(entity__is_synthetic=True).only("id", "entity_id", "year", "month"))
+    ids = dict(
+        ((r.entity_id, r.year, r.month), r.pk)
+        for r in EnergyReport.objects.filter(entity__is_synthetic=True).only(
+            "id", "entity_id", "year", "month"
+        )
+    )
     now = timezone.now()
     revisions = []
-    for r, (rows, totals, _) in zip(reports, payloads, strict=True):
+    for r, (_rows, totals, _) in zip(reports, payloads, strict=True):
         r.pk = ids[(r.entity_id, r.year, r.month)]
-        revisions.append(ReportRevision(report_id=r.pk, number=1, source=Source.DEMO, energy_tce=totals.energy_tce,
-                                        energy_equiv_tce=totals.energy_equiv_tce, provenance=totals.provenance,
-                                        submitted=None if r.status == Status.DRAFT else now))
+        revisions.append(
+            ReportRevision(
+                report_id=r.pk,
+                number=1,
+                source=Source.DEMO,
+                energy_tce=totals.energy_tce,
+                energy_equiv_tce=totals.energy_equiv_tce,
+                provenance=totals.provenance,
+                submitted=None if r.status == Status.DRAFT else now,
+            )
+        )
     ReportRevision.objects.bulk_create(revisions, batch_size=2000)
-    rev_ids = dict(ReportRevision.objects.filter(report__entity__is_synthetic=True).values_list("report_id", "id"))
+    rev_ids = dict(
+        ReportRevision.objects.filter(report__entity__is_synthetic=True).values_list(
+            "report_id", "id"
+        )
+    )
     lines: list[ReportLine] = []
     events: list[ReportEvent] = []
     n_lines = 0
     for r, (rows, _, reason) in zip(reports, payloads, strict=True):
         rid = rev_ids[r.pk]
         for row in rows:
-            lines.append(ReportLine(revision_id=rid, product=products[row.product_code], unit=row.unit,
-                                    coefficient_used=row.coefficient_used, **{f: getattr(row, f) for f in QUANTITY_FIELDS}))
+            lines.append(
+                ReportLine(
+                    revision_id=rid,
+                    product=products[row.product_code],
+                    unit=row.unit,
+                    coefficient_used=row.coefficient_used,
+                    **{f: getattr(row, f) for f in QUANTITY_FIELDS},
+                )
+            )
         events.append(ReportEvent(report_id=r.pk, revision=1, action="saved"))
         if r.status != Status.DRAFT:
             events.append(ReportEvent(report_id=r.pk, revision=1, action="submitted"))
@@ -275,11 +434,21 @@ def _make_reports(rng: random.Random, syn: dict[str, Any], entities: list[tuple[
     return len(reports), n_lines
 
 
-def _make_users(province: Division, depts: list[Department], divisions: dict[str, Division], entities: list[tuple[Entity, str, float]]) -> int:
+def _make_users(
+    province: Division,
+    depts: list[Department],
+    divisions: dict[str, Division],
+    entities: list[tuple[Entity, str, float]],
+) -> int:
     kunming = next(d for d in divisions.values() if d.code == "530100")
     own = next(e for e, _, _ in entities if e.division.path.startswith(kunming.path))
     specs = [
-        ("demo-province", "省发展改革委（演示）", Role.PROVINCE_ADMIN, dict(is_staff=True, is_superuser=True, department=depts[0])),
+        (
+            "demo-province",
+            "省发展改革委（演示）",
+            Role.PROVINCE_ADMIN,
+            dict(is_staff=True, is_superuser=True, department=depts[0]),
+        ),
         ("demo-city", "昆明市发展改革委（演示）", Role.CITY_OFFICER, dict(division=kunming)),
         ("demo-enterprise", "能源管理负责人（演示）", Role.ENTERPRISE, dict(entity=own)),
         ("demo-verifier", "第三方核查机构（演示）", Role.VERIFIER, {}),

@@ -1,7 +1,6 @@
 from django.contrib import admin
 
 from dualcontrol.audit.admin import AuditedAdmin
-
 from dualcontrol.entities.models import Entity, Industry
 
 
@@ -13,7 +12,21 @@ class IndustryAdmin(AuditedAdmin):
 
 @admin.register(Entity)
 class EntityAdmin(AuditedAdmin):
-    list_display = ("name", "uscc", "division", "industry", "is_key_energy_unit", "online_monitoring", "is_synthetic")
-    list_filter = ("is_key_energy_unit", "is_key_discharger", "online_monitoring", "is_synthetic", "industry")
+    list_display = (
+        "name",
+        "uscc",
+        "division",
+        "industry",
+        "is_key_energy_unit",
+        "online_monitoring",
+        "is_synthetic",
+    )
+    list_filter = (
+        "is_key_energy_unit",
+        "is_key_discharger",
+        "online_monitoring",
+        "is_synthetic",
+        "industry",
+    )
     search_fields = ("name", "uscc")
     raw_id_fields = ("division",)

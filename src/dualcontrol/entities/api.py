@@ -41,9 +41,14 @@ def list_entities(request: HttpRequest, division: str | None = None, q: str | No
         qs = qs.filter(name__icontains=q)
     return [
         {
-            "uscc": e.uscc, "name": e.name, "division_code": e.division.code, "division_name": e.division.name,
-            "industry_code": e.industry.code, "is_key_energy_unit": e.is_key_energy_unit,
-            "online_monitoring": e.online_monitoring, "is_synthetic": e.is_synthetic,
+            "uscc": e.uscc,
+            "name": e.name,
+            "division_code": e.division.code,
+            "division_name": e.division.name,
+            "industry_code": e.industry.code,
+            "is_key_energy_unit": e.is_key_energy_unit,
+            "online_monitoring": e.online_monitoring,
+            "is_synthetic": e.is_synthetic,
         }
         for e in qs
     ]
@@ -52,6 +57,11 @@ def list_entities(request: HttpRequest, division: str | None = None, q: str | No
 @router.get("/divisions", response=list[DivisionOut])
 def list_divisions(request: HttpRequest) -> Any:
     return [
-        {"code": d.code, "name": d.name, "level": d.level, "parent_code": d.parent.code if d.parent else None}
+        {
+            "code": d.code,
+            "name": d.name,
+            "level": d.level,
+            "parent_code": d.parent.code if d.parent else None,
+        }
         for d in visible_divisions(request.user).select_related("parent")
     ]

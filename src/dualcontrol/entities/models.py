@@ -34,10 +34,16 @@ class Industry(models.Model):
 
 
 class Entity(models.Model):
-    uscc = models.CharField(_("统一社会信用代码"), max_length=18, unique=True, validators=[uscc_validator])
+    uscc = models.CharField(
+        _("统一社会信用代码"), max_length=18, unique=True, validators=[uscc_validator]
+    )
     name = models.CharField(_("单位名称"), max_length=128)
-    division = models.ForeignKey(Division, verbose_name=_("所在区划"), on_delete=models.PROTECT, related_name="entities")
-    industry = models.ForeignKey(Industry, verbose_name=_("行业"), on_delete=models.PROTECT, related_name="entities")
+    division = models.ForeignKey(
+        Division, verbose_name=_("所在区划"), on_delete=models.PROTECT, related_name="entities"
+    )
+    industry = models.ForeignKey(
+        Industry, verbose_name=_("行业"), on_delete=models.PROTECT, related_name="entities"
+    )
     is_key_energy_unit = models.BooleanField(_("重点用能单位"), default=True)
     is_key_discharger = models.BooleanField(_("重点排污单位"), default=False)
     annual_energy_tce = models.DecimalField(

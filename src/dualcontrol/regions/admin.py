@@ -1,7 +1,6 @@
 from django.contrib import admin
 
 from dualcontrol.audit.admin import AuditedAdmin
-
 from dualcontrol.regions.models import Department, Division
 
 

@@ -34,7 +34,12 @@ class Division(models.Model):
     name = models.CharField(_("名称"), max_length=64)
     level = models.CharField(_("级别"), max_length=16, choices=Level.choices)
     parent = models.ForeignKey(
-        "self", verbose_name=_("上级"), null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+        "self",
+        verbose_name=_("上级"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
     )
     # "530000/530100/530102/" — the chain of codes from the top, for scoping by prefix
     path = models.CharField(_("层级路径"), max_length=64, db_index=True, editable=False)
@@ -50,10 +55,16 @@ class Division(models.Model):
         ordering = ["code"]
         verbose_name = _("行政区划")
         verbose_name_plural = _("行政区划")
-        constraints = [models.UniqueConstraint(fields=["code", "valid_from"], name="division_code_version")]
+        constraints = [
+            models.UniqueConstraint(fields=["code", "valid_from"], name="division_code_version")
+        ]
 
     def __str__(self) -> str:
         return f"{self.name}（{self.code}）"
+
+    def save(self, *args: object, **kwargs: object) -> None:
+        self.path = (self.parent.path if self.parent else "") + f"{self.code}/"
+        super().save(*args, **kwargs)  # type: ignore[arg-type]
 
     def clean(self) -> None:
         try:
@@ -61,19 +72,22 @@ class Division(models.Model):
         except CodeError as exc:
             raise ValidationError({"code": str(exc)}) from exc
         if level != self.level:
-            raise ValidationError({"level": _("代码 %(code)s 对应级别为 %(level)s") % {"code": self.code, "level": level}})
+            raise ValidationError(
+                {
+                    "level": _("代码 %(code)s 对应级别为 %(level)s")
+                    % {"code": self.code, "level": level}
+                }
+            )
         if self.valid_from and self.valid_to and self.valid_to < self.valid_from:
             raise ValidationError({"valid_to": _("停用日期早于启用日期")})
-
-    def save(self, *args: object, **kwargs: object) -> None:
-        self.path = (self.parent.path if self.parent else "") + f"{self.code}/"
-        super().save(*args, **kwargs)  # type: ignore[arg-type]
 
 
 class Department(models.Model):
     """A department of a government (省发展改革委, 市生态环境局 …)."""
 
-    division = models.ForeignKey(Division, verbose_name=_("所属政府"), on_delete=models.PROTECT, related_name="departments")
+    division = models.ForeignKey(
+        Division, verbose_name=_("所属政府"), on_delete=models.PROTECT, related_name="departments"
+    )
     name = models.CharField(_("部门名称"), max_length=64)
     short_name = models.CharField(_("简称"), max_length=32, blank=True)
     source = models.CharField(_("来源"), max_length=255, blank=True)
@@ -82,7 +96,9 @@ class Department(models.Model):
         ordering = ["division__code", "name"]
         verbose_name = _("部门")
         verbose_name_plural = _("部门")
-        constraints = [models.UniqueConstraint(fields=["division", "name"], name="department_unique_name")]
+        constraints = [
+            models.UniqueConstraint(fields=["division", "name"], name="department_unique_name")
+        ]
 
     def __str__(self) -> str:
         return self.name

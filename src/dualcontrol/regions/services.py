@@ -85,7 +85,9 @@ def import_divisions(*, data: bytes, user: Any) -> int:
     return len(rows)
 
 
-def create_department(*, division: Division, name: str, short_name: str = "", user: Any) -> Department:
+def create_department(
+    *, division: Division, name: str, short_name: str = "", user: Any
+) -> Department:
     with transaction.atomic():
         dept = Department.objects.create(division=division, name=name, short_name=short_name)
         record(actor=user, action="department.create", obj=dept, after=snapshot(dept))

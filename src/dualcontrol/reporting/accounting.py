@@ -24,4 +24,8 @@ def account_rows(rows: Sequence[Row205], products: Mapping[str, Any], year: int)
         p = products[r.product_code]
         coef = r.coefficient_used if r.coefficient_used is not None else p.coefficient_tce_per_unit
         total += r.consumption_total * coef
-    return Totals(energy_tce=total.quantize(Decimal("0.0001")), energy_equiv_tce=total.quantize(Decimal("0.0001")), provenance={"year": year})
+    return Totals(
+        energy_tce=total.quantize(Decimal("0.0001")),
+        energy_equiv_tce=total.quantize(Decimal("0.0001")),
+        provenance={"year": year},
+    )

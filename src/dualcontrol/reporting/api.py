@@ -104,7 +104,13 @@ def _detail(r: EnergyReport) -> dict[str, Any]:
     data = _out(r)
     data["rows"] = [vars(row) for row in services.rows_of(r)] if r.current_revision else []
     data["history"] = [
-        {"revision": e.revision, "action": e.action, "actor": e.actor.username if e.actor else None, "at": e.at, "reason": e.reason}
+        {
+            "revision": e.revision,
+            "action": e.action,
+            "actor": e.actor.username if e.actor else None,
+            "at": e.at,
+            "reason": e.reason,
+        }
         for e in r.events.select_related("actor")
     ]
     return data
@@ -143,7 +149,13 @@ def products(request: HttpRequest) -> Any:
 
 @router.get("/", response=list[ReportOut])
 @paginate(PageNumberPagination, page_size=50)
-def list_reports(request: HttpRequest, year: int | None = None, month: int | None = None, status: str | None = None, entity_uscc: str | None = None) -> Any:
+def list_reports(
+    request: HttpRequest,
+    year: int | None = None,
+    month: int | None = None,
+    status: str | None = None,
+    entity_uscc: str | None = None,
+) -> Any:
     qs = visible_reports(request.user).select_related("entity")
     if year:
         qs = qs.filter(year=year)
@@ -162,17 +174,34 @@ def create_report(request: HttpRequest, payload: ReportIn) -> Any:
     from dualcontrol.accounts.scope import visible_entities
 
     entities = visible_entities(user)
-    entity = entities.filter(uscc=payload.entity_uscc).first() if payload.entity_uscc else getattr(user, "entity", None)
+    entity = (
+        entities.filter(uscc=payload.entity_uscc).first()
+        if payload.entity_uscc
+        else getattr(user, "entity", None)
+    )
     if entity is None:
         raise HttpError(404, "unit not found")
     rows = [Row205(**line.dict()) for line in payload.rows]
     try:
         report = _call(
-            services.save_report, entity=entity, period_type=payload.period_type, year=payload.year,
-            month=payload.month, rows=rows, user=user, source=Source.API, submit=payload.submit,
+            services.save_report,
+            entity=entity,
+            period_type=payload.period_type,
+            year=payload.year,
+            month=payload.month,
+            rows=rows,
+            user=user,
+            source=Source.API,
+            submit=payload.submit,
         )
     except services.ReportRejected as exc:
-        return HttpStatus(422, {"detail": "report rejected; nothing was stored", "problems": [vars(p) for p in exc.problems]})
+        return HttpStatus(
+            422,
+            {
+                "detail": "report rejected; nothing was stored",
+                "problems": [vars(p) for p in exc.problems],
+            },
+        )
     return HttpStatus(201, _detail(report))
 
 
@@ -188,7 +217,14 @@ def submit(request: HttpRequest, report_id: int) -> Any:
 
 @router.post("/{report_id}/return", response=ReportOut)
 def return_(request: HttpRequest, report_id: int, payload: ReturnIn) -> Any:
-    return _out(_call(services.return_report, report=_get(request, report_id), user=request.user, reason=payload.reason))
+    return _out(
+        _call(
+            services.return_report,
+            report=_get(request, report_id),
+            user=request.user,
+            reason=payload.reason,
+        )
+    )
 
 
 @router.post("/{report_id}/accept", response=ReportOut)

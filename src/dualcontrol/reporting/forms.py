@@ -16,7 +16,9 @@ LABELS = {f: (col, zh) for f, col, zh, _ in COLUMNS}
 
 
 class PeriodForm(forms.Form):
-    period_type = forms.ChoiceField(label=_("报表类型"), choices=PeriodType.choices, initial=PeriodType.MONTHLY)
+    period_type = forms.ChoiceField(
+        label=_("报表类型"), choices=PeriodType.choices, initial=PeriodType.MONTHLY
+    )
     year = forms.IntegerField(label=_("年份"), min_value=2000, max_value=2100)
     month = forms.IntegerField(label=_("月份"), min_value=1, max_value=12, required=False)
 
@@ -37,8 +39,17 @@ class LineForm(forms.Form):
         for name in NUMBER_FIELDS:
             col, zh = LABELS[name]
             self.fields[name] = forms.DecimalField(
-                label=f"{col} {zh}", required=False, max_digits=18, decimal_places=6,
-                widget=forms.TextInput(attrs={"inputmode": "decimal", "size": 8, "aria-label": f"{product.name_zh} {zh}"}),
+                label=f"{col} {zh}",
+                required=False,
+                max_digits=18,
+                decimal_places=6,
+                widget=forms.TextInput(
+                    attrs={
+                        "inputmode": "decimal",
+                        "size": 8,
+                        "aria-label": f"{product.name_zh} {zh}",
+                    }
+                ),
             )
 
     def is_blank(self) -> bool:
@@ -61,4 +72,6 @@ class UploadForm(PeriodForm):
 
 
 class ReturnForm(forms.Form):
-    reason = forms.CharField(label=_("退回原因"), widget=forms.Textarea(attrs={"rows": 3}), max_length=2000)
+    reason = forms.CharField(
+        label=_("退回原因"), widget=forms.Textarea(attrs={"rows": 3}), max_length=2000
+    )

@@ -20,7 +20,9 @@ class EnergyProduct(models.Model):
     name_en = models.CharField(_("英文名称"), max_length=64)
     unit = models.CharField(_("计量单位"), max_length=16)
     kind = models.CharField(_("类别"), max_length=16)
-    coefficient_tce_per_unit = models.DecimalField(_("参考折标系数"), max_digits=12, decimal_places=6)
+    coefficient_tce_per_unit = models.DecimalField(
+        _("参考折标系数"), max_digits=12, decimal_places=6
+    )
     plausible_low = models.DecimalField(_("合理下限"), max_digits=12, decimal_places=6)
     plausible_high = models.DecimalField(_("合理上限"), max_digits=12, decimal_places=6)
     plausible_source = models.CharField(_("合理范围依据"), max_length=255)
@@ -34,7 +36,9 @@ class EnergyProduct(models.Model):
         ordering = ["sort_order", "code"]
         verbose_name = _("能源品种")
         verbose_name_plural = _("能源品种")
-        constraints = [models.UniqueConstraint(fields=["code", "valid_from"], name="product_code_version")]
+        constraints = [
+            models.UniqueConstraint(fields=["code", "valid_from"], name="product_code_version")
+        ]
 
     def __str__(self) -> str:
         return f"{self.code} {self.name_zh}（{self.unit}）"
@@ -62,14 +66,22 @@ class Source(models.TextChoices):
 class EnergyReport(models.Model):
     """One unit's 205-1 report for one period; its content lives in revisions."""
 
-    entity = models.ForeignKey(Entity, verbose_name=_("报告单位"), on_delete=models.PROTECT, related_name="reports")
+    entity = models.ForeignKey(
+        Entity, verbose_name=_("报告单位"), on_delete=models.PROTECT, related_name="reports"
+    )
     period_type = models.CharField(_("报表类型"), max_length=8, choices=PeriodType.choices)
     year = models.PositiveSmallIntegerField(_("年份"))
     month = models.PositiveSmallIntegerField(_("月份"), null=True, blank=True)
-    status = models.CharField(_("状态"), max_length=12, choices=Status.choices, default=Status.DRAFT, db_index=True)
+    status = models.CharField(
+        _("状态"), max_length=12, choices=Status.choices, default=Status.DRAFT, db_index=True
+    )
     current_revision = models.PositiveIntegerField(_("当前版本"), default=0)
-    energy_tce = models.DecimalField(_("综合能源消费量（吨标准煤，当量值）"), max_digits=18, decimal_places=4, null=True)
-    energy_equiv_tce = models.DecimalField(_("综合能源消费量（吨标准煤，等价值）"), max_digits=18, decimal_places=4, null=True)
+    energy_tce = models.DecimalField(
+        _("综合能源消费量（吨标准煤，当量值）"), max_digits=18, decimal_places=4, null=True
+    )
+    energy_equiv_tce = models.DecimalField(
+        _("综合能源消费量（吨标准煤，等价值）"), max_digits=18, decimal_places=4, null=True
+    )
     created = models.DateTimeField(auto_now_add=True)
     updated = models.DateTimeField(auto_now=True)
 
@@ -78,7 +90,9 @@ class EnergyReport(models.Model):
         verbose_name = _("能源报表")
         verbose_name_plural = _("能源报表")
         constraints = [
-            models.UniqueConstraint(fields=["entity", "period_type", "year", "month"], name="report_unique_period"),
+            models.UniqueConstraint(
+                fields=["entity", "period_type", "year", "month"], name="report_unique_period"
+            ),
             models.CheckConstraint(
                 condition=(models.Q(period_type="annual", month__isnull=True))
                 | (models.Q(period_type="monthly", month__gte=1, month__lte=12)),
@@ -100,7 +114,9 @@ class ReportRevision(models.Model):
     number = models.PositiveIntegerField(_("版本号"))
     source = models.CharField(_("来源"), max_length=8, choices=Source.choices)
     filename = models.CharField(_("上传文件"), max_length=255, blank=True)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
     created = models.DateTimeField(auto_now_add=True)
     submitted = models.DateTimeField(null=True, blank=True)
     energy_tce = models.DecimalField(max_digits=18, decimal_places=4, null=True)
@@ -110,7 +126,9 @@ class ReportRevision(models.Model):
 
     class Meta:
         ordering = ["report", "number"]
-        constraints = [models.UniqueConstraint(fields=["report", "number"], name="revision_unique_number")]
+        constraints = [
+            models.UniqueConstraint(fields=["report", "number"], name="revision_unique_number")
+        ]
 
     def __str__(self) -> str:
         return f"{self.report} r{self.number}"
@@ -133,7 +151,9 @@ class ReportLine(models.Model):
 
     class Meta:
         ordering = ["revision", "product__sort_order"]
-        constraints = [models.UniqueConstraint(fields=["revision", "product"], name="line_unique_product")]
+        constraints = [
+            models.UniqueConstraint(fields=["revision", "product"], name="line_unique_product")
+        ]
 
 
 class ReportEvent(models.Model):
@@ -142,7 +162,9 @@ class ReportEvent(models.Model):
     report = models.ForeignKey(EnergyReport, on_delete=models.CASCADE, related_name="events")
     revision = models.PositiveIntegerField()
     action = models.CharField(max_length=16)
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
     at = models.DateTimeField(auto_now_add=True)
     reason = models.TextField(blank=True)
 

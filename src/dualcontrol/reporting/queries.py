@@ -19,4 +19,9 @@ def review_queue(user: Any) -> QuerySet[EnergyReport]:
 
     if not is_staff_role(user):
         return EnergyReport.objects.none()
-    return visible_reports(user).filter(status=Status.SUBMITTED).select_related("entity", "entity__division").order_by("updated")
+    return (
+        visible_reports(user)
+        .filter(status=Status.SUBMITTED)
+        .select_related("entity", "entity__division")
+        .order_by("updated")
+    )

@@ -56,7 +56,11 @@ class Problem:
     reason: str
 
     def __str__(self) -> str:
-        where = f"{self.sheet}!{self.column}{self.row}" if self.sheet else f"第{self.row}行 {self.field}"
+        where = (
+            f"{self.sheet}!{self.column}{self.row}"
+            if self.sheet
+            else f"第{self.row}行 {self.field}"
+        )
         return f"{where}: {self.reason}"
 
 
@@ -99,7 +103,9 @@ def _check_period(period_type: str, year: int, month: int | None) -> None:
         raise ReportRejected([Problem("", 0, "", "month", "年报不填月份")])
     today = timezone.localdate()
     if period_start(year, month) > today or year < 2000:
-        raise ReportRejected([Problem("", 0, "", "year", f"报告期 {year}-{month or ''} 不在可填报范围内")])
+        raise ReportRejected(
+            [Problem("", 0, "", "year", f"报告期 {year}-{month or ''} 不在可填报范围内")]
+        )
 
 
 def validate_rows(rows: Sequence[Row205], products: dict[str, EnergyProduct]) -> list[Any]:
@@ -142,7 +148,10 @@ def save_report(
     totals = account_rows(rows, products, year)
     with transaction.atomic():
         report, created = EnergyReport.objects.select_for_update().get_or_create(
-            entity=entity, period_type=period_type, year=year, month=month if period_type == PeriodType.MONTHLY else None
+            entity=entity,
+            period_type=period_type,
+            year=year,
+            month=month if period_type == PeriodType.MONTHLY else None,
         )
         if report.status == Status.ACCEPTED:
             raise WorkflowError("已通过的报表不能修改；如需更正请联系审核人员退回")
@@ -153,7 +162,13 @@ def save_report(
             revision.lines.all().delete()
             revision.source, revision.filename, revision.created_by = source, filename, user
         else:
-            revision = ReportRevision(report=report, number=report.current_revision + 1, source=source, filename=filename, created_by=user if getattr(user, "pk", None) else None)
+            revision = ReportRevision(
+                report=report,
+                number=report.current_revision + 1,
+                source=source,
+                filename=filename,
+                created_by=user if getattr(user, "pk", None) else None,
+            )
         revision.energy_tce = totals.energy_tce
         revision.energy_equiv_tce = totals.energy_equiv_tce
         revision.provenance = totals.provenance
@@ -175,15 +190,32 @@ def save_report(
         report.energy_tce = totals.energy_tce
         report.energy_equiv_tce = totals.energy_equiv_tce
         report.save()
-        ReportEvent.objects.create(report=report, revision=revision.number, action="saved", actor=_actor(user))
-        record(actor=user, action="report.save", obj=report, before=before, after=_report_state(report), note=f"source={source} {filename}".strip())
+        ReportEvent.objects.create(
+            report=report, revision=revision.number, action="saved", actor=_actor(user)
+        )
+        record(
+            actor=user,
+            action="report.save",
+            obj=report,
+            before=before,
+            after=_report_state(report),
+            note=f"source={source} {filename}".strip(),
+        )
         if submit:
             _submit(report, user)
     return report
 
 
 def upload_report(
-    *, entity: Entity, period_type: str, year: int, month: int | None, data: bytes, filename: str, user: Any, submit: bool = False
+    *,
+    entity: Entity,
+    period_type: str,
+    year: int,
+    month: int | None,
+    data: bytes,
+    filename: str,
+    user: Any,
+    submit: bool = False,
 ) -> EnergyReport:
     """An Excel/CSV upload: read, validate, store — or reject whole with cell references."""
     if not can_file_for(user, entity):
@@ -195,10 +227,28 @@ def upload_report(
         raise ReportRejected([_cell_problem(e) for e in exc.errors]) from exc
     uscc = parsed.meta.get("uscc", "")
     if uscc and uscc != entity.uscc:
-        raise ReportRejected([Problem(parsed.sheet, 3, "F", "uscc", f"表中统一社会信用代码 {uscc} 与本单位 {entity.uscc} 不一致")])
+        raise ReportRejected(
+            [
+                Problem(
+                    parsed.sheet,
+                    3,
+                    "F",
+                    "uscc",
+                    f"表中统一社会信用代码 {uscc} 与本单位 {entity.uscc} 不一致",
+                )
+            ]
+        )
     return save_report(
-        entity=entity, period_type=period_type, year=year, month=month, rows=parsed.rows, user=user,
-        source=Source.EXCEL, filename=filename, parsed=parsed, submit=submit,
+        entity=entity,
+        period_type=period_type,
+        year=year,
+        month=month,
+        rows=parsed.rows,
+        user=user,
+        source=Source.EXCEL,
+        filename=filename,
+        parsed=parsed,
+        submit=submit,
     )
 
 
@@ -224,7 +274,9 @@ def _submit(report: EnergyReport, user: Any) -> None:
     revision.save(update_fields=["submitted"])
     report.status = Status.SUBMITTED
     report.save(update_fields=["status", "current_revision", "updated"])
-    ReportEvent.objects.create(report=report, revision=revision.number, action="submitted", actor=_actor(user))
+    ReportEvent.objects.create(
+        report=report, revision=revision.number, action="submitted", actor=_actor(user)
+    )
 
 
 def submit_report(*, report: EnergyReport, user: Any) -> EnergyReport:
@@ -239,15 +291,27 @@ def submit_report(*, report: EnergyReport, user: Any) -> EnergyReport:
             # a returned revision was already submitted once: resubmission is a new revision
             _copy_revision(report, user)
         _submit(report, user)
-        record(actor=user, action="report.submit", obj=report, before=before, after=_report_state(report))
+        record(
+            actor=user,
+            action="report.submit",
+            obj=report,
+            before=before,
+            after=_report_state(report),
+        )
     return report
 
 
 def _copy_revision(report: EnergyReport, user: Any) -> None:
     old = report.revisions.get(number=report.current_revision)
     new = ReportRevision.objects.create(
-        report=report, number=old.number + 1, source=old.source, filename=old.filename, created_by=_actor(user),
-        energy_tce=old.energy_tce, energy_equiv_tce=old.energy_equiv_tce, provenance=old.provenance,
+        report=report,
+        number=old.number + 1,
+        source=old.source,
+        filename=old.filename,
+        created_by=_actor(user),
+        energy_tce=old.energy_tce,
+        energy_equiv_tce=old.energy_equiv_tce,
+        provenance=old.provenance,
     )
     lines = list(old.lines.all())
     for line in lines:
@@ -269,8 +333,21 @@ def return_report(*, report: EnergyReport, user: Any, reason: str) -> EnergyRepo
         before = _report_state(report)
         report.status = Status.RETURNED
         report.save(update_fields=["status", "updated"])
-        ReportEvent.objects.create(report=report, revision=report.current_revision, action="returned", actor=_actor(user), reason=reason.strip())
-        record(actor=user, action="report.return", obj=report, before=before, after=_report_state(report), note=reason.strip())
+        ReportEvent.objects.create(
+            report=report,
+            revision=report.current_revision,
+            action="returned",
+            actor=_actor(user),
+            reason=reason.strip(),
+        )
+        record(
+            actor=user,
+            action="report.return",
+            obj=report,
+            before=before,
+            after=_report_state(report),
+            note=reason.strip(),
+        )
     return report
 
 
@@ -284,8 +361,16 @@ def accept_report(*, report: EnergyReport, user: Any) -> EnergyReport:
         before = _report_state(report)
         report.status = Status.ACCEPTED
         report.save(update_fields=["status", "updated"])
-        ReportEvent.objects.create(report=report, revision=report.current_revision, action="accepted", actor=_actor(user))
-        record(actor=user, action="report.accept", obj=report, before=before, after=_report_state(report))
+        ReportEvent.objects.create(
+            report=report, revision=report.current_revision, action="accepted", actor=_actor(user)
+        )
+        record(
+            actor=user,
+            action="report.accept",
+            obj=report,
+            before=before,
+            after=_report_state(report),
+        )
     return report
 
 

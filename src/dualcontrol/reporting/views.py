@@ -22,7 +22,13 @@ from dualcontrol.reporting.forms import LineForm, PeriodForm, ReturnForm, Upload
 from dualcontrol.reporting.models import EnergyProduct, EnergyReport, PeriodType, Status
 from dualcontrol.reporting.queries import review_queue, visible_reports
 
-ALL_ROLES = (Role.PROVINCE_ADMIN, Role.PROVINCE_OFFICER, Role.CITY_OFFICER, Role.ENTERPRISE, Role.VERIFIER)
+ALL_ROLES = (
+    Role.PROVINCE_ADMIN,
+    Role.PROVINCE_OFFICER,
+    Role.CITY_OFFICER,
+    Role.ENTERPRISE,
+    Role.VERIFIER,
+)
 REVIEWERS = (Role.PROVINCE_ADMIN, Role.PROVINCE_OFFICER, Role.CITY_OFFICER)
 PAGE_SIZE = 50
 
@@ -43,12 +49,29 @@ def _filtered(request: HttpRequest, qs: Any) -> tuple[Any, dict[str, str]]:
 
 
 def _export(filename: str, qs: Any) -> HttpResponse:
-    headers = [_("单位名称"), _("统一社会信用代码"), _("所在区划"), _("报告期"), _("状态"), _("版本"), _("综合能源消费量（吨标准煤，当量值）"), _("综合能源消费量（吨标准煤，等价值）"), _("演示数据")]
+    headers = [
+        _("单位名称"),
+        _("统一社会信用代码"),
+        _("所在区划"),
+        _("报告期"),
+        _("状态"),
+        _("版本"),
+        _("综合能源消费量（吨标准煤，当量值）"),
+        _("综合能源消费量（吨标准煤，等价值）"),
+        _("演示数据"),
+    ]
     rows = (
-        [r.entity.name, r.entity.uscc, r.entity.division.name, r.period_label, r.get_status_display(), r.current_revision,
-         float(r.energy_tce) if r.energy_tce is not None else None,
-         float(r.energy_equiv_tce) if r.energy_equiv_tce is not None else None,
-         _("是") if r.entity.is_synthetic else ""]
+        [
+            r.entity.name,
+            r.entity.uscc,
+            r.entity.division.name,
+            r.period_label,
+            r.get_status_display(),
+            r.current_revision,
+            float(r.energy_tce) if r.energy_tce is not None else None,
+            float(r.energy_equiv_tce) if r.energy_equiv_tce is not None else None,
+            _("是") if r.entity.is_synthetic else "",
+        ]
         for r in qs.iterator(chunk_size=2000)
     )
     return xlsx_response(filename, "reports", headers, rows)
@@ -56,12 +79,20 @@ def _export(filename: str, qs: Any) -> HttpResponse:
 
 @role_required(*ALL_ROLES)
 def report_list(request: HttpRequest) -> HttpResponse:
-    qs = visible_reports(request.user).select_related("entity", "entity__division").order_by("-year", "-month", "entity__name")
+    qs = (
+        visible_reports(request.user)
+        .select_related("entity", "entity__division")
+        .order_by("-year", "-month", "entity__name")
+    )
     qs, filters = _filtered(request, qs)
     if request.GET.get("export") == "xlsx":
         return _export("reports.xlsx", qs)
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "reporting/list.html", {"page": page, "filters": filters, "statuses": Status.choices, "title": _("能源报表")})
+    return render(
+        request,
+        "reporting/list.html",
+        {"page": page, "filters": filters, "statuses": Status.choices, "title": _("能源报表")},
+    )
 
 
 @role_required(*REVIEWERS)
@@ -70,11 +101,23 @@ def review(request: HttpRequest) -> HttpResponse:
     if request.GET.get("export") == "xlsx":
         return _export("review-queue.xlsx", qs)
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "reporting/list.html", {"page": page, "filters": filters, "statuses": Status.choices, "title": _("待审核报表"), "queue": True})
+    return render(
+        request,
+        "reporting/list.html",
+        {
+            "page": page,
+            "filters": filters,
+            "statuses": Status.choices,
+            "title": _("待审核报表"),
+            "queue": True,
+        },
+    )
 
 
 def _report(request: HttpRequest, pk: int) -> EnergyReport:
-    return get_object_or_404(visible_reports(request.user).select_related("entity", "entity__division"), pk=pk)
+    return get_object_or_404(
+        visible_reports(request.user).select_related("entity", "entity__division"), pk=pk
+    )
 
 
 @role_required(*ALL_ROLES)
@@ -85,18 +128,38 @@ def report_detail(request: HttpRequest, pk: int) -> HttpResponse:
     revision = report.revisions.filter(number=revision_no).first()
     lines = revision.lines.select_related("product") if revision else []
     if request.GET.get("export") == "xlsx" and revision is not None:
-        products = [TemplateProduct(p.code, p.name_zh, p.unit, p.coefficient_tce_per_unit) for p in EnergyProduct.objects.all()]
-        data = write_workbook(products, unit_name=report.entity.name, uscc=report.entity.uscc, period=report.period_label,
-                              rows={r.product_code: r for r in services.rows_of(report, revision_no)})
-        resp = HttpResponse(data, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-        resp["Content-Disposition"] = f'attachment; filename="205-1-{report.entity.uscc}-{report.period_label}-r{revision_no}.xlsx"'
+        products = [
+            TemplateProduct(p.code, p.name_zh, p.unit, p.coefficient_tce_per_unit)
+            for p in EnergyProduct.objects.all()
+        ]
+        data = write_workbook(
+            products,
+            unit_name=report.entity.name,
+            uscc=report.entity.uscc,
+            period=report.period_label,
+            rows={r.product_code: r for r in services.rows_of(report, revision_no)},
+        )
+        resp = HttpResponse(
+            data, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+        )
+        resp["Content-Disposition"] = (
+            f'attachment; filename="205-1-{report.entity.uscc}-{report.period_label}-r{revision_no}.xlsx"'
+        )
         return resp
-    return render(request, "reporting/detail.html", {
-        "report": report, "revision": revision, "lines": lines,
-        "revisions": report.revisions.all(), "events": report.events.select_related("actor"),
-        "can_file": can_file_for(request.user, report.entity), "can_review": can_review(request.user, report.entity),
-        "return_form": ReturnForm(),
-    })
+    return render(
+        request,
+        "reporting/detail.html",
+        {
+            "report": report,
+            "revision": revision,
+            "lines": lines,
+            "revisions": report.revisions.all(),
+            "events": report.events.select_related("actor"),
+            "can_file": can_file_for(request.user, report.entity),
+            "can_review": can_review(request.user, report.entity),
+            "return_form": ReturnForm(),
+        },
+    )
 
 
 @role_required(Role.ENTERPRISE)
@@ -106,7 +169,11 @@ def report_form(request: HttpRequest, pk: int | None = None) -> HttpResponse:
     if report is not None and not can_file_for(request.user, report.entity):
         raise PermissionDenied
     products = list(EnergyProduct.objects.all())
-    existing = {r.product_code: r for r in services.rows_of(report)} if report and report.current_revision else {}
+    existing = (
+        {r.product_code: r for r in services.rows_of(report)}
+        if report and report.current_revision
+        else {}
+    )
     problems: list[services.Problem] = []
     if request.method == "POST":
         period = PeriodForm(request.POST)
@@ -116,29 +183,65 @@ def report_form(request: HttpRequest, pk: int | None = None) -> HttpResponse:
             p = period.cleaned_data
             try:
                 saved = services.save_report(
-                    entity=entity, period_type=p["period_type"], year=p["year"],
+                    entity=entity,
+                    period_type=p["period_type"],
+                    year=p["year"],
                     month=p["month"] if p["period_type"] == PeriodType.MONTHLY else None,
-                    rows=rows, user=request.user, submit="submit" in request.POST,
+                    rows=rows,
+                    user=request.user,
+                    submit="submit" in request.POST,
                 )
             except services.ReportRejected as exc:
                 code_of = [r.product_code for r in rows]
                 problems = [
-                    services.Problem("", 0, "", pr.field, pr.reason if pr.row < 1 else f"{_row_name(products, code_of[pr.row - 1])}：{pr.reason}")
+                    services.Problem(
+                        "",
+                        0,
+                        "",
+                        pr.field,
+                        pr.reason
+                        if pr.row < 1
+                        else f"{_row_name(products, code_of[pr.row - 1])}：{pr.reason}",
+                    )
                     for pr in exc.problems
                 ]
             except services.WorkflowError as exc:
                 messages.error(request, str(exc))
             else:
-                messages.success(request, _("报表已提交审核。") if saved.status == Status.SUBMITTED else _("草稿已保存。"))
+                messages.success(
+                    request,
+                    _("报表已提交审核。")
+                    if saved.status == Status.SUBMITTED
+                    else _("草稿已保存。"),
+                )
                 return redirect("reporting:detail", pk=saved.pk)
     else:
-        initial = {"period_type": report.period_type, "year": report.year, "month": report.month} if report else None
+        initial = (
+            {"period_type": report.period_type, "year": report.year, "month": report.month}
+            if report
+            else None
+        )
         period = PeriodForm(initial=initial)
         lines = [
-            LineForm(p, initial={f: getattr(existing[p.code], f) for f in LineForm(p).fields} if p.code in existing else None)
+            LineForm(
+                p,
+                initial={f: getattr(existing[p.code], f) for f in LineForm(p).fields}
+                if p.code in existing
+                else None,
+            )
             for p in products
         ]
-    return render(request, "reporting/form.html", {"period": period, "lines": lines, "problems": problems, "report": report, "entity": entity})
+    return render(
+        request,
+        "reporting/form.html",
+        {
+            "period": period,
+            "lines": lines,
+            "problems": problems,
+            "report": report,
+            "entity": entity,
+        },
+    )
 
 
 def _row_name(products: list[EnergyProduct], code: str) -> str:
@@ -155,9 +258,14 @@ def upload(request: HttpRequest) -> HttpResponse:
             f = p["file"]
             try:
                 saved = services.upload_report(
-                    entity=request.user.entity, period_type=p["period_type"], year=p["year"],
+                    entity=request.user.entity,
+                    period_type=p["period_type"],
+                    year=p["year"],
                     month=p["month"] if p["period_type"] == PeriodType.MONTHLY else None,
-                    data=f.read(), filename=f.name, user=request.user, submit=p["submit_now"],
+                    data=f.read(),
+                    filename=f.name,
+                    user=request.user,
+                    submit=p["submit_now"],
                 )
             except services.ReportRejected as exc:
                 problems = exc.problems
@@ -174,9 +282,16 @@ def upload(request: HttpRequest) -> HttpResponse:
 @role_required(*ALL_ROLES)
 def template_xlsx(request: HttpRequest) -> HttpResponse:
     entity = getattr(request.user, "entity", None)
-    products = [TemplateProduct(p.code, p.name_zh, p.unit, p.coefficient_tce_per_unit) for p in EnergyProduct.objects.all()]
-    data = write_workbook(products, unit_name=entity.name if entity else "", uscc=entity.uscc if entity else "")
-    resp = HttpResponse(data, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    products = [
+        TemplateProduct(p.code, p.name_zh, p.unit, p.coefficient_tce_per_unit)
+        for p in EnergyProduct.objects.all()
+    ]
+    data = write_workbook(
+        products, unit_name=entity.name if entity else "", uscc=entity.uscc if entity else ""
+    )
+    resp = HttpResponse(
+        data, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
     resp["Content-Disposition"] = 'attachment; filename="205-1-template.xlsx"'
     return resp
 
@@ -197,7 +312,9 @@ def action(request: HttpRequest, pk: int, verb: str) -> HttpResponse:
             if not form.is_valid():
                 messages.error(request, _("退回必须填写原因。"))
                 return redirect("reporting:detail", pk=pk)
-            services.return_report(report=report, user=request.user, reason=form.cleaned_data["reason"])
+            services.return_report(
+                report=report, user=request.user, reason=form.cleaned_data["reason"]
+            )
             messages.success(request, _("报表已退回。"))
         else:
             raise PermissionDenied
