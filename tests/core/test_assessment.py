@@ -83,7 +83,7 @@ def test_every_shipped_sheet_loads_and_validates() -> None:
 
 def test_gf_2007_36_structure_40_plus_60_with_9_bonus() -> None:
     sheet = scoring_sheet(GF)
-    assert [(p.key, p.max_points) for p in sheet.parts] == [("target", 40), ("measures", 60)]
+    assert [(p.key, p.max_points) for p in sheet.parts] == [("target", D(40)), ("measures", D(60))]
     assert [g.name_zh for g in sheet.grades] == ["超额完成", "完成", "基本完成", "未完成"]
     assert sheet.max_score == 109  # 40 + 9 bonus + 60
     item = sheet.target_item("intensity")

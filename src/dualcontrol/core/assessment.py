@@ -108,19 +108,6 @@ class Grade:
             and (score > self.upper or (score == self.upper and not self.upper_inclusive))
         )
 
-    def describe(self) -> str:
-        lo = (
-            ""
-            if self.lower is None
-            else f"{_plain(self.lower)} {'≤' if self.lower_inclusive else '<'} "
-        )
-        hi = (
-            ""
-            if self.upper is None
-            else f" {'≤' if self.upper_inclusive else '<'} {_plain(self.upper)}"
-        )
-        return f"{lo}score{hi}"
-
 
 @dataclass(frozen=True)
 class CompletionBand:
@@ -638,7 +625,10 @@ def _score_target(
     if item.scoring is None:
         basis = "target met" if met else "target missed"
         return result(ZERO, ZERO, status, basis + " (assessed separately, no points)")
-    completion = completion_frac(item.scoring.ratio, figures.target, actual)
+    try:
+        completion = completion_frac(item.scoring.ratio, figures.target, actual)
+    except AssessmentError as exc:
+        raise AssessmentError(f"{where} ({item.title_zh}): {exc}") from exc
     figs["completion_frac"] = completion
     points, bonus, basis = score_completion(item.scoring, completion)
     return result(points, bonus, status, basis)
