@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "dualcontrol.regions",
     "dualcontrol.entities",
     "dualcontrol.reporting",
+    "dualcontrol.targets",
 ]
 
 MIDDLEWARE = [

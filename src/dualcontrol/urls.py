@@ -12,6 +12,7 @@ urlpatterns = [
     path("accounts/", include("dualcontrol.accounts.urls")),
     path("reports/", include("dualcontrol.reporting.urls")),
     path("entities/", include("dualcontrol.entities.urls")),
+    path("targets/", include("dualcontrol.targets.urls")),
     path("audit/", include("dualcontrol.audit.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),

@@ -131,6 +131,12 @@ def test_bad_rows_are_all_reported_and_nothing_is_printed(
     assert "nothing was scored" in err
 
 
+def test_a_region_twice_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run([write(tmp_path, EXAMPLE + "甲市,3.5,3.6,50\n")], capsys)
+    assert (code, out) == (2, "")
+    assert "line 6: 甲市 already on line 2" in err
+
+
 def test_score_errors_name_the_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     text = EXAMPLE + "己市,3.5,3.5,61\n庚市,0,1,50\n"
     code, out, err = run([write(tmp_path, text)], capsys)

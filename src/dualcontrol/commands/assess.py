@@ -173,11 +173,17 @@ def _inputs(
     subject_col = sheet.subject_column or sheet.subject
     out = []
     errors = []
+    first_line: dict[str, int] = {}
     for line, row in rows:
         try:
-            out.append((line, _row_input(sheet, subject_col, row)))
+            data = _row_input(sheet, subject_col, row)
         except ValueError as exc:
             errors.append(f"line {line}: {exc}")
+            continue
+        if data.subject in first_line:
+            errors.append(f"line {line}: {data.subject} already on line {first_line[data.subject]}")
+        first_line.setdefault(data.subject, line)
+        out.append((line, data))
     if errors:
         raise CommandError(_join_errors(errors))
     return out

@@ -48,6 +48,9 @@ __all__ = [
     "encode_cp",
     "frame",
     "parse_packet",
+    "parse_segment",
+    "reply_cn",
+    "split_lines",
 ]
 
 
@@ -461,6 +464,13 @@ def parse_segment(
             segment, qn, st, cn, pw, mn, flag_text, pnum_text, pno_text, {},
             segment[match.end() : -2], tables, limits,
         )  # fmt: skip
+    return _parse_segment_slow(segment, tables, limits)
+
+
+def _parse_segment_slow(
+    segment: str, tables: Hj212Tables | None = None, limits: Limits = DEFAULT_LIMITS
+) -> Packet:
+    """:func:`parse_segment` always on the field-by-field path (tests compare the two paths)."""
     qn, st, cn, pw, mn, flag_text, pnum_text, pno_text, extra, cp = _header_slow(segment, limits)
     return _finish(
         segment, qn, st, cn, pw, mn, flag_text, pnum_text, pno_text, extra, cp, tables, limits

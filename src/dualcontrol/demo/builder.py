@@ -198,6 +198,7 @@ def build(
         periods = _periods(syn["periods"], today, months_limit)
         n_reports, n_lines = _make_reports(rng, syn, entities, periods, products, today)
         users = _make_users(province, depts, divisions, entities)
+        extensions = _extend(today)
         record(
             actor=None,
             action="demo.build",
@@ -208,11 +209,29 @@ def build(
                 "reports": n_reports,
                 "lines": n_lines,
                 "users": users,
+                "extensions": extensions,
             },
         )
     return DemoSummary(
         len(divisions), Department.objects.count(), len(entities), n_reports, n_lines
     )
+
+
+def _extend(today: dt.date) -> list[str]:
+    """Let each capability app add its part of the demo: ``<app>.demo.extend_demo(today=...)``."""
+    import importlib
+    import importlib.util
+
+    done = []
+    for app in settings.INSTALLED_APPS:
+        if not app.startswith("dualcontrol.") or importlib.util.find_spec(f"{app}.demo") is None:
+            continue
+        module = importlib.import_module(f"{app}.demo")
+        extend = getattr(module, "extend_demo", None)
+        if extend is not None:
+            extend(today=today)
+            done.append(app)
+    return done
 
 
 def _make_entities(
