@@ -6,7 +6,9 @@ from ninja.security import django_auth
 from dualcontrol.accounts.api import BearerAuth
 from dualcontrol.accounts.api import router as auth_router
 from dualcontrol.entities.api import router as entities_router
+from dualcontrol.metering.api import router as metering_router
 from dualcontrol.reporting.api import router as reporting_router
+from dualcontrol.targets.api import router as targets_router
 
 api = NinjaAPI(
     title="dualcontrol API",
@@ -18,3 +20,5 @@ api = NinjaAPI(
 api.add_router("/auth", auth_router)
 api.add_router("/entities", entities_router)
 api.add_router("/reports", reporting_router)
+api.add_router("/targets", targets_router)
+api.add_router("/metering", metering_router)

@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "dualcontrol.entities",
     "dualcontrol.reporting",
     "dualcontrol.targets",
+    "dualcontrol.metering",
 ]
 
 MIDDLEWARE = [

@@ -13,6 +13,7 @@ urlpatterns = [
     path("reports/", include("dualcontrol.reporting.urls")),
     path("entities/", include("dualcontrol.entities.urls")),
     path("targets/", include("dualcontrol.targets.urls")),
+    path("metering/", include("dualcontrol.metering.urls")),
     path("audit/", include("dualcontrol.audit.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),

@@ -164,7 +164,12 @@ def test_shandong_tasks_and_departments() -> None:
     tasks = plan.tasks
     assert len(tasks) == 27
     assert all(t.attribution for t in tasks)
-    assert [t.key for t in tasks][:4] == ["二/（一）/1", "二/（一）/2", "二/（一）/3", "二/（二）/1"]
+    assert [t.key for t in tasks][:4] == [
+        "二/（一）/1",
+        "二/（一）/2",
+        "二/（一）/3",
+        "二/（二）/1",
+    ]
     items = by_key(plan)
     assert not items["一/（二）"].is_task  # 发展目标: context
     assert not items["一/（三）/4"].is_task  # 工作路径: no departments in section 一
@@ -367,11 +372,27 @@ def test_synthetic_unseen_plan() -> None:
         ("（省住房城乡建设厅负责）", ["省住房城乡建设厅"], []),
         ("（各州、市人民政府等按职责分工负责）", ["各州、市人民政府"], []),
         ("（省科技厅牵头，省教育厅、财政厅配合）", ["省科技厅"], ["省教育厅", "省财政厅"]),
-        ("（省统计局、省财政厅、省发展改革委（牵头））", ["省发展改革委"], ["省统计局", "省财政厅"]),
-        ("（省林业厅，云南电网公司，昆明市人民政府）", ["省林业厅"], ["云南电网公司", "昆明市人民政府"]),
-        ("（市发展改革委、工信局、生态环境局负责）", ["市发展改革委"], ["市工信局", "市生态环境局"]),
+        (
+            "（省统计局、省财政厅、省发展改革委（牵头））",
+            ["省发展改革委"],
+            ["省统计局", "省财政厅"],
+        ),
+        (
+            "（省林业厅，云南电网公司，昆明市人民政府）",
+            ["省林业厅"],
+            ["云南电网公司", "昆明市人民政府"],
+        ),
+        (
+            "（市发展改革委、工信局、生态环境局负责）",
+            ["市发展改革委"],
+            ["市工信局", "市生态环境局"],
+        ),
         ("（省发展改革委、省发展改革委、统计局）", ["省发展改革委"], ["省统计局"]),
-        ("（省能源局、国网示范省电力公司、青海银监局）", ["省能源局"], ["国网示范省电力公司", "青海银监局"]),
+        (
+            "（省能源局、国网示范省电力公司、青海银监局）",
+            ["省能源局"],
+            ["国网示范省电力公司", "青海银监局"],
+        ),
     ],
 )
 def test_attribution_phrasings(clause: str, lead: list[str], participating: list[str]) -> None:
@@ -425,7 +446,10 @@ def test_document_can_say_every_named_department_leads() -> None:
         ("⒈甲。（省财政厅）\n⒉乙。（省统计局）", ["1", "2"]),
         ("1)甲。（省财政厅）\n2)乙。（省统计局）", ["1）", "2）"]),
         ("A.甲。（省财政厅）\nB.乙。（省统计局）", ["A", "B"]),
-        ("第一章 甲\n第一节 乙\n⑴丙。（省财政厅）\n第二节 丁\n①戊。（省统计局）", ["第一章/第一节/（1）", "第一章/第二节/①"]),
+        (
+            "第一章 甲\n第一节 乙\n⑴丙。（省财政厅）\n第二节 丁\n①戊。（省统计局）",
+            ["第一章/第一节/（1）", "第一章/第二节/①"],
+        ),
         ("（1）甲。（省财政厅）\n1.5万吨标准煤的目标。\n（2）乙。（省统计局）", ["（1）", "（2）"]),
         ("一、甲\n1.乙。（省财政厅）\n二、丙\n1.丁。（省统计局）", ["一/1", "二/1"]),
     ],
@@ -467,7 +491,10 @@ def test_chinese_numerals() -> None:
 
 
 def targets(text: str, year: int | None = 2020) -> list[tuple[str, str, int | None]]:
-    return [(str(t.value), t.unit, t.year) for t in find_targets(text, vocabulary=vocab(), default_year=year)]
+    return [
+        (str(t.value), t.unit, t.year)
+        for t in find_targets(text, vocabulary=vocab(), default_year=year)
+    ]
 
 
 def test_targets_year_from_the_sentence_or_the_plan() -> None:
@@ -609,17 +636,27 @@ def build_docx(path: Path) -> None:
     document = docx.Document()
     document.add_paragraph("示范市节能降碳工作方案")
     document.add_paragraph("一、重点任务")
-    document.add_paragraph("推进工业节能。到2025年，工业能耗下降15%。（市工信局、发展改革委负责）", style="List Number")
-    document.add_paragraph("推进建筑节能。（市住房城乡建设局牵头，市财政局配合）", style="List Number")
+    document.add_paragraph(
+        "推进工业节能。到2025年，工业能耗下降15%。（市工信局、发展改革委负责）", style="List Number"
+    )
+    document.add_paragraph(
+        "推进建筑节能。（市住房城乡建设局牵头，市财政局配合）", style="List Number"
+    )
     document.add_paragraph("二、任务分工")
     table = document.add_table(rows=3, cols=4)
-    for cell, text in zip(table.rows[0].cells, ["序号", "重点任务", "牵头单位", "配合单位"], strict=True):
-        cell.text = text
     for cell, text in zip(
-        table.rows[1].cells, ["1", "建设能耗在线监测平台", "市发展改革委", "市统计局、市数据局"], strict=True
+        table.rows[0].cells, ["序号", "重点任务", "牵头单位", "配合单位"], strict=True
     ):
         cell.text = text
-    for cell, text in zip(table.rows[2].cells, ["2", "开展节能宣传", "市委宣传部", ""], strict=True):
+    for cell, text in zip(
+        table.rows[1].cells,
+        ["1", "建设能耗在线监测平台", "市发展改革委", "市统计局、市数据局"],
+        strict=True,
+    ):
+        cell.text = text
+    for cell, text in zip(
+        table.rows[2].cells, ["2", "开展节能宣传", "市委宣传部", ""], strict=True
+    ):
         cell.text = text
     document.save(str(path))
 
@@ -630,7 +667,10 @@ def test_docx_numbering_and_tables(tmp_path: Path) -> None:
     paragraphs = read_plan_paragraphs(path)
     assert paragraphs[2].startswith("1.推进工业节能")
     assert paragraphs[3].startswith("2.推进建筑节能")
-    assert paragraphs[5] == "（1）建设能耗在线监测平台。（牵头单位：市发展改革委；参加单位：市统计局、市数据局）"
+    assert (
+        paragraphs[5]
+        == "（1）建设能耗在线监测平台。（牵头单位：市发展改革委；参加单位：市统计局、市数据局）"
+    )
     plan = read_plan(path)
     assert plan.title == "示范市节能降碳工作方案"
     assert [t.key for t in plan.tasks] == ["一/1", "一/2", "二/（1）", "二/（2）"]
@@ -648,5 +688,5 @@ def test_docx_numbering_and_tables(tmp_path: Path) -> None:
 def test_damaged_docx_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "plan.docx"
     path.write_bytes(b"PK\x03\x04 not a zip")
-    with pytest.raises(PlanDocumentError, match="not a readable .docx"):
+    with pytest.raises(PlanDocumentError, match=r"not a readable \.docx"):
         read_plan_paragraphs(path)

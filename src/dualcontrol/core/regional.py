@@ -177,7 +177,7 @@ def comparable_gdp(df: pd.DataFrame, base_year: int) -> pd.Series:
     chain = factor.groupby(ordered["region"]).cumprod()
     at_base = ordered["year"] == base_year
     regions_with_base = set(ordered.loc[at_base, "region"])
-    missing = sorted(set(ordered["region"]) - regions_with_base, key=str)
+    missing = [r for r in dict.fromkeys(df["region"]) if r not in regions_with_base]
     if missing:
         raise RegionalDataError(
             f"base year {base_year} missing for region(s) {', '.join(map(str, missing))}"
@@ -251,15 +251,14 @@ def regional_indicators(
         data[col] = pd.to_numeric(data[col]).astype(float)
     order = data.groupby("region", sort=False).ngroup()  # regions in input order
     data = data.iloc[np.lexsort((data["year"].to_numpy(), order.to_numpy()))]
-    missing_start = sorted(
-        set(data["region"]) - set(data.loc[data["year"] == start, "region"]), key=str
-    )
+    out = data[["region", "year", "energy_tce", "gdp_10k_yuan", "gdp_real_growth_frac"]].copy()
+    out["gdp_comparable_10k_yuan"] = comparable_gdp(data, base_year)
+    with_start = set(data.loc[data["year"] == start, "region"])
+    missing_start = [r for r in dict.fromkeys(data["region"]) if r not in with_start]
     if missing_start:
         raise RegionalDataError(
             f"start year {start} missing for region(s) {', '.join(map(str, missing_start))}"
         )
-    out = data[["region", "year", "energy_tce", "gdp_10k_yuan", "gdp_real_growth_frac"]].copy()
-    out["gdp_comparable_10k_yuan"] = comparable_gdp(data, base_year)
 
     deductions_total = np.zeros(len(data))
     deductions_intensity = np.zeros(len(data))

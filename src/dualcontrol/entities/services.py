@@ -1,0 +1,116 @@
+"""Registry writes for reporting entities: create/update one, or import a CSV/Excel file whole."""
+
+from __future__ import annotations
+
+import csv
+import io
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.db import transaction
+
+from dualcontrol.audit.services import record, snapshot
+from dualcontrol.core.codes import CodeError, validate_uscc
+from dualcontrol.entities.models import Entity, Industry
+from dualcontrol.formats.report205 import CellError, ReportFormatError, column_letter
+from dualcontrol.reference import load_csv
+from dualcontrol.regions.models import Division
+
+REQUIRED = ("uscc", "name", "division_code", "industry_code")
+OPTIONAL = ("is_key_discharger", "annual_energy_tce", "address", "contact_name", "contact_phone", "contact_email")
+TRUE = {"1", "true", "yes", "y", "是", "√", "✓"}
+
+
+def thresholds() -> dict[str, Decimal]:
+    return {r["key"]: Decimal(r["value"]) for r in load_csv("entity_thresholds.csv").rows}
+
+
+def _grid(data: bytes, filename: str) -> tuple[str, list[list[str]]]:
+    if filename.lower().endswith(".xlsx"):
+        from openpyxl import load_workbook
+
+        try:
+            wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        except Exception as exc:  # openpyxl raises several types for a non-workbook
+            raise ReportFormatError([CellError("", 0, "", f"不是有效的 Excel 文件：{exc}")]) from exc
+        ws = wb.worksheets[0]
+        grid = [["" if v is None else str(v).strip() for v in row] for row in ws.iter_rows(values_only=True)]
+        title = ws.title
+        wb.close()
+        return title, grid
+    text = data.decode("utf-8-sig")
+    return "csv", [[c.strip() for c in row] for row in csv.reader(io.StringIO(text))]
+
+
+def import_entities(*, data: bytes, filename: str, user: Any) -> int:
+    """Create or update units from a file with columns uscc,name,division_code,industry_code[,…].
+
+    Every row is checked first (USCC check digit, known division and industry, numbers);
+    any error rejects the whole file with sheet/row/column/reason. Each write is audited.
+    """
+    sheet, grid = _grid(data, filename)
+    if not grid:
+        raise ReportFormatError([CellError(sheet, 1, "", "文件为空")])
+    header = grid[0]
+    missing = [c for c in REQUIRED if c not in header]
+    if missing:
+        raise ReportFormatError([CellError(sheet, 1, "", f"缺少列：{', '.join(missing)}")])
+    col = {h: i for i, h in enumerate(header)}
+    divisions = {d.code: d for d in Division.objects.all()}
+    industries = {i.code: i for i in Industry.objects.all()}
+    errors: list[CellError] = []
+    parsed: list[dict[str, Any]] = []
+    seen: set[str] = set()
+    limits = thresholds()
+    for r, raw in enumerate(grid[1:], start=2):
+        row = {h: (raw[i] if i < len(raw) else "") for h, i in col.items()}
+        if not any(row.values()):
+            continue
+
+        def err(field: str, reason: str, r: int = r) -> None:
+            errors.append(CellError(sheet, r, column_letter(col[field]), reason, field))
+
+        try:
+            uscc = validate_uscc(row["uscc"])
+            if uscc in seen:
+                err("uscc", "统一社会信用代码重复")
+            seen.add(uscc)
+        except CodeError as exc:
+            err("uscc", f"统一社会信用代码无效：{exc}")
+            uscc = ""
+        if not row["name"]:
+            err("name", "单位名称不能为空")
+        if row["division_code"] not in divisions:
+            err("division_code", f"区划代码 {row['division_code']} 不存在")
+        if row["industry_code"] not in industries:
+            err("industry_code", f"行业代码 {row['industry_code']} 不存在")
+        energy = None
+        if row.get("annual_energy_tce"):
+            try:
+                energy = Decimal(row["annual_energy_tce"].replace(",", ""))
+                if energy < 0:
+                    err("annual_energy_tce", "不能为负数")
+            except InvalidOperation:
+                err("annual_energy_tce", "不是数字")
+        parsed.append({**row, "uscc": uscc, "annual_energy_tce": energy})
+    if errors:
+        raise ReportFormatError(errors)
+    with transaction.atomic():
+        for row in parsed:
+            existing = Entity.objects.filter(uscc=row["uscc"]).first()
+            before = snapshot(existing) if existing else None
+            e = existing or Entity(uscc=row["uscc"])
+            e.name = row["name"]
+            e.division = divisions[row["division_code"]]
+            e.industry = industries[row["industry_code"]]
+            e.is_key_discharger = str(row.get("is_key_discharger", "")).lower() in TRUE
+            e.annual_energy_tce = row["annual_energy_tce"]
+            if e.annual_energy_tce is not None:
+                e.is_key_energy_unit = e.annual_energy_tce >= limits["key_energy_unit_min_tce"]
+                e.online_monitoring = e.annual_energy_tce >= limits["online_monitoring_min_tce"]
+            for f in ("address", "contact_name", "contact_phone", "contact_email"):
+                setattr(e, f, row.get(f, "") or "")
+            e.full_clean()
+            e.save()
+            record(actor=user, action="entity.update" if existing else "entity.create", obj=e, before=before, after=snapshot(e))
+    return len(parsed)

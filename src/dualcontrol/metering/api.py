@@ -1,0 +1,5 @@
+"""REST endpoints of energy online monitoring."""
+
+from ninja import Router
+
+router = Router(tags=["metering"])

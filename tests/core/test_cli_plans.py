@@ -1,0 +1,126 @@
+"""`dualcontrol plans parse FILE --format json`: the batch command of issue 8."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from dualcontrol.cli import main
+
+DATA = Path(__file__).resolve().parent.parent / "data" / "plans"
+YUNNAN = DATA / "yunnan_2011-2015_low-carbon_energy-saving_plan_and_division_of_labour.txt"
+QINGHAI = DATA / "qinghai_2016-2020_energy-saving_emission-reduction_plan.txt"
+SYNTHETIC = DATA / "synthetic_2021-2025_energy-saving_carbon-reduction_plan.txt"
+REQUIRED = {"number", "section", "text", "lead_departments", "participating_departments", "targets"}
+
+
+def run_json(capsys: pytest.CaptureFixture[str], *argv: str) -> list[dict[str, object]]:
+    assert main(["plans", "parse", *argv, "--format", "json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert isinstance(rows, list)
+    return rows
+
+
+def test_parse_prints_the_tasks_as_json(capsys: pytest.CaptureFixture[str]) -> None:
+    rows = run_json(capsys, str(YUNNAN))
+    assert len(rows) == 138
+    assert all(set(row) >= REQUIRED for row in rows)
+    first = rows[0]
+    assert first["number"] == "（1）"
+    assert first["section"] == ["二、部门分工", "（一）强化节能减排目标责任", "1.指标分解"]
+    assert (
+        first["text"]
+        == "各州（市）低碳节能减排指标分解。（省发展改革委、工业信息化委、环境保护厅、统计局）"
+    )
+    assert first["lead_departments"] == ["省发展改革委"]
+    assert first["participating_departments"] == ["省工业信息化委", "省环境保护厅", "省统计局"]
+    assert first["targets"] == []
+    green = next(row for row in rows if row["number"] == "（45）")
+    assert green["targets"][0] == {
+        "value": 37,
+        "value_max": None,
+        "unit": "%",
+        "year": 2015,
+        "year_explicit": False,
+        "text": "全省城市建成区绿化覆盖率达到37%",
+    }
+
+
+def test_json_is_the_default_and_keeps_decimals(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["plans", "parse", str(QINGHAI)]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert len(rows) == 47
+    goals = next(row for row in rows if row["number"] == "（五）")
+    assert [(t["value"], t["unit"], t["year"]) for t in goals["targets"]] == [
+        (30.5, "%", 2020),
+        (38, "%", 2020),
+        (41, "%", 2020),
+        (16.3, "%", 2020),
+    ]
+
+
+def test_all_items_with_is_task(capsys: pytest.CaptureFixture[str]) -> None:
+    rows = run_json(capsys, str(SYNTHETIC), "--all")
+    assert len(rows) == 18
+    assert sum(1 for row in rows if row["is_task"]) == 9
+    assert rows[0]["number"] == "第一章" and rows[0]["is_task"] is False
+
+
+def test_target_year_option(capsys: pytest.CaptureFixture[str]) -> None:
+    rows = run_json(capsys, str(YUNNAN), "--target-year", "2016")
+    green = next(row for row in rows if row["number"] == "（45）")
+    assert green["targets"][0]["year"] == 2016
+
+
+def test_text_format(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["plans", "parse", str(SYNTHETIC), "--format", "text"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0] == "# 示范省“十四五”节能降碳行动实施方案 — 9 tasks, target year 2025"
+    assert out[1] == "第二章/第一节/1  实施工业能效提升行动"
+    assert out[2] == "    牵头: 省工业和信息化厅"
+
+
+def test_docx_input(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import docx
+
+    document = docx.Document()
+    document.add_paragraph("一、重点任务")
+    document.add_paragraph("（一）推进工业节能。（牵头单位：省工信厅；配合单位：省统计局）")
+    path = tmp_path / "plan.docx"
+    document.save(str(path))
+    rows = run_json(capsys, str(path))
+    assert [(r["number"], r["lead_departments"], r["participating_departments"]) for r in rows] == [
+        ("（一）", ["省工信厅"], ["省统计局"])
+    ]
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        ("missing.txt", None, "cannot read"),
+        ("plan.pdf", b"%PDF-1.4", "save as .docx"),
+        ("notice.txt", "现将方案印发给你们。".encode(), "no numbered items"),
+    ],
+)
+def test_operator_errors(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    name: str,
+    content: bytes | None,
+    message: str,
+) -> None:
+    path = tmp_path / name
+    if content is not None:
+        path.write_bytes(content)
+    assert main(["plans", "parse", str(path)]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err.startswith("dualcontrol plans: error: ")
+    assert message in captured.err
+
+
+def test_plans_without_subcommand_prints_help(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["plans"]) == 0
+    assert "parse" in capsys.readouterr().out
