@@ -469,6 +469,20 @@ def test_document_without_departments_gives_leaf_items() -> None:
     assert all(t.lead_departments == () for t in plan.tasks)
 
 
+def test_covering_notice_and_signature_are_not_tasks() -> None:
+    plan = parse(
+        "示范省人民政府关于印发示范省节能方案的通知\n"
+        "一、请各地认真组织实施。\n二、请于每年1月底前报送进展。\n"
+        "示范省人民政府\n2022年3月1日\n"
+        "示范省节能方案\n一、重点任务\n（一）推进节能。（省发展改革委、财政厅）\n"
+        "（二）推进统计。\n示范省人民政府办公厅\n示范省人民政府办公厅　2022年3月1日印发"
+    )
+    assert plan.title == "示范省节能方案"
+    assert [i.key for i in plan.walk()][:2] == ["一", "二"]  # the notice's items, kept as context
+    assert [t.key for t in plan.tasks] == ["一/（一）", "一/（二）"]
+    assert plan.tasks[1].text == "推进统计。"
+
+
 def test_no_numbered_items_gives_an_empty_plan() -> None:
     assert parse("").items == ()
     assert parse("现将方案印发给你们。").tasks == ()

@@ -67,7 +67,8 @@ def _round(value: Any, places: int) -> float | None:
     number = float(value)
     if math.isnan(number) or math.isinf(number):
         return None
-    rounded = Decimal(repr(number)).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+    # two-stage: 12 significant digits first, so 0.12499999999999734 (float of 0.125) reads 0.125
+    rounded = Decimal(f"{number:.12g}").quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
     return float(rounded) + 0.0  # no "-0.0"
 
 

@@ -348,7 +348,7 @@ _CN = f"[{CN_DIGITS}]+"
 _AR = "[0-9０-９]{1,3}"
 _LABELS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("chapter", re.compile(rf"^第\s*({_CN}|{_AR})\s*(章|部分|篇)[、：:．.\s]*")),
-    ("part", re.compile(rf"^第\s*({_CN}|{_AR})\s*节[、：:．.\s]*")),
+    ("subchapter", re.compile(rf"^第\s*({_CN}|{_AR})\s*节[、：:．.\s]*")),
     ("article", re.compile(rf"^第\s*({_CN}|{_AR})\s*条[、：:．.\s]*")),
     ("paren_cn", re.compile(rf"^[（(]\s*({_CN})\s*[）)][、.．，,\s]*")),
     ("paren_arabic", re.compile(rf"^[（(]\s*({_AR})\s*[）)][、.．，,\s]*")),
@@ -399,16 +399,17 @@ def _ordinal(style: str, raw: str) -> int:
 
 
 def _canonical_number(style: str, raw: str, suffix: str, ordinal: int) -> str:
+    """One spelling per style: （一） for (一), （1） for ⑴ and (1), 1 for 1． and ⒈ …"""
     if style == "paren_cn":
         return f"（{raw}）"
     if style == "paren_arabic":
         return f"（{ordinal}）"
-    if style in ("arabic", "arabic_paren"):
-        return f"{ordinal}" if style == "arabic" else f"{ordinal}）"
-    if style in ("chapter", "part", "article"):
+    if style == "arabic":
+        return f"{ordinal}"
+    if style == "arabic_paren":
+        return f"{ordinal}）"
+    if style in ("chapter", "subchapter", "article"):
         return f"第{raw}{suffix}"
-    if style == "latin":
-        return raw
     return raw
 
 
@@ -417,7 +418,7 @@ def _display_label(style: str, number: str) -> str:
         return number + "、"
     if style in ("arabic", "latin"):
         return number + "."
-    if style in ("chapter", "part", "article"):
+    if style in ("chapter", "subchapter", "article"):
         return number + " "
     if style == "annex":
         return ""
@@ -432,7 +433,9 @@ def _match_label(par: str) -> tuple[str, str, int, str] | None:
             continue
         raw = m.group(1)
         suffix = (
-            m.group(2) if style == "chapter" else {"part": "节", "article": "条"}.get(style, "")
+            m.group(2)
+            if style == "chapter"
+            else {"subchapter": "节", "article": "条"}.get(style, "")
         )
         ordinal = _ordinal(style, raw)
         if ordinal <= 0:
@@ -745,6 +748,8 @@ def _plan_title(preamble: Sequence[str]) -> str | None:
 
 
 def _target_year(title: str | None, preamble: Sequence[str], body: str, g: _Grammar) -> int | None:
+    """The last year of the plan's period: from its title (2017—2020年, “十三五”), else the
+    five-year plan the text names most often, else the most frequent 到YYYY年."""
     for text in (title or "", *preamble[:3]):
         m = re.search(r"((?:19|20)\d{2})\s*年?\s*[-－—–~～至到]+\s*((?:19|20)\d{2})", text)
         if m:
@@ -752,13 +757,12 @@ def _target_year(title: str | None, preamble: Sequence[str], body: str, g: _Gram
         p = g.period.search(text)
         if p:
             return g.period_year[p.group("p")]
-    for text in (*preamble, body):
-        p = g.period.search(text)
-        if p:
-            return g.period_year[p.group("p")]
-    years = re.findall(r"到\s*((?:19|20)\d{2})\s*年", body)
+    periods = [g.period_year[m.group("p")] for m in g.period.finditer(body)]
+    if periods:
+        return max(sorted(set(periods)), key=periods.count)
+    years = [int(y) for y in re.findall(r"到\s*((?:19|20)\d{2})\s*年", body)]
     if years:
-        return int(max(sorted(set(years)), key=years.count))
+        return max(sorted(set(years)), key=years.count)
     return None
 
 
@@ -773,26 +777,37 @@ class _Node:
 
 
 _DATE_LINE = re.compile(
-    r"^[（(]?(?:19|20)\d{2}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日[）)]?\s*(?:印发|发布)?$"
+    r"^(?:[^。，,；;：:]{2,30}?\s+)?[（(]?(?:19|20)\d{2}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日[）)]?"
+    r"\s*(?:印发|发布)?$"
 )
 _SIGNATURE = re.compile(r"^[^。，,；;：:]{2,30}(?:政府|办公厅|办公室|委员会|厅|局|委|办)$")
 
 
-def _build_tree(pars: Sequence[str], g: _Grammar) -> tuple[list[str], list[_Node]]:
+def _build_tree(pars: Sequence[str], g: _Grammar) -> tuple[list[str], list[_Node], int]:
+    """(preamble paragraphs, top-level items, how many of them belong to a covering notice)."""
     preamble: list[str] = []
     roots: list[_Node] = []
     stack: list[_Node] = []
     annexes = 0
+    notice = 0  # top-level items of a covering notice (印发通知) closed by its signature date
+    signed: int | None = None
     for index, raw in enumerate(pars, start=1):
         par = _strip(raw)
         if not par:
             continue
-        if roots and (g.closing.match(par) or _DATE_LINE.match(par)):
-            if stack and _DATE_LINE.match(par):
-                last = stack[-1].paragraphs
-                if len(last) > 1 and _SIGNATURE.match(last[-1]):
-                    last.pop()
-            break
+        if roots and g.closing.match(par):
+            break  # 抄送： … closing matter
+        if _DATE_LINE.match(par):
+            # a signature date closes what precedes it (a notice's items, or the plan itself)
+            if (
+                stack
+                and len(stack[-1].paragraphs) > 1
+                and _SIGNATURE.match(stack[-1].paragraphs[-1])
+            ):
+                stack[-1].paragraphs.pop()
+            stack = []
+            signed = len(roots) if roots else None
+            continue
         if roots and g.annex.match(par):
             annexes += 1
             node = _Node("annex", f"附件{annexes}", annexes, index, [par])
@@ -814,9 +829,11 @@ def _build_tree(pars: Sequence[str], g: _Grammar) -> tuple[list[str], list[_Node
         if stack:
             stack[-1].children.append(node)
         else:
+            if signed is not None:
+                notice, signed = signed, None
             roots.append(node)
         stack.append(node)
-    return preamble, roots
+    return preamble, roots, notice
 
 
 def _title_of(first: str) -> str:
@@ -876,13 +893,19 @@ def _freeze(
     )
 
 
-def _with_tasks(items: tuple[PlanItem, ...]) -> tuple[PlanItem, ...]:
-    """Mark the tasks (rule in the module docstring) and fold details into their task."""
+def _with_tasks(items: tuple[PlanItem, ...], notice: int = 0) -> tuple[PlanItem, ...]:
+    """Mark the tasks (rule in the module docstring) and fold details into their task.
+
+    The first ``notice`` top-level items belong to a covering notice: context, never tasks.
+    """
 
     def attributed(item: PlanItem) -> bool:
         return any(i.attribution is not None for i in item.walk())
 
-    doc_attributed = any(attributed(i) for i in items)
+    def context(item: PlanItem) -> PlanItem:
+        return replace(item, children=tuple(context(c) for c in item.children), is_task=False)
+
+    doc_attributed = any(attributed(i) for i in items[notice:])
 
     def mark(item: PlanItem, part: bool, in_annex: bool, under_task: bool) -> PlanItem:
         if doc_attributed:
@@ -912,7 +935,10 @@ def _with_tasks(items: tuple[PlanItem, ...]) -> tuple[PlanItem, ...]:
         return replace(item, children=children, is_task=is_task)
 
     out = []
-    for top in items:
+    for index, top in enumerate(items):
+        if index < notice:
+            out.append(context(top))
+            continue
         part = attributed(top) if (top.children or top.style == "annex") else doc_attributed
         out.append(mark(top, part, top.style == "annex", False))
     return tuple(out)
@@ -934,7 +960,7 @@ def parse_plan(
         raise PlanParseError("parse_plan needs a PlanVocabulary")
     pars = _paragraphs(source)
     g = _grammar(vocabulary)
-    preamble, roots = _build_tree(pars, g)
+    preamble, roots, notice = _build_tree(pars, g)
     whole = "\n".join(pars)
     rule: Literal["first", "all"] = "first"
     if any(p in whole for p in vocabulary.lead_policy_all) and not any(
@@ -950,6 +976,6 @@ def parse_plan(
         title=title,
         target_year=year,
         lead_rule=rule,
-        items=_with_tasks(items),
+        items=_with_tasks(items, notice),
         vocabulary_version=vocabulary.version,
     )
