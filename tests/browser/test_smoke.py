@@ -17,8 +17,15 @@ pytestmark = [
     pytest.mark.browser,
     pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="Debian's chromium is not installed"),
 ]
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync"]
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 @pytest.fixture
@@ -42,14 +49,14 @@ def login(browser, base, username, password):
 
 
 @pytest.fixture
-def smoke_world(transactional_db):  # noqa: ARG001
+def smoke_world(transactional_db):
     # built before the browser starts: Playwright's sync API runs an event loop in this thread
     from tests.factories import world
 
     return world()
 
 
-def test_roles_see_their_pages_and_file_a_report(live_server, smoke_world, browser, tmp_path):  # noqa: ARG001
+def test_roles_see_their_pages_and_file_a_report(live_server, smoke_world, browser, tmp_path):
     from tests.factories import PASSWORD
 
     base = live_server.url
@@ -66,13 +73,21 @@ def test_roles_see_their_pages_and_file_a_report(live_server, smoke_world, brows
             assert response is not None and response.status == 200, (username, path)
             assert page.locator("html").get_attribute("lang") == "zh-hans"
             assert "节能减排目标责任管理平台" in page.title()
-            page.screenshot(path=str(tmp_path / f"{username}{path.replace('/', '_')}.png"), full_page=True)
+            page.screenshot(
+                path=str(tmp_path / f"{username}{path.replace('/', '_')}.png"), full_page=True
+            )
         if username == "ent1":
             page.goto(f"{base}/reports/new/")
             page.fill("#id_year", "2026")
             page.fill("#id_month", "9")
-            for field, value in {"opening_stock": "200", "purchases_qty": "1000", "consumption_total": "1000",
-                                 "industrial_production": "990", "non_industrial": "10", "closing_stock": "200"}.items():
+            for field, value in {
+                "opening_stock": "200",
+                "purchases_qty": "1000",
+                "consumption_total": "1000",
+                "industrial_production": "990",
+                "non_industrial": "10",
+                "closing_stock": "200",
+            }.items():
                 page.fill(f"#id_p01-{field}", value)
             page.click("button[name=submit]")
             page.wait_for_load_state("networkidle")

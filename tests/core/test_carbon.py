@@ -6,7 +6,12 @@ from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
 
-from dualcontrol.core.carbon import CO2_PER_C, CarbonDataError, resolve_fuel_factors, select_grid_factor
+from dualcontrol.core.carbon import (
+    CO2_PER_C,
+    CarbonDataError,
+    resolve_fuel_factors,
+    select_grid_factor,
+)
 from dualcontrol.reference.accounting import product_coefficients
 from dualcontrol.reference.carbon import (
     carbon_factors,
@@ -110,10 +115,18 @@ def test_national_reporting_grid_factor_2022():
 def test_provincial_grid_factors_by_name_and_code():
     """MEE/NBS 2022 provincial factors (07 G1): 广东 0.4403, 山东 0.641; 2021 河北 0.7901."""
     factors = grid_factors()
-    assert select_grid_factor(factors, year=2022, region="广东").factor_t_co2_per_mwh == Decimal("0.4403")
-    assert select_grid_factor(factors, year=2022, region="370000").factor_t_co2_per_mwh == Decimal("0.641")
-    assert select_grid_factor(factors, year=2021, region="河北").factor_t_co2_per_mwh == Decimal("0.7901")
-    assert select_grid_factor(factors, year=2022, region="南方").factor_t_co2_per_mwh == Decimal("0.3869")
+    assert select_grid_factor(factors, year=2022, region="广东").factor_t_co2_per_mwh == Decimal(
+        "0.4403"
+    )
+    assert select_grid_factor(factors, year=2022, region="370000").factor_t_co2_per_mwh == Decimal(
+        "0.641"
+    )
+    assert select_grid_factor(factors, year=2021, region="河北").factor_t_co2_per_mwh == Decimal(
+        "0.7901"
+    )
+    assert select_grid_factor(factors, year=2022, region="南方").factor_t_co2_per_mwh == Decimal(
+        "0.3869"
+    )
 
 
 def test_grid_factor_of_an_unpublished_year_says_so():

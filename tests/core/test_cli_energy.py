@@ -86,8 +86,16 @@ def test_region_and_factor_sets(tmp_path, capsys):
     code, out, _ = run(
         capsys,
         write(tmp_path, REPORT),
-        "--format", "json", "--year", "2022", "--region", "广东", "--co2-factors", "A,B",
+        "--format",
+        "json",
+        "--year",
+        "2022",
+        "--region",
+        "广东",
+        "--co2-factors",
+        "A,B",
     )
+    assert code == 0
     data = json.loads(out)
     assert data["settings"]["grid_factor"] == "广东 2022 (mee_nbs) 0.4403 tCO2/MWh"
     assert data["totals"]["co2_complete"] is True
@@ -96,10 +104,19 @@ def test_region_and_factor_sets(tmp_path, capsys):
 
 
 def test_reads_the_205_1_workbook(tmp_path, capsys):
-    products = [TemplateProduct(p.code, p.name_zh, p.unit, p.coefficient_tce_per_unit) for p in energy_products()]
+    products = [
+        TemplateProduct(p.code, p.name_zh, p.unit, p.coefficient_tce_per_unit)
+        for p in energy_products()
+    ]
     rows = {
-        "01": Row205("01", "吨", "原煤", purchases_qty=Decimal(1000), consumption_total=Decimal(1000),
-                     industrial_production=Decimal(1000)),
+        "01": Row205(
+            "01",
+            "吨",
+            "原煤",
+            purchases_qty=Decimal(1000),
+            consumption_total=Decimal(1000),
+            industrial_production=Decimal(1000),
+        ),
     }
     data = write_workbook(products, unit_name="示例单位", period="2022年", rows=rows)
     path = tmp_path / "205-1.xlsx"

@@ -64,12 +64,13 @@ def test_linear_progress_and_csv(tmp_path, capsys):
     assert code == 0
     rows = list(csv.DictReader(io.StringIO(out)))
     assert list(rows[0]) == KEYS
-    assert rows[2]["progress_pct"] == "41.93"  # 5.6606 / 13.5
+    assert rows[2]["progress_pct"] == "41.93"  # 5.6604 / 13.5
     assert {r["progress_definition"] for r in rows} == {"linear"}
 
 
 def test_without_target(tmp_path, capsys):
     code, out, _ = run(capsys, tmp_path, DATA, "--format", "csv")
+    assert code == 0
     rows = list(csv.DictReader(io.StringIO(out)))
     assert rows[2]["cumulative_intensity_change_pct"] == "-5.66"
     assert rows[2]["progress_pct"] == "" and rows[2]["progress_definition"] == ""
@@ -88,9 +89,18 @@ def test_base_year_changes_the_level_not_the_changes(tmp_path, capsys):
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("region,year,energy_tce,gdp_10k_yuan\nA,2020,1,1\n", "missing column(s): gdp_real_growth_pct"),
-        (DATA.replace("10200,5600", "-10200,5600"), "row 3 (region 甲省, year 2021): energy_tce must not be negative"),
-        (DATA.replace("甲省,2021,10200,5600,6.0\n", ""), "row 3 (region 甲省): year 2022 follows 2020"),
+        (
+            "region,year,energy_tce,gdp_10k_yuan\nA,2020,1,1\n",
+            "missing column(s): gdp_real_growth_pct",
+        ),
+        (
+            DATA.replace("10200,5600", "-10200,5600"),
+            "row 3 (region 甲省, year 2021): energy_tce must not be negative",
+        ),
+        (
+            DATA.replace("甲省,2021,10200,5600,6.0\n", ""),
+            "row 3 (region 甲省): year 2022 follows 2020",
+        ),
         (DATA.replace("6.0", "six"), "row 3: gdp_real_growth_pct is not a number"),
         (DATA.replace("10200,5600", "lots,5600"), "row 3: energy_tce is not a number"),
         (DATA + "丙省,2020,1,1\n", "row 8: 4 cells"),

@@ -194,7 +194,10 @@ def test_output_shares_cannot_exceed_one():
     with pytest.raises(AccountingError):
         account(
             [row("01", "1")],
-            outputs=[ProductOutput("a", D(1), "吨", D("0.6")), ProductOutput("b", D(1), "吨", D("0.6"))],
+            outputs=[
+                ProductOutput("a", D(1), "吨", D("0.6")),
+                ProductOutput("b", D(1), "吨", D("0.6")),
+            ],
         )
 
 
@@ -280,9 +283,15 @@ def test_vectorised_twin_agrees_with_exact_accounting(rows):
     fast = account_lines_frame(frame_of(rows), TABLE, RULES)
     for line, (_, f) in zip(exact.lines, fast.iterrows(), strict=True):
         assert f["coefficient_from_unit"] == (line.coefficient_source is CoefficientSource.UNIT)
-        assert f["energy_calorific_tce"] == pytest.approx(float(line.energy_calorific_tce), rel=1e-12, abs=1e-9)
-        assert f["energy_equivalent_tce"] == pytest.approx(float(line.energy_equivalent_tce), rel=1e-12, abs=1e-9)
-        assert f["comprehensive_calorific_tce"] == pytest.approx(float(line.comprehensive_calorific_tce), rel=1e-12, abs=1e-9)
+        assert f["energy_calorific_tce"] == pytest.approx(
+            float(line.energy_calorific_tce), rel=1e-12, abs=1e-9
+        )
+        assert f["energy_equivalent_tce"] == pytest.approx(
+            float(line.energy_equivalent_tce), rel=1e-12, abs=1e-9
+        )
+        assert f["comprehensive_calorific_tce"] == pytest.approx(
+            float(line.comprehensive_calorific_tce), rel=1e-12, abs=1e-9
+        )
         if line.co2_t is None:
             assert np.isnan(f["co2_t"])
         else:

@@ -699,6 +699,48 @@ def test_docx_numbering_and_tables(tmp_path: Path) -> None:
     assert fourth.participating_departments == ()
 
 
+def test_docx_vertically_merged_department_cells(tmp_path: Path) -> None:
+    import docx
+
+    document = docx.Document()
+    document.add_paragraph("一、任务分工")
+    table = document.add_table(rows=3, cols=3)
+    rows = [
+        ["序号", "工作任务", "责任单位"],
+        ["1", "推进工业节能", "市工信局、市发展改革委"],
+        ["2", "推进建筑节能", ""],
+    ]
+    for row, texts in zip(table.rows, rows, strict=True):
+        for cell, text in zip(row.cells, texts, strict=True):
+            cell.text = text
+    table.cell(1, 2).merge(table.cell(2, 2))
+    path = tmp_path / "plan.docx"
+    document.save(str(path))
+    tasks = read_plan(path).tasks
+    assert [(t.number, t.lead_departments, t.participating_departments) for t in tasks] == [
+        ("（1）", ("市工信局",), ("市发展改革委",)),
+        ("（2）", ("市工信局",), ("市发展改革委",)),
+    ]
+
+
+def test_tab_separated_table_in_a_text_file(tmp_path: Path) -> None:
+    path = tmp_path / "plan.txt"
+    path.write_text(
+        "附件\n重点任务分工表\n"
+        "序号\t重点任务\t牵头单位\t配合单位\n"
+        "1\t推进工业节能\t省工信厅\t省统计局、财政厅\n"
+        "2\t推进建筑节能\t省住房城乡建设厅\t\n",
+        encoding="utf-8",
+    )
+    paragraphs = read_plan_paragraphs(path)
+    assert paragraphs[2] == "（1）推进工业节能。（牵头单位：省工信厅；参加单位：省统计局、财政厅）"
+    tasks = read_plan(path).tasks
+    assert [(t.lead_departments, t.participating_departments) for t in tasks] == [
+        (("省工信厅",), ("省统计局", "省财政厅")),
+        (("省住房城乡建设厅",), ()),
+    ]
+
+
 def test_damaged_docx_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "plan.docx"
     path.write_bytes(b"PK\x03\x04 not a zip")

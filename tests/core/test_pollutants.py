@@ -124,12 +124,16 @@ def test_bad_input_names_the_row():
         key_project_reductions(projects, POLLUTANTS)
     with pytest.raises(PollutantDataError, match="unknown pollutant 'pm25'"):
         pollutant_totals(
-            pd.DataFrame({"region": ["甲"], "year": [1], "pollutant": ["pm25"], "emission_t": [1.0]}),
+            pd.DataFrame(
+                {"region": ["甲"], "year": [1], "pollutant": ["pm25"], "emission_t": [1.0]}
+            ),
             POLLUTANTS,
         )
     with pytest.raises(PollutantDataError, match="non-negative"):
         pollutant_totals(
-            pd.DataFrame({"region": ["甲"], "year": [1], "pollutant": ["cod"], "emission_t": [-1.0]}),
+            pd.DataFrame(
+                {"region": ["甲"], "year": [1], "pollutant": ["cod"], "emission_t": [-1.0]}
+            ),
             POLLUTANTS,
         )
 
@@ -147,7 +151,9 @@ def test_bad_input_names_the_row():
     )
 )
 def test_regional_totals_equal_the_sum_of_sources(sources):
-    emissions = pd.DataFrame(sources, columns=["region", "pollutant", "emission_t"]).assign(year=2021)
+    emissions = pd.DataFrame(sources, columns=["region", "pollutant", "emission_t"]).assign(
+        year=2021
+    )
     totals = pollutant_totals(emissions, POLLUTANTS).frame
     for pollutant, group in emissions.groupby("pollutant"):
         assert totals.loc[totals["pollutant"] == pollutant, "emission_t"].sum() == pytest.approx(

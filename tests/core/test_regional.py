@@ -12,10 +12,10 @@ from hypothesis import strategies as st
 
 from dualcontrol.core.progress import ProgressDefinition
 from dualcontrol.core.regional import (
+    ReductionTarget,
     RegionalAdjustment,
     RegionalDataError,
     RegionalRules,
-    ReductionTarget,
     comparable_gdp,
     compare_with_sum_of_parts,
     regional_indicators,
@@ -156,9 +156,15 @@ def test_explain_gives_the_inputs_of_one_figure():
     ("mutate", "message"),
     [
         (lambda f: f.drop(columns="gdp_10k_yuan"), "missing column"),
-        (lambda f: f.assign(energy_tce=[1, 2, -3, 4, 5, 6]), "row 2 .*energy_tce must not be negative"),
+        (
+            lambda f: f.assign(energy_tce=[1, 2, -3, 4, 5, 6]),
+            "row 2 .*energy_tce must not be negative",
+        ),
         (lambda f: f.drop(index=1), "row 2 .*year 2022 follows 2020"),
-        (lambda f: f.assign(gdp_real_growth_frac=[np.nan, np.nan, 0.1, np.nan, 0.1, 0.1]), "row 1 .*empty"),
+        (
+            lambda f: f.assign(gdp_real_growth_frac=[np.nan, np.nan, 0.1, np.nan, 0.1, 0.1]),
+            "row 1 .*empty",
+        ),
         (lambda f: f.assign(year=[2020, 2020, 2022, 2020, 2021, 2022]), "appear twice"),
         (lambda f: f.assign(gdp_10k_yuan=[1, 1, 0, 1, 1, 1]), "row 2 .*must be positive"),
         (lambda f: f.assign(energy_tce=["x", 1, 1, 1, 1, 1]), "row 0: energy_tce is not a number"),
@@ -194,7 +200,9 @@ county_codes = st.builds(
 )
 def test_rollup_totals_equal_the_sum_of_parts(parts):
     frame = pd.DataFrame(parts, columns=["division_code", "energy_tce", "co2_t"])
-    result = rollup_divisions(frame, code_column="division_code", value_columns=["energy_tce", "co2_t"])
+    result = rollup_divisions(
+        frame, code_column="division_code", value_columns=["energy_tce", "co2_t"]
+    )
     for level in ("county", "city", "province"):
         sums = result[result["level"] == level][["energy_tce", "co2_t"]].sum()
         assert sums["energy_tce"] == pytest.approx(frame["energy_tce"].sum(), rel=1e-9, abs=1e-6)

@@ -23,8 +23,7 @@ GOOD = make_uscc("91", "530102", "000000777")
 
 def test_entities_csv_import_classifies_by_threshold(world):
     data = (
-        "uscc,name,division_code,industry_code,annual_energy_tce\n"
-        f"{GOOD},新单位,530102,30,12000\n"
+        f"uscc,name,division_code,industry_code,annual_energy_tce\n{GOOD},新单位,530102,30,12000\n"
     ).encode()
     assert import_entities(data=data, filename="e.csv", user=None) == 1
     e = Entity.objects.get(uscc=GOOD)
@@ -50,11 +49,16 @@ def test_entities_import_rejects_whole_file_with_cells(world):
 
 def test_divisions_import_and_cli(world, tmp_path, capsys):
     f = tmp_path / "d.csv"
-    f.write_text("code,name,level,parent_code,source\n530103,盘龙区,county,530100,test\n", encoding="utf-8")
+    f.write_text(
+        "code,name,level,parent_code,source\n530103,盘龙区,county,530100,test\n", encoding="utf-8"
+    )
     assert main(["import", "divisions", str(f)]) == 0
     assert Division.objects.get(code="530103").path == "530000/530100/530103/"
     bad = tmp_path / "bad.csv"
-    bad.write_text("code,name,level,parent_code,source\n530104,官渡区,prefecture,530100,test\n", encoding="utf-8")
+    bad.write_text(
+        "code,name,level,parent_code,source\n530104,官渡区,prefecture,530100,test\n",
+        encoding="utf-8",
+    )
     assert main(["import", "divisions", str(bad)]) == 2
     assert "csv!level2" in capsys.readouterr().err
     with pytest.raises(ReportFormatError):

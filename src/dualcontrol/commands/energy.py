@@ -119,7 +119,9 @@ def run(args: argparse.Namespace) -> int:
             sheet, row, column = parsed.locate(issue.row, issue.field)
             where = f"{sheet}!{column}{row}" if column else f"{sheet} row {row}"
             lines.append(f"  {where}: {issue.message('en')}")
-        raise CommandError(f"{path.name}: the report does not pass the 205-1 checks:\n" + "\n".join(lines))
+        raise CommandError(
+            f"{path.name}: the report does not pass the 205-1 checks:\n" + "\n".join(lines)
+        )
     year = args.year if args.year is not None else _year_from(parsed.meta)
     sets = [s.strip().upper() for s in args.co2_factors.split(",") if s.strip()]
     try:
@@ -249,7 +251,9 @@ def _pad(text: str, width: int, right: bool) -> str:
 def _render(rows: Sequence[Sequence[str]], numeric: Sequence[bool]) -> str:
     widths = [max(_width(r[i]) for r in rows) for i in range(len(rows[0]))]
     return "".join(
-        "  ".join(_pad(c, w, right) for c, w, right in zip(r, widths, numeric, strict=True)).rstrip()
+        "  ".join(
+            _pad(c, w, right) for c, w, right in zip(r, widths, numeric, strict=True)
+        ).rstrip()
         + "\n"
         for r in rows
     )
@@ -257,9 +261,21 @@ def _render(rows: Sequence[Sequence[str]], numeric: Sequence[bool]) -> str:
 
 def _table(lines: list[dict[str, Any]], totals: dict[str, Any], settings: dict[str, Any]) -> str:
     header = [zh for _, zh in TABLE_COLUMNS]
-    numeric = [key not in ("product_code", "product_name", "unit", "coefficient_source") for key, _ in TABLE_COLUMNS]
-    body = [[_csv(rec[key]) if rec[key] is not None else "—" for key, _ in TABLE_COLUMNS] for rec in lines]
-    total_row = ["40", "能源合计", "吨标准煤", "", "", ""] + [
+    numeric = [
+        key not in ("product_code", "product_name", "unit", "coefficient_source")
+        for key, _ in TABLE_COLUMNS
+    ]
+    body = [
+        [_csv(rec[key]) if rec[key] is not None else "—" for key, _ in TABLE_COLUMNS]
+        for rec in lines
+    ]
+    total_row = [
+        TOTAL_CODE,
+        "能源合计",
+        "吨标准煤",
+        "",
+        "",
+        "",
         _csv(totals["energy_calorific_tce"]),
         _csv(totals["energy_equivalent_tce"]),
         _csv(totals["co2_t"]),
@@ -280,7 +296,6 @@ def _table(lines: list[dict[str, Any]], totals: dict[str, Any], settings: dict[s
         notes.append(f"grid factor {settings['grid_factor']}: {settings['grid_factor_source']}")
     if not totals["co2_complete"]:
         notes.append(
-            "CO2 incomplete — no factor for product(s) "
-            + ", ".join(totals["co2_missing_products"])
+            "CO2 incomplete — no factor for product(s) " + ", ".join(totals["co2_missing_products"])
         )
     return text + "\n" + "".join(f"{n}\n" for n in notes)

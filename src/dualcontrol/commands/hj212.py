@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator
 from decimal import Decimal
 from typing import Any
 
@@ -125,11 +125,8 @@ def _json_value(value: Decimal | str) -> Any:
     """Numbers as JSON numbers when a float shows them exactly, otherwise as their text."""
     if isinstance(value, str):
         return value
-    if value == value.to_integral_value() and abs(value) < 2**53:
+    exponent = value.as_tuple().exponent
+    if isinstance(exponent, int) and exponent >= 0 and abs(value) < 2**53:
         return int(value)
     as_float = float(value)
     return as_float if Decimal(repr(as_float)) == value else str(value)
-
-
-def _unused(_: Mapping[str, object]) -> None:  # pragma: no cover - keeps Mapping import honest
-    return None

@@ -109,8 +109,7 @@ def _read(path: Path) -> Any:
     if bad.any():
         label = frame.index[bad.to_numpy()][0]
         raise CommandError(
-            f"{path.name} row {label}: gdp_real_growth_pct is not a number: "
-            f"{growth_text[label]!r}"
+            f"{path.name} row {label}: gdp_real_growth_pct is not a number: {growth_text[label]!r}"
         )
     frame["gdp_real_growth_frac"] = growth / 100
     return frame.drop(columns=["gdp_real_growth_pct"]).replace("", None)
@@ -121,8 +120,8 @@ def run(args: argparse.Namespace) -> int:
 
     from dualcontrol.core.progress import ProgressDefinition
     from dualcontrol.core.regional import (
-        RegionalDataError,
         ReductionTarget,
+        RegionalDataError,
         regional_indicators,
     )
     from dualcontrol.reference.accounting import regional_rules
@@ -161,9 +160,7 @@ def run(args: argparse.Namespace) -> int:
             {
                 "region": row["region"],
                 "year": int(row["year"]),
-                "intensity_tce_per_10k_yuan": _round(
-                    row["intensity_tce_per_10k_yuan"], intensity
-                ),
+                "intensity_tce_per_10k_yuan": _round(row["intensity_tce_per_10k_yuan"], intensity),
                 "intensity_change_pct": _round(row["intensity_change_frac"] * 100, pct),
                 "energy_growth_pct": _round(row["energy_growth_frac"] * 100, pct),
                 "cumulative_intensity_change_pct": _round(

@@ -9,10 +9,14 @@ from dualcontrol.cli import CommandError, setup_django
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    p = subparsers.add_parser("import", help="import a registry file (divisions: CSV; entities: CSV or .xlsx)")
+    p = subparsers.add_parser(
+        "import", help="import a registry file (divisions: CSV; entities: CSV or .xlsx)"
+    )
     p.add_argument("kind", choices=["divisions", "entities"])
     p.add_argument("file", type=Path)
-    p.add_argument("--user", default="", help="username recorded in the audit log (default: system)")
+    p.add_argument(
+        "--user", default="", help="username recorded in the audit log (default: system)"
+    )
     p.set_defaults(func=run)
 
 

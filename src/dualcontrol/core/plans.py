@@ -17,8 +17,9 @@ ends each task with the departments responsible for it, in one of the genre's ph
   full-width) gives its level: a style not on the current path opens a deeper level, a style
   already on the path closes the levels below it.  So any nesting order works, and numbering that
   runs on across sections (Qinghai's ``(三)`` … ``(四十九)``) too.  Unnumbered paragraphs belong to
-  the item above them.  ``附件`` starts an annex (numbering restarts); ``抄送：`` and a closing
-  date line end the body.
+  the item above them.  ``附件`` starts an annex (numbering restarts); ``抄送：`` ends the body;
+  a signature date line closes what precedes it (items before it, when numbered items follow,
+  belong to a covering 印发通知 and are context).
 * **Departments.**  An item carries departments when one of its paragraphs ends with an
   attribution clause (above).  Leads are the names marked 牵头 (label, verb or marker); without
   such a mark the first-named leads and the others participate, unless the document says
@@ -31,6 +32,7 @@ ends each task with the departments responsible for it, in one of the genre's ph
   missing still appears, with empty lists).  Parts without any department — the 总体要求 /
   指导思想 preamble, the prose work plan before a 部门分工 list, annexes — give context, not
   tasks.  A document without any department gives every numbered leaf item as a task.
+  Unattributed items below a task are its details: folded into its text and targets.
 * **Targets.**  A quantity (number + unit) in an item's text is a candidate target when a target
   word precedes it in its clause (``达到`` ``下降`` ``控制在`` ``建成`` …) or a bound ends the
   clause (``…以上``); thresholds (``10蒸吨以下的``) and baselines (``比2010年的56.4万吨``) are

@@ -17,7 +17,14 @@ from dualcontrol.reference import load_csv
 from dualcontrol.regions.models import Division
 
 REQUIRED = ("uscc", "name", "division_code", "industry_code")
-OPTIONAL = ("is_key_discharger", "annual_energy_tce", "address", "contact_name", "contact_phone", "contact_email")
+OPTIONAL = (
+    "is_key_discharger",
+    "annual_energy_tce",
+    "address",
+    "contact_name",
+    "contact_phone",
+    "contact_email",
+)
 TRUE = {"1", "true", "yes", "y", "是", "√", "✓"}
 
 
@@ -32,9 +39,14 @@ def _grid(data: bytes, filename: str) -> tuple[str, list[list[str]]]:
         try:
             wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
         except Exception as exc:  # openpyxl raises several types for a non-workbook
-            raise ReportFormatError([CellError("", 0, "", f"不是有效的 Excel 文件：{exc}")]) from exc
+            raise ReportFormatError(
+                [CellError("", 0, "", f"不是有效的 Excel 文件：{exc}")]
+            ) from exc
         ws = wb.worksheets[0]
-        grid = [["" if v is None else str(v).strip() for v in row] for row in ws.iter_rows(values_only=True)]
+        grid = [
+            ["" if v is None else str(v).strip() for v in row]
+            for row in ws.iter_rows(values_only=True)
+        ]
         title = ws.title
         wb.close()
         return title, grid
@@ -112,5 +124,11 @@ def import_entities(*, data: bytes, filename: str, user: Any) -> int:
                 setattr(e, f, row.get(f, "") or "")
             e.full_clean()
             e.save()
-            record(actor=user, action="entity.update" if existing else "entity.create", obj=e, before=before, after=snapshot(e))
+            record(
+                actor=user,
+                action="entity.update" if existing else "entity.create",
+                obj=e,
+                before=before,
+                after=snapshot(e),
+            )
     return len(parsed)

@@ -1,7 +1,8 @@
 """Plan documents as files: plain text (.txt) and Word (.docx) → paragraphs for the core parser.
 
 * ``.txt`` (and any other extension): UTF-8 (with or without BOM), else GB18030 — the encodings
-  government offices save in; one line is one paragraph.
+  government offices save in; one line is one paragraph, except that a run of tab-separated
+  lines is read as a table (below).
 * ``.docx`` (python-docx): body paragraphs and tables in document order.  Word's automatic
   numbering is not part of a paragraph's text, so it is rendered here from the numbering
   definitions (``一、`` / ``（一）`` / ``1.`` …: decimal, Chinese counting, circled, letters) and
@@ -68,7 +69,25 @@ def read_plan_paragraphs(path: str | Path) -> list[str]:
         raise PlanDocumentError(f"{path}: cannot read ({exc.strerror or exc})") from exc
     if suffix == ".docx" or raw[:2] == b"PK":
         return docx_paragraphs(path)
-    return decode_text(raw).splitlines()
+    return text_paragraphs(decode_text(raw))
+
+
+def text_paragraphs(text: str) -> list[str]:
+    """Lines of a text file; runs of tab-separated lines (a table pasted as text) go through
+    :func:`table_paragraphs`, so a 分工表 exported to .txt reads like the .docx table."""
+    out: list[str] = []
+    run: list[str] = []
+    for line in [*text.splitlines(), ""]:
+        if len([c for c in line.split("\t") if c.strip()]) >= 3:
+            run.append(line)
+            continue
+        if len(run) > 1:
+            out.extend(table_paragraphs([[c.strip() for c in r.split("\t")] for r in run]))
+        else:
+            out.extend(run)
+        run = []
+        out.append(line)
+    return out[:-1]
 
 
 def read_plan(path: str | Path, *, target_year: int | None = None) -> Plan:
@@ -103,7 +122,7 @@ def docx_paragraphs(path: str | Path) -> list[str]:
             if text.strip() or label:
                 out.append(label + text)
         elif child.tag == f"{_W}tbl":
-            out.extend(_table_paragraphs(child))
+            out.extend(table_paragraphs(list(_rows(child))))
     return out
 
 
@@ -113,14 +132,20 @@ def _cell_text(tc: Any) -> str:
 
 
 def _rows(tbl: Any) -> Iterator[list[str]]:
-    for tr in tbl.iter(f"{_W}tr"):
+    """Cell texts per row, one per grid column; a vertically merged cell repeats its text."""
+    previous: list[str] = []
+    for tr in tbl.iterchildren(f"{_W}tr"):
         cells: list[str] = []
-        for tc in tr.iter(f"{_W}tc"):
-            span = tc.find(f"{_W}tcPr/{_W}gridSpan")
+        for tc in tr.iterchildren(f"{_W}tc"):
             text = _cell_text(tc)
-            cells.append(text)
-            if span is not None:
-                cells.extend([""] * (int(span.get(f"{_W}val", "1")) - 1))
+            merge = tc.find(f"{_W}tcPr/{_W}vMerge")
+            column = len(cells)
+            if merge is not None and merge.get(f"{_W}val") != "restart" and column < len(previous):
+                text = previous[column]
+            span = tc.find(f"{_W}tcPr/{_W}gridSpan")
+            width = int(span.get(f"{_W}val", "1")) if span is not None else 1
+            cells.extend([text] + [""] * (max(width, 1) - 1))
+        previous = cells
         yield cells
 
 
@@ -131,8 +156,8 @@ _TASK_HEADER = re.compile(r"任务|内容|措施|工作|事项|项目")
 _NUMBER_HEADER = re.compile(r"序号|编号")
 
 
-def _table_paragraphs(tbl: Any) -> list[str]:
-    rows = list(_rows(tbl))
+def table_paragraphs(rows: list[list[str]]) -> list[str]:
+    """A table (header row first) as paragraphs; a 分工表 becomes ``（n）task（牵头单位：…）``."""
     if not rows:
         return []
     header = rows[0]
@@ -155,18 +180,20 @@ def _table_paragraphs(tbl: Any) -> list[str]:
     number = column(_NUMBER_HEADER)
     out: list[str] = []
     count = 0
-    previous: list[str] = []
     for row in rows[1:]:
-        if not any(row) or row == previous:
+        if not any(row):
             continue
-        previous = row
         cells = row + [""] * (len(header) - len(row))
         text = cells[task].rstrip("。；; ")
         if not text:
             continue
         count += 1
         ordinal = count
-        if number is not None and cells[number].strip().isdigit():
+        if (
+            number is not None
+            and cells[number].strip().isascii()
+            and cells[number].strip().isdigit()
+        ):
             ordinal = int(cells[number].strip())
         roles = []
         if lead is not None and cells[lead]:
