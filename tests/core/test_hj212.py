@@ -58,8 +58,7 @@ THIRD_PARTY_2025_ANSWER = (
     b"##0075QN=20260706103512345;ST=91;CN=9014;PW=123456;MN=A110000_0001;Flag=8;CP=&&&&0140\r\n"
 )
 THIRD_PARTY_LOWER_CRC = (
-    b"##0078QN=20201008154743635;ST=91;CN=9014;PW=123456;MN=SD000001;Flag=9;"
-    b"CP=&&QnRtn=1&&71c0\r\n"
+    b"##0078QN=20201008154743635;ST=91;CN=9014;PW=123456;MN=SD000001;Flag=9;CP=&&QnRtn=1&&71c0\r\n"
 )
 # A minute-data upload (CN=2051) built for these tests; CRC A3C1 checked by the reference below.
 MINUTE_2051 = (
@@ -310,7 +309,9 @@ def test_2017_data_flags_are_known(tables: hj212.Hj212Tables, flag: str) -> None
 
 
 def test_unknown_data_flag_is_a_warning_not_a_rejection(tables: hj212.Hj212Tables) -> None:
-    segment = "ST=32;CN=2011;PW=1;MN=M;Flag=4;CP=&&DataTime=20240601080000;w01018-Rtd=1,w01018-Flag=X&&"
+    segment = (
+        "ST=32;CN=2011;PW=1;MN=M;Flag=4;CP=&&DataTime=20240601080000;w01018-Rtd=1,w01018-Flag=X&&"
+    )
     packet = parse_packet(with_segment(segment), tables)
     assert packet.values["w01018"]["Flag"] == "X"
     assert packet.warnings == ("unknown data flag 'X' for w01018",)
@@ -367,7 +368,12 @@ def test_crc_mismatch_message_names_both_values() -> None:
 @pytest.mark.parametrize(
     ("segment", "error", "code", "field"),
     [
-        ("QN=20240601080000000;CN=2011;PW=1;MN=M;CP=&&&&", FieldError, ErrorCode.MISSING_FIELD, "ST"),
+        (
+            "QN=20240601080000000;CN=2011;PW=1;MN=M;CP=&&&&",
+            FieldError,
+            ErrorCode.MISSING_FIELD,
+            "ST",
+        ),
         ("ST=32;PW=1;MN=M;CP=&&&&", FieldError, ErrorCode.MISSING_FIELD, "CN"),
         ("ST=32;CN=2011;MN=M;CP=&&&&", FieldError, ErrorCode.MISSING_FIELD, "PW"),
         ("ST=32;CN=2011;PW=1;CP=&&&&", FieldError, ErrorCode.MISSING_FIELD, "MN"),
@@ -385,15 +391,60 @@ def test_crc_mismatch_message_names_both_values() -> None:
         ("ST=32;CN=2011;PW=1;MN=M&1;CP=&&&&", FieldError, ErrorCode.BAD_FIELD, "MN"),
         ("ST=32;CN=2011;PW=1;MN=M;Flag=256;CP=&&&&", FieldError, ErrorCode.BAD_FIELD, "Flag"),
         ("ST=32;CN=2011;PW=1;MN=M;Flag=x;CP=&&&&", FieldError, ErrorCode.BAD_FIELD, "Flag"),
-        ("ST=32;CN=2011;PW=1;MN=M;Flag=7;PNUM=0;PNO=1;CP=&&&&", FieldError, ErrorCode.BAD_FIELD, "PNUM"),
-        ("ST=32;CN=2011;PW=1;MN=M;Flag=7;PNUM=2;PNO=3;CP=&&&&", FieldError, ErrorCode.BAD_PACKET_NUMBER, "PNO"),
-        ("QN=2024060108000000;ST=32;CN=2011;PW=1;MN=M;CP=&&&&", TimestampError, ErrorCode.BAD_TIMESTAMP, "QN"),
-        ("QN=20241301080000000;ST=32;CN=2011;PW=1;MN=M;CP=&&&&", TimestampError, ErrorCode.BAD_TIMESTAMP, "QN"),
-        ("ST=32;CN=2011;PW=1;MN=M;CP=&&DataTime=20240230000000&&", TimestampError, ErrorCode.BAD_TIMESTAMP, "DataTime"),
-        ("ST=32;CN=2011;PW=1;MN=M;CP=&&DataTime=2024-06-01&&", TimestampError, ErrorCode.BAD_TIMESTAMP, "DataTime"),
-        ("ST=32;CN=2011;PW=1;MN=M;CP=&&BeginTime=20242401000000&&", TimestampError, ErrorCode.BAD_TIMESTAMP, "BeginTime"),
-        ("ST=32;CN=2011;PW=1;MN=M;CP=&&w01018-Rtd=1;w01018-Rtd=2&&", FieldError, ErrorCode.DUPLICATE_FIELD, "w01018"),
-        ("ST=32;CN=2011;PW=1;MN=M;CP=&&DataTime=20240601080000;DataTime=20240601080000&&", FieldError, ErrorCode.DUPLICATE_FIELD, "DataTime"),
+        (
+            "ST=32;CN=2011;PW=1;MN=M;Flag=7;PNUM=0;PNO=1;CP=&&&&",
+            FieldError,
+            ErrorCode.BAD_FIELD,
+            "PNUM",
+        ),
+        (
+            "ST=32;CN=2011;PW=1;MN=M;Flag=7;PNUM=2;PNO=3;CP=&&&&",
+            FieldError,
+            ErrorCode.BAD_PACKET_NUMBER,
+            "PNO",
+        ),
+        (
+            "QN=2024060108000000;ST=32;CN=2011;PW=1;MN=M;CP=&&&&",
+            TimestampError,
+            ErrorCode.BAD_TIMESTAMP,
+            "QN",
+        ),
+        (
+            "QN=20241301080000000;ST=32;CN=2011;PW=1;MN=M;CP=&&&&",
+            TimestampError,
+            ErrorCode.BAD_TIMESTAMP,
+            "QN",
+        ),
+        (
+            "ST=32;CN=2011;PW=1;MN=M;CP=&&DataTime=20240230000000&&",
+            TimestampError,
+            ErrorCode.BAD_TIMESTAMP,
+            "DataTime",
+        ),
+        (
+            "ST=32;CN=2011;PW=1;MN=M;CP=&&DataTime=2024-06-01&&",
+            TimestampError,
+            ErrorCode.BAD_TIMESTAMP,
+            "DataTime",
+        ),
+        (
+            "ST=32;CN=2011;PW=1;MN=M;CP=&&BeginTime=20242401000000&&",
+            TimestampError,
+            ErrorCode.BAD_TIMESTAMP,
+            "BeginTime",
+        ),
+        (
+            "ST=32;CN=2011;PW=1;MN=M;CP=&&w01018-Rtd=1;w01018-Rtd=2&&",
+            FieldError,
+            ErrorCode.DUPLICATE_FIELD,
+            "w01018",
+        ),
+        (
+            "ST=32;CN=2011;PW=1;MN=M;CP=&&DataTime=20240601080000;DataTime=20240601080000&&",
+            FieldError,
+            ErrorCode.DUPLICATE_FIELD,
+            "DataTime",
+        ),
         ("ST=32;CN=2011;PW=1;MN=M;CP=&&&", DataError, ErrorCode.BAD_CP, "CP"),
         ("ST=32;CN=2011;PW=1;MN=M;CP=&&w01018-Rtd=1&x&&", DataError, ErrorCode.BAD_CP, "CP"),
         ("ST=32;CN=2011;PW=1;MN=M;CP=&&w01018-Rtd&&", DataError, ErrorCode.BAD_CP, None),
@@ -402,9 +453,19 @@ def test_crc_mismatch_message_names_both_values() -> None:
         ("ST=32;CN=2011;PW=1;MN=M;CP=&&w01018-Rtd=abc&&", DataError, ErrorCode.BAD_VALUE, "w01018"),
         ("ST=32;CN=2011;PW=1;MN=M;CP=&&w01018-Rtd=&&", DataError, ErrorCode.BAD_VALUE, "w01018"),
         ("ST=32;CN=2011;PW=1;MN=M;CP=&&w01018-Avg=NaN&&", DataError, ErrorCode.BAD_VALUE, "w01018"),
-        ("ST=32;CN=2011;PW=1;MN=M;CP=&&w01018-Avg=1_000&&", DataError, ErrorCode.BAD_VALUE, "w01018"),
+        (
+            "ST=32;CN=2011;PW=1;MN=M;CP=&&w01018-Avg=1_000&&",
+            DataError,
+            ErrorCode.BAD_VALUE,
+            "w01018",
+        ),
         ("ST=32;CN=2011;PW=1;MN=M;CP=&&w01018-Avg= 1&&", DataError, ErrorCode.BAD_VALUE, "w01018"),
-        ("ST=32;CN=2011;PW=1;MN=M;CP=&&w01018-Avg=1.2.3&&", DataError, ErrorCode.BAD_VALUE, "w01018"),
+        (
+            "ST=32;CN=2011;PW=1;MN=M;CP=&&w01018-Avg=1.2.3&&",
+            DataError,
+            ErrorCode.BAD_VALUE,
+            "w01018",
+        ),
     ],
 )
 def test_segment_rejections(
@@ -456,16 +517,23 @@ def test_data_answer_to_an_upload(tables: hj212.Hj212Tables) -> None:
 def test_answer_has_the_shape_of_the_standard_example(tables: hj212.Hj212Tables) -> None:
     upload = parse_packet(
         build_packet(
-            qn="20160801085000001", st="23", cn="2011", pw="123456",
-            mn="010000A8900016F000169DC0", flag=5, cp="DataTime=20160801085000;LA-Rtd=50.1",
-        )  # fmt: skip
+            qn="20160801085000001",
+            st="23",
+            cn="2011",
+            pw="123456",
+            mn="010000A8900016F000169DC0",
+            flag=5,
+            cp="DataTime=20160801085000;LA-Rtd=50.1",
+        )
     )
     assert build_reply(upload, tables) == ANSWER_EXAMPLE
 
 
 def test_2025_upload_is_answered_with_2025_version_bits(tables: hj212.Hj212Tables) -> None:
     upload = parse_packet(
-        build_packet(qn="20260706103512345", st="91", cn="2011", pw="123456", mn="A110000_0001", flag=9),
+        build_packet(
+            qn="20260706103512345", st="91", cn="2011", pw="123456", mn="A110000_0001", flag=9
+        ),
         tables,
     )
     assert build_reply(upload, tables) == THIRD_PARTY_2025_ANSWER
@@ -473,7 +541,9 @@ def test_2025_upload_is_answered_with_2025_version_bits(tables: hj212.Hj212Table
 
 def test_split_upload_answer_clears_d(tables: hj212.Hj212Tables) -> None:
     part = parse_packet(
-        build_packet(qn="20240601080000000", st="32", cn="2051", pw="1", mn="M", flag=7, pnum=2, pno=1)
+        build_packet(
+            qn="20240601080000000", st="32", cn="2051", pw="1", mn="M", flag=7, pnum=2, pno=1
+        )
     )
     assert parse_packet(build_reply(part, tables) or b"").flag == 4
 
@@ -492,7 +562,9 @@ def test_split_upload_answer_clears_d(tables: hj212.Hj212Tables) -> None:
 def test_which_packets_are_answered(
     tables: hj212.Hj212Tables, cn: str, flag: int, answer: str | None
 ) -> None:
-    packet = parse_packet(build_packet(qn="20240601080000000", st="32", cn=cn, pw="1", mn="M", flag=flag))
+    packet = parse_packet(
+        build_packet(qn="20240601080000000", st="32", cn=cn, pw="1", mn="M", flag=flag)
+    )
     assert hj212.reply_cn(packet, tables) == answer
 
 
@@ -537,7 +609,9 @@ def test_fast_constructor_equals_the_dataclass(tables: hj212.Hj212Tables) -> Non
 # --- Properties: round trip, fast path = slow path, never a crash ---------------------------
 
 codes = st.from_regex(r"[a-w][0-9]{5}", fullmatch=True)
-numbers = st.decimals(allow_nan=False, allow_infinity=False, places=3, min_value=-1e9, max_value=1e9)
+numbers = st.decimals(
+    allow_nan=False, allow_infinity=False, places=3, min_value=-1e9, max_value=1e9
+)
 idents = st.from_regex(r"[0-9A-Za-z_]{1,6}", fullmatch=True)
 times = st.datetimes(min_value=dt.datetime(2000, 1, 1), max_value=dt.datetime(2099, 12, 31)).map(
     lambda t: t.replace(microsecond=0)
@@ -555,7 +629,8 @@ times = st.datetimes(min_value=dt.datetime(2000, 1, 1), max_value=dt.datetime(20
     values=st.dictionaries(
         codes,
         st.fixed_dictionaries(
-            {"Rtd": numbers}, optional={"Avg": numbers, "ZsRtd": numbers, "Flag": st.sampled_from("NFMSDCTB")}
+            {"Rtd": numbers},
+            optional={"Avg": numbers, "ZsRtd": numbers, "Flag": st.sampled_from("NFMSDCTB")},
         ),
         max_size=6,
     ),
@@ -570,7 +645,9 @@ def test_build_then_parse_round_trip(
     values: dict[str, dict[str, object]],
 ) -> None:
     cp = encode_cp(data_time=when, values=values)
-    raw = build_packet(qn=f"{when:%Y%m%d%H%M%S}123", st=st_code, cn=cn, pw=pw, mn=mn, flag=flag, cp=cp)
+    raw = build_packet(
+        qn=f"{when:%Y%m%d%H%M%S}123", st=st_code, cn=cn, pw=pw, mn=mn, flag=flag, cp=cp
+    )
     packet = parse_packet(raw)
     assert (packet.st, packet.cn, packet.pw, packet.mn, packet.flag) == (st_code, cn, pw, mn, flag)
     assert packet.data_time == when
@@ -641,3 +718,8 @@ def test_mutated_valid_packets_give_a_packet_or_the_codecs_error(data: st.DataOb
             parse_packet(candidate, hj212_tables())
         except Hj212Error as exc:
             assert isinstance(exc.code, ErrorCode)
+
+
+def test_packets_and_records_are_hashable(tables: hj212.Hj212Tables) -> None:
+    packet = parse_packet(MINUTE_2051, tables)
+    assert len({packet, parse_packet(MINUTE_2051, tables)}) == 1

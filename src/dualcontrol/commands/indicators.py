@@ -37,7 +37,7 @@ def register(subparsers: Any) -> None:
         "indicators",
         help="regional energy intensity at comparable prices, changes and target progress",
         description="Read region,year,energy_tce,gdp_10k_yuan,gdp_real_growth_pct (real GDP "
-        "growth vs the previous year, %%) and print per region and year the intensity at "
+        "growth vs the previous year, %) and print per region and year the intensity at "
         "base-year prices, its year-on-year and cumulative change, energy growth and the "
         "progress toward a reduction target. Optional columns: co2_t, renewable_new_tce, "
         "feedstock_tce, separately_accounted_tce (14th-FYP deductions, accounting_rules.yaml).",

@@ -24,8 +24,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from dualcontrol.core.carbon import CarbonFactors
@@ -219,7 +221,7 @@ def choose_coefficient(
     """采用折标系数 when filled and within [plausible_low, plausible_high], else the reference."""
     if product.kind in (ELECTRICITY, HEAT):
         note = "当量值 fixed by definition (GB/T 2589)"
-        if filled is not None:
+        if filled is not None and filled != product.coefficient_tce_per_unit:
             note += f"; the unit's own coefficient {filled} is shown, not used"
         return product.coefficient_tce_per_unit, CoefficientSource.REFERENCE, note
     if filled is None:
@@ -648,39 +650,44 @@ def account_lines_frame(
         bad = sorted(set(codes[idx < 0].astype(str)))
         raise AccountingError(f"unknown energy product code(s) {', '.join(bad[:10])}")
 
-    def col(name: str) -> np.ndarray:
-        return table[name].to_numpy()[idx]
+    def col(name: str) -> npt.NDArray[Any]:
+        return np.take(table[name].to_numpy(), idx)
 
-    def num(name: str) -> np.ndarray:
+    def num(name: str) -> npt.NDArray[np.float64] | float:
         if name in lines:
             return lines[name].to_numpy(dtype=np.float64, na_value=np.nan)
-        return np.zeros(len(lines))
+        return 0.0
 
-    reference = col("coefficient_tce_per_unit")
     fixed = col("fixed_coefficient").astype(bool)
-    filled = num("coefficient_used")
-    plausible = (
-        ~fixed
-        & ~np.isnan(filled)
-        & (filled >= col("plausible_low"))
-        & (filled <= col("plausible_high"))
-    )
-    coef = np.where(plausible, filled, reference)
-    eq_coef = np.where(fixed, col("equivalent_tce_per_unit"), coef)
+    filled = np.asarray(num("coefficient_used"), dtype=np.float64)
+    if filled.ndim == 0:
+        filled = np.full(len(lines), np.nan)
+    plausible = filled >= col("plausible_low")  # False where not filled (NaN)
+    plausible &= filled <= col("plausible_high")
+    plausible &= ~fixed
+    coef = col("coefficient_tce_per_unit")
+    np.copyto(coef, filled, where=plausible)
+    eq_coef = col("equivalent_tce_per_unit")
+    np.copyto(eq_coef, coef, where=~fixed)
     qty = num("consumption_total")
     base = num(rules.comprehensive_base_field)
     comprehensive_qty = base - num("conversion_output") - num("recovered")
     raw = num("raw_material")
     net_purchase = col("net_purchase_co2").astype(bool)
-    burnt = qty - raw if rules.exclude_raw_material_from_combustion else qty
-    co2_qty = np.where(net_purchase, num("purchases_qty") - num("supplied_out"), burnt)
-    out = pd.DataFrame(index=lines.index)
-    out["coefficient_tce_per_unit"] = coef
-    out["coefficient_from_unit"] = plausible
-    out["energy_calorific_tce"] = qty * coef
-    out["energy_equivalent_tce"] = qty * eq_coef
-    out["comprehensive_calorific_tce"] = comprehensive_qty * coef
-    out["comprehensive_equivalent_tce"] = comprehensive_qty * eq_coef
-    out["feedstock_calorific_tce"] = raw * coef
-    out["co2_t"] = co2_qty * col("co2_factor_t_per_unit")
-    return out
+    co2_qty = np.asarray(
+        qty - raw if rules.exclude_raw_material_from_combustion else qty, dtype=np.float64
+    ).copy()
+    np.copyto(co2_qty, num("purchases_qty") - num("supplied_out"), where=net_purchase)
+    co2 = col("co2_factor_t_per_unit")
+    co2 *= co2_qty
+    columns: dict[str, npt.NDArray[Any]] = {
+        "coefficient_tce_per_unit": coef,
+        "coefficient_from_unit": plausible,
+        "energy_calorific_tce": np.multiply(qty, coef),
+        "energy_equivalent_tce": np.multiply(qty, eq_coef),
+        "comprehensive_calorific_tce": np.multiply(comprehensive_qty, coef),
+        "comprehensive_equivalent_tce": np.multiply(comprehensive_qty, eq_coef),
+        "feedstock_calorific_tce": np.multiply(raw, coef),
+        "co2_t": co2,
+    }
+    return pd.DataFrame(columns, index=lines.index, copy=False)

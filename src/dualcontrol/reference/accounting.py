@@ -3,11 +3,22 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping, Sequence
+from decimal import Decimal
 from typing import Any
 
-from dualcontrol.core.energy import AccountingRules, ProductCoefficient
+from dualcontrol.core.energy import (
+    AccountingRules,
+    ProductCoefficient,
+    ProductOutput,
+    UnitAccount,
+    account_report,
+)
 from dualcontrol.core.regional import RegionalAdjustment, RegionalRules
+from dualcontrol.core.report205 import Row205
 from dualcontrol.reference import ReferenceDataError, load_yaml
+from dualcontrol.reference.carbon import carbon_factors
+from dualcontrol.reference.electricity import electricity_equivalent
 from dualcontrol.reference.energy_products import energy_products
 
 ACCOUNTING_RULES_FILE = "accounting_rules.yaml"
@@ -76,3 +87,34 @@ def product_coefficients(on: dt.date | None = None) -> dict[str, ProductCoeffici
         )
         for p in energy_products(on)
     }
+
+
+def account_205_1(
+    rows: Sequence[Row205],
+    *,
+    year: int | None,
+    region: str | None = None,
+    factor_sets: Sequence[str] = ("A",),
+    grid_series: str | None = None,
+    conversion_output: Mapping[str, Decimal] | None = None,
+    recovered: Mapping[str, Decimal] | None = None,
+    supplied_out: Mapping[str, Decimal] | None = None,
+    outputs: Sequence[ProductOutput] = (),
+) -> UnitAccount:
+    """Account a 205-1 report with the reference data in force (the web platform's entry point).
+
+    Loads the catalogue, the 等价值 of ``year``, the CO2 factor sets (priority order), the grid
+    factor of ``region`` (national reporting factor without it) and the accounting rules, then
+    calls :func:`dualcontrol.core.energy.account_report`.
+    """
+    return account_report(
+        rows,
+        product_coefficients(),
+        electricity_equivalent(year),
+        carbon_factors(factor_sets=factor_sets, year=year, region=region, grid_series=grid_series),
+        accounting_rules(),
+        conversion_output=conversion_output,
+        recovered=recovered,
+        supplied_out=supplied_out,
+        outputs=outputs,
+    )

@@ -74,7 +74,9 @@ def hj212_tables() -> Hj212Tables:
     )
     unknown = sorted(set(legacy_codes.values()) - set(pollutants))
     if unknown:
-        raise ReferenceDataError(f"{CODES_2005_FILE}: 2017 code(s) not in {POLLUTANTS_FILE}: {unknown}")
+        raise ReferenceDataError(
+            f"{CODES_2005_FILE}: 2017 code(s) not in {POLLUTANTS_FILE}: {unknown}"
+        )
     flags: dict[str, set[str]] = {}
     for row in load_csv(DATA_FLAGS_FILE).rows:
         flags.setdefault(row["standard"], set()).add(row["flag"])

@@ -82,6 +82,9 @@ class EnergyReport(models.Model):
     energy_equiv_tce = models.DecimalField(
         _("综合能源消费量（吨标准煤，等价值）"), max_digits=18, decimal_places=4, null=True
     )
+    co2_t = models.DecimalField(
+        _("二氧化碳排放量（吨）"), max_digits=18, decimal_places=4, null=True
+    )
     created = models.DateTimeField(auto_now_add=True)
     updated = models.DateTimeField(auto_now=True)
 
@@ -121,6 +124,7 @@ class ReportRevision(models.Model):
     submitted = models.DateTimeField(null=True, blank=True)
     energy_tce = models.DecimalField(max_digits=18, decimal_places=4, null=True)
     energy_equiv_tce = models.DecimalField(max_digits=18, decimal_places=4, null=True)
+    co2_t = models.DecimalField(max_digits=18, decimal_places=4, null=True)
     # provenance of the computed totals: catalogue + rule versions and the formula
     provenance = models.JSONField(default=dict)
 

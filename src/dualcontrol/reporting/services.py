@@ -145,7 +145,7 @@ def save_report(
                 sheet, row_no, col = "", issue.row + 1, ""
             problems.append(Problem(sheet, row_no, col, issue.field, issue.message(_lang())))
         raise ReportRejected(problems)
-    totals = account_rows(rows, products, year)
+    totals = account_rows(rows, products, year, entity.division.path.split("/")[0])
     with transaction.atomic():
         report, created = EnergyReport.objects.select_for_update().get_or_create(
             entity=entity,
@@ -171,6 +171,7 @@ def save_report(
             )
         revision.energy_tce = totals.energy_tce
         revision.energy_equiv_tce = totals.energy_equiv_tce
+        revision.co2_t = totals.co2_t
         revision.provenance = totals.provenance
         revision.save()
         ReportLine.objects.bulk_create(
@@ -189,6 +190,7 @@ def save_report(
         report.status = Status.DRAFT
         report.energy_tce = totals.energy_tce
         report.energy_equiv_tce = totals.energy_equiv_tce
+        report.co2_t = totals.co2_t
         report.save()
         ReportEvent.objects.create(
             report=report, revision=revision.number, action="saved", actor=_actor(user)
@@ -311,6 +313,7 @@ def _copy_revision(report: EnergyReport, user: Any) -> None:
         created_by=_actor(user),
         energy_tce=old.energy_tce,
         energy_equiv_tce=old.energy_equiv_tce,
+        co2_t=old.co2_t,
         provenance=old.provenance,
     )
     lines = list(old.lines.all())
