@@ -8,10 +8,10 @@ import json
 import pytest
 from django.test import Client
 from openpyxl import load_workbook
-from tests.factories import PASSWORD, coal_row
 
 from dualcontrol.accounts.models import Role, User
 from dualcontrol.reporting import services
+from tests.factories import PASSWORD, coal_row
 
 pytestmark = pytest.mark.django_db
 

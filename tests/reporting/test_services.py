@@ -7,13 +7,13 @@ from decimal import Decimal
 
 import pytest
 from openpyxl import load_workbook
-from tests.factories import coal_row, power_row
 
 from dualcontrol.accounts.models import Role
 from dualcontrol.audit.models import AppendOnlyError, AuditEntry
 from dualcontrol.formats.report205 import TemplateProduct, write_workbook
 from dualcontrol.reporting import services
 from dualcontrol.reporting.models import EnergyProduct, EnergyReport, ReportLine, Status
+from tests.factories import coal_row, power_row
 
 pytestmark = pytest.mark.django_db
 
