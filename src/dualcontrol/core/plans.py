@@ -46,6 +46,7 @@ Vocabulary (role words, department suffixes, units, target words …) is data:
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from decimal import Decimal, InvalidOperation
@@ -636,20 +637,25 @@ _BASELINE_PRE = {"比", "较", "与", "同", "自", "从"}
 _BASELINE_POST = {"基础上", "的", "可比价", "水平", "同期", "起", "开始"}
 
 
-def _year_before(sentence: str, end: int, g: _Grammar) -> int | None:
-    best: tuple[int, int] | None = None  # (position, year)
-    for m in g.year.finditer(sentence, 0, end):
+def _deadlines(sentence: str, g: _Grammar) -> tuple[list[int], list[int]]:
+    """Positions and years of the deadlines in a sentence (baselines such as 比2015年 skipped)."""
+    found: list[tuple[int, int]] = []
+    for m in g.year.finditer(sentence):
         pre, post = m.group("pre") or "", m.group("post") or ""
-        if pre in _BASELINE_PRE or post in _BASELINE_POST:
-            continue
-        best = (m.start(), int(m.group("y")))
-    for m in g.period.finditer(sentence, 0, end):
+        if pre not in _BASELINE_PRE and post not in _BASELINE_POST:
+            found.append((m.start(), int(m.group("y"))))
+    for m in g.period.finditer(sentence):
         pre, post = m.group("pre") or "", m.group("post") or ""
-        if pre in _BASELINE_PRE or post == "基础上" or (post == "末" and pre in ("比", "较")):
-            continue
-        if best is None or m.start() > best[0]:
-            best = (m.start(), g.period_year[m.group("p")])
-    return best[1] if best else None
+        if pre not in _BASELINE_PRE and post != "基础上":
+            found.append((m.start(), g.period_year[m.group("p")]))
+    found.sort()
+    return [pos for pos, _ in found], [year for _, year in found]
+
+
+def _any_within(spans: Sequence[tuple[int, int]], starts: Sequence[int], lo: int, hi: int) -> bool:
+    """Whether one of the (non-overlapping, sorted) spans lies within [lo, hi)."""
+    i = bisect_left(starts, lo)
+    return i < len(spans) and spans[i][1] <= hi
 
 
 def find_targets(
@@ -662,39 +668,47 @@ def find_targets(
     out: list[Target] = []
     for sm in _SENTENCE.finditer(norm):
         sentence = sm.group(0)
-        for q in g.quantity.finditer(sentence):
+        quantities = list(g.quantity.finditer(sentence))
+        if not quantities:
+            continue
+        delims = [i for i, ch in enumerate(sentence) if ch in _CLAUSE_DELIMS]
+        deadline_at, deadline_year = _deadlines(sentence, g)
+        verbs = [m.span() for m in g.verb.finditer(sentence)]
+        verb_starts = [a for a, _ in verbs]
+        negations = [m.span() for m in _NEGATED.finditer(sentence)]
+        negation_starts = [a for a, _ in negations]
+        for q in quantities:
             start, end = q.start(), q.end()
-            clause_start = max(sentence.rfind(d, 0, start) for d in _CLAUSE_DELIMS) + 1
-            clause_end = min(
-                (i for i in (sentence.find(d, end) for d in _CLAUSE_DELIMS) if i >= 0),
-                default=len(sentence),
-            )
+            k = bisect_left(delims, start)
+            clause_start = delims[k - 1] + 1 if k else 0
+            k = bisect_left(delims, end)
+            clause_end = delims[k] if k < len(delims) else len(sentence)
             after = sentence[end:clause_end]
             bound = g.bound.match(after)
             rest = after[bound.end() :] if bound else after
-            before = sentence[clause_start:start]
+            before = sentence[max(clause_start, start - 16) : start]
             verb_right_before = g.verb_at_end.search(before) is not None
             if bound and rest.startswith("的"):
                 continue  # threshold: 10蒸吨以上的锅炉
             if bound and rest and not re.match(r"^(?:左右)?$", rest) and not verb_right_before:
                 continue  # threshold: 20万千瓦以上燃煤机组
             bounded = bound is not None and not re.sub(r"^左右", "", rest)
-            unit_raw = q.group("unit")
             if (
-                unit_raw.lstrip("万亿千百") in vocabulary.count_units
+                q.group("unit").lstrip("万亿千百") in vocabulary.count_units
                 and rest
                 and not bounded
                 and not verb_right_before
             ):
                 continue  # a count that describes: 等6项工程, 和22个实施方案
-            if not g.verb.search(before) and not bounded:
+            if not bounded and not _any_within(verbs, verb_starts, clause_start, start):
                 continue
             if before.endswith(("比", "较", "的")) and not verb_right_before:
                 continue  # baseline: 比2010年的56.4万吨
-            if _NEGATED.search(before):
+            if _any_within(negations, negation_starts, clause_start, start):
                 continue  # condition: 实际处理水量达不到设计能力60%
             clause_text = _strip(text[sm.start() + clause_start : sm.start() + clause_end])
-            year = _year_before(sentence, start, g)
+            k = bisect_left(deadline_at, start)
+            year = deadline_year[k - 1] if k else None
             explicit = year is not None
             if year is None:
                 year = None if "每年" in clause_text else default_year
