@@ -9,6 +9,7 @@ from dualcontrol.entities.api import router as entities_router
 from dualcontrol.metering.api import router as metering_router
 from dualcontrol.reporting.api import router as reporting_router
 from dualcontrol.targets.api import router as targets_router
+from dualcontrol.tasks.api import router as tasks_router
 
 api = NinjaAPI(
     title="dualcontrol API",
@@ -22,3 +23,4 @@ api.add_router("/entities", entities_router)
 api.add_router("/reports", reporting_router)
 api.add_router("/targets", targets_router)
 api.add_router("/metering", metering_router)
+api.add_router("/tasks", tasks_router)

@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "dualcontrol.reporting",
     "dualcontrol.targets",
     "dualcontrol.metering",
+    "dualcontrol.tasks",
 ]
 
 MIDDLEWARE = [

@@ -1,0 +1,5 @@
+"""REST endpoints of plan tasks."""
+
+from ninja import Router
+
+router = Router(tags=["tasks"])
