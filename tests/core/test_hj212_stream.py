@@ -1,7 +1,7 @@
 """HJ 212 over a byte stream: framing across reads, split messages (拆分包), data records.
 
 Packet layout: shared/reference/08_hj212.md "Packet layout" (## + 4-digit length + segment +
-CRC + CRLF); PNUM/PNO: HJ 212-2017 §6.3 data segment (总包数, 包号) via 08_hj212.md.
+CRC + CRLF); PNUM/PNO (总包数, 包号) and the Flag D bit: 08_hj212.md "Packet layout" and field table.
 """
 
 from __future__ import annotations

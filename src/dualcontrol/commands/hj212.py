@@ -77,7 +77,9 @@ def run_check(args: argparse.Namespace) -> int:
         else:
             invalid += 1
         out.write(json.dumps(result, ensure_ascii=False) + "\n")
-    print(f"hj212 check: {valid + invalid} packets, {valid} valid, {invalid} invalid", file=sys.stderr)
+    print(
+        f"hj212 check: {valid + invalid} packets, {valid} valid, {invalid} invalid", file=sys.stderr
+    )
     return 1 if invalid else 0
 
 
@@ -96,7 +98,13 @@ def check_lines(
                 "error_code": exc.code.value,
             }
         else:
-            yield {"line": number, "valid": True, "error": None, "error_code": None, **describe(packet)}
+            yield {
+                "line": number,
+                "valid": True,
+                "error": None,
+                "error_code": None,
+                **describe(packet),
+            }
 
 
 def describe(packet: Packet) -> dict[str, Any]:

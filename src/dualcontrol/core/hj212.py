@@ -1,6 +1,6 @@
 """HJ 212 codec (污染物在线监控（监测）系统数据传输标准): CRC, parse, validate, build.
 
-Packet layout (shared/reference/08_hj212.md "Packet layout"; HJ 212-2017 §6.3):
+Packet layout (shared/reference/08_hj212.md "Packet layout"; the standard's text was not read):
 ``##`` + 4-digit decimal data-segment length + data segment + 4 hex CRC16 + CRLF, where the data
 segment is ``QN=…;ST=…;CN=…;PW=…;MN=…;Flag=…;[PNUM=…;PNO=…;]CP=&&…&&`` and the length counts the
 bytes of the data segment only.
@@ -69,6 +69,7 @@ class ErrorCode(StrEnum):
     LENGTH_MISMATCH = "length_mismatch"
     TOO_LONG = "too_long"
     JUNK = "junk"
+    TRUNCATED = "truncated"
     NOT_TEXT = "not_text"
     BAD_CRC = "bad_crc"
     CRC_MISMATCH = "crc_mismatch"
@@ -209,7 +210,9 @@ class CommandSpec:
     cn: str
     name_zh: str
     kind: str  # upload | notify | interaction
-    reply_cn: str | None  # CN of the answer when the Flag asks for one (9014 数据应答, 9013 通知应答)
+    reply_cn: (
+        str | None
+    )  # CN of the answer when the Flag asks for one (9014 数据应答, 9013 通知应答)
 
 
 @dataclass(frozen=True)
@@ -238,7 +241,7 @@ class Hj212Tables:
 
 @dataclass(frozen=True, slots=True)
 class Limits:
-    """Size limits of HJ 212-2017 §6.3 (field lengths include neither key nor separator)."""
+    """Field size limits: 08_hj212.md "Field max lengths" (H2) less the ``KEY=`` part."""
 
     max_data_length: int = 1024  # 数据段 0-1024 characters
     max_mn_length: int = 24  # MN 27 = "MN=" + 24
@@ -248,7 +251,7 @@ class Limits:
 
 DEFAULT_LIMITS = Limits()
 
-# Per-pollutant field suffixes whose values are numbers (HJ 212-2017 §6.6 data area; formats.md
+# Per-pollutant field suffixes whose values are numbers (08_hj212.md "Packet layout"; formats.md
 # §5.2): 实时值, 平均值, 最小值, 最大值, 累计量, 折算值 (Zs…), 设备运行状态/时间 (RS/RT), 报警值 etc.
 NUMERIC_FIELDS: frozenset[str] = frozenset(
     {
@@ -302,11 +305,13 @@ class Packet:
     pno: int | None  # 包号
     cp: str  # CP content between the && markers
     data_time: dt.datetime | None  # DataTime (local time as sent)
-    values: Mapping[str, Mapping[str, Value]]  # code -> field suffix -> value
-    params: Mapping[str, str]  # CP items without a pollutant code (DataTime, RtdInterval, QnRtn …)
-    source_codes: Mapping[str, str] = field(default_factory=dict)  # 2017 code -> 2005 code sent
+    # code -> field suffix -> value; CP items without a code (DataTime, RtdInterval, QnRtn …)
+    values: Mapping[str, Mapping[str, Value]] = field(hash=False)
+    params: Mapping[str, str] = field(hash=False)
+    # 2017 code -> the 2005 code the station sent
+    source_codes: Mapping[str, str] = field(default_factory=dict, hash=False)
     version: str | None = None  # standard named by the Flag's version bits, from the tables
-    extra: Mapping[str, str] = field(default_factory=dict)  # unknown header fields
+    extra: Mapping[str, str] = field(default_factory=dict, hash=False)  # unknown header fields
     warnings: tuple[str, ...] = ()
 
     @property
@@ -606,6 +611,8 @@ def _finish(
     if "&" in cp:
         raise DataError(ErrorCode.BAD_CP, "'&' inside the CP data area", field="CP")
     numeric = NUMERIC_FIELDS
+    number_chars = _NUMBER_CHARS
+    decimal = Decimal
     for item in cp.split(";") if cp else ():
         for pair in item.split(","):
             key, sep, text = pair.partition("=")
@@ -616,7 +623,9 @@ def _finish(
             code, dash, suffix = key.partition("-")
             if not dash:
                 if key in params:
-                    raise FieldError(ErrorCode.DUPLICATE_FIELD, f"CP {key} appears twice", field=key)
+                    raise FieldError(
+                        ErrorCode.DUPLICATE_FIELD, f"CP {key} appears twice", field=key
+                    )
                 params[key] = text
                 continue
             if not code or not suffix:
@@ -635,15 +644,13 @@ def _finish(
                 )
             if suffix in numeric:
                 # HJ 212 numbers: no spaces, NaN, infinities or underscores, which Decimal takes.
-                if text and not text.strip(_NUMBER_CHARS):
+                if text and not text.strip(number_chars):
                     try:
-                        entry[suffix] = Decimal(text)
+                        entry[suffix] = decimal(text)
                         continue
                     except ArithmeticError:
                         pass
-                raise DataError(
-                    ErrorCode.BAD_VALUE, f"{key}={text!r} is not a number", field=code
-                )
+                raise DataError(ErrorCode.BAD_VALUE, f"{key}={text!r} is not a number", field=code)
             entry[suffix] = text
     data_time = None
     if params:

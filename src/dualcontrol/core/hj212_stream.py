@@ -9,9 +9,16 @@ from __future__ import annotations
 import datetime as dt
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from dualcontrol.core.hj212 import DEFAULT_LIMITS, ErrorCode, FramingError, Hj212Error, Packet, Value
+from dualcontrol.core.hj212 import (
+    DEFAULT_LIMITS,
+    ErrorCode,
+    FramingError,
+    Hj212Error,
+    Packet,
+    Value,
+)
 
 __all__ = ["DataRecord", "Framer", "Message", "Reassembler", "ReassemblyResult", "records_of"]
 
@@ -125,8 +132,8 @@ class DataRecord:
     st: str
     cn: str
     data_time: dt.datetime
-    values: Mapping[str, Mapping[str, Value]]
-    source_codes: Mapping[str, str]
+    values: Mapping[str, Mapping[str, Value]] = field(hash=False)
+    source_codes: Mapping[str, str] = field(hash=False)
     qn: str | None
     flag: int | None
     version: str | None
@@ -260,7 +267,9 @@ class Reassembler:
         """Drop messages that have waited longer than ``timeout_s``; one error for each."""
         out = []
         for key in [k for k, v in self._pending.items() if now - v.started > self.timeout_s]:
-            out.append(_incomplete(key, self._pending.pop(key), f"timed out after {self.timeout_s:g} s"))
+            out.append(
+                _incomplete(key, self._pending.pop(key), f"timed out after {self.timeout_s:g} s")
+            )
         return out
 
 
