@@ -7,6 +7,7 @@ from dualcontrol.accounts.api import BearerAuth
 from dualcontrol.accounts.api import router as auth_router
 from dualcontrol.entities.api import router as entities_router
 from dualcontrol.metering.api import router as metering_router
+from dualcontrol.monitoring.api import router as monitoring_router
 from dualcontrol.reporting.api import router as reporting_router
 from dualcontrol.targets.api import router as targets_router
 from dualcontrol.tasks.api import router as tasks_router
@@ -24,3 +25,4 @@ api.add_router("/reports", reporting_router)
 api.add_router("/targets", targets_router)
 api.add_router("/metering", metering_router)
 api.add_router("/tasks", tasks_router)
+api.add_router("/monitoring", monitoring_router)

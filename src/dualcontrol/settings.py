@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "dualcontrol.targets",
     "dualcontrol.metering",
     "dualcontrol.tasks",
+    "dualcontrol.monitoring",
 ]
 
 MIDDLEWARE = [

@@ -15,6 +15,7 @@ urlpatterns = [
     path("targets/", include("dualcontrol.targets.urls")),
     path("metering/", include("dualcontrol.metering.urls")),
     path("tasks/", include("dualcontrol.tasks.urls")),
+    path("monitoring/", include("dualcontrol.monitoring.urls")),
     path("audit/", include("dualcontrol.audit.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),

@@ -1,0 +1,5 @@
+"""REST endpoints of pollution-source online monitoring."""
+
+from ninja import Router
+
+router = Router(tags=["monitoring"])
