@@ -5,9 +5,11 @@ from ninja.security import django_auth
 
 from dualcontrol.accounts.api import BearerAuth
 from dualcontrol.accounts.api import router as auth_router
+from dualcontrol.assessment.api import router as assessment_router
 from dualcontrol.entities.api import router as entities_router
 from dualcontrol.metering.api import router as metering_router
 from dualcontrol.monitoring.api import router as monitoring_router
+from dualcontrol.publishing.api import router as public_router
 from dualcontrol.reporting.api import router as reporting_router
 from dualcontrol.targets.api import router as targets_router
 from dualcontrol.tasks.api import router as tasks_router
@@ -26,3 +28,5 @@ api.add_router("/targets", targets_router)
 api.add_router("/metering", metering_router)
 api.add_router("/tasks", tasks_router)
 api.add_router("/monitoring", monitoring_router)
+api.add_router("/assessment", assessment_router)
+api.add_router("/public", public_router)

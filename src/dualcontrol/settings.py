@@ -60,6 +60,8 @@ INSTALLED_APPS = [
     "dualcontrol.metering",
     "dualcontrol.tasks",
     "dualcontrol.monitoring",
+    "dualcontrol.assessment",
+    "dualcontrol.publishing",
 ]
 
 MIDDLEWARE = [

@@ -16,6 +16,8 @@ urlpatterns = [
     path("metering/", include("dualcontrol.metering.urls")),
     path("tasks/", include("dualcontrol.tasks.urls")),
     path("monitoring/", include("dualcontrol.monitoring.urls")),
+    path("assessment/", include("dualcontrol.assessment.urls")),
+    path("public/", include("dualcontrol.publishing.urls")),
     path("audit/", include("dualcontrol.audit.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
