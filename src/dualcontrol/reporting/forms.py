@@ -6,13 +6,14 @@ from decimal import Decimal
 
 from django import forms
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from dualcontrol.core.report205 import COLUMNS, QUANTITY_FIELDS, Row205
 from dualcontrol.reporting.models import EnergyProduct, PeriodType
 
 NUMBER_FIELDS = (*QUANTITY_FIELDS, "coefficient_used")
-LABELS = {f: (col, zh) for f, col, zh, _ in COLUMNS}
+LABELS = {f: (col, zh, en) for f, col, zh, en in COLUMNS}
 
 
 class PeriodForm(forms.Form):
@@ -36,10 +37,12 @@ class LineForm(forms.Form):
         kwargs.setdefault("prefix", f"p{product.code}")
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         self.product = product
+        english = (get_language() or "").startswith("en")
         for name in NUMBER_FIELDS:
-            col, zh = LABELS[name]
+            col, zh, en = LABELS[name]
+            title = en if english else zh
             self.fields[name] = forms.DecimalField(
-                label=f"{col} {zh}",
+                label=f"{col} {title}",
                 required=False,
                 max_digits=18,
                 decimal_places=6,
@@ -47,7 +50,7 @@ class LineForm(forms.Form):
                     attrs={
                         "inputmode": "decimal",
                         "size": 8,
-                        "aria-label": f"{product.name_zh} {zh}",
+                        "aria-label": f"{product.name_zh} {title}",
                     }
                 ),
             )
