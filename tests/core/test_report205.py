@@ -3,10 +3,10 @@
 from decimal import Decimal
 
 import pytest
-from tests.factories import coal_row, power_row
 
 from dualcontrol.core.report205 import validate_report
 from dualcontrol.reference.energy_products import product_specs, rules_205
+from tests.factories import coal_row, power_row
 
 SPECS = product_specs()
 RULES = rules_205()

@@ -46,15 +46,14 @@ def test_demo_province_small_build():
         assert c.login(username=username, password="demo12345")
 
 
+@pytest.mark.django_db(transaction=True)
 def test_demo_is_reproducible():
+    from django.core.management import call_command
+
     build(dt.date(2026, 11, 21), units=3, months_limit=1)
     first = sorted((e.uscc, e.name, str(e.annual_energy_tce)) for e in Entity.objects.all())
     totals = sorted(str(r.energy_tce) for r in EnergyReport.objects.all())
-    EnergyReport.objects.all().delete()
-    from dualcontrol.accounts.models import User
-
-    User.objects.all().delete()
-    Entity.objects.all().delete()
+    call_command("flush", interactive=False, verbosity=0)
     build(dt.date(2026, 11, 21), units=3, months_limit=1)
     assert sorted((e.uscc, e.name, str(e.annual_energy_tce)) for e in Entity.objects.all()) == first
     assert sorted(str(r.energy_tce) for r in EnergyReport.objects.all()) == totals
