@@ -1,0 +1,93 @@
+"""The demo's plan tracking: the Yunnan plan with overdue, stalled and completed tasks."""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+
+import pytest
+from django.test import Client
+
+from dualcontrol.accounts.models import User
+from dualcontrol.tasks import demo, queries
+from dualcontrol.tasks.models import Plan, PlanTask, ProgressReport
+from dualcontrol.tasks.rules import load_rules
+
+pytestmark = pytest.mark.django_db
+TODAY = dt.date(2026, 11, 21)
+
+
+def test_the_demo_plan_is_packaged_with_the_app():
+    from tests.tasks.conftest import PLANS
+
+    assert demo.plan_bytes() == (PLANS / demo.PLAN_FILE).read_bytes()
+
+
+def test_extend_demo(world):
+    started = time.perf_counter()
+    demo.extend_demo(today=TODAY)
+    elapsed = time.perf_counter() - started
+    plan = Plan.objects.get()
+    assert plan.is_demo and plan.title == demo.PLAN_TITLE and plan.office.name == "省发展改革委"
+    assert plan.tasks.count() == 138
+    assert all(t.deadline for t in plan.tasks.all())
+    effective = queries.status_counts(
+        queries.with_effective(PlanTask.objects.all(), TODAY, load_rules().stalled_after_days)
+    )
+    # every kind of status is on show
+    assert all(effective[k] > 0 for k in ("overdue", "stalled", "completed", "in_progress")), (
+        effective
+    )
+    reports = ProgressReport.objects.all()
+    assert reports.count() > 50 and all(r.is_demo for r in reports)
+    assert reports.exclude(evidence="").count() == 6
+    assert all(plan.tracking_start <= r.submitted_at.date() <= TODAY for r in reports)
+    officer = User.objects.get(username="demo-dept")
+    assert officer.is_demo and officer.department.name == "省环境保护厅"
+    assert elapsed < 20
+    # a second build (the builder's reproducibility test) leaves it alone
+    demo.extend_demo(today=TODAY)
+    assert Plan.objects.count() == 1
+
+
+def test_demo_reproducible(world):
+    demo.extend_demo(today=TODAY)
+    first = sorted(
+        (r.task.key, r.department.name, r.period, r.percent_complete)
+        for r in ProgressReport.objects.select_related("task", "department")
+    )
+    deadlines = sorted(PlanTask.objects.values_list("key", "deadline"))
+    Plan.objects.all().delete()
+    User.objects.filter(username="demo-dept").delete()
+    demo.extend_demo(today=TODAY)
+    again = sorted(
+        (r.task.key, r.department.name, r.period, r.percent_complete)
+        for r in ProgressReport.objects.select_related("task", "department")
+    )
+    assert again == first
+    assert sorted(PlanTask.objects.values_list("key", "deadline")) == deadlines
+
+
+def test_demo_province_user_uses_every_page(world):
+    demo.extend_demo(today=TODAY)
+    admin = world.users["province_admin"]
+    plan = Plan.objects.get()
+    task = plan.tasks.filter(reports__isnull=False).first()
+    report = ProgressReport.objects.exclude(evidence="").first()
+    c = Client()
+    c.force_login(admin)
+    for url in [
+        "/tasks/",
+        "/tasks/import/",
+        f"/tasks/plans/{plan.pk}/",
+        f"/tasks/plans/{plan.pk}/matrix/",
+        "/tasks/department/",
+        f"/tasks/department/{plan.office.pk}/",
+        f"/tasks/task/{task.pk}/",
+        "/tasks/warnings/",
+        "/tasks/departments/imported/",
+    ]:
+        assert c.get(url).status_code == 200, url
+    download = c.get(f"/tasks/evidence/{report.pk}/")
+    assert download.status_code == 200
+    assert b"".join(download.streaming_content).startswith("演示佐证材料".encode())
