@@ -23,7 +23,7 @@ ITEMS: list[tuple[Any, str, set[str]]] = [
     (_("Excel 上传"), "reporting:upload", {Role.ENTERPRISE}),
     (_("能耗在线监测"), "metering:index", ALL),
     (_("污染源监控"), "monitoring:index", ALL),
-    (_("任务分工"), "tasks:index", STAFF),
+    (_("任务跟踪"), "tasks:plans", STAFF),
     (_("考核"), "assessment:index", ALL),
     (_("报告单位"), "entities:list", ALL),
     (_("审计日志"), "audit:list", {Role.PROVINCE_ADMIN}),
