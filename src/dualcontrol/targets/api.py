@@ -1,5 +1,296 @@
-"""REST endpoints of targets and warnings."""
+"""REST endpoints of targets and the barometer (mounted at /api/targets); scoped like the pages."""
 
-from ninja import Router
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.http import HttpRequest
+from django.shortcuts import get_object_or_404
+from ninja import Router, Schema
+from ninja.errors import HttpError
+from ninja.pagination import PageNumberPagination, paginate
+
+from dualcontrol.accounts.scope import STAFF_ROLES, role_of
+from dualcontrol.targets import insight, services
+from dualcontrol.targets.models import Indicator, Target, WarningRecord
+from dualcontrol.targets.queries import alerts_for, is_province, visible_targets, visible_warnings
 
 router = Router(tags=["targets"])
+
+
+def _staff(request: HttpRequest) -> None:
+    if role_of(request.user) not in STAFF_ROLES:
+        raise HttpError(403, "targets are visible to province and city staff only")
+
+
+class TargetOut(Schema):
+    id: int
+    indicator: str
+    indicator_name: str
+    division_code: str | None
+    entity_uscc: str | None
+    holder: str
+    period_kind: str
+    base_year: int
+    end_year: int
+    quarter: int | None
+    base_value: float
+    incentive_value: float | None
+    unit: str
+    status: str
+    source_document: str
+    parent_id: int | None
+    pace_definition: str
+    progress_definition: str
+    rule_set: str | None
+    is_synthetic: bool
+
+
+class TargetDetail(TargetOut):
+    children: list[TargetOut]
+
+
+class WarningOut(Schema):
+    id: int
+    target_id: int
+    division_code: str
+    division_name: str
+    indicator: str
+    year: int
+    month: int
+    stage: str
+    level_id: str
+    level_number: str
+    level_name: str
+    colour: str
+    severity: int
+    is_warning: bool
+    unit: str
+    required: float
+    achieved: float
+    gap: float
+    gap_frac_of_required: float | None
+    required_means: str
+    measure: str
+    band: str
+    rule_set: str
+    rule_set_version: str
+    consequences: list[dict[str, Any]]
+    figures: dict[str, Any]
+
+
+class AlertOut(Schema):
+    id: int
+    created: dt.datetime
+    subject: str
+    body: str
+    read_at: dt.datetime | None
+    warning_id: int
+    emailed_to: str
+
+
+class RunIn(Schema):
+    year: int
+    month: int
+
+
+class RunOut(Schema):
+    year: int
+    month: int
+    rated: int
+    created: int
+    updated: int
+    alerts: int
+    emails: int
+    by_colour: dict[str, int]
+    skipped: int
+
+
+class BarometerRegion(Schema):
+    code: str
+    name: str
+    row: int
+    col: int
+    warning: WarningOut | None
+
+
+class BarometerOut(Schema):
+    plan: list[int] | None
+    indicator: str
+    period: list[int] | None
+    root_code: str | None
+    regions: list[BarometerRegion]
+
+
+def _target(t: Target) -> dict[str, Any]:
+    return {
+        "id": t.pk,
+        "indicator": t.indicator,
+        "indicator_name": str(Indicator(t.indicator).label),
+        "division_code": t.division.code if t.division_id else None,
+        "entity_uscc": t.entity.uscc if t.entity_id else None,
+        "holder": t.holder_name,
+        "period_kind": t.period_kind,
+        "base_year": t.base_year,
+        "end_year": t.end_year,
+        "quarter": t.quarter,
+        "base_value": float(t.base_value),
+        "incentive_value": None if t.incentive_value is None else float(t.incentive_value),
+        "unit": t.unit,
+        "status": t.status,
+        "source_document": t.source_document,
+        "parent_id": t.parent_id,
+        "pace_definition": t.pace_definition,
+        "progress_definition": t.progress_definition,
+        "rule_set": t.rule_set.name if t.rule_set_id else None,
+        "is_synthetic": t.is_synthetic,
+    }
+
+
+def _warning(w: WarningRecord) -> dict[str, Any]:
+    return {
+        "id": w.pk,
+        "target_id": w.target_id,
+        "division_code": w.division.code,
+        "division_name": w.division.name,
+        "indicator": w.indicator,
+        "year": w.year,
+        "month": w.month,
+        "stage": w.stage,
+        "level_id": w.level_id,
+        "level_number": w.level_number,
+        "level_name": w.level_name,
+        "colour": w.colour,
+        "severity": w.severity,
+        "is_warning": w.is_warning,
+        "unit": w.unit,
+        "required": w.required,
+        "achieved": w.achieved,
+        "gap": w.gap,
+        "gap_frac_of_required": w.gap_frac_of_required,
+        "required_means": w.required_means,
+        "measure": w.measure,
+        "band": w.band,
+        "rule_set": w.rule_set_name,
+        "rule_set_version": w.rule_set_version,
+        "consequences": w.consequences,
+        "figures": w.figures,
+    }
+
+
+@router.get("/", response=list[TargetOut])
+@paginate(PageNumberPagination, page_size=100)
+def list_targets(
+    request: HttpRequest,
+    indicator: str | None = None,
+    base_year: int | None = None,
+    end_year: int | None = None,
+    division: str | None = None,
+) -> Any:
+    _staff(request)
+    qs = visible_targets(request.user).select_related("rule_set").order_by("-end_year", "id")
+    if indicator:
+        qs = qs.filter(indicator=indicator)
+    if base_year:
+        qs = qs.filter(base_year=base_year)
+    if end_year:
+        qs = qs.filter(end_year=end_year)
+    if division:
+        qs = qs.filter(division__path__contains=f"{division}/")
+    return [_target(t) for t in qs]
+
+
+@router.get("/barometer", response=BarometerOut)
+def barometer(
+    request: HttpRequest,
+    base_year: int | None = None,
+    end_year: int | None = None,
+    indicator: str = "intensity_reduction",
+    year: int | None = None,
+    month: int | None = None,
+) -> Any:
+    """Levels of the sub-regions (prefectures for the province, counties for a city) at a month,
+    with their tile-grid position."""
+    _staff(request)
+    plan = (base_year, end_year) if base_year and end_year else None
+    data = insight.dashboard(request.user, plan=plan, indicator=indicator, year=year, month=month)
+    return {
+        "plan": list(data["plan"]) if data["plan"] else None,
+        "indicator": data["indicator"],
+        "period": list(data["period"]) if data["period"] else None,
+        "root_code": data["root"].code if data["root"] else None,
+        "regions": [
+            {
+                "code": t.division.code,
+                "name": t.division.name,
+                "row": t.row,
+                "col": t.col,
+                "warning": _warning(t.warning) if t.warning else None,
+            }
+            for t in data["tiles"]
+        ],
+    }
+
+
+@router.get("/warnings", response=list[WarningOut])
+@paginate(PageNumberPagination, page_size=100)
+def list_warnings(
+    request: HttpRequest,
+    year: int | None = None,
+    month: int | None = None,
+    indicator: str | None = None,
+    colour: str | None = None,
+    division: str | None = None,
+) -> Any:
+    _staff(request)
+    qs = visible_warnings(request.user).order_by("-year", "-month", "division__code")
+    if year:
+        qs = qs.filter(year=year)
+    if month:
+        qs = qs.filter(month=month)
+    if indicator:
+        qs = qs.filter(indicator=indicator)
+    if colour:
+        qs = qs.filter(colour=colour)
+    if division:
+        qs = qs.filter(division__path__contains=f"{division}/")
+    return [_warning(w) for w in qs]
+
+
+@router.post("/warnings/run", response=RunOut)
+def run_warnings(request: HttpRequest, body: RunIn) -> Any:
+    """Recompute the warnings of one month (province staff)."""
+    _staff(request)
+    if not is_province(request.user):
+        raise HttpError(403, "only province staff recompute warnings")
+    try:
+        summary = services.compute_warnings(year=body.year, month=body.month, user=request.user)
+    except services.TargetError as exc:
+        raise HttpError(422, str(exc)) from exc
+    return summary.as_dict()
+
+
+@router.get("/alerts", response=list[AlertOut])
+@paginate(PageNumberPagination, page_size=100)
+def list_alerts(request: HttpRequest, unread: bool = False) -> Any:
+    _staff(request)
+    qs = alerts_for(request.user)
+    if unread:
+        qs = qs.filter(read_at__isnull=True)
+    return list(qs)
+
+
+@router.post("/alerts/{alert_id}/read", response=AlertOut)
+def read_alert(request: HttpRequest, alert_id: int) -> Any:
+    _staff(request)
+    alert = get_object_or_404(alerts_for(request.user), pk=alert_id)
+    return services.mark_alert_read(alert=alert, user=request.user)
+
+
+@router.get("/{target_id}", response=TargetDetail)
+def get_target(request: HttpRequest, target_id: int) -> Any:
+    _staff(request)
+    t = get_object_or_404(visible_targets(request.user).select_related("rule_set"), pk=target_id)
+    children = visible_targets(request.user).filter(parent=t).select_related("rule_set")
+    return {**_target(t), "children": [_target(c) for c in children]}

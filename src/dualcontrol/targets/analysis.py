@@ -1,0 +1,548 @@
+"""Barometer observations, forecasts, drill-down and the tile-grid layout (pure functions).
+
+No Django and no I/O here: :mod:`dualcontrol.targets.services` loads the statistics bureau's
+regional series and the units' accepted 205-1 reports into these dataclasses, calls the
+functions below and writes the results.  Rates are fractions (0.032 = 3.2 %), energy in tce.
+
+Regional statistics (统计部门数据, never sums of key units):
+
+* an annual row holds the whole year; a month row holds the cumulative figures of January to
+  that month (1–M月累计) and a quarter row those of the first q quarters (stored at month 3q);
+* ``growth_frac`` is the real GDP growth against the same period of the previous year
+  (可比价同比增长).
+
+Definitions (shared/reference/02 and 05):
+
+* intensity change against the same period of the previous year (单位GDP能耗同比变化):
+  ``(E_t / E_{t−1}) / (1 + g_t) − 1`` — energy over GDP at comparable prices;
+* the reduction achieved since the base year b, estimated through year Y from the months so far:
+  ``1 − Π_{s=b+1..Y−1}(1 − r_s) · (1 − r_Y,YTD)`` (completed years from the annual rows, the
+  current year from the cumulative months against the same months of the previous year);
+* energy of year Y estimated from the months so far: ``E_{Y−1} · E_{Y,1..M} / E_{Y−1,1..M}``;
+* the pace (序时进度) at the end of year Y is compared with that estimate: linear ``R·k/n`` or
+  compounded ``1 − (1 − R)^{k/n}`` with k = Y − b, n = the plan's years
+  (:func:`dualcontrol.core.progress.required_reduction_frac`); rule sets that compare with the
+  *annual* target (e.g. local-l1, local-l2) get this year's reduction against the annual target
+  (for a five-year target its implied annual average ``1 − (1 − R)^{1/n}``);
+* increments: ``E_Y − E_b`` against the cap × k/n (time pace); totals: ``E_Y`` against
+  ``E_b + (C − E_b)·k/n``.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import statistics
+from collections.abc import Callable, Hashable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from dualcontrol.core.progress import (
+    PaceDefinition,
+    annual_rate_frac,
+    cumulative_reduction_frac,
+    required_reduction_frac,
+)
+
+#: z of the two-sided 90 % normal interval used by the forecasts
+Z90 = 1.6449
+#: per-year standard deviation of a rate assumed while fewer than three years are observed
+PRIOR_SD_FRAC = 0.01
+
+
+class ObservationError(ValueError):
+    """The statistics needed for an observation are missing (the message says which)."""
+
+
+@dataclass(frozen=True)
+class StatFigure:
+    """One row of a region's statistics (a year, or January to a month)."""
+
+    energy_tce: float
+    gdp_10k_yuan: float
+    growth_frac: float | None
+
+
+@dataclass
+class StatSeries:
+    """A region's statistics: annual rows and cumulative (year-to-date) rows."""
+
+    annual: dict[int, StatFigure] = field(default_factory=dict)
+    ytd: dict[tuple[int, int], StatFigure] = field(default_factory=dict)
+
+    def at(self, year: int, month: int) -> StatFigure | None:
+        """January…``month`` of ``year``; for December the annual row wins when present."""
+        if month == 12 and year in self.annual:
+            return self.annual[year]
+        return self.ytd.get((year, month))
+
+    def months(self) -> list[tuple[int, int]]:
+        """Every (year, month) with figures, in order (annual rows count as December)."""
+        keys = set(self.ytd) | {(y, 12) for y in self.annual}
+        return sorted(keys)
+
+
+def yoy_intensity_change_frac(current: StatFigure, previous: StatFigure) -> float:
+    """单位GDP能耗同比变化: (E_t / E_{t−1}) / (1 + g_t) − 1 (same period, comparable prices)."""
+    if current.growth_frac is None:
+        raise ObservationError("real GDP growth (gdp_real_growth_pct) is missing")
+    if previous.energy_tce <= 0:
+        raise ObservationError("energy of the previous period must be positive")
+    return (current.energy_tce / previous.energy_tce) / (1 + current.growth_frac) - 1
+
+
+@dataclass(frozen=True)
+class Actuals:
+    """What the statistics say about one region at (year, month)."""
+
+    base_year: int
+    year: int
+    month: int
+    annual_reductions: tuple[tuple[int, float], ...]  # completed years after the base
+    current_reduction_frac: float  # this year, January…month vs the same months last year
+    cumulative_reduction_frac: float  # since the base year, estimated through this year
+    base_energy_tce: float
+    previous_year_energy_tce: float
+    energy_estimate_tce: float  # this year's energy, estimated from the months so far
+    ytd_energy_tce: float
+    ytd_energy_previous_tce: float
+    ytd_growth_frac: float
+    estimated: bool  # the year is not complete
+
+    @property
+    def cumulative_before_frac(self) -> float:
+        """Reduction achieved through the end of the previous year."""
+        return cumulative_reduction_frac(r for _, r in self.annual_reductions)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "base_year": self.base_year,
+            "year": self.year,
+            "month": self.month,
+            "annual_reductions": [[y, r] for y, r in self.annual_reductions],
+            "current_reduction_frac": self.current_reduction_frac,
+            "cumulative_reduction_frac": self.cumulative_reduction_frac,
+            "base_energy_tce": self.base_energy_tce,
+            "previous_year_energy_tce": self.previous_year_energy_tce,
+            "energy_estimate_tce": self.energy_estimate_tce,
+            "ytd_energy_tce": self.ytd_energy_tce,
+            "ytd_energy_previous_tce": self.ytd_energy_previous_tce,
+            "ytd_growth_frac": self.ytd_growth_frac,
+            "estimated": self.estimated,
+        }
+
+
+def actuals(series: StatSeries, *, base_year: int, year: int, month: int) -> Actuals:
+    """The region's reductions and energy at (year, month) measured from ``base_year``."""
+    if year <= base_year:
+        raise ObservationError(f"{year} is not after the base year {base_year}")
+    missing: list[str] = []
+    for y in range(base_year, year):
+        if y not in series.annual:
+            missing.append(str(y))
+    current = series.at(year, month)
+    previous = series.at(year - 1, month)
+    if current is None:
+        missing.append(f"{year}-{month:02d}")
+    if previous is None:
+        missing.append(f"{year - 1}-{month:02d}")
+    if missing:
+        raise ObservationError("statistics missing for " + ", ".join(missing))
+    assert current is not None and previous is not None
+    reductions = []
+    for s in range(base_year + 1, year):
+        change = yoy_intensity_change_frac(series.annual[s], series.annual[s - 1])
+        reductions.append((s, -change))
+    r_now = -yoy_intensity_change_frac(current, previous)
+    prev_year = series.annual[year - 1]
+    complete = month == 12 and year in series.annual
+    estimate = (
+        series.annual[year].energy_tce
+        if complete
+        else prev_year.energy_tce * current.energy_tce / previous.energy_tce
+    )
+    return Actuals(
+        base_year=base_year,
+        year=year,
+        month=month,
+        annual_reductions=tuple(reductions),
+        current_reduction_frac=r_now,
+        cumulative_reduction_frac=cumulative_reduction_frac([r for _, r in reductions] + [r_now]),
+        base_energy_tce=series.annual[base_year].energy_tce,
+        previous_year_energy_tce=prev_year.energy_tce,
+        energy_estimate_tce=estimate,
+        ytd_energy_tce=current.energy_tce,
+        ytd_energy_previous_tce=previous.energy_tce,
+        ytd_growth_frac=current.growth_frac or 0.0,
+        estimated=not complete,
+    )
+
+
+@dataclass(frozen=True)
+class Requirement:
+    """The pair the barometer rates: what was required and what was achieved."""
+
+    indicator: str  # core indicator id: intensity_reduction | energy_total | energy_increment
+    required: float
+    achieved: float
+    basis: str  # pace | annual | cap
+    required_means: str
+    formula: str
+
+
+FIVE_YEAR = "five_year"
+
+
+def intensity_requirement(
+    *,
+    target_frac: float,
+    period_kind: str,
+    base_year: int,
+    end_year: int,
+    act: Actuals,
+    compares_with: str,
+    pace: PaceDefinition,
+) -> Requirement:
+    """强度降低: the required and achieved reduction the rule set compares."""
+    n = end_year - base_year
+    k = act.year - base_year
+    if period_kind == FIVE_YEAR and compares_with == "pace":
+        required = required_reduction_frac(target_frac, k, n, pace)
+        means = f"序时进度（{'线性' if pace == PaceDefinition.LINEAR else '复合'}，{k}/{n}年）"
+        formula = (
+            "required = R·k/n" if pace == PaceDefinition.LINEAR else "required = 1 − (1 − R)^(k/n)"
+        ) + "; achieved = 1 − Π(1 − r_year) through this year (YTD for the current year)"
+        return Requirement(
+            "intensity_reduction", required, act.cumulative_reduction_frac, "pace", means, formula
+        )
+    if period_kind == FIVE_YEAR:
+        required = annual_rate_frac(target_frac, n)
+        means = f"年度目标（五年目标折算年均降低率，{n}年）"
+        formula = "required = 1 − (1 − R)^(1/n); achieved = this year's reduction (YTD, 同比)"
+    else:
+        required = target_frac
+        means = "年度目标"
+        formula = "required = R; achieved = this year's reduction (YTD, 同比)"
+    return Requirement(
+        "intensity_reduction", required, act.current_reduction_frac, "annual", means, formula
+    )
+
+
+def energy_requirement(
+    *,
+    indicator: str,
+    cap_tce: float,
+    period_kind: str,
+    base_year: int,
+    end_year: int,
+    act: Actuals,
+) -> Requirement:
+    """总量 / 增量: the allowed and the (estimated) actual figure for this year."""
+    n = end_year - base_year
+    k = act.year - base_year
+    if indicator == "energy_increment":
+        if period_kind == FIVE_YEAR:
+            return Requirement(
+                indicator,
+                cap_tce * k / n,
+                act.energy_estimate_tce - act.base_energy_tce,
+                "cap",
+                f"增量控制进度（时间进度 {k}/{n}）",
+                "required = cap·k/n; achieved = E_year(estimated) − E_base",
+            )
+        return Requirement(
+            indicator,
+            cap_tce,
+            act.energy_estimate_tce - act.previous_year_energy_tce,
+            "cap",
+            "年度增量控制目标",
+            "required = cap; achieved = E_year(estimated) − E_previous_year",
+        )
+    if period_kind == FIVE_YEAR:
+        return Requirement(
+            indicator,
+            act.base_energy_tce + (cap_tce - act.base_energy_tce) * k / n,
+            act.energy_estimate_tce,
+            "cap",
+            f"总量控制进度（时间进度 {k}/{n}）",
+            "required = E_base + (cap − E_base)·k/n; achieved = E_year(estimated)",
+        )
+    return Requirement(
+        indicator,
+        cap_tce,
+        act.energy_estimate_tce,
+        "cap",
+        "年度总量控制目标",
+        "required = cap; achieved = E_year(estimated)",
+    )
+
+
+def required_year_reduction_frac(req: Requirement, act: Actuals) -> float:
+    """The reduction this year needs (vs last year) to be on the rule set's requirement."""
+    if req.basis == "pace":
+        return 1 - (1 - req.required) / (1 - act.cumulative_before_frac)
+    return req.required
+
+
+# ---------------------------------------------------------------------------------------------
+# forecast
+
+
+@dataclass(frozen=True)
+class Forecast:
+    """预测: the figure at the end of the plan period with a 90 % interval."""
+
+    end_year: int
+    central: float
+    low: float
+    high: float
+    assumed_rate: float  # per year, for the remaining years
+    rate_sd: float
+    years_left: int
+    observed_years: int
+    method: str
+
+
+def _log_path(
+    steps: Sequence[float], years_left: int, month: int, prior_sd: float
+) -> tuple[float, float, float]:
+    """Mean step, its sd per year and the sd of the sum of the remaining steps (log units).
+
+    Remaining years each draw a step with the observed mean and sd; the mean itself is uncertain
+    (sd/√k); the unobserved months of the current year add (12 − month)/12 of a year's sd.
+    """
+    k = len(steps)
+    mean = statistics.fmean(steps)
+    sd = statistics.stdev(steps) if k >= 3 else prior_sd
+    sd = max(sd, prior_sd / 2)
+    f = (12 - month) / 12
+    total_sd = sd * math.sqrt(years_left + years_left**2 / k + f**2)
+    return mean, sd, total_sd
+
+
+def forecast_reduction(
+    rates: Sequence[float],
+    achieved_frac: float,
+    *,
+    end_year: int,
+    year: int,
+    month: int,
+    prior_sd_frac: float = PRIOR_SD_FRAC,
+) -> Forecast:
+    """End-of-period cumulative intensity reduction from the yearly reductions observed so far.
+
+    ``rates`` are the reductions of each year since the base (the current year's from its
+    months so far); the remaining years are assumed to continue at their mean, in log space:
+    ``ln(1 − A_end) = ln(1 − a) + m·ln(1 − r̄) ± z·sd`` (normal approximation, 90 %).
+    """
+    if not rates:
+        raise ObservationError("no observed year to forecast from")
+    years_left = max(end_year - year, 0)
+    steps = [math.log1p(-r) for r in rates]
+    mean, sd, total_sd = _log_path(steps, years_left, month, prior_sd_frac)
+    centre = math.log1p(-achieved_frac) + years_left * mean
+
+    def to_reduction(x: float) -> float:
+        return 1 - math.exp(x)
+
+    return Forecast(
+        end_year=end_year,
+        central=to_reduction(centre),
+        low=to_reduction(centre + Z90 * total_sd),
+        high=to_reduction(centre - Z90 * total_sd),
+        assumed_rate=-math.expm1(mean),
+        rate_sd=sd,
+        years_left=years_left,
+        observed_years=len(rates),
+        method="log-linear continuation of the observed yearly reductions; 90 % normal interval",
+    )
+
+
+def forecast_energy(
+    energies: Sequence[float],
+    *,
+    end_year: int,
+    year: int,
+    month: int,
+    prior_sd_frac: float = PRIOR_SD_FRAC,
+) -> Forecast:
+    """End-of-period energy (tce) continuing the observed yearly growth (``energies`` = the
+    base year … this year, the last one estimated from the months so far)."""
+    if len(energies) < 2:
+        raise ObservationError("need the base year and at least one more year")
+    steps = [math.log(b / a) for a, b in itertools.pairwise(energies)]
+    years_left = max(end_year - year, 0)
+    mean, sd, total_sd = _log_path(steps, years_left, month, prior_sd_frac)
+    centre = math.log(energies[-1]) + years_left * mean
+    return Forecast(
+        end_year=end_year,
+        central=math.exp(centre),
+        low=math.exp(centre - Z90 * total_sd),
+        high=math.exp(centre + Z90 * total_sd),
+        assumed_rate=math.expm1(mean),
+        rate_sd=sd,
+        years_left=years_left,
+        observed_years=len(steps),
+        method="log-linear continuation of the observed yearly energy growth; 90 % normal interval",
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# drill-down
+
+
+@dataclass(frozen=True)
+class UnitEnergy:
+    """A key unit's energy for January…month of this year and the same months of last year."""
+
+    key: Hashable
+    name: str
+    division: str
+    sector: str
+    current_tce: float
+    previous_tce: float | None
+    previous_estimated: bool = False  # previous year from the unit's annual total, not reports
+
+
+@dataclass(frozen=True)
+class Contribution:
+    """A unit's (or a group's) part in the region's gap: energy above what the pace allows."""
+
+    key: Hashable
+    name: str
+    current_tce: float
+    allowed_tce: float
+    excess_tce: float  # > 0 drives the gap
+    growth_frac: float | None
+    share_of_gap_frac: float | None
+    units: int = 1
+    previous_estimated: bool = False
+
+
+def region_excess_tce(
+    ytd_tce: float, ytd_previous_tce: float, growth_frac: float, year_reduction_frac: float
+) -> float:
+    """Energy used above what this year's required reduction allows, January…month (tce)."""
+    return ytd_tce - ytd_previous_tce * (1 + growth_frac) * (1 - year_reduction_frac)
+
+
+def unit_contributions(
+    units: Iterable[UnitEnergy],
+    *,
+    growth_frac: float,
+    year_reduction_frac: float,
+    region_excess: float | None,
+) -> list[Contribution]:
+    """Each unit's energy against what it may use if it cut its intensity like the region must
+    (same GDP growth): ``allowed = E_prev · (1 + g) · (1 − r*)``; ranked by excess, largest first.
+    Units without a previous-year figure are left out (they cannot be compared)."""
+    out = []
+    for u in units:
+        if u.previous_tce is None or u.previous_tce <= 0:
+            continue
+        allowed = u.previous_tce * (1 + growth_frac) * (1 - year_reduction_frac)
+        excess = u.current_tce - allowed
+        out.append(
+            Contribution(
+                key=u.key,
+                name=u.name,
+                current_tce=u.current_tce,
+                allowed_tce=allowed,
+                excess_tce=excess,
+                growth_frac=u.current_tce / u.previous_tce - 1,
+                share_of_gap_frac=excess / region_excess
+                if region_excess and region_excess > 0
+                else None,
+                previous_estimated=u.previous_estimated,
+            )
+        )
+    return sorted(out, key=lambda c: (-c.excess_tce, str(c.name)))
+
+
+def group_contributions(
+    contributions: Iterable[Contribution],
+    key: Callable[[Contribution], tuple[Hashable, str]],
+    *,
+    region_excess: float | None,
+) -> list[Contribution]:
+    """Contributions summed by a key (sector, county …), ranked by excess."""
+    groups: dict[Hashable, list[Contribution]] = {}
+    names: dict[Hashable, str] = {}
+    for c in contributions:
+        k, name = key(c)
+        groups.setdefault(k, []).append(c)
+        names[k] = name
+    out = []
+    for k, items in groups.items():
+        current = sum(c.current_tce for c in items)
+        allowed = sum(c.allowed_tce for c in items)
+        excess = current - allowed
+        previous = sum(c.current_tce / (1 + (c.growth_frac or 0)) for c in items)
+        out.append(
+            Contribution(
+                key=k,
+                name=names[k],
+                current_tce=current,
+                allowed_tce=allowed,
+                excess_tce=excess,
+                growth_frac=current / previous - 1 if previous else None,
+                share_of_gap_frac=excess / region_excess
+                if region_excess and region_excess > 0
+                else None,
+                units=len(items),
+                previous_estimated=any(c.previous_estimated for c in items),
+            )
+        )
+    return sorted(out, key=lambda c: (-c.excess_tce, str(c.name)))
+
+
+# ---------------------------------------------------------------------------------------------
+# tile-grid map
+
+
+def tile_grid(
+    points: Sequence[tuple[Hashable, float | None, float | None]],
+    *,
+    cols: int | None = None,
+    rows: int | None = None,
+) -> tuple[dict[Hashable, tuple[int, int]], int, int]:
+    """Place each region on a square of a grid, roughly where it lies (north up).
+
+    Longitude/latitude are scaled onto the grid and squares assigned by minimum total squared
+    distance (``scipy.optimize.linear_sum_assignment``), so no two regions share a square;
+    regions without coordinates take the free squares left over.  Returns
+    ``({key: (row, col)}, rows, cols)`` with row 0 at the top.
+    """
+    import numpy as np
+    from scipy.optimize import linear_sum_assignment
+
+    n = len(points)
+    if n == 0:
+        return {}, 0, 0
+    side = math.ceil(math.sqrt(n)) + (1 if n > 3 else 0)
+    cols = cols or side
+    rows = rows or max(math.ceil(n / cols), side + (1 if n > 8 else 0))
+    if rows * cols < n:
+        raise ValueError(f"a {rows}×{cols} grid cannot hold {n} regions")
+    located = [(k, lon, lat) for k, lon, lat in points if lon is not None and lat is not None]
+    others = [k for k, lon, lat in points if lon is None or lat is None]
+    cells = [(r, c) for r in range(rows) for c in range(cols)]
+    placed: dict[Hashable, tuple[int, int]] = {}
+    if located:
+        lons = [float(p[1]) for p in located]  # type: ignore[arg-type]
+        lats = [float(p[2]) for p in located]  # type: ignore[arg-type]
+        lo_x, hi_x, lo_y, hi_y = min(lons), max(lons), min(lats), max(lats)
+        span_x = (hi_x - lo_x) or 1.0
+        span_y = (hi_y - lo_y) or 1.0
+        ideal = [
+            ((hi_y - lat) / span_y * (rows - 1), (lon - lo_x) / span_x * (cols - 1))
+            for lon, lat in zip(lons, lats, strict=True)
+        ]
+        cost = np.array([[(r - y) ** 2 + (c - x) ** 2 for r, c in cells] for y, x in ideal])
+        point_idx, cell_idx = linear_sum_assignment(cost)
+        for p, c in zip(point_idx, cell_idx, strict=True):
+            placed[located[p][0]] = cells[c]
+    free = [c for c in cells if c not in set(placed.values())]
+    for k, cell in zip(others, free, strict=False):
+        placed[k] = cell
+    return placed, rows, cols

@@ -1,0 +1,630 @@
+"""Read-side figures for the pages and the API: the dashboard, a region's progress and the
+drill-down from a region to its units and sectors.  Loads through the scoped queries, computes
+with :mod:`dualcontrol.targets.analysis` and :mod:`dualcontrol.core.progress`; writes nothing.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.db.models import Q
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
+
+from dualcontrol.accounts.scope import visible_entities
+from dualcontrol.core.progress import (
+    PACE_FORMULAS,
+    PROGRESS_FORMULAS,
+    PaceDefinition,
+    ProgressDefinition,
+    ProgressError,
+    increment_progress_frac,
+    progress_frac,
+    required_reduction_frac,
+    time_pace_frac,
+)
+from dualcontrol.regions.models import Division
+from dualcontrol.reporting.models import EnergyReport, PeriodType, Status
+from dualcontrol.targets import analysis
+from dualcontrol.targets.models import (
+    BAROMETER_INDICATORS,
+    Indicator,
+    PeriodKind,
+    Target,
+    WarningRecord,
+)
+from dualcontrol.targets.queries import root_division, visible_targets, visible_warnings
+from dualcontrol.targets.services import default_rule_set, load_series, observe
+
+#: CSS colours of the level colour names rule sets use
+PALETTE = {
+    "red": "#c0392b",
+    "orange": "#e67e22",
+    "yellow": "#e0b000",
+    "green": "#2e8b57",
+    "blue": "#2f6fbf",
+}
+NO_DATA = "#c9ced6"
+PROGRESS_LABELS = {
+    ProgressDefinition.LOG.value: _lazy("对数口径"),
+    ProgressDefinition.LINEAR.value: _lazy("线性口径"),
+}
+PACE_LABELS = {
+    PaceDefinition.LINEAR.value: _lazy("线性"),
+    PaceDefinition.COMPOUND.value: _lazy("复合"),
+}
+INDICATOR_OF = {v: k for k, v in BAROMETER_INDICATORS.items()}
+
+
+def colour(name: str | None) -> str:
+    return PALETTE.get(name or "", NO_DATA)
+
+
+def _pct(x: float | None, places: int = 2) -> float | None:
+    return None if x is None else round(x * 100, places)
+
+
+# ---------------------------------------------------------------------------------------------
+# dashboard
+
+
+@dataclass
+class Tile:
+    division: Division
+    row: int
+    col: int
+    warning: WarningRecord | None
+    target: Target | None
+
+    @property
+    def fill(self) -> str:
+        return colour(self.warning.colour if self.warning else None)
+
+
+def plans_for(user: Any) -> list[tuple[int, int]]:
+    qs = visible_targets(user).filter(
+        period_kind=PeriodKind.FIVE_YEAR,
+        indicator__in=list(BAROMETER_INDICATORS),
+        barometer=True,
+    )
+    return sorted(set(qs.values_list("base_year", "end_year")), reverse=True)
+
+
+def _progress_pct(w: WarningRecord | None, t: Target | None) -> float | None:
+    if w is None or t is None or w.unit != "frac":
+        return None
+    if w.figures.get("requirement", {}).get("basis") != "pace":
+        return None
+    try:
+        return _pct(
+            progress_frac(w.achieved, t.target_frac, ProgressDefinition(t.progress_definition)), 1
+        )
+    except ProgressError:
+        return None
+
+
+def dashboard(
+    user: Any,
+    *,
+    plan: tuple[int, int] | None = None,
+    indicator: str = "intensity_reduction",
+    year: int | None = None,
+    month: int | None = None,
+) -> dict[str, Any]:
+    """Tiles, ranking, colour counts, trend and the barometer timeline for one plan period."""
+    root = root_division(user)
+    plans = plans_for(user)
+    warnings = visible_warnings(user)
+    if plan is None or plan not in plans:
+        latest = (
+            warnings.filter(target__period_kind=PeriodKind.FIVE_YEAR)
+            .order_by("-year", "-month")
+            .values("target__base_year", "target__end_year")
+            .first()
+        )
+        plan = (
+            (latest["target__base_year"], latest["target__end_year"])
+            if latest
+            else (plans[0] if plans else None)
+        )
+    out: dict[str, Any] = {
+        "root": root,
+        "plans": plans,
+        "plan": plan,
+        "indicator": indicator,
+        "tiles": [],
+        "rows": 0,
+        "cols": 0,
+        "months": [],
+        "period": None,
+        "ranking": [],
+        "counts": {},
+        "root_warning": None,
+        "indicators": [],
+        "trend": {},
+        "timeline": {"months": [], "rows": []},
+        "palette": PALETTE,
+    }
+    if root is None or plan is None:
+        return out
+    plan_w = warnings.filter(
+        target__period_kind=PeriodKind.FIVE_YEAR,
+        target__base_year=plan[0],
+        target__end_year=plan[1],
+    )
+    out["indicators"] = sorted(set(plan_w.values_list("indicator", flat=True)))
+    if indicator not in out["indicators"] and out["indicators"]:
+        indicator = (
+            "intensity_reduction"
+            if "intensity_reduction" in out["indicators"]
+            else out["indicators"][0]
+        )
+        out["indicator"] = indicator
+    ind_w = plan_w.filter(indicator=indicator)
+    months = sorted(set(ind_w.values_list("year", "month")))
+    out["months"] = months
+    if not months:
+        return out
+    period = (year, month) if (year, month) in months else months[-1]
+    out["period"] = period
+    children = list(
+        Division.objects.filter(parent=root).filter(pk__in=visible_targets(user).values("division"))
+    ) or list(Division.objects.filter(parent=root))
+    layout, rows, cols = analysis.tile_grid([(d.pk, d.longitude, d.latitude) for d in children])
+    out["rows"], out["cols"] = rows, cols
+    now_w = {
+        w.division_id: w
+        for w in ind_w.filter(year=period[0], month=period[1]).select_related("target")
+    }
+    target_of = {
+        t.division_id: t
+        for t in visible_targets(user).filter(
+            period_kind=PeriodKind.FIVE_YEAR,
+            base_year=plan[0],
+            end_year=plan[1],
+            indicator=INDICATOR_OF[indicator],
+            division__in=[*children, root],
+            industry__isnull=True,
+        )
+    }
+    tiles = []
+    for d in children:
+        r, c = layout[d.pk]
+        tiles.append(Tile(d, r, c, now_w.get(d.pk), target_of.get(d.pk)))
+    out["tiles"] = sorted(tiles, key=lambda t: (t.row, t.col))
+    out["root_warning"] = now_w.get(root.pk)
+    out["root_target"] = target_of.get(root.pk)
+    out["counts"] = Counter(t.warning.colour for t in tiles if t.warning)
+    ranking = [
+        {
+            "division": t.division,
+            "target": t.target,
+            "warning": t.warning,
+            "progress_pct": _progress_pct(t.warning, t.target),
+        }
+        for t in tiles
+        if t.warning
+    ]
+    ranking.sort(
+        key=lambda r: (
+            -r["warning"].severity,
+            -(r["warning"].gap_frac_of_required or r["warning"].gap),
+            r["division"].code,
+        )
+    )
+    out["ranking"] = ranking
+    # trend: the root region and the three worst regions over the plan's months
+    labels = [f"{y}-{m:02d}" for y, m in months]
+    series_w: dict[int, dict[tuple[int, int], WarningRecord]] = {}
+    focus = [root.pk] + [r["division"].pk for r in ranking[:3]]
+    for w in ind_w.filter(division_id__in=focus):
+        series_w.setdefault(w.division_id, {})[(w.year, w.month)] = w
+    scale = 100 if indicator == "intensity_reduction" else 1 / 10000
+    names = {d.pk: d.name for d in [*children, root]}
+
+    def line(div_id: int, attr: str) -> list[float | None]:
+        vals = series_w.get(div_id, {})
+        return [round(getattr(vals[k], attr) * scale, 3) if k in vals else None for k in months]
+
+    out["trend"] = {
+        "labels": labels,
+        "unit": "%" if indicator == "intensity_reduction" else str(_("万吨标准煤")),
+        "series": [
+            {"name": _("%(r)s 实际") % {"r": names.get(pk, "")}, "data": line(pk, "achieved")}
+            for pk in focus
+        ]
+        + [
+            {
+                "name": _("%(r)s 要求") % {"r": root.name},
+                "data": line(root.pk, "required"),
+                "dashed": True,
+            }
+        ],
+    }
+    # barometer timeline: regions × the last 12 months of the plan
+    recent = months[-12:]
+    grid: dict[tuple[int, tuple[int, int]], WarningRecord] = {
+        (w.division_id, (w.year, w.month)): w
+        for w in ind_w.filter(division__in=children, year__gte=recent[0][0])
+    }
+    out["timeline"] = {
+        "months": recent,
+        "rows": [
+            {"division": d, "cells": [grid.get((d.pk, k)) for k in recent]}
+            for d in sorted(children, key=lambda d: d.code)
+        ],
+    }
+    return out
+
+
+def geojson_path(division: Division | None) -> Path | None:
+    """An operator-installed boundary file (approved map) for the division, if any."""
+    if division is None:
+        return None
+    path = Path(settings.DATA_DIR) / "geo" / f"{division.code}.json"
+    return path if path.is_file() else None
+
+
+# ---------------------------------------------------------------------------------------------
+# region progress
+
+
+def _rule_set_of(target: Target) -> Any:
+    return target.rule_set if target.rule_set_id else default_rule_set()
+
+
+def region_progress(target: Target, *, granularity: str = "month") -> dict[str, Any]:
+    """Actuals against the pace month by month (or by quarter / year), progress under the
+    target's definition, and the forecast to the end of the period with its interval."""
+    holder = target.holder_division
+    series = load_series([holder.pk]).get(holder.pk, analysis.StatSeries())
+    rs = _rule_set_of(target)
+    pace = PaceDefinition(target.pace_definition)
+    definition = ProgressDefinition(target.progress_definition)
+    is_intensity = target.indicator == Indicator.ENERGY_INTENSITY_REDUCTION
+    n = target.end_year - target.base_year
+    warnings = {(w.year, w.month): w for w in WarningRecord.objects.filter(target=target)}
+    rows: list[dict[str, Any]] = []
+    errors: list[str] = []
+    for y, m in series.months():
+        if not (target.base_year < y <= target.end_year):
+            continue
+        if target.period_kind != PeriodKind.FIVE_YEAR and y != target.end_year:
+            continue
+        if granularity == "quarter" and m % 3:
+            continue
+        if granularity == "year" and m != 12:
+            continue
+        try:
+            act, req = observe(target, series, year=y, month=m, compares_with="pace")
+        except analysis.ObservationError as exc:
+            errors.append(f"{y}-{m:02d}: {exc}")
+            continue
+        k = y - target.base_year
+        row: dict[str, Any] = {
+            "year": y,
+            "month": m,
+            "label": f"{y}年1–{m}月" if m < 12 or act.estimated else f"{y}年",
+            "quarter_end": m % 3 == 0,
+            "year_end": m == 12,
+            "ytd_energy_tce": act.ytd_energy_tce,
+            "ytd_growth_pct": _pct(act.ytd_growth_frac),
+            "current_reduction_pct": _pct(act.current_reduction_frac),
+            "cumulative_reduction_pct": _pct(act.cumulative_reduction_frac),
+            "energy_estimate_tce": act.energy_estimate_tce,
+            "increment_tce": act.energy_estimate_tce - act.base_energy_tce,
+            "time_pace_pct": _pct(time_pace_frac(k, n))
+            if target.period_kind == PeriodKind.FIVE_YEAR
+            else None,
+            "required_pct": _pct(req.required) if is_intensity else None,
+            "required_tce": None if is_intensity else req.required,
+            "achieved": req.achieved,
+            "warning": warnings.get((y, m)),
+            "estimated": act.estimated,
+            "actuals": act,
+            "requirement": req,
+        }
+        if is_intensity and target.period_kind == PeriodKind.FIVE_YEAR:
+            try:
+                row["progress_pct"] = _pct(
+                    progress_frac(act.cumulative_reduction_frac, target.target_frac, definition), 1
+                )
+            except ProgressError:
+                row["progress_pct"] = None
+        elif target.indicator == Indicator.ENERGY_INCREMENT and float(target.base_value) > 0:
+            row["progress_pct"] = _pct(
+                increment_progress_frac(row["increment_tce"], float(target.base_value)), 1
+            )
+        else:
+            row["progress_pct"] = None
+        rows.append(row)
+    latest = rows[-1] if rows else None
+    forecast = _forecast(target, latest, series) if latest else None
+    chart = _progress_chart(target, rows, forecast, granularity, is_intensity, pace)
+    return {
+        "target": target,
+        "holder": holder,
+        "rows": rows,
+        "latest": latest,
+        "forecast": forecast,
+        "chart": chart,
+        "errors": errors,
+        "granularity": granularity,
+        "rule_set": rs,
+        "pace_label": PACE_LABELS[pace.value],
+        "pace_formula": PACE_FORMULAS[pace],
+        "progress_label": PROGRESS_LABELS[definition.value],
+        "progress_formula": PROGRESS_FORMULAS[definition],
+        "is_intensity": is_intensity,
+        "warnings": WarningRecord.objects.filter(target=target).order_by("-year", "-month"),
+    }
+
+
+def _progress_chart(
+    target: Target,
+    rows: list[dict[str, Any]],
+    forecast: dict[str, Any] | None,
+    granularity: str,
+    is_intensity: bool,
+    pace: PaceDefinition,
+) -> dict[str, Any]:
+    """The whole plan period on the x axis: actuals so far, the required path, the forecast."""
+    steps = {"month": range(1, 13), "quarter": (3, 6, 9, 12), "year": (12,)}[granularity]
+    first = target.base_year + 1 if target.period_kind == PeriodKind.FIVE_YEAR else target.end_year
+    horizon = [(y, m) for y in range(first, target.end_year + 1) for m in steps]
+    by = {(r["year"], r["month"]): r for r in rows}
+    n = target.end_year - target.base_year
+    achieved: list[float | None] = []
+    required: list[float | None] = []
+    for y, m in horizon:
+        r = by.get((y, m))
+        k = y - target.base_year
+        if is_intensity:
+            achieved.append(r["cumulative_reduction_pct"] if r else None)
+            if target.period_kind == PeriodKind.FIVE_YEAR:
+                req = required_reduction_frac(target.target_frac, k, n, pace)
+            else:
+                req = target.target_frac
+            required.append(round(req * 100, 3))
+        else:
+            achieved.append(round(r["achieved"] / 10000, 2) if r else None)
+            if r is not None:
+                required.append(round((r["required_tce"] or 0) / 10000, 2))
+            elif target.indicator == Indicator.ENERGY_INCREMENT:
+                required.append(round(float(target.base_value) * k / n / 10000, 2))
+            else:
+                required.append(None)
+    chart: dict[str, Any] = {
+        "labels": [f"{y}-{m:02d}" for y, m in horizon],
+        "achieved": achieved,
+        "required": required,
+        "unit": "%" if is_intensity else str(_("万吨标准煤")),
+    }
+    if forecast and rows:
+        last = (rows[-1]["year"], rows[-1]["month"])
+        chart["forecast"] = {
+            "from_label": f"{last[0]}-{last[1]:02d}",
+            "from_value": achieved[horizon.index(last)] if last in horizon else None,
+            "label": chart["labels"][-1],
+            "central": forecast["central_display"],
+            "low": forecast["low_display"],
+            "high": forecast["high_display"],
+            "target": forecast["target_display"],
+        }
+    return chart
+
+
+def _forecast(
+    target: Target, latest: dict[str, Any], series: analysis.StatSeries
+) -> dict[str, Any] | None:
+    act: analysis.Actuals = latest["actuals"]
+    if target.period_kind != PeriodKind.FIVE_YEAR:
+        return None
+    if target.indicator == Indicator.ENERGY_INTENSITY_REDUCTION:
+        rates = [r for _, r in act.annual_reductions] + [act.current_reduction_frac]
+        f = analysis.forecast_reduction(
+            rates,
+            act.cumulative_reduction_frac,
+            end_year=target.end_year,
+            year=act.year,
+            month=act.month,
+        )
+        definition = ProgressDefinition(target.progress_definition)
+        incentive = float(target.incentive_value) / 100 if target.incentive_value else None
+
+        def prog(x: float) -> float | None:
+            try:
+                return _pct(progress_frac(x, target.target_frac, definition), 1)
+            except ProgressError:
+                return None
+
+        return {
+            "forecast": f,
+            "central_pct": _pct(f.central),
+            "low_pct": _pct(f.low),
+            "high_pct": _pct(f.high),
+            "central_display": _pct(f.central),
+            "low_display": _pct(f.low),
+            "high_display": _pct(f.high),
+            "target_display": float(target.base_value),
+            "progress_central": prog(f.central),
+            "progress_low": prog(f.low),
+            "progress_high": prog(f.high),
+            "meets": f.central >= target.target_frac,
+            "meets_low": f.low >= target.target_frac,
+            "meets_incentive": None if incentive is None else f.central >= incentive,
+            "assumed_rate_pct": _pct(f.assumed_rate),
+            "rate_sd_pp": _pct(f.rate_sd),
+            "required_end_pct": _pct(
+                required_reduction_frac(
+                    target.target_frac,
+                    target.end_year - target.base_year,
+                    target.end_year - target.base_year,
+                    PaceDefinition(target.pace_definition),
+                )
+            ),
+        }
+    if target.indicator in (Indicator.ENERGY_INCREMENT, Indicator.ENERGY_TOTAL):
+        energies = [series.annual[y].energy_tce for y in range(target.base_year, act.year)]
+        energies.append(act.energy_estimate_tce)
+        f = analysis.forecast_energy(
+            energies, end_year=target.end_year, year=act.year, month=act.month
+        )
+        base = act.base_energy_tce
+        cap = float(target.base_value)
+        if target.indicator == Indicator.ENERGY_INCREMENT:
+            central, low, high = f.central - base, f.low - base, f.high - base
+        else:
+            central, low, high = f.central, f.low, f.high
+        return {
+            "forecast": f,
+            "central_tce": central,
+            "low_tce": low,
+            "high_tce": high,
+            "central_display": round(central / 10000, 2),
+            "low_display": round(low / 10000, 2),
+            "high_display": round(high / 10000, 2),
+            "target_display": round(cap / 10000, 2),
+            "meets": central <= cap,
+            "meets_low": high <= cap,
+            "assumed_rate_pct": _pct(f.assumed_rate),
+            "rate_sd_pp": _pct(f.rate_sd),
+        }
+    return None
+
+
+# ---------------------------------------------------------------------------------------------
+# drill-down
+
+
+def _intensity_target(target: Target) -> Target | None:
+    if target.indicator == Indicator.ENERGY_INTENSITY_REDUCTION:
+        return target
+    return (
+        Target.objects.filter(
+            division=target.division,
+            indicator=Indicator.ENERGY_INTENSITY_REDUCTION,
+            base_year=target.base_year,
+            end_year=target.end_year,
+            industry__isnull=True,
+        )
+        .select_related("division", "rule_set")
+        .first()
+    )
+
+
+def drilldown(target: Target, user: Any, *, year: int, month: int) -> dict[str, Any]:
+    """From a region's gap to the key units, sectors and sub-regions that drive it.
+
+    The region must cut its intensity by r* this year to be on its requirement; each unit is
+    held to the same cut at the region's GDP growth, so its excess is ``E_now − E_prev (1 + g)
+    (1 − r*)`` (January…month, accepted 205-1 reports).  Units are the key units the user may
+    see; their excess is compared with the region's excess from the statistics.
+    """
+    it = _intensity_target(target)
+    out: dict[str, Any] = {"target": target, "year": year, "month": month, "error": None}
+    if it is None or it.division_id is None:
+        out["error"] = _("没有该地区同期的能耗强度目标，无法分解差距")
+        return out
+    holder = it.division
+    series = load_series([holder.pk]).get(holder.pk, analysis.StatSeries())
+    rs = _rule_set_of(it)
+    try:
+        act, req = observe(it, series, year=year, month=month, compares_with=rs.compares_with)
+    except analysis.ObservationError as exc:
+        out["error"] = str(exc)
+        return out
+    r_star = analysis.required_year_reduction_frac(req, act)
+    excess = analysis.region_excess_tce(
+        act.ytd_energy_tce, act.ytd_energy_previous_tce, act.ytd_growth_frac, r_star
+    )
+    units = visible_entities(user).filter(
+        division__path__startswith=holder.path, is_key_energy_unit=True
+    )
+    unit_map = {e.pk: e for e in units}
+    base = EnergyReport.objects.filter(
+        entity__in=units,
+        period_type=PeriodType.MONTHLY,
+        status=Status.ACCEPTED,
+        month__lte=month,
+    )
+    cur: dict[int, dict[int, float]] = {}
+    prev: dict[int, dict[int, float]] = {}
+    for eid, y, m, e in base.filter(Q(year=year) | Q(year=year - 1)).values_list(
+        "entity_id", "year", "month", "energy_tce"
+    ):
+        (cur if y == year else prev).setdefault(eid, {})[m] = float(e or 0)
+    inputs = []
+    for eid, months in cur.items():
+        ent = unit_map[eid]
+        current = sum(months.values())
+        p_months = prev.get(eid, {})
+        if all(m in p_months for m in months):
+            previous: float | None = sum(p_months[m] for m in months)
+            estimated = False
+        elif ent.annual_energy_tce:
+            previous = float(ent.annual_energy_tce) * len(months) / 12
+            estimated = True
+        else:
+            previous, estimated = None, False
+        inputs.append(
+            analysis.UnitEnergy(
+                key=eid,
+                name=ent.name,
+                division=ent.division.name,
+                sector=f"{ent.industry.code} {ent.industry.name}",
+                current_tce=current,
+                previous_tce=previous,
+                previous_estimated=estimated,
+            )
+        )
+    contribs = analysis.unit_contributions(
+        inputs, growth_frac=act.ytd_growth_frac, year_reduction_frac=r_star, region_excess=excess
+    )
+    by_key = {u.key: u for u in inputs}
+    sectors = analysis.group_contributions(
+        contribs, lambda c: (by_key[c.key].sector, by_key[c.key].sector), region_excess=excess
+    )
+    counties = analysis.group_contributions(
+        contribs, lambda c: (by_key[c.key].division, by_key[c.key].division), region_excess=excess
+    )
+    positive = sum(c.excess_tce for c in contribs if c.excess_tce > 0)
+    sub_warnings = (
+        visible_warnings(user)
+        .filter(
+            target__parent__division=holder,
+            target__indicator=it.indicator,
+            year=year,
+            month=month,
+        )
+        .order_by("-severity", "division__code")
+    )
+    warning = WarningRecord.objects.filter(target=it, year=year, month=month).first()
+    out.update(
+        {
+            "intensity_target": it,
+            "holder": holder,
+            "actuals": act,
+            "requirement": req,
+            "warning": warning,
+            "rule_set": rs,
+            "year_reduction_pct": _pct(r_star),
+            "current_reduction_pct": _pct(act.current_reduction_frac),
+            "region_excess_tce": excess,
+            "units": contribs,
+            "unit_info": by_key,
+            "entities": unit_map,
+            "sectors": sectors,
+            "counties": counties,
+            "units_excess_tce": positive,
+            "units_share_pct": _pct(positive / excess) if excess > 0 else None,
+            "missing_previous": sum(1 for u in inputs if u.previous_tce is None),
+            "estimated_previous": sum(1 for u in inputs if u.previous_estimated),
+            "sub_warnings": sub_warnings,
+        }
+    )
+    return out

@@ -1,0 +1,561 @@
+"""Targets, their decomposition, responsibility letters, regional statistics and the barometer.
+
+- :class:`Target` — one indicator's target for a region (or a sector of it, or a key unit) over
+  a period (five-year, year, quarter), with its base and incentive value, unit and source
+  document; ``parent`` links a decomposed target to the one it came from (province → city →
+  county / unit).
+- :class:`Decomposition` — an adopted allocation (method, parameters, the consistency check).
+- :class:`ResponsibilityLetter` — 目标责任书: generated from the targets, then recorded as signed.
+- :class:`RegionalStatistic` — the statistics bureau's regional energy and GDP (never sums of
+  key units).
+- :class:`WarningRuleSet` — barometer rule sets as data (seeded from ``reference/data``,
+  new ones editable in the admin); :class:`WarningRecord` — one rated observation with the rule
+  set and the figures that produced it; :class:`Alert` — its notice to an officer.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from dualcontrol.core.progress import PaceDefinition, ProgressDefinition
+from dualcontrol.entities.models import Entity, Industry
+from dualcontrol.regions.models import Division
+
+
+class Indicator(models.TextChoices):
+    ENERGY_INTENSITY_REDUCTION = "energy_intensity_reduction", _("单位地区生产总值能耗降低")
+    ENERGY_INTENSITY_LEVEL = "energy_intensity_level", _("单位地区生产总值能耗")
+    ENERGY_TOTAL = "energy_total", _("能源消费总量")
+    ENERGY_INCREMENT = "energy_increment", _("能源消费增量")
+    CO2_INTENSITY_REDUCTION = "co2_intensity_reduction", _("单位地区生产总值二氧化碳排放降低")
+    CO2_TOTAL = "co2_total", _("二氧化碳排放总量")
+    NON_FOSSIL_SHARE = "non_fossil_share", _("非化石能源消费比重")
+    COD_TOTAL = "cod_total", _("化学需氧量排放总量")
+    NH3N_TOTAL = "nh3n_total", _("氨氮排放总量")
+    SO2_TOTAL = "so2_total", _("二氧化硫排放总量")
+    NOX_TOTAL = "nox_total", _("氮氧化物排放总量")
+    POLLUTANT_PROJECT_REDUCTION = "pollutant_project_reduction", _("重点工程污染物减排量")
+    ENERGY_SAVING = "energy_saving", _("节能量")
+
+
+#: target indicator → the barometer's indicator (core/warning.py)
+BAROMETER_INDICATORS = {
+    Indicator.ENERGY_INTENSITY_REDUCTION: "intensity_reduction",
+    Indicator.ENERGY_TOTAL: "energy_total",
+    Indicator.ENERGY_INCREMENT: "energy_increment",
+}
+PERCENT_INDICATORS = {
+    Indicator.ENERGY_INTENSITY_REDUCTION,
+    Indicator.CO2_INTENSITY_REDUCTION,
+    Indicator.NON_FOSSIL_SHARE,
+}
+DEFAULT_UNITS = {
+    Indicator.ENERGY_INTENSITY_REDUCTION: "%",
+    Indicator.ENERGY_INTENSITY_LEVEL: "tce/10k yuan",
+    Indicator.ENERGY_TOTAL: "tce",
+    Indicator.ENERGY_INCREMENT: "tce",
+    Indicator.CO2_INTENSITY_REDUCTION: "%",
+    Indicator.CO2_TOTAL: "tCO2",
+    Indicator.NON_FOSSIL_SHARE: "%",
+    Indicator.COD_TOTAL: "t",
+    Indicator.NH3N_TOTAL: "t",
+    Indicator.SO2_TOTAL: "t",
+    Indicator.NOX_TOTAL: "t",
+    Indicator.POLLUTANT_PROJECT_REDUCTION: "t",
+    Indicator.ENERGY_SAVING: "tce",
+}
+
+
+class PeriodKind(models.TextChoices):
+    FIVE_YEAR = "five_year", _("五年")
+    YEAR = "year", _("年度")
+    QUARTER = "quarter", _("季度")
+
+
+class TargetStatus(models.TextChoices):
+    DRAFT = "draft", _("草拟")
+    ISSUED = "issued", _("已下达")
+    SIGNED = "signed", _("已签订责任书")
+
+
+PACE_CHOICES = [
+    (PaceDefinition.LINEAR.value, _("线性序时进度（R×k/n）")),
+    (PaceDefinition.COMPOUND.value, _("复合序时进度（1−(1−R)^(k/n)）")),
+]
+PROGRESS_CHOICES = [
+    (ProgressDefinition.LOG.value, _("对数口径 ln(1−实际)/ln(1−目标)")),
+    (ProgressDefinition.LINEAR.value, _("线性口径 实际/目标")),
+]
+
+
+class CompareWith(models.TextChoices):
+    PACE = "pace", _("序时进度（五年目标按时间进度）")
+    ANNUAL = "annual", _("年度目标")
+
+
+class WarningRuleSet(models.Model):
+    """A barometer rule set (晴雨表规则) as data: the mapping of ``reference/data/warning_*.yaml``."""
+
+    name = models.CharField(_("名称"), max_length=64, unique=True)
+    title_zh = models.CharField(_("标题"), max_length=255)
+    source = models.TextField(_("来源"))
+    definition = models.JSONField(_("规则定义"))
+    version = models.CharField(_("版本"), max_length=128)
+    compares_with = models.CharField(
+        _("比较对象"), max_length=16, choices=CompareWith.choices, default=CompareWith.PACE
+    )
+    is_builtin = models.BooleanField(_("内置（来自参考数据）"), default=False)
+    is_default = models.BooleanField(_("默认规则"), default=False)
+    active = models.BooleanField(_("启用"), default=True)
+    updated = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-is_default", "name"]
+        verbose_name = _("预警规则集")
+        verbose_name_plural = _("预警规则集")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["is_default"], condition=Q(is_default=True), name="one_default_rule_set"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} · {self.title_zh}"
+
+    def to_core(self) -> Any:
+        """The validated :class:`dualcontrol.core.warning.RuleSet`."""
+        from dualcontrol.reference.warning_rules import rule_set_from_mapping
+
+        return rule_set_from_mapping(self.definition, version=self.version, where=self.name)
+
+    def clean(self) -> None:
+        from dualcontrol.reference import ReferenceDataError
+
+        if not isinstance(self.definition, dict):
+            raise ValidationError({"definition": _("规则定义必须是映射（YAML/JSON 对象）")})
+        if self.definition.get("name") not in (None, self.name):
+            raise ValidationError({"definition": _("规则定义中的 name 必须与名称一致")})
+        self.definition = {**self.definition, "name": self.name}
+        try:
+            self.to_core()
+        except ReferenceDataError as exc:
+            raise ValidationError({"definition": str(exc)}) from exc
+
+
+class Target(models.Model):
+    """目标: one indicator for one region (sector) or key unit over one period."""
+
+    indicator = models.CharField(_("指标"), max_length=32, choices=Indicator.choices)
+    division = models.ForeignKey(
+        Division,
+        verbose_name=_("地区"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="targets",
+    )
+    industry = models.ForeignKey(
+        Industry,
+        verbose_name=_("行业（分行业目标）"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    entity = models.ForeignKey(
+        Entity,
+        verbose_name=_("重点用能单位"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="targets",
+    )
+    parent = models.ForeignKey(
+        "self",
+        verbose_name=_("上级目标"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
+    )
+    period_kind = models.CharField(_("周期"), max_length=16, choices=PeriodKind.choices)
+    base_year = models.PositiveSmallIntegerField(_("基期年"))
+    end_year = models.PositiveSmallIntegerField(_("目标年"))
+    quarter = models.PositiveSmallIntegerField(_("季度"), null=True, blank=True)
+    base_value = models.DecimalField(_("基本目标"), max_digits=20, decimal_places=4)
+    incentive_value = models.DecimalField(
+        _("激励目标"), max_digits=20, decimal_places=4, null=True, blank=True
+    )
+    unit = models.CharField(_("单位"), max_length=32)
+    base_level = models.DecimalField(
+        _("基期值"), max_digits=20, decimal_places=4, null=True, blank=True
+    )
+    source_document = models.CharField(_("来源文件"), max_length=500)
+    note = models.TextField(_("说明"), blank=True)
+    pace_definition = models.CharField(
+        _("序时进度口径"), max_length=16, choices=PACE_CHOICES, default=PaceDefinition.LINEAR.value
+    )
+    progress_definition = models.CharField(
+        _("完成进度口径"),
+        max_length=16,
+        choices=PROGRESS_CHOICES,
+        default=ProgressDefinition.LOG.value,
+    )
+    rule_set = models.ForeignKey(
+        WarningRuleSet,
+        verbose_name=_("预警规则集（空 = 默认）"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="targets",
+    )
+    barometer = models.BooleanField(_("纳入晴雨表预警"), default=True)
+    status = models.CharField(
+        _("状态"), max_length=16, choices=TargetStatus.choices, default=TargetStatus.ISSUED
+    )
+    decomposition = models.ForeignKey(
+        "Decomposition",
+        verbose_name=_("分解方案"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="targets",
+    )
+    is_synthetic = models.BooleanField(_("演示数据（示意）"), default=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created = models.DateTimeField(auto_now_add=True)
+    updated = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-end_year", "division__code", "indicator", "id"]
+        verbose_name = _("目标")
+        verbose_name_plural = _("目标")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(division__isnull=False, entity__isnull=True)
+                | Q(division__isnull=True, entity__isnull=False),
+                name="target_region_xor_unit",
+            ),
+            models.CheckConstraint(
+                condition=Q(end_year__gt=models.F("base_year")), name="target_end_after_base"
+            ),
+        ]
+        indexes = [models.Index(fields=["indicator", "base_year", "end_year"])]
+
+    def __str__(self) -> str:
+        return f"{self.holder_name} {self.get_indicator_display()} {self.period_label}"
+
+    @property
+    def holder_name(self) -> str:
+        if self.entity_id:
+            return self.entity.name
+        name = self.division.name if self.division_id else ""
+        return f"{name}·{self.industry.name}" if self.industry_id else name
+
+    @property
+    def holder_division(self) -> Division:
+        return self.division if self.division_id else self.entity.division
+
+    @property
+    def period_label(self) -> str:
+        if self.period_kind == PeriodKind.FIVE_YEAR:
+            return f"{self.base_year + 1}–{self.end_year}"
+        if self.period_kind == PeriodKind.QUARTER:
+            return f"{self.end_year}Q{self.quarter}"
+        return f"{self.end_year}"
+
+    @property
+    def is_percent(self) -> bool:
+        return self.indicator in PERCENT_INDICATORS
+
+    @property
+    def barometer_indicator(self) -> str | None:
+        return BAROMETER_INDICATORS.get(Indicator(self.indicator))
+
+    @property
+    def target_frac(self) -> float:
+        return float(self.base_value) / 100
+
+    def clean(self) -> None:
+        errors: dict[str, Any] = {}
+        if (self.division_id is None) == (self.entity_id is None):
+            errors["division"] = _("目标须属于一个地区或一个重点用能单位（二选一）")
+        if self.base_year and self.end_year and self.end_year <= self.base_year:
+            errors["end_year"] = _("目标年须晚于基期年")
+        if (
+            self.period_kind == PeriodKind.FIVE_YEAR
+            and self.base_year
+            and self.end_year
+            and self.end_year - self.base_year != 5
+        ):
+            errors["end_year"] = _("五年目标的目标年应为基期年 + 5")
+        if self.period_kind == PeriodKind.QUARTER:
+            if self.quarter not in (1, 2, 3, 4):
+                errors["quarter"] = _("季度目标须注明第 1–4 季度")
+        elif self.quarter is not None:
+            errors["quarter"] = _("只有季度目标填写季度")
+        if (
+            self.base_value is not None
+            and self.indicator in PERCENT_INDICATORS
+            and not Decimal(0) < self.base_value < Decimal(100)
+        ):
+            errors["base_value"] = _("百分比目标须在 0 与 100 之间")
+        if (
+            self.incentive_value is not None
+            and self.indicator in PERCENT_INDICATORS
+            and not Decimal(0) < self.incentive_value < Decimal(100)
+        ):
+            errors["incentive_value"] = _("百分比目标须在 0 与 100 之间")
+        if self.base_value is not None and self.base_value < 0:
+            errors["base_value"] = _("目标值不能为负")
+        if errors:
+            raise ValidationError(errors)
+
+
+class DecompositionMethod(models.TextChoices):
+    TIERED = "tiered", _("分档法")
+    WEIGHTED = "weighted", _("因素加权法")
+    EFFICIENCY = "efficiency", _("效率优先法（线性规划）")
+    MANUAL = "manual", _("手工分解")
+
+
+class Decomposition(models.Model):
+    """目标分解方案 (adopted): method, parameters, regional results and the consistency check."""
+
+    parent_target = models.ForeignKey(
+        Target,
+        verbose_name=_("被分解目标"),
+        on_delete=models.CASCADE,
+        related_name="decompositions",
+    )
+    method = models.CharField(_("方法"), max_length=16, choices=DecompositionMethod.choices)
+    params = models.JSONField(_("参数"), default=dict)
+    result = models.JSONField(_("分解结果"), default=dict)
+    scheme_name = models.CharField(_("方案预设"), max_length=64, blank=True)
+    scheme_version = models.CharField(_("预设版本"), max_length=128, blank=True)
+    intensity_slack_pp = models.FloatField(_("强度一致性余量（百分点）"))
+    intensity_slack_tce = models.FloatField(_("强度一致性余量（吨标准煤）"))
+    total_slack_tce = models.FloatField(_("总量一致性余量（吨标准煤）"), null=True, blank=True)
+    is_current = models.BooleanField(_("现行方案"), default=True)
+    is_synthetic = models.BooleanField(_("演示数据（示意）"), default=False)
+    adopted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    adopted_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-adopted_at", "-id"]
+        verbose_name = _("分解方案")
+        verbose_name_plural = _("分解方案")
+
+    def __str__(self) -> str:
+        return f"{self.parent_target} · {self.get_method_display()}"
+
+
+class LetterStatus(models.TextChoices):
+    GENERATED = "generated", _("已生成，待签订")
+    SIGNED = "signed", _("已签订")
+
+
+class ResponsibilityLetter(models.Model):
+    """目标责任书: the targets of one region (or unit) for one period, as a document."""
+
+    number = models.CharField(_("编号"), max_length=64, unique=True)
+    title = models.CharField(_("标题"), max_length=255)
+    division = models.ForeignKey(
+        Division,
+        verbose_name=_("责任地区"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    entity = models.ForeignKey(
+        Entity,
+        verbose_name=_("责任单位"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+    )
+    issuer = models.ForeignKey(
+        Division, verbose_name=_("下达方"), on_delete=models.PROTECT, related_name="+"
+    )
+    base_year = models.PositiveSmallIntegerField(_("基期年"))
+    end_year = models.PositiveSmallIntegerField(_("目标年"))
+    targets = models.ManyToManyField(Target, verbose_name=_("目标"), related_name="letters")
+    content = models.JSONField(_("文书内容快照"), default=dict)
+    content_sha256 = models.CharField(_("内容摘要（SHA-256）"), max_length=64)
+    status = models.CharField(
+        _("状态"), max_length=16, choices=LetterStatus.choices, default=LetterStatus.GENERATED
+    )
+    generated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    generated_at = models.DateTimeField(auto_now_add=True)
+    signed_on = models.DateField(_("签订日期"), null=True, blank=True)
+    issuer_signatory = models.CharField(_("下达方签字人"), max_length=64, blank=True)
+    party_signatory = models.CharField(_("责任方签字人"), max_length=64, blank=True)
+    signed_recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    signed_recorded_at = models.DateTimeField(null=True, blank=True)
+    is_synthetic = models.BooleanField(_("演示数据（示意）"), default=False)
+
+    class Meta:
+        ordering = ["-generated_at", "-id"]
+        verbose_name = _("目标责任书")
+        verbose_name_plural = _("目标责任书")
+
+    def __str__(self) -> str:
+        return self.number
+
+
+class RegionalStatistic(models.Model):
+    """统计部门的地区能源消费与 GDP (annual, or January to a month / quarter, cumulative)."""
+
+    division = models.ForeignKey(
+        Division, verbose_name=_("地区"), on_delete=models.PROTECT, related_name="statistics"
+    )
+    year = models.PositiveSmallIntegerField(_("年份"))
+    month = models.PositiveSmallIntegerField(_("月份（1–M月累计）"), null=True, blank=True)
+    quarter = models.PositiveSmallIntegerField(_("季度（1–q季度累计）"), null=True, blank=True)
+    energy_tce = models.DecimalField(_("能源消费量（吨标准煤）"), max_digits=20, decimal_places=2)
+    gdp_10k_yuan = models.DecimalField(
+        _("地区生产总值（万元，当年价）"), max_digits=20, decimal_places=2
+    )
+    gdp_real_growth_pct = models.DecimalField(
+        _("GDP 实际增长（%，可比价同比）"), max_digits=8, decimal_places=3, null=True, blank=True
+    )
+    factors = models.JSONField(_("分解因素（其他列）"), default=dict, blank=True)
+    source = models.CharField(_("来源"), max_length=255)
+    is_synthetic = models.BooleanField(_("演示数据（合成）"), default=False)
+    imported_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    imported_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["division__code", "year", "month", "quarter"]
+        verbose_name = _("地区统计数据")
+        verbose_name_plural = _("地区统计数据")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["division", "year"],
+                condition=Q(month__isnull=True, quarter__isnull=True),
+                name="statistic_unique_year",
+            ),
+            models.UniqueConstraint(
+                fields=["division", "year", "month"],
+                condition=Q(month__isnull=False),
+                name="statistic_unique_month",
+            ),
+            models.UniqueConstraint(
+                fields=["division", "year", "quarter"],
+                condition=Q(quarter__isnull=False),
+                name="statistic_unique_quarter",
+            ),
+            models.CheckConstraint(
+                condition=Q(month__isnull=True) | Q(quarter__isnull=True),
+                name="statistic_month_or_quarter",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.division.name} {self.period_label}"
+
+    @property
+    def period_label(self) -> str:
+        if self.month:
+            return f"{self.year}年1–{self.month}月"
+        if self.quarter:
+            return f"{self.year}年1–{self.quarter}季度"
+        return f"{self.year}年"
+
+
+class WarningRecord(models.Model):
+    """预警记录: one region's level for one indicator at one month, with its rule set and figures."""
+
+    target = models.ForeignKey(
+        Target, verbose_name=_("目标"), on_delete=models.CASCADE, related_name="warnings"
+    )
+    division = models.ForeignKey(
+        Division, verbose_name=_("地区"), on_delete=models.PROTECT, related_name="+"
+    )
+    indicator = models.CharField(_("预警指标"), max_length=32)
+    year = models.PositiveSmallIntegerField(_("年份"))
+    month = models.PositiveSmallIntegerField(_("月份（1–M月累计）"))
+    stage = models.CharField(_("阶段"), max_length=32, blank=True)
+    rule_set = models.ForeignKey(
+        WarningRuleSet, verbose_name=_("规则集"), on_delete=models.PROTECT, related_name="+"
+    )
+    rule_set_name = models.CharField(_("规则集名称"), max_length=64)
+    rule_set_version = models.CharField(_("规则集版本"), max_length=128)
+    level_id = models.CharField(_("等级代码"), max_length=32)
+    level_number = models.CharField(_("等级编号"), max_length=16, blank=True)
+    level_name = models.CharField(_("预警等级"), max_length=64)
+    colour = models.CharField(_("颜色"), max_length=16)
+    severity = models.PositiveSmallIntegerField(_("严重度"))
+    is_warning = models.BooleanField(_("预警"))
+    unit = models.CharField(_("单位"), max_length=8)  # frac | tce
+    required = models.FloatField(_("要求值"))
+    achieved = models.FloatField(_("实际值"))
+    gap = models.FloatField(_("差距"))
+    gap_frac_of_required = models.FloatField(_("差距占目标值比例"), null=True, blank=True)
+    measure = models.CharField(_("度量"), max_length=32)
+    measure_value = models.FloatField(_("度量值"))
+    band = models.CharField(_("命中区间"), max_length=128)
+    required_means = models.CharField(_("要求值含义"), max_length=128)
+    figures = models.JSONField(_("计算依据"), default=dict)
+    consequences = models.JSONField(_("附带后果"), default=list)
+    computed_at = models.DateTimeField(_("计算时间"), auto_now=True)
+
+    class Meta:
+        ordering = ["-year", "-month", "-severity", "division__code"]
+        verbose_name = _("预警记录")
+        verbose_name_plural = _("预警记录")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["target", "year", "month"], name="warning_unique_target_month"
+            )
+        ]
+        indexes = [models.Index(fields=["year", "month", "indicator"])]
+
+    def __str__(self) -> str:
+        return f"{self.division.name} {self.year}-{self.month:02d} {self.level_name}"
+
+    @property
+    def period_label(self) -> str:
+        return f"{self.year}年1–{self.month}月"
+
+
+class Alert(models.Model):
+    """预警提醒 to a responsible officer: in-app inbox, and the email outbox when it has an address."""
+
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="target_alerts"
+    )
+    warning = models.ForeignKey(WarningRecord, on_delete=models.CASCADE, related_name="alerts")
+    subject = models.CharField(_("主题"), max_length=255)
+    body = models.TextField(_("内容"))
+    created = models.DateTimeField(auto_now_add=True)
+    read_at = models.DateTimeField(_("已读时间"), null=True, blank=True)
+    emailed_to = models.EmailField(_("邮件地址"), blank=True)
+    emailed_at = models.DateTimeField(_("邮件发送时间"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created", "-id"]
+        verbose_name = _("预警提醒")
+        verbose_name_plural = _("预警提醒")
+
+    def __str__(self) -> str:
+        return self.subject

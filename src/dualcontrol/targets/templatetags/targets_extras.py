@@ -1,0 +1,96 @@
+"""Template helpers of the targets pages: the section navigation and number formats."""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django import template
+
+from dualcontrol.targets.insight import colour
+from dualcontrol.targets.queries import alerts_for, is_province
+
+register = template.Library()
+
+SECTIONS = [
+    ("dashboard", "targets:dashboard"),
+    ("list", "targets:list"),
+    ("warnings", "targets:warnings"),
+    ("alerts", "targets:alerts"),
+    ("letters", "targets:letters"),
+    ("statistics", "targets:statistics"),
+]
+
+
+@register.inclusion_tag("targets/_nav.html", takes_context=True)
+def targets_nav(context: Any, current: str) -> dict[str, Any]:
+    request = context["request"]
+    return {
+        "current": current,
+        "unread": alerts_for(request.user).filter(read_at__isnull=True).count(),
+        "province": is_province(request.user),
+    }
+
+
+@register.filter
+def pct(value: Any, places: int = 2) -> str:
+    """A fraction shown as a percentage: 0.0321 → 3.21."""
+    if value is None or value == "":
+        return "—"
+    return f"{float(value) * 100:.{int(places)}f}"
+
+
+@register.filter
+def wan(value: Any, places: int = 1) -> str:
+    """tce → 万吨标准煤."""
+    if value is None or value == "":
+        return "—"
+    return f"{float(value) / 10000:,.{int(places)}f}"
+
+
+@register.filter
+def num(value: Any, places: int = 0) -> str:
+    if value is None or value == "":
+        return "—"
+    return f"{float(value):,.{int(places)}f}"
+
+
+@register.filter
+def fig(value: Any, unit: str) -> str:
+    """A warning figure in its unit: a fraction as %, tce as 万吨标准煤."""
+    if value is None:
+        return "—"
+    if unit == "frac":
+        return f"{float(value) * 100:.2f}%"
+    return f"{float(value) / 10000:,.1f} 万tce"
+
+
+@register.filter
+def fill(colour_name: Any) -> str:
+    return colour(str(colour_name) if colour_name else None)
+
+
+@register.filter
+def get(mapping: Any, key: Any) -> Any:
+    try:
+        return mapping.get(key)
+    except AttributeError:
+        return None
+
+
+@register.filter
+def short(text: Any) -> str:
+    """A level name without its parenthesis: 一级预警（红灯） → 一级预警."""
+    return str(text or "").split("（")[0]
+
+
+@register.filter
+def plain(value: Any) -> str:
+    """A decimal without trailing zeros: 13.5000 → 13.5, 15.0000 → 15."""
+    if value is None or value == "":
+        return "—"
+    try:
+        d = Decimal(str(value))
+    except InvalidOperation:
+        return str(value)
+    return format(d.normalize(), "f")
