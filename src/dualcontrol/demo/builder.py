@@ -488,7 +488,14 @@ def _make_users(
         ("demo-verifier", "第三方核查机构（演示）", Role.VERIFIER, {}),
     ]
     for username, first, role, extra in specs:
-        user = User(username=username, first_name=first, role=role, is_demo=True, **extra)
+        user = User(
+            username=username,
+            first_name=first,
+            email=f"{username}@demo.invalid",  # RFC 2606: never deliverable
+            role=role,
+            is_demo=True,
+            **extra,
+        )
         user.set_password(DEMO_PASSWORD)
         user.save()
         if role == Role.VERIFIER:
