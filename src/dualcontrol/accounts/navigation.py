@@ -21,17 +21,19 @@ ITEMS: list[tuple[Any, str, set[str]]] = [
     (_("审核"), "reporting:review", STAFF),
     (_("在线填报"), "reporting:new", {Role.ENTERPRISE}),
     (_("Excel 上传"), "reporting:upload", {Role.ENTERPRISE}),
-    (_("能耗在线监测"), "metering:index", ALL),
-    (_("污染源监控"), "monitoring:index", ALL),
+    (_("能耗在线监测"), "metering:list", ALL),
+    (_("污染源监控"), "monitoring:list", ALL),
     (_("任务跟踪"), "tasks:plans", STAFF),
-    (_("考核"), "assessment:index", ALL),
+    (_("考核"), "assessment:list", ALL),
+    (_("公报公告"), "publishing:manage", PROVINCE),
     (_("报告单位"), "entities:list", ALL),
     (_("审计日志"), "audit:list", {Role.PROVINCE_ADMIN}),
     (_("系统管理"), "admin:index", {Role.PROVINCE_ADMIN}),
 ]
 PUBLIC_ITEMS: list[tuple[Any, str]] = [
     (_("公开信息"), "public-home"),
-    (_("公报"), "publishing:index"),
+    (_("公报"), "publishing:bulletins"),
+    (_("考核结果"), "publishing:results"),
 ]
 
 
