@@ -1,0 +1,258 @@
+"""The annual bulletin (公报) of a province: figures from the accounted statistics, official layout.
+
+Layout (shared/reference/formats.md §6.2, 2020 edition; printing rules in
+:mod:`dualcontrol.core.bulletin`): rows 全国, the province, its prefectures (code order);
+columns 万元地区生产总值能耗上升或下降(±%), 能源消费总量增速(%), 万元地区生产总值电耗上升或下降(±%);
+附注 on the indicators, the method and the price base.  A figure the platform does not have is
+printed blank and a footnote names what is missing ("数据暂缺") — never estimated.
+
+Figures (fractions, computed by :func:`dualcontrol.core.regional.regional_indicators` from the
+statistics bureau's annual rows, :class:`~dualcontrol.targets.models.RegionalStatistic`):
+
+- intensity change = intensity[t] / intensity[t−1] − 1, GDP at comparable prices;
+- energy growth = energy[t] / energy[t−1] − 1;
+- electricity intensity change = (electricity[t] / GDP_c[t]) / (electricity[t−1] / GDP_c[t−1]) − 1
+  with the same comparable GDP (electricity from :class:`RegionalElectricity`).
+
+Floats from the engine are rounded to 12 decimals before the Decimal printing rules apply, so
+binary noise never decides a 四舍五入 tie.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import Any
+
+import pandas as pd
+
+from dualcontrol.core.bulletin import EDITION_2020, BulletinEdition, format_pct, region_label
+from dualcontrol.core.regional import RegionalDataError, regional_indicators
+from dualcontrol.publishing.models import NationalFigure, RegionalElectricity
+from dualcontrol.regions.models import Division
+from dualcontrol.targets.models import RegionalStatistic
+
+ENGINE = "dualcontrol.core.regional.regional_indicators"
+
+
+class BulletinError(ValueError):
+    """The bulletin cannot be produced (no province, no statistics for the year)."""
+
+
+def price_base_year(year: int) -> int:
+    """The comparable-price base of a five-year plan period: 2011–2015 → 2010, 2016–2020 → 2015 …"""
+    return (year - 1 - 2010) // 5 * 5 + 2010
+
+
+def _dec(x: Any) -> Decimal | None:
+    if x is None or pd.isna(x):
+        return None
+    return Decimal(repr(round(float(x), 12)))
+
+
+def default_province() -> Division:
+    province = (
+        Division.objects.filter(parent__isnull=True, level="province").order_by("code").first()
+    )
+    if province is None:
+        raise BulletinError("没有省级区划")
+    return province
+
+
+def available_years(province: Division | None = None) -> list[int]:
+    """Years whose annual statistics (and the year before) exist for the province's regions."""
+    province = province or default_province()
+    years = set(
+        RegionalStatistic.objects.filter(
+            division__path__startswith=province.path,
+            division__level__in=("province", "prefecture"),
+            month__isnull=True,
+            quarter__isnull=True,
+        ).values_list("year", flat=True)
+    )
+    return sorted((y for y in years if y - 1 in years), reverse=True)
+
+
+def compute(
+    year: int,
+    *,
+    province: Division | None = None,
+    edition: BulletinEdition = EDITION_2020,
+    issuers: str = "",
+) -> dict[str, Any]:
+    """The bulletin's content (header, rows with printed cells, footnotes, provenance)."""
+    if edition.key != "2020":
+        raise BulletinError("only the 2020 edition's columns are produced")
+    province = province or default_province()
+    regions = [province, *Division.objects.filter(parent=province).order_by("code")]
+    stats = {
+        (s.division_id, s.year): s
+        for s in RegionalStatistic.objects.filter(
+            division__in=regions,
+            year__in=(year - 1, year),
+            month__isnull=True,
+            quarter__isnull=True,
+        )
+    }
+    if not any(y == year for (_, y) in stats):
+        raise BulletinError(f"{year} 年没有地区统计数据")
+    electricity = {
+        (e.division_id, e.year): e
+        for e in RegionalElectricity.objects.filter(division__in=regions, year__in=(year - 1, year))
+    }
+    base = price_base_year(year)
+    complete = [
+        d
+        for d in regions
+        if (d.pk, year - 1) in stats
+        and (d.pk, year) in stats
+        and stats[(d.pk, year)].gdp_real_growth_pct is not None
+    ]
+    figures: dict[int, dict[str, Decimal | None]] = {d.pk: {} for d in regions}
+    provenance: dict[str, Any] = {}
+    synthetic = False
+    if complete:
+        frame = pd.DataFrame(
+            [
+                {
+                    "region": d.code,
+                    "year": y,
+                    "energy_tce": float(stats[(d.pk, y)].energy_tce),
+                    "gdp_10k_yuan": float(stats[(d.pk, y)].gdp_10k_yuan),
+                    "gdp_real_growth_frac": None
+                    if y == year - 1
+                    else float(stats[(d.pk, y)].gdp_real_growth_pct) / 100,  # type: ignore[arg-type]
+                }
+                for d in complete
+                for y in (year - 1, year)
+            ]
+        )
+        try:
+            result = regional_indicators(frame, base_year=year - 1)
+        except RegionalDataError as exc:
+            raise BulletinError(str(exc)) from exc
+        out = result.frame.set_index(["region", "year"])
+        for d in complete:
+            now, before = out.loc[(d.code, year)], out.loc[(d.code, year - 1)]
+            figures[d.pk]["intensity_change"] = _dec(now["intensity_change_frac"])
+            figures[d.pk]["energy_total_growth"] = _dec(now["energy_growth_frac"])
+            e_now, e_before = electricity.get((d.pk, year)), electricity.get((d.pk, year - 1))
+            if e_now and e_before and e_before.electricity_10k_kwh > 0:
+                ratio = (float(e_now.electricity_10k_kwh) / now["gdp_comparable_10k_yuan"]) / (
+                    float(e_before.electricity_10k_kwh) / before["gdp_comparable_10k_yuan"]
+                )
+                figures[d.pk]["electricity_intensity_change"] = _dec(ratio - 1)
+                synthetic = synthetic or e_now.is_synthetic or e_before.is_synthetic
+            rows = [stats[(d.pk, y)] for y in (year - 1, year)]
+            synthetic = synthetic or any(r.is_synthetic for r in rows)
+            provenance[d.code] = {
+                "statistics": [
+                    {
+                        "year": r.year,
+                        "energy_tce": str(r.energy_tce),
+                        "gdp_10k_yuan": str(r.gdp_10k_yuan),
+                        "gdp_real_growth_pct": None
+                        if r.gdp_real_growth_pct is None
+                        else str(r.gdp_real_growth_pct),
+                        "source": r.source,
+                    }
+                    for r in rows
+                ],
+                "electricity_10k_kwh": {
+                    str(e.year): str(e.electricity_10k_kwh)
+                    for e in (e_before, e_now)
+                    if e is not None
+                },
+            }
+        provenance["formulas"] = {
+            "intensity_change": result.provenance["intensity_change_frac"].formula,
+            "energy_total_growth": result.provenance["energy_growth_frac"].formula,
+            "electricity_intensity_change": "(electricity[t] / gdp_comparable[t]) / "
+            "(electricity[t−1] / gdp_comparable[t−1]) − 1",
+        }
+        provenance["engine"] = ENGINE
+    national = NationalFigure.objects.filter(year=year).first()
+    nat_values: dict[str, Decimal | None] = {}
+    if national is not None:
+        for key, value in (
+            ("intensity_change", national.intensity_change_pct),
+            ("energy_total_growth", national.energy_growth_pct),
+            ("electricity_intensity_change", national.electricity_intensity_change_pct),
+        ):
+            nat_values[key] = None if value is None else value / 100
+
+    def row(
+        label: str, name: str, code: str, level: str, values: Mapping[str, Decimal | None]
+    ) -> dict[str, Any]:
+        return {
+            "label": label,
+            "name": name,
+            "code": code,
+            "level": level,
+            "cells": [label, *(format_pct(values.get(c.key), c.places) for c in edition.columns)],
+            "values_pct": [
+                None if values.get(c.key) is None else format_pct(values.get(c.key), c.places)
+                for c in edition.columns
+            ],
+        }
+
+    rows = [row("全 国", "全国", "", "national", nat_values)]
+    for d in regions:
+        rows.append(row(region_label(d.name), d.name, d.code, d.level, figures[d.pk]))
+
+    footnotes = _footnotes(year, base, edition, rows, regions, national, synthetic)
+    title = f"{province.name}{year}年各州（市）万元地区生产总值能耗降低率等指标公报"
+    return {
+        "edition": edition.key,
+        "edition_source": edition.source,
+        "year": year,
+        "province": province.name,
+        "province_code": province.code,
+        "title": title,
+        "issuers": issuers,
+        "header": ["地 区", *(c.header_zh for c in edition.columns)],
+        "columns": [
+            {"key": c.key, "header": c.header_zh, "places": c.places} for c in edition.columns
+        ],
+        "rows": rows,
+        "footnotes": footnotes,
+        "price_base_year": base,
+        "synthetic": synthetic,
+        "provenance": provenance,
+    }
+
+
+def _footnotes(
+    year: int,
+    base: int,
+    edition: BulletinEdition,
+    rows: list[dict[str, Any]],
+    regions: list[Division],
+    national: NationalFigure | None,
+    synthetic: bool,
+) -> list[str]:
+    notes = [
+        "指标解释：万元地区生产总值能耗 = 能源消费总量 ÷ 地区生产总值；万元地区生产总值电耗 = "
+        "全社会用电量 ÷ 地区生产总值。上升或下降(±%)为与上年相比的变化，“-”表示下降；"
+        "能源消费总量增速为与上年相比的增长速度。",
+        f"计算方法：地区生产总值按{base}年价格（可比价）计算；能源消费总量为统计部门核算的"
+        "地区能源消费量；全省和各州（市）数据分别核算。与上年相比的变化率按可比价计算，不受价格基期选择的影响。",
+        "数字修约：上升或下降(±%)保留两位小数，能源消费总量增速保留一位小数，四舍五入。",
+    ]
+    if national is not None:
+        notes.append(f"全国数据来源：{national.source}。")
+    else:
+        notes.append("全国数据暂缺：本平台尚未录入国家统计局公布的全国数字，故空缺。")
+    for i, column in enumerate(edition.columns):
+        missing = [r["name"] for r in rows[1:] if r["cells"][i + 1] == ""]
+        if missing:
+            who = "各地区" if len(missing) == len(rows) - 1 else "、".join(missing)
+            reason = (
+                "（未录入全社会用电量）"
+                if column.key == "electricity_intensity_change"
+                else "（缺少本年或上年统计数据）"
+            )
+            notes.append(f"{who}{column.header_zh.split('(')[0]}数据暂缺{reason}。")
+    if synthetic:
+        notes.append("本公报为平台演示，所用统计数据为合成数据，非官方发布，不代表真实情况。")
+    return [f"{i}. {n}" for i, n in enumerate(notes, 1)]

@@ -1,0 +1,152 @@
+"""Published documents and the optional figures only the bulletin needs.
+
+- :class:`Publication` — a published document: the annual bulletin (公报), the grade list
+  (考核结果), the restricted regions (区域限批) and the mandatory-audit units (强制能源审计), each a
+  frozen snapshot (header, rows, footnotes) so that what the public sees never changes under it.
+  Re-publishing supersedes the earlier version (kept, marked superseded).
+- :class:`RegionalElectricity` — 全社会用电量 of a region and year (the bulletin's electricity
+  intensity column); optional: where it is missing the column is blank and a footnote says so.
+- :class:`NationalFigure` — the national row (全国) as published by NBS; optional likewise.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from dualcontrol.regions.models import Division
+
+
+class PublicationKind(models.TextChoices):
+    BULLETIN = "bulletin", _("能耗指标公报")
+    GRADES = "grades", _("考核结果（等级）")
+    RESTRICTED = "restricted", _("限批名单（区域、企业）")
+    AUDITS = "audits", _("强制能源审计单位名单")
+
+
+class PublicationStatus(models.TextChoices):
+    PUBLISHED = "published", _("已发布")
+    SUPERSEDED = "superseded", _("已被新版本替代")
+    WITHDRAWN = "withdrawn", _("已撤回")
+
+
+class Publication(models.Model):
+    """A published document (snapshot) — what /public/ and /api/public/ serve."""
+
+    kind = models.CharField(_("类别"), max_length=16, choices=PublicationKind.choices)
+    year = models.PositiveSmallIntegerField(_("年度"))
+    title = models.CharField(_("标题"), max_length=255)
+    content = models.JSONField(_("内容（表头、行、附注）"))
+    round = models.ForeignKey(
+        "assessment.AssessmentRound",
+        verbose_name=_("年度考核"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="publications",
+    )
+    status = models.CharField(
+        _("状态"),
+        max_length=16,
+        choices=PublicationStatus.choices,
+        default=PublicationStatus.PUBLISHED,
+    )
+    version = models.PositiveSmallIntegerField(_("版本"), default=1)
+    published_on = models.DateField(_("发布日期"))
+    published_at = models.DateTimeField(auto_now_add=True)
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    withdrawn_note = models.TextField(_("撤回说明"), blank=True)
+    is_synthetic = models.BooleanField(_("演示数据（示意）"), default=False)
+
+    class Meta:
+        ordering = ["-year", "kind", "-version"]
+        verbose_name = _("公开发布")
+        verbose_name_plural = _("公开发布")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kind", "year", "round"],
+                condition=Q(status="published"),
+                name="one_published_per_kind_year_round",
+            ),
+            models.UniqueConstraint(
+                fields=["kind", "year"],
+                condition=Q(status="published", round__isnull=True),
+                name="one_published_bulletin_per_year",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def header(self) -> list[str]:
+        return list(self.content.get("header", []))
+
+    @property
+    def rows(self) -> list[dict]:
+        return list(self.content.get("rows", []))
+
+    @property
+    def footnotes(self) -> list[str]:
+        return list(self.content.get("footnotes", []))
+
+
+class RegionalElectricity(models.Model):
+    """全社会用电量 of a region in a year (万千瓦时) — for the bulletin's 电耗 column."""
+
+    division = models.ForeignKey(
+        Division, verbose_name=_("地区"), on_delete=models.PROTECT, related_name="+"
+    )
+    year = models.PositiveSmallIntegerField(_("年份"))
+    electricity_10k_kwh = models.DecimalField(
+        _("全社会用电量（万千瓦时）"), max_digits=16, decimal_places=2
+    )
+    source = models.CharField(_("来源"), max_length=255)
+    is_synthetic = models.BooleanField(_("演示数据（合成）"), default=False)
+
+    class Meta:
+        ordering = ["division__code", "year"]
+        verbose_name = _("地区全社会用电量")
+        verbose_name_plural = _("地区全社会用电量")
+        constraints = [
+            models.UniqueConstraint(fields=["division", "year"], name="electricity_unique_year")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.division.name} {self.year}"
+
+
+class NationalFigure(models.Model):
+    """全国 row of the bulletin as published by NBS (percentages as printed: -3.80 = −3.80 %)."""
+
+    year = models.PositiveSmallIntegerField(_("年份"), unique=True)
+    intensity_change_pct = models.DecimalField(
+        _("万元国内生产总值能耗上升或下降(±%)"),
+        max_digits=7,
+        decimal_places=2,
+        null=True,
+        blank=True,
+    )
+    energy_growth_pct = models.DecimalField(
+        _("能源消费总量增速(%)"), max_digits=7, decimal_places=2, null=True, blank=True
+    )
+    electricity_intensity_change_pct = models.DecimalField(
+        _("万元国内生产总值电耗上升或下降(±%)"),
+        max_digits=7,
+        decimal_places=2,
+        null=True,
+        blank=True,
+    )
+    source = models.CharField(_("来源（公报名称与网址）"), max_length=500)
+
+    class Meta:
+        ordering = ["-year"]
+        verbose_name = _("全国指标（国家公报）")
+        verbose_name_plural = _("全国指标（国家公报）")
+
+    def __str__(self) -> str:
+        return f"全国 {self.year}"

@@ -1,0 +1,350 @@
+"""Use cases of publishing: the only code that writes publications (province staff only).
+
+- :func:`publish_bulletin` — freeze the year's bulletin (figures computed now from the accounted
+  statistics) and publish it;
+- :func:`publish_results` — the grade list of a signed-off assessment round, and with it the
+  lists of regions under approval suspension (区域限批) and of units ordered to carry out an
+  energy audit (强制能源审计);
+- :func:`withdraw` — take a publication down (reason required; kept, marked withdrawn).
+
+Re-publishing supersedes the published version of the same document (kept, version + 1).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from dualcontrol.accounts.scope import PROVINCE_ROLES, role_of
+from dualcontrol.assessment.models import (
+    OPEN_STATUSES,
+    AssessmentRound,
+    Consequence,
+    RecordStatus,
+    SubjectKind,
+)
+from dualcontrol.audit.services import record as audit
+from dualcontrol.core.bulletin import region_label
+from dualcontrol.publishing import bulletin
+from dualcontrol.publishing.models import Publication, PublicationKind, PublicationStatus
+from dualcontrol.regions.models import Division
+
+
+class NotAllowed(Exception):
+    pass
+
+
+class PublishError(Exception):
+    pass
+
+
+def can_publish(user: Any) -> bool:
+    return role_of(user) in PROVINCE_ROLES
+
+
+def _user(user: Any) -> Any:
+    return user if getattr(user, "is_authenticated", False) else None
+
+
+def current(kind: str, year: int, round: AssessmentRound | None = None) -> Publication | None:
+    qs = Publication.objects.filter(kind=kind, year=year, status=PublicationStatus.PUBLISHED)
+    if round is not None:
+        qs = qs.filter(round=round)
+    return qs.order_by("-version").first()
+
+
+def _publish(
+    *,
+    user: Any,
+    kind: str,
+    year: int,
+    title: str,
+    content: dict[str, Any],
+    published_on: dt.date,
+    round: AssessmentRound | None,
+    is_synthetic: bool,
+) -> Publication:
+    previous = current(kind, year, round) if round is not None else current(kind, year)
+    if previous is not None and round is None and previous.round_id is not None:
+        previous = None
+    version = 1
+    if previous is not None:
+        version = previous.version + 1
+        previous.status = PublicationStatus.SUPERSEDED
+        previous.save(update_fields=["status"])
+    content = {**content, "published_on": published_on.isoformat(), "version": version}
+    pub = Publication.objects.create(
+        kind=kind,
+        year=year,
+        title=title,
+        content=content,
+        round=round,
+        version=version,
+        published_on=published_on,
+        published_by=_user(user),
+        is_synthetic=is_synthetic,
+    )
+    audit(
+        actor=user,
+        action=f"publication.publish.{kind}",
+        obj=pub,
+        after={
+            "year": year,
+            "version": version,
+            "rows": len(content.get("rows", [])),
+            "superseded": previous.pk if previous else None,
+        },
+    )
+    return pub
+
+
+def publish_bulletin(
+    *,
+    user: Any,
+    year: int,
+    published_on: dt.date,
+    issuers: str = "",
+    province: Division | None = None,
+    system: bool = False,
+) -> Publication:
+    """公报: compute the year's figures now, freeze and publish them."""
+    if not system and not can_publish(user):
+        raise NotAllowed(_("只有省级人员可以发布公报"))
+    try:
+        content = bulletin.compute(year, province=province, issuers=issuers)
+    except bulletin.BulletinError as exc:
+        raise PublishError(str(exc)) from exc
+    with transaction.atomic():
+        return _publish(
+            user=user,
+            kind=PublicationKind.BULLETIN,
+            year=year,
+            title=content["title"],
+            content=content,
+            published_on=published_on,
+            round=None,
+            is_synthetic=bool(content["synthetic"]),
+        )
+
+
+def _grade_order(rnd: AssessmentRound) -> dict[str, int]:
+    grades = rnd.sheet_definition.get("grades", [])
+    return {g["key"]: i for i, g in enumerate(grades)}
+
+
+def _grades_content(rnd: AssessmentRound, records: list[Any]) -> dict[str, Any]:
+    order = _grade_order(rnd)
+    records = sorted(
+        records,
+        key=lambda r: (
+            order.get(r.grade_key, 99),
+            r.division.code if r.division_id else r.entity.name,
+        ),
+    )
+    if rnd.subject_kind == SubjectKind.REGION:
+        header = ["地 区", "考核等级"]
+        rows = [
+            {"cells": [region_label(r.division.name), r.grade_name], "code": r.division.code}
+            for r in records
+        ]
+    else:
+        header = ["单位名称", "统一社会信用代码", "所在地区", "考核等级"]
+        rows = [
+            {
+                "cells": [r.entity.name, r.entity.uscc, r.entity.division.name, r.grade_name],
+                "code": r.entity.uscc,
+            }
+            for r in records
+        ]
+    grade_text = "；".join(
+        f"{g['name_zh']}（{_bounds(g)}）" for g in rnd.sheet_definition.get("grades", [])
+    )
+    notes = [
+        f"考核依据：{rnd.sheet.title_zh}（计分表 {rnd.sheet_name}，版本 {rnd.sheet_version}）。",
+        f"考核等级：{grade_text}。未完成节能目标（否决性指标）的，均为未完成等级。",
+        "目标完成情况按统计部门核算的能源消费量和地区生产总值（可比价）计算；节能措施落实情况由"
+        "考核组根据被考核方的自评和佐证材料评分。",
+    ]
+    if rnd.is_synthetic:
+        notes.append("本名单为平台演示，考核数据为合成数据，非官方发布，不代表真实情况。")
+    return {
+        "year": rnd.year,
+        "title": f"{rnd.title}结果",
+        "header": header,
+        "rows": rows,
+        "footnotes": [f"{i}. {n}" for i, n in enumerate(notes, 1)],
+        "synthetic": rnd.is_synthetic,
+        "round_id": rnd.pk,
+        "sheet": {"name": rnd.sheet_name, "version": rnd.sheet_version},
+    }
+
+
+def _bounds(g: dict[str, Any]) -> str:
+    def num(v: Any) -> str:
+        return str(v).rstrip("0").rstrip(".") if "." in str(v) else str(v)
+
+    low, high = g.get("lower"), g.get("upper")
+    if low is not None and high is None:
+        return f"{num(low)}分{'及' if g.get('lower_inclusive') else ''}以上"
+    if low is None and high is not None:
+        return f"{num(high)}分以下{'' if g.get('upper_inclusive') else '，不含' + num(high) + '分'}"
+    return (
+        f"{num(low)}–{num(high)}分，"
+        f"{'含' if g.get('lower_inclusive') else '不含'}{num(low)}分，"
+        f"{'含' if g.get('upper_inclusive') else '不含'}{num(high)}分"
+    )
+
+
+def _consequence_rows(rnd: AssessmentRound, **flags: bool) -> list[Consequence]:
+    return list(
+        Consequence.objects.filter(record__round=rnd, status__in=OPEN_STATUSES, **flags)
+        .select_related("division", "entity", "entity__division")
+        .order_by("division__code", "entity__name", "id")
+    )
+
+
+def _restricted_content(rnd: AssessmentRound, items: list[Consequence]) -> dict[str, Any]:
+    header = [
+        "地 区" if rnd.subject_kind == SubjectKind.REGION else "单位名称",
+        "措施",
+        "下达日期",
+        "状态",
+    ]
+    rows = [
+        {
+            "cells": [
+                region_label(c.division.name) if c.division_id else c.entity.name,
+                c.title_zh,
+                c.issued_on.isoformat(),
+                c.get_status_display(),
+            ],
+            "code": c.division.code if c.division_id else c.entity.uscc,
+        }
+        for c in items
+    ]
+    notes = [
+        "依据：对考核等级为未完成的地区（单位），暂停其新建高耗能项目的核准和审批，整改到位后解除。",
+    ]
+    if rnd.is_synthetic:
+        notes.append("本名单为平台演示，非官方发布。")
+    return {
+        "year": rnd.year,
+        "title": f"{rnd.year}年度考核未完成等级{'地区' if rnd.subject_kind == SubjectKind.REGION else '单位'}限批名单",
+        "header": header,
+        "rows": rows,
+        "footnotes": [f"{i}. {n}" for i, n in enumerate(notes, 1)],
+        "synthetic": rnd.is_synthetic,
+        "round_id": rnd.pk,
+    }
+
+
+def _audits_content(rnd: AssessmentRound, items: list[Consequence]) -> dict[str, Any]:
+    rows = [
+        {
+            "cells": [
+                c.entity.name,
+                c.entity.uscc,
+                c.entity.division.name,
+                c.due_on.isoformat() if c.due_on else "",
+                c.get_status_display(),
+            ],
+            "code": c.entity.uscc,
+        }
+        for c in items
+        if c.entity_id
+    ]
+    notes = ["依据：对未完成年度节能目标任务的企业，实行强制能源审计，责令限期整改。"]
+    if rnd.is_synthetic:
+        notes.append("本名单为平台演示，单位为合成单位，非官方发布。")
+    return {
+        "year": rnd.year,
+        "title": f"{rnd.year}年度强制能源审计单位名单",
+        "header": ["单位名称", "统一社会信用代码", "所在地区", "审计期限", "状态"],
+        "rows": rows,
+        "footnotes": [f"{i}. {n}" for i, n in enumerate(notes, 1)],
+        "synthetic": rnd.is_synthetic,
+        "round_id": rnd.pk,
+    }
+
+
+def publish_results(
+    *, user: Any, round: AssessmentRound, published_on: dt.date, system: bool = False
+) -> list[Publication]:
+    """考核结果公告: the grade list, plus the 限批 and 强制能源审计 lists when they have entries."""
+    if not system and not can_publish(user):
+        raise NotAllowed(_("只有省级人员可以发布考核结果"))
+    records = list(
+        round.records.filter(status=RecordStatus.SIGNED_OFF).select_related(
+            "division", "entity", "entity__division"
+        )
+    )
+    if not records or round.records.exclude(status=RecordStatus.SIGNED_OFF).exists():
+        raise PublishError(_("考核结果尚未全部审定，不能发布"))
+    out = []
+    with transaction.atomic():
+        grades = _grades_content(round, records)
+        out.append(
+            _publish(
+                user=user,
+                kind=PublicationKind.GRADES,
+                year=round.year,
+                title=grades["title"],
+                content=grades,
+                published_on=published_on,
+                round=round,
+                is_synthetic=round.is_synthetic,
+            )
+        )
+        restricted = _consequence_rows(round, restricts_approvals=True)
+        if restricted:
+            content = _restricted_content(round, restricted)
+            out.append(
+                _publish(
+                    user=user,
+                    kind=PublicationKind.RESTRICTED,
+                    year=round.year,
+                    title=content["title"],
+                    content=content,
+                    published_on=published_on,
+                    round=round,
+                    is_synthetic=round.is_synthetic,
+                )
+            )
+        audits = _consequence_rows(round, requires_audit=True)
+        if audits:
+            content = _audits_content(round, audits)
+            out.append(
+                _publish(
+                    user=user,
+                    kind=PublicationKind.AUDITS,
+                    year=round.year,
+                    title=content["title"],
+                    content=content,
+                    published_on=published_on,
+                    round=round,
+                    is_synthetic=round.is_synthetic,
+                )
+            )
+        Consequence.objects.filter(
+            record__round=round, kind="results_announced", status="noted"
+        ).update(closed_on=published_on, closing_note=_("已公告"))
+    return out
+
+
+def withdraw(*, publication: Publication, user: Any, note: str) -> Publication:
+    if not can_publish(user):
+        raise NotAllowed(_("只有省级人员可以撤回发布"))
+    note = (note or "").strip()
+    if not note:
+        raise PublishError(_("请说明撤回原因"))
+    if publication.status != PublicationStatus.PUBLISHED:
+        raise PublishError(_("该版本不是现行发布版本"))
+    with transaction.atomic():
+        publication.status = PublicationStatus.WITHDRAWN
+        publication.withdrawn_note = note[:2000]
+        publication.save(update_fields=["status", "withdrawn_note"])
+        audit(actor=user, action="publication.withdraw", obj=publication, note=note[:255])
+    return publication
