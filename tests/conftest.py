@@ -10,3 +10,10 @@ def world(db):
     from tests.factories import world as build
 
     return build()
+
+
+@pytest.fixture(autouse=True)
+def _media_in_tmp(settings, tmp_path):
+    """Uploads and generated files of a test go to its own temporary folder, never ./var."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.EMAIL_FILE_PATH = tmp_path / "outbox"
