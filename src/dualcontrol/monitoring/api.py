@@ -1,5 +1,220 @@
-"""REST endpoints of pollution-source online monitoring."""
+"""REST endpoints of pollution-source online monitoring (read-only, scoped like the pages)."""
 
-from ninja import Router
+import datetime as dt
+from typing import Any
+
+from django.http import Http404, HttpRequest
+from django.utils import timezone
+from ninja import Router, Schema
+from ninja.pagination import PageNumberPagination, paginate
+
+from dualcontrol.monitoring import queries
+from dualcontrol.monitoring.models import AlarmKind
 
 router = Router(tags=["monitoring"])
+
+
+class OutletOut(Schema):
+    id: int
+    mn: str
+    name: str
+    kind: str
+    unit_uscc: str
+    unit_name: str
+    division_code: str
+    permit_number: str
+    active: bool
+    status: str
+    last_data_time: dt.datetime | None
+    is_synthetic: bool
+
+
+class LimitOut(Schema):
+    code: str
+    cn: str
+    field: str
+    limit_value: float
+    unit: str
+    standard: str
+    valid_from: dt.date
+    valid_to: dt.date | None
+
+
+class RateOut(Schema):
+    day: dt.date
+    expected: int
+    received: int
+    valid: int
+    transmission_pct: float | None
+    validity_pct: float | None
+    effective_pct: float | None
+
+
+class OutletDetailOut(OutletOut):
+    limits: list[LimitOut]
+    effective_line_pct: float
+    rates: list[RateOut]
+
+
+class ValueOut(Schema):
+    code: str
+    data_time: dt.datetime
+    value: float | None
+    flag: str
+
+
+class AlarmOut(Schema):
+    id: int
+    outlet_id: int
+    mn: str
+    kind: str
+    code: str
+    cn: str
+    field: str
+    started_at: dt.datetime
+    ended_at: dt.datetime | None
+    ongoing: bool
+    records: int
+    peak_value: float | None
+    limit_value: float | None
+    unit: str
+    rules_version: str
+
+    @staticmethod
+    def resolve_mn(obj: Any) -> str:
+        return str(obj.outlet.mn)
+
+
+def _outlet_out(outlet: Any, status: Any) -> dict[str, Any]:
+    return {
+        "id": outlet.pk,
+        "mn": outlet.mn,
+        "name": outlet.name,
+        "kind": outlet.kind,
+        "unit_uscc": outlet.entity.uscc,
+        "unit_name": outlet.entity.name,
+        "division_code": outlet.entity.division.code,
+        "permit_number": outlet.permit_number,
+        "active": outlet.active,
+        "status": status.state,
+        "last_data_time": status.last_data_time,
+        "is_synthetic": outlet.is_synthetic,
+    }
+
+
+def _pct(frac: float | None) -> float | None:
+    return None if frac is None else round(frac * 100, 2)
+
+
+@router.get("/outlets", response=list[OutletOut])
+@paginate(PageNumberPagination, page_size=100)
+def list_outlets(
+    request: HttpRequest, kind: str | None = None, division: str | None = None, q: str | None = None
+) -> Any:
+    qs = queries.visible_outlets(request.user).order_by("mn")
+    if kind:
+        qs = qs.filter(kind=kind)
+    if division:
+        qs = qs.filter(entity__division__path__contains=f"{division}/")
+    if q:
+        qs = qs.filter(name__icontains=q) | qs.filter(mn__icontains=q)
+    outlets = list(qs)
+    status = queries.statuses([o.mn for o in outlets])
+    return [_outlet_out(o, status[o.mn]) for o in outlets]
+
+
+def _outlet(request: HttpRequest, outlet_id: int) -> Any:
+    outlet = (
+        queries.visible_outlets(request.user)
+        .prefetch_related("limits")
+        .filter(pk=outlet_id)
+        .first()
+    )
+    if outlet is None:
+        raise Http404
+    return outlet
+
+
+@router.get("/outlets/{outlet_id}", response=OutletDetailOut)
+def outlet_detail(request: HttpRequest, outlet_id: int, month: str | None = None) -> Any:
+    """An outlet with its limits and the effective-transmission rate per day of ``month``."""
+    outlet = _outlet(request, outlet_id)
+    today = timezone.localdate()
+    try:
+        year, mon = (int(x) for x in (month or f"{today:%Y-%m}").split("-"))
+        first, last = queries.month_bounds(year, mon)
+    except ValueError as exc:
+        raise Http404 from exc
+    rates = queries.daily_rates([outlet], first, last)[outlet.pk]
+    status = queries.statuses([outlet.mn])[outlet.mn]
+    return {
+        **_outlet_out(outlet, status),
+        "limits": [
+            {
+                "code": lim.code,
+                "cn": lim.cn,
+                "field": lim.field,
+                "limit_value": float(lim.limit_value),
+                "unit": lim.unit,
+                "standard": lim.standard,
+                "valid_from": lim.valid_from,
+                "valid_to": lim.valid_to,
+            }
+            for lim in outlet.limits.all()
+        ],
+        "effective_line_pct": queries.monitoring_rules().effective_min_frac * 100,
+        "rates": [
+            {
+                "day": day,
+                "expected": r.expected,
+                "received": r.received,
+                "valid": r.valid,
+                "transmission_pct": _pct(r.transmission_frac),
+                "validity_pct": _pct(r.validity_frac),
+                "effective_pct": _pct(r.effective_frac),
+            }
+            for day, r in rates.items()
+        ],
+    }
+
+
+@router.get("/outlets/{outlet_id}/hourly", response=list[ValueOut])
+def outlet_hourly(
+    request: HttpRequest, outlet_id: int, start: dt.date, end: dt.date | None = None
+) -> Any:
+    """Hourly values (CN 2061) from ``start`` to ``end`` (inclusive, at most 62 days)."""
+    outlet = _outlet(request, outlet_id)
+    end = end or start
+    if end < start or (end - start).days > 62:
+        raise Http404
+    series = queries.hourly_series(
+        outlet, queries.day_start(start), queries.day_start(end + dt.timedelta(days=1))
+    )
+    return [
+        {"code": code, "data_time": t, "value": v, "flag": flag}
+        for code, points in sorted(series.items())
+        for t, v, flag in points
+    ]
+
+
+@router.get("/alarms", response=list[AlarmOut])
+@paginate(PageNumberPagination, page_size=100)
+def list_alarms(
+    request: HttpRequest,
+    kind: str | None = None,
+    mn: str | None = None,
+    start: dt.date | None = None,
+    end: dt.date | None = None,
+) -> Any:
+    qs = queries.visible_alarms(request.user).order_by("-started_at", "id")
+    if kind in queries.ALARM_KIND_GROUPS:
+        qs = qs.filter(kind__in=queries.ALARM_KIND_GROUPS[kind])
+    elif kind in AlarmKind.values:
+        qs = qs.filter(kind=kind)
+    if mn:
+        qs = qs.filter(outlet__mn=mn)
+    if start:
+        qs = qs.filter(started_at__gte=queries.day_start(start))
+    if end:
+        qs = qs.filter(started_at__lt=queries.day_start(end + dt.timedelta(days=1)))
+    return qs

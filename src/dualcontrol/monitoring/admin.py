@@ -1,0 +1,94 @@
+"""Admin: monitoring tables for inspection.
+
+Configuration is added and changed on the monitoring pages, through the services (validated,
+versioned limits, audited); here it can be looked at and — audited — deleted.  Data tables are
+written only by the ingest sink; alarms only by the evaluation.
+"""
+
+from django.contrib import admin
+
+from dualcontrol.audit.admin import AuditedAdmin
+from dualcontrol.monitoring.models import Alarm, AnalyserRange, Outlet, PollutantLimit, Station
+
+
+class _ViewAndDelete(AuditedAdmin):
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class LimitInline(admin.TabularInline):
+    model = PollutantLimit
+    extra = 0
+    can_delete = False
+    fields = ("code", "cn", "field", "limit_value", "unit", "standard", "valid_from", "valid_to")
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Outlet)
+class OutletAdmin(_ViewAndDelete):
+    list_display = ("mn", "name", "entity", "kind", "permit_number", "active", "is_synthetic")
+    list_filter = ("kind", "active", "is_synthetic")
+    search_fields = ("mn", "name", "entity__name", "permit_number")
+    inlines = [LimitInline]
+
+
+@admin.register(PollutantLimit)
+class PollutantLimitAdmin(_ViewAndDelete):
+    list_display = (
+        "outlet",
+        "code",
+        "cn",
+        "field",
+        "limit_value",
+        "unit",
+        "valid_from",
+        "valid_to",
+    )
+    list_filter = ("cn", "field")
+    search_fields = ("outlet__mn", "code", "standard")
+
+
+@admin.register(AnalyserRange)
+class AnalyserRangeAdmin(_ViewAndDelete):
+    list_display = ("outlet", "code", "low", "high", "unit")
+    search_fields = ("outlet__mn", "code")
+
+
+@admin.register(Alarm)
+class AlarmAdmin(admin.ModelAdmin):
+    list_display = ("started_at", "outlet", "kind", "code", "ended_at", "ongoing", "records")
+    list_filter = ("kind", "ongoing")
+    search_fields = ("outlet__mn", "outlet__name", "code")
+    date_hierarchy = "started_at"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Station)
+class StationAdmin(admin.ModelAdmin):
+    list_display = ("mn", "first_seen_at", "last_seen_at", "last_data_time", "records")
+    search_fields = ("mn",)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -1,0 +1,262 @@
+"""The monitoring part of the demo province (called by :func:`dualcontrol.demo.builder.build`).
+
+SYNTHETIC (outlets marked ``is_synthetic``, MNs starting ``DEMO``): outlets of a few demo key
+dischargers with limits and analyser ranges, and a week of hourly, 10-minute and some real-time
+data up to the demo's "now", fed through the database sink like received data.  Drawn so that
+the pages have something to show: a few exceedances, a gap (offline alarm), an outlet that has
+gone silent, maintenance flags that pull the effective-transmission rate under 90 %, a stuck
+analyser, a negative value, and one data logger no outlet is registered for.  Seeded: two
+builds for the same day are identical.
+
+Limit values are ILLUSTRATIVE (marked “演示示意值”): the figures of the national standards named
+in ``standard`` as commonly quoted, not checked against the standards' text.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import math
+import random
+from decimal import Decimal
+from typing import Any
+
+from django.utils import timezone
+
+from dualcontrol.accounts.models import User
+from dualcontrol.core.hj212_stream import DataRecord
+from dualcontrol.entities.models import Entity
+from dualcontrol.monitoring import services
+from dualcontrol.monitoring.models import Outlet, OutletKind
+from dualcontrol.monitoring.queries import day_start
+from dualcontrol.monitoring.rules import monitoring_rules
+from dualcontrol.monitoring.sink import DatabaseSink
+
+DAYS = 7
+MINUTE_STEP = 10
+MAX_OUTLETS = 8
+SEED = 212
+
+NOTE = "演示示意值"
+# industry (GB/T 4754 division) -> outlet kind, name, [(code, limit, unit, standard)]
+GAS_POWER = (
+    OutletKind.GAS,
+    "1号机组烟囱",
+    [
+        ("a34013", 30, "mg/m³", "GB 13223-2011 表1 燃煤锅炉"),
+        ("a21026", 100, "mg/m³", "GB 13223-2011 表1 燃煤锅炉"),
+        ("a21002", 100, "mg/m³", "GB 13223-2011 表1 燃煤锅炉"),
+    ],
+)
+GAS_KILN = (
+    OutletKind.GAS,
+    "窑尾排气筒",
+    [
+        ("a34013", 30, "mg/m³", "GB 4915-2013 表1 水泥窑"),
+        ("a21026", 200, "mg/m³", "GB 4915-2013 表1 水泥窑"),
+        ("a21002", 400, "mg/m³", "GB 4915-2013 表1 水泥窑"),
+    ],
+)
+GAS_BOILER = (
+    OutletKind.GAS,
+    "锅炉烟囱",
+    [
+        ("a34013", 50, "mg/m³", "GB 13271-2014 表2 燃煤锅炉"),
+        ("a21026", 300, "mg/m³", "GB 13271-2014 表2 燃煤锅炉"),
+        ("a21002", 300, "mg/m³", "GB 13271-2014 表2 燃煤锅炉"),
+    ],
+)
+WATER = (
+    OutletKind.WATER,
+    "废水总排口",
+    [
+        ("w01018", 100, "mg/L", "GB 8978-1996 一级标准"),
+        ("w21003", 15, "mg/L", "GB 8978-1996 一级标准"),
+    ],
+)
+# 发电 power, 水泥 cement, 钢铁 steel and 焦化 coking: stacks; the others: a wastewater outlet
+SPECS = {"44": GAS_POWER, "30": GAS_KILN, "31": GAS_BOILER, "25": GAS_BOILER}
+
+
+def _pick(entities: list[Entity]) -> list[Entity]:
+    """The demo users' units first (so each login has outlets to look at), then the others."""
+    chosen: list[Entity] = []
+    own = User.objects.filter(username="demo-enterprise").values_list("entity_id", flat=True)
+    verifier = User.objects.filter(username="demo-verifier").first()
+    assigned = set(verifier.assigned_entities.values_list("pk", flat=True)) if verifier else set()
+    city = User.objects.filter(username="demo-city").select_related("division").first()
+    city_path = city.division.path if city and city.division else None
+    groups = [
+        [e for e in entities if e.pk in set(own)],
+        [e for e in entities if e.pk in assigned],
+        [e for e in entities if city_path and e.division.path.startswith(city_path)],
+        entities,
+    ]
+    for group in groups:
+        for e in group:
+            if e not in chosen and len(chosen) < MAX_OUTLETS:
+                chosen.append(e)
+    return chosen
+
+
+def _record(mn: str, cn: str, when: dt.datetime, values: dict[str, dict[str, Any]]) -> DataRecord:
+    return DataRecord(
+        mn=mn,
+        st="31" if mn.endswith("G") else "32",
+        cn=cn,
+        data_time=when,
+        values={
+            code: {k: Decimal(f"{v:.2f}") if isinstance(v, float) else v for k, v in e.items()}
+            for code, e in values.items()
+        },
+        source_codes={},
+        qn=None,
+        flag=4,
+        version="HJ 212-2017",
+    )
+
+
+def extend_demo(*, today: dt.date) -> dict[str, int]:
+    rules = monitoring_rules()
+    tz = rules.tz
+    real_now = timezone.now()
+    if today == timezone.localdate(real_now):
+        now = real_now.astimezone(tz).replace(minute=0, second=0, microsecond=0)
+    else:
+        now = day_start(today + dt.timedelta(days=1), rules)
+    first_day = today - dt.timedelta(days=DAYS - 1)
+    start = day_start(first_day, rules)
+    candidates = list(
+        Entity.objects.filter(is_synthetic=True, is_key_discharger=True)
+        .select_related("division", "industry")
+        .order_by("pk")
+    )
+    if not candidates:
+        return {"outlets": 0}
+    rng = random.Random(SEED)
+    outlets: list[tuple[Outlet, list[tuple[str, float, str, str]]]] = []
+    for n, entity in enumerate(_pick(candidates)):
+        kind, name, items = SPECS.get(entity.industry.code[:2], WATER)
+        mn = f"DEMO{entity.division.code}{n + 1:04d}{'G' if kind == OutletKind.GAS else 'W'}"
+        outlet = services.create_outlet(
+            user=None,
+            entity=entity,
+            mn=mn,
+            name=name,
+            kind=kind,
+            permit_number=f"{entity.uscc}{n + 1:03d}P",
+            connected_on=first_day,
+            is_synthetic=True,
+            note="演示数据（合成）",
+        )
+        for code, limit, unit, standard in items:
+            services.set_limit(
+                user=None,
+                outlet=outlet,
+                code=code,
+                limit_value=limit,
+                unit=unit,
+                standard=f"{standard}；{NOTE}",
+                valid_from=dt.date(today.year - 1, 1, 1),
+            )
+            services.set_analyser_range(
+                user=None, outlet=outlet, code=code, low=0, high=limit * 4, unit=unit
+            )
+        outlets.append((outlet, [(c, float(lim), u, s) for c, lim, u, s in items]))
+
+    records: list[DataRecord] = []
+    for index, (outlet, items) in enumerate(outlets):
+        records += _series(index, outlet.mn, items, start, now, tz, rng)
+    # a data logger no outlet is registered for (listed for the province)
+    unknown = "DEMO5301990001W"
+    for h in range(6):
+        when = (now - dt.timedelta(hours=6 - h)).astimezone(tz).replace(tzinfo=None)
+        records.append(_record(unknown, "2061", when, {"w01018": {"Avg": 42.0, "Flag": "N"}}))
+    sink = DatabaseSink()
+    sink_log = logging.getLogger("dualcontrol.monitoring.sink")
+    level = sink_log.level
+    sink_log.setLevel(logging.ERROR)  # the unregistered logger is there on purpose
+    try:
+        for i in range(0, len(records), 5000):
+            sink.store(records[i : i + 5000])
+    finally:
+        sink_log.setLevel(level)
+    for d in range(DAYS):
+        services.evaluate_alarms(day=first_day + dt.timedelta(days=d), now=now)
+    return {"outlets": len(outlets), "records": sink.stats.stored}
+
+
+def _series(
+    index: int,
+    mn: str,
+    items: list[tuple[str, float, str, str]],
+    start: dt.datetime,
+    now: dt.datetime,
+    tz: Any,
+    rng: random.Random,
+) -> list[DataRecord]:
+    """A week of one outlet's data with the scenario of its position (see the module doc)."""
+    out: list[DataRecord] = []
+    levels = {code: limit * rng.uniform(0.35, 0.6) for code, limit, _, _ in items}
+    day = dt.timedelta(days=1)
+    last_day = now - day
+    silent_from = now - dt.timedelta(hours=3) if index == 3 else None
+    gap = (last_day.replace(hour=3), last_day.replace(hour=8)) if index == 1 else None
+
+    def value(code: str, limit: float, when: dt.datetime) -> tuple[float, str]:
+        local = when.astimezone(tz)
+        hours_ago = (now - when) / dt.timedelta(hours=1)
+        level = levels[code] * (1 + 0.18 * math.sin((local.hour - 8) / 24 * 2 * math.pi))
+        v = max(0.05, level * rng.uniform(0.9, 1.1))
+        flag = "N"
+        first = code == items[0][0]
+        if index == 0 and first and 48 <= hours_ago < 51:
+            v = limit * rng.uniform(1.15, 1.35)  # exceedance, 3 hours, two days ago
+        if index == 5 and first and 20 <= hours_ago < 22:
+            v = limit * rng.uniform(1.1, 1.2)
+        late = code == items[-1][0]
+        if late and ((index == 6 and 100 <= hours_ago < 102) or (index == 7 and hours_ago == 130)):
+            v = limit * rng.uniform(1.05, 1.4)
+        if index == 2 and 72 <= hours_ago < 80:
+            flag = "M"  # maintenance: not valid data
+        if index == 2 and first and 26 <= hours_ago < 34:
+            v = round(levels[code], 2)  # stuck analyser
+        if index == 4 and code == items[-1][0] and 30 <= hours_ago < 31:
+            v = -0.3  # negative value
+        if index == 4 and first and 40 <= hours_ago < 41:
+            flag = "T"  # over the measuring range
+        return v, flag
+
+    when = start
+    while when < now:
+        if (silent_from is not None and when >= silent_from) or (
+            gap is not None and gap[0] <= when < gap[1]
+        ):
+            when += dt.timedelta(minutes=MINUTE_STEP)
+            continue
+        local = when.astimezone(tz).replace(tzinfo=None)
+        minute_values = {}
+        for code, limit, _, _ in items:
+            v, flag = value(code, limit, when)
+            minute_values[code] = {"Avg": v, "Flag": flag}
+        out.append(_record(mn, "2051", local, minute_values))
+        if when.minute == 0 and when + dt.timedelta(hours=1) <= now:
+            hour_values = {}
+            for code, limit, _, _ in items:
+                v, flag = value(code, limit, when)
+                hour_values[code] = {
+                    "Avg": v,
+                    "Min": v * 0.9,
+                    "Max": v * 1.1,
+                    "Cou": v * 0.8,
+                    "Flag": flag,
+                }
+            out.append(_record(mn, "2061", local, hour_values))
+        if now - when <= dt.timedelta(minutes=30):
+            rt = {
+                code: {"Rtd": value(code, limit, when)[0], "Flag": "N"}
+                for code, limit, _, _ in items
+            }
+            out.append(_record(mn, "2011", local, rt))
+        when += dt.timedelta(minutes=MINUTE_STEP)
+    return out

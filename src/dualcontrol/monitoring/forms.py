@@ -1,0 +1,66 @@
+"""Forms of the monitoring configuration pages (validation proper lives in services)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from dualcontrol.entities.models import Entity
+from dualcontrol.monitoring.models import DataType, LimitField, OutletKind
+from dualcontrol.reference.hj212 import hj212_tables
+
+
+def pollutant_choices() -> list[tuple[str, str]]:
+    return [(code, f"{code} {name}") for code, name in sorted(hj212_tables().pollutants.items())]
+
+
+class OutletForm(forms.Form):
+    entity = forms.ModelChoiceField(queryset=Entity.objects.none(), label=_("排污单位"))
+    mn = forms.CharField(label=_("数采仪编码（MN）"), max_length=24)
+    name = forms.CharField(label=_("排放口名称"), max_length=128)
+    kind = forms.ChoiceField(label=_("类型"), choices=OutletKind.choices)
+    permit_number = forms.CharField(label=_("排污许可证编号"), max_length=32, required=False)
+    connected_on = forms.DateField(
+        label=_("联网日期"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    active = forms.BooleanField(label=_("在用"), required=False, initial=True)
+    note = forms.CharField(label=_("备注"), max_length=255, required=False)
+
+    def __init__(self, *args: Any, entities: Any = None, editing: bool = False, **kw: Any):
+        super().__init__(*args, **kw)
+        if entities is not None:
+            self.fields["entity"].queryset = entities  # type: ignore[attr-defined]
+        if editing:
+            del self.fields["entity"]
+
+
+class LimitForm(forms.Form):
+    code = forms.ChoiceField(label=_("污染物"), choices=())
+    cn = forms.ChoiceField(label=_("数据类型"), choices=DataType.choices, initial=DataType.HOUR)
+    field = forms.ChoiceField(label=_("比较字段"), choices=LimitField.choices, initial="Avg")
+    limit_value = forms.DecimalField(label=_("限值"), max_digits=14, decimal_places=4)
+    unit = forms.CharField(label=_("单位"), max_length=16)
+    standard = forms.CharField(label=_("执行标准/依据"), max_length=255)
+    valid_from = forms.DateField(
+        label=_("生效日期"), widget=forms.DateInput(attrs={"type": "date"})
+    )
+    valid_to = forms.DateField(
+        label=_("失效日期"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+    def __init__(self, *args: Any, **kw: Any):
+        super().__init__(*args, **kw)
+        self.fields["code"].choices = pollutant_choices()  # type: ignore[attr-defined]
+
+
+class RangeForm(forms.Form):
+    code = forms.ChoiceField(label=_("污染物"), choices=())
+    low = forms.DecimalField(label=_("量程下限"), max_digits=14, decimal_places=4, initial=0)
+    high = forms.DecimalField(label=_("量程上限"), max_digits=14, decimal_places=4)
+    unit = forms.CharField(label=_("单位"), max_length=16)
+
+    def __init__(self, *args: Any, **kw: Any):
+        super().__init__(*args, **kw)
+        self.fields["code"].choices = pollutant_choices()  # type: ignore[attr-defined]

@@ -1,0 +1,329 @@
+"""Pollution-source online monitoring (污染源自动监控): outlets, limits, HJ 212 data, alarms.
+
+Configuration (outlets, limits, analyser ranges) is small and written through
+:mod:`dualcontrol.monitoring.services`.  The data tables grow fastest and are written only in
+batches by :class:`dualcontrol.monitoring.sink.DatabaseSink` (COPY / executemany), never by
+per-row ORM saves:
+
+* :class:`Receipt` — one row per data record (MN, CN, DataTime): the idempotency key of the
+  receiver and the count of records stored ("count sent = count stored");
+* one readings table per data type — real-time (CN 2011), minute (2051), hourly (2061), daily
+  (2031) and :class:`OtherReading` for any other upload — one row per (MN, DataTime, pollutant
+  code) with the HJ 212 fields as columns.  Their primary key (MN, [CN,] DataTime, code) is the
+  time-range index of a station;
+* :class:`Station` — every MN ever heard from (registered as an outlet or not): first/last seen,
+  newest DataTime and records stored.
+
+Readings are keyed by MN, not by outlet: data of a station whose outlet is not registered yet
+is kept (and listed for the province) instead of being lost.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from dualcontrol.entities.models import Entity
+
+MN_LENGTH = 24  # HJ 212 MN: "MN=" + 24 characters (core.hj212.Limits)
+CODE_LENGTH = 16
+FLAG_LENGTH = 4
+
+
+class OutletKind(models.TextChoices):
+    WATER = "water", _("废水")
+    GAS = "gas", _("废气")
+
+
+class DataType(models.TextChoices):
+    """HJ 212 upload commands that carry monitoring data (formats.md §5.2)."""
+
+    REALTIME = "2011", _("实时数据")
+    MINUTE = "2051", _("分钟数据")
+    HOUR = "2061", _("小时数据")
+    DAY = "2031", _("日数据")
+
+
+class LimitField(models.TextChoices):
+    """Which HJ 212 field of a pollutant a limit applies to."""
+
+    AVG = "Avg", _("平均值（Avg）")
+    ZS_AVG = "ZsAvg", _("折算平均值（ZsAvg）")
+    RTD = "Rtd", _("实时值（Rtd）")
+    ZS_RTD = "ZsRtd", _("折算实时值（ZsRtd）")
+    MAX = "Max", _("最大值（Max）")
+
+
+class Outlet(models.Model):
+    """排放口 — a monitored outlet of a unit, identified by its data logger's MN."""
+
+    mn = models.CharField(_("数采仪编码（MN）"), max_length=MN_LENGTH, unique=True)
+    entity = models.ForeignKey(
+        Entity, verbose_name=_("排污单位"), on_delete=models.CASCADE, related_name="outlets"
+    )
+    name = models.CharField(_("排放口名称"), max_length=128)
+    kind = models.CharField(_("类型"), max_length=8, choices=OutletKind.choices)
+    permit_number = models.CharField(_("排污许可证编号"), max_length=32, blank=True)
+    connected_on = models.DateField(
+        _("联网日期"),
+        null=True,
+        blank=True,
+        help_text=_("自动监控设备验收联网之日；此前的日期不计入数据传输率。"),
+    )
+    active = models.BooleanField(_("在用"), default=True)
+    note = models.CharField(_("备注"), max_length=255, blank=True)
+    is_synthetic = models.BooleanField(_("演示数据（合成）"), default=False)
+    created_at = models.DateTimeField(_("登记时间"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("修改时间"), auto_now=True)
+
+    class Meta:
+        ordering = ["entity__division__code", "entity__name", "name"]
+        verbose_name = _("排放口")
+        verbose_name_plural = _("排放口")
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.mn})"
+
+
+class PollutantLimit(models.Model):
+    """排放限值 — the limit of one pollutant field of an outlet, valid for a period."""
+
+    outlet = models.ForeignKey(
+        Outlet, verbose_name=_("排放口"), on_delete=models.CASCADE, related_name="limits"
+    )
+    code = models.CharField(_("污染物编码（HJ 212）"), max_length=CODE_LENGTH)
+    cn = models.CharField(
+        _("数据类型"), max_length=4, choices=DataType.choices, default=DataType.HOUR
+    )
+    field = models.CharField(
+        _("比较字段"), max_length=8, choices=LimitField.choices, default=LimitField.AVG
+    )
+    limit_value = models.DecimalField(_("限值"), max_digits=14, decimal_places=4)
+    unit = models.CharField(_("单位"), max_length=16)
+    standard = models.CharField(_("执行标准/依据"), max_length=255)
+    valid_from = models.DateField(_("生效日期"))
+    valid_to = models.DateField(_("失效日期"), null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["outlet", "code", "-valid_from"]
+        verbose_name = _("排放限值")
+        verbose_name_plural = _("排放限值")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["outlet", "code", "cn", "field", "valid_from"], name="mon_limit_version"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.outlet.mn} {self.code}-{self.field} ≤ {self.limit_value} {self.unit}"
+
+
+class AnalyserRange(models.Model):
+    """仪器量程 — the measuring range of an outlet's analyser for one pollutant."""
+
+    outlet = models.ForeignKey(
+        Outlet, verbose_name=_("排放口"), on_delete=models.CASCADE, related_name="ranges"
+    )
+    code = models.CharField(_("污染物编码（HJ 212）"), max_length=CODE_LENGTH)
+    low = models.DecimalField(_("量程下限"), max_digits=14, decimal_places=4)
+    high = models.DecimalField(_("量程上限"), max_digits=14, decimal_places=4)
+    unit = models.CharField(_("单位"), max_length=16)
+
+    class Meta:
+        ordering = ["outlet", "code"]
+        verbose_name = _("仪器量程")
+        verbose_name_plural = _("仪器量程")
+        constraints = [models.UniqueConstraint(fields=["outlet", "code"], name="mon_range_code")]
+
+    def __str__(self) -> str:
+        return f"{self.outlet.mn} {self.code} {self.low}–{self.high} {self.unit}"
+
+
+# --------------------------------------------------------------------------------------------
+# Data (written in batches by the sink)
+# --------------------------------------------------------------------------------------------
+
+
+class Station(models.Model):
+    """A data logger heard from (MN), registered as an outlet or not."""
+
+    mn = models.CharField(_("数采仪编码（MN）"), max_length=MN_LENGTH, primary_key=True)
+    first_seen_at = models.DateTimeField(_("首次接收"))
+    last_seen_at = models.DateTimeField(_("最近接收"))
+    last_data_time = models.DateTimeField(_("最新数据时间"), null=True)
+    records = models.BigIntegerField(_("已存数据记录数"), default=0)
+
+    class Meta:
+        verbose_name = _("数采仪")
+        verbose_name_plural = _("数采仪")
+
+    def __str__(self) -> str:
+        return self.mn
+
+
+class Receipt(models.Model):
+    """One stored data record (MN, CN, DataTime): idempotency key and receipt count."""
+
+    pk = models.CompositePrimaryKey("mn", "cn", "data_time")
+    mn = models.CharField(max_length=MN_LENGTH)
+    cn = models.CharField(max_length=4)
+    data_time = models.DateTimeField()
+    st = models.CharField(max_length=2)
+    qn = models.CharField(max_length=20, blank=True)
+    flag = models.SmallIntegerField(null=True)
+    version = models.CharField(max_length=32, blank=True)
+    received_at = models.DateTimeField()
+    codes = models.SmallIntegerField(default=0)  # pollutant codes in the record
+
+    class Meta:
+        verbose_name = _("数据记录回执")
+        verbose_name_plural = _("数据记录回执")
+
+
+class Reading(models.Model):
+    """Values of one pollutant in one data record (HJ 212 CP fields as columns)."""
+
+    mn = models.CharField(_("MN"), max_length=MN_LENGTH)
+    data_time = models.DateTimeField(_("数据时间"))
+    code = models.CharField(_("污染物编码"), max_length=CODE_LENGTH)
+    rtd = models.FloatField(_("实时值"), null=True)
+    avg = models.FloatField(_("平均值"), null=True)
+    min = models.FloatField(_("最小值"), null=True)
+    max = models.FloatField(_("最大值"), null=True)
+    cou = models.FloatField(_("累计值"), null=True)
+    zs_rtd = models.FloatField(_("折算实时值"), null=True)
+    zs_avg = models.FloatField(_("折算平均值"), null=True)
+    zs_min = models.FloatField(_("折算最小值"), null=True)
+    zs_max = models.FloatField(_("折算最大值"), null=True)
+    flag = models.CharField(_("数据标记"), max_length=FLAG_LENGTH, blank=True)
+    extra = models.JSONField(_("其他字段"), null=True)
+
+    class Meta:
+        abstract = True
+
+
+class RealtimeReading(Reading):
+    pk = models.CompositePrimaryKey("mn", "data_time", "code")
+
+    class Meta:
+        db_table = "monitoring_rtd"
+        verbose_name = _("实时数据")
+
+
+class MinuteReading(Reading):
+    pk = models.CompositePrimaryKey("mn", "data_time", "code")
+
+    class Meta:
+        db_table = "monitoring_minute"
+        verbose_name = _("分钟数据")
+
+
+class HourReading(Reading):
+    pk = models.CompositePrimaryKey("mn", "data_time", "code")
+
+    class Meta:
+        db_table = "monitoring_hour"
+        verbose_name = _("小时数据")
+
+
+class DayReading(Reading):
+    pk = models.CompositePrimaryKey("mn", "data_time", "code")
+
+    class Meta:
+        db_table = "monitoring_day"
+        verbose_name = _("日数据")
+
+
+class OtherReading(Reading):
+    """Uploads other than 2011/2051/2061/2031 (e.g. 2021 运行状态, 2041 运行时间)."""
+
+    pk = models.CompositePrimaryKey("mn", "cn", "data_time", "code")
+    cn = models.CharField(max_length=4)
+
+    class Meta:
+        db_table = "monitoring_other"
+        verbose_name = _("其他数据")
+
+
+#: CN -> readings model (anything else goes to OtherReading)
+READING_MODELS: dict[str, type[Reading]] = {
+    DataType.REALTIME: RealtimeReading,
+    DataType.MINUTE: MinuteReading,
+    DataType.HOUR: HourReading,
+    DataType.DAY: DayReading,
+}
+
+#: HJ 212 field suffix -> column (numbers); "Flag" goes to ``flag``, anything else to ``extra``
+NUMERIC_COLUMNS: dict[str, str] = {
+    "Rtd": "rtd",
+    "Avg": "avg",
+    "Min": "min",
+    "Max": "max",
+    "Cou": "cou",
+    "ZsRtd": "zs_rtd",
+    "ZsAvg": "zs_avg",
+    "ZsMin": "zs_min",
+    "ZsMax": "zs_max",
+}
+
+
+def reading_model(cn: str) -> type[Reading]:
+    return READING_MODELS.get(cn, OtherReading)
+
+
+# --------------------------------------------------------------------------------------------
+# Alarms
+# --------------------------------------------------------------------------------------------
+
+
+class AlarmKind(models.TextChoices):
+    EXCEEDANCE = "exceedance", _("超标")
+    OFFLINE = "offline", _("断线")
+    NEGATIVE = "negative", _("异常值：负值")
+    OUT_OF_RANGE = "out_of_range", _("异常值：超量程")
+    STUCK = "stuck", _("异常值：恒值")
+
+
+ABNORMAL_KINDS = (AlarmKind.NEGATIVE, AlarmKind.OUT_OF_RANGE, AlarmKind.STUCK)
+
+
+class Alarm(models.Model):
+    """报警 — an episode (consecutive records) of exceedance, data loss or abnormal values."""
+
+    outlet = models.ForeignKey(
+        Outlet, verbose_name=_("排放口"), on_delete=models.CASCADE, related_name="alarms"
+    )
+    kind = models.CharField(_("报警类型"), max_length=16, choices=AlarmKind.choices)
+    code = models.CharField(_("污染物编码"), max_length=CODE_LENGTH, blank=True)
+    cn = models.CharField(_("数据类型"), max_length=4, blank=True)
+    field = models.CharField(_("字段"), max_length=8, blank=True)
+    started_at = models.DateTimeField(_("开始时间"))
+    ended_at = models.DateTimeField(_("结束时间"), null=True, blank=True)
+    ongoing = models.BooleanField(_("持续中"), default=False)
+    records = models.IntegerField(_("涉及记录数"), default=0)
+    peak_value = models.FloatField(_("最大（异常）值"), null=True, blank=True)
+    limit_value = models.FloatField(_("限值/阈值"), null=True, blank=True)
+    unit = models.CharField(_("单位"), max_length=16, blank=True)
+    detail = models.CharField(_("说明"), max_length=255, blank=True)
+    rules_version = models.CharField(_("规则版本"), max_length=64)
+    evaluated_at = models.DateTimeField(_("评估时间"))
+
+    class Meta:
+        ordering = ["-started_at", "outlet_id", "kind", "code"]
+        verbose_name = _("报警")
+        verbose_name_plural = _("报警")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["outlet", "kind", "code", "cn", "field", "started_at"],
+                name="mon_alarm_episode",
+            )
+        ]
+        indexes = [models.Index(fields=["started_at"], name="mon_alarm_started")]
+
+    def __str__(self) -> str:
+        return f"{self.outlet.mn} {self.get_kind_display()} {self.code} {self.started_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def is_abnormal(self) -> bool:
+        return self.kind in ABNORMAL_KINDS

@@ -1,0 +1,585 @@
+"""Monitoring pages: outlet (station) list, outlet page with charts, alarm list, configuration.
+
+Thin: queries in :mod:`.queries`, writes in :mod:`.services`, access via accounts.scope.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db.models import OuterRef, Q, QuerySet, Subquery
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from dualcontrol.accounts.decorators import role_required
+from dualcontrol.accounts.models import Role
+from dualcontrol.accounts.scope import PROVINCE_ROLES, role_of, visible_divisions
+from dualcontrol.exports import xlsx_response
+from dualcontrol.monitoring import queries, services
+from dualcontrol.monitoring.forms import LimitForm, OutletForm, RangeForm
+from dualcontrol.monitoring.models import (
+    AlarmKind,
+    DataType,
+    Outlet,
+    OutletKind,
+    Station,
+)
+from dualcontrol.monitoring.rules import monitoring_rules
+
+VIEWERS = (
+    Role.PROVINCE_ADMIN,
+    Role.PROVINCE_OFFICER,
+    Role.CITY_OFFICER,
+    Role.ENTERPRISE,
+    Role.VERIFIER,
+)
+STAFF = (Role.PROVINCE_ADMIN, Role.PROVINCE_OFFICER, Role.CITY_OFFICER)
+PAGE_SIZE = 50
+
+
+def _pct(frac: float | None) -> float | None:
+    return None if frac is None else round(frac * 100, 1)
+
+
+def _filters(request: HttpRequest, names: tuple[str, ...]) -> dict[str, str]:
+    return {k: request.GET.get(k, "").strip() for k in names}
+
+
+def _date(text: str) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        return None
+
+
+# --------------------------------------------------------------------------------------------
+# Outlet (station) list
+# --------------------------------------------------------------------------------------------
+
+
+def _outlets(request: HttpRequest, f: dict[str, str], now: dt.datetime) -> QuerySet[Outlet]:
+    rules = monitoring_rules()
+    qs = queries.visible_outlets(request.user).annotate(
+        last_data_time=Subquery(
+            Station.objects.filter(mn=OuterRef("mn")).values("last_data_time")[:1]
+        )
+    )
+    if f["division"].isdigit():
+        qs = qs.filter(entity__division__path__contains=f"{f['division']}/")
+    if f["kind"] in OutletKind.values:
+        qs = qs.filter(kind=f["kind"])
+    if f["q"]:
+        q = f["q"]
+        qs = qs.filter(Q(name__icontains=q) | Q(mn__icontains=q) | Q(entity__name__icontains=q))
+    limit = now - dt.timedelta(minutes=rules.offline_after_minutes)
+    if f["status"] == "online":
+        qs = qs.filter(last_data_time__gte=limit)
+    elif f["status"] == "offline":
+        qs = qs.filter(last_data_time__lt=limit)
+    elif f["status"] == "never":
+        qs = qs.filter(last_data_time__isnull=True)
+    if f["active"] != "all":
+        qs = qs.filter(active=True)
+    return qs.prefetch_related("limits").order_by("entity__division__code", "entity__name", "name")
+
+
+def _rows(outlets: list[Outlet], now: dt.datetime) -> list[dict[str, Any]]:
+    """Status, yesterday's effective-transmission rate and recent alarms of each outlet."""
+    yesterday = timezone.localdate(now) - dt.timedelta(days=1)
+    rates = queries.daily_rates(outlets, yesterday, yesterday, now=now)
+    status = queries.statuses([o.mn for o in outlets], now=now)
+    alarms = queries.open_alarm_counts([o.pk for o in outlets], now - dt.timedelta(days=7))
+    line = monitoring_rules().effective_min_frac
+    out = []
+    for o in outlets:
+        rate = rates[o.pk][yesterday]
+        eff = rate.effective_frac
+        out.append(
+            {
+                "outlet": o,
+                "status": status[o.mn],
+                "effective_pct": _pct(eff),
+                "below_line": eff is not None and eff < line,
+                "alarms": alarms.get(o.pk, 0),
+            }
+        )
+    return out
+
+
+@role_required(*VIEWERS)
+def outlet_list(request: HttpRequest) -> HttpResponse:
+    f = _filters(request, ("division", "kind", "q", "status", "active"))
+    now = timezone.now()
+    qs = _outlets(request, f, now)
+    if request.GET.get("export") == "xlsx":
+        outlets = list(qs)
+        headers = [
+            _("数采仪编码（MN）"),
+            _("排放口名称"),
+            _("排污单位"),
+            _("所在区划"),
+            _("类型"),
+            _("排污许可证编号"),
+            _("在用"),
+            _("最新数据时间"),
+            _("在线状态"),
+            _("昨日数据传输有效率（%）"),
+            _("近7日报警数"),
+            _("演示数据"),
+        ]
+        rows = (
+            [
+                r["outlet"].mn,
+                r["outlet"].name,
+                r["outlet"].entity.name,
+                r["outlet"].entity.division.name,
+                r["outlet"].get_kind_display(),
+                r["outlet"].permit_number,
+                r["outlet"].active,
+                timezone.localtime(r["status"].last_data_time).strftime("%Y-%m-%d %H:%M")
+                if r["status"].last_data_time
+                else "",
+                r["status"].label,
+                r["effective_pct"],
+                r["alarms"],
+                r["outlet"].is_synthetic,
+            ]
+            for r in _rows(outlets, now)
+        )
+        return xlsx_response("outlets.xlsx", "outlets", headers, rows)
+    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    rows = _rows(list(page.object_list), now)
+    province = role_of(request.user) in PROVINCE_ROLES
+    unregistered = queries.unregistered_stations() if province else (0, [])
+    return render(
+        request,
+        "monitoring/outlet_list.html",
+        {
+            "page": page,
+            "rows": rows,
+            "filters": f,
+            "divisions": visible_divisions(request.user).exclude(level="county"),
+            "kinds": OutletKind.choices,
+            "can_add": role_of(request.user) in STAFF,
+            "unregistered_count": unregistered[0],
+            "unregistered": unregistered[1],
+            "rules": monitoring_rules(),
+            "line_pct": monitoring_rules().effective_min_frac * 100,
+        },
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Outlet page
+# --------------------------------------------------------------------------------------------
+
+
+def _visible_outlet(request: HttpRequest, pk: int) -> Outlet:
+    return get_object_or_404(
+        queries.visible_outlets(request.user).prefetch_related("limits", "ranges"), pk=pk
+    )
+
+
+CHART_DAYS = (1, 3, 7, 14, 31)
+
+
+def _chart_context(outlet: Outlet, request: HttpRequest, default_end: dt.date) -> dict[str, Any]:
+    rules = monitoring_rules()
+    end = _date(request.GET.get("end", "")) or default_end
+    try:
+        days = int(request.GET.get("days", "3"))
+    except ValueError:
+        days = 3
+    if days not in CHART_DAYS:
+        days = 3
+    first = end - dt.timedelta(days=days - 1)
+    start = queries.day_start(first, rules)
+    stop = queries.day_start(end + dt.timedelta(days=1), rules)
+    series = queries.hourly_series(outlet, start, stop)
+    limits = {lim.code: lim for lim in queries.limits_on(outlet, end) if lim.cn == DataType.HOUR}
+    hours = int((stop - start) / dt.timedelta(hours=1))
+    axis = [start + dt.timedelta(hours=h) for h in range(hours)]
+    labels = [timezone.localtime(t).strftime("%m-%d %H:%M") for t in axis]
+    charts = []
+    for code in sorted(set(series) | set(limits)):
+        by_time = {t: v for t, v, _flag in series.get(code, [])}
+        lim = limits.get(code)
+        charts.append(
+            {
+                "id": f"chart-{outlet.pk}-{code}",
+                "title": f"{code} {queries.pollutant_name(code)}",
+                "unit": lim.unit if lim else "",
+                "field": lim.field if lim else "Avg",
+                "limit": float(lim.limit_value) if lim else None,
+                "x": labels,
+                "series": [
+                    {"name": queries.pollutant_name(code), "data": [by_time.get(t) for t in axis]}
+                ],
+            }
+        )
+    return {
+        "outlet": outlet,
+        "charts": [(c, json.dumps(c, ensure_ascii=False)) for c in charts],
+        "end": end,
+        "days": days,
+        "day_choices": CHART_DAYS,
+        "prev_end": end - dt.timedelta(days=days),
+        "next_end": end + dt.timedelta(days=days),
+        "limit_label": _("限值"),
+    }
+
+
+@role_required(*VIEWERS)
+def outlet_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    outlet = _visible_outlet(request, pk)
+    rules = monitoring_rules()
+    now = timezone.now()
+    today = timezone.localdate(now)
+    status = queries.statuses([outlet.mn], now=now)[outlet.mn]
+    last_day = queries.local_day(status.last_data_time, rules) if status.last_data_time else today
+    latest_rows, latest_times = queries.latest_values(outlet, today=today)
+    shown = (DataType.REALTIME, DataType.MINUTE, DataType.HOUR)
+    latest = [
+        {
+            "row": row,
+            "cells": [
+                (
+                    *row.values.get(cn, (None, "")),
+                    cn == DataType.HOUR and row.exceeded,
+                )
+                for cn in shown
+            ],
+        }
+        for row in latest_rows
+    ]
+    # 数据传输有效率 per day of the month (?month=YYYY-MM; default: the month of the newest data)
+    month = request.GET.get("month", "")
+    try:
+        year, mon = (int(x) for x in month.split("-"))
+        first, last = queries.month_bounds(year, mon)
+    except ValueError:
+        first, last = queries.month_bounds(last_day.year, last_day.month)
+    rates = queries.daily_rates([outlet], first, last, now=now)[outlet.pk]
+    line = rules.effective_min_frac
+    rate_rows = [
+        {
+            "day": day,
+            "rate": rate,
+            "t": _pct(rate.transmission_frac),
+            "v": _pct(rate.validity_frac),
+            "e": _pct(rate.effective_frac),
+            "ok": None if rate.effective_frac is None else rate.effective_frac >= line,
+        }
+        for day, rate in rates.items()
+    ]
+    month_rate = queries.total(rates)
+    rate_chart = {
+        "id": f"rates-{outlet.pk}",
+        "kind": "bar",
+        "title": _("数据传输有效率（%）"),
+        "unit": "%",
+        "limit": line * 100,
+        "x": [r["day"].strftime("%m-%d") for r in rate_rows],
+        "series": [{"name": _("数据传输有效率"), "data": [r["e"] for r in rate_rows]}],
+    }
+    prev_month = first - dt.timedelta(days=1)
+    next_month = last + dt.timedelta(days=1)
+    context = {
+        "outlet": outlet,
+        "status": status,
+        "latest": latest,
+        "latest_times": [(DataType(cn).label, latest_times.get(cn)) for cn in shown],
+        "limits": sorted(outlet.limits.all(), key=lambda x: (x.code, x.valid_from)),
+        "ranges": list(outlet.ranges.all()),
+        "rate_rows": rate_rows,
+        "month_rate": month_rate,
+        "month_pct": {
+            "t": _pct(month_rate.transmission_frac),
+            "v": _pct(month_rate.validity_frac),
+            "e": _pct(month_rate.effective_frac),
+            "ok": None if month_rate.effective_frac is None else month_rate.effective_frac >= line,
+        },
+        "month_first": first,
+        "prev_month": f"{prev_month:%Y-%m}",
+        "next_month": f"{next_month:%Y-%m}",
+        "rate_chart": json.dumps(rate_chart, ensure_ascii=False),
+        "rate_chart_id": rate_chart["id"],
+        "line_pct": line * 100,
+        "items": [(c, queries.pollutant_name(c)) for c in queries.assessed_items(outlet, rules)],
+        "alarms": list(outlet.alarms.order_by("-started_at")[:20]),
+        "can_manage": queries.can_manage(request.user, outlet.entity),
+        "rules": rules,
+        "today": today,
+        **_chart_context(outlet, request, last_day),
+    }
+    return render(request, "monitoring/outlet_detail.html", context)
+
+
+@role_required(*VIEWERS)
+def outlet_chart(request: HttpRequest, pk: int) -> HttpResponse:
+    """The hourly charts alone (htmx: the period controls swap this fragment)."""
+    outlet = _visible_outlet(request, pk)
+    status = queries.statuses([outlet.mn])[outlet.mn]
+    default_end = (
+        queries.local_day(status.last_data_time) if status.last_data_time else timezone.localdate()
+    )
+    return render(request, "monitoring/_charts.html", _chart_context(outlet, request, default_end))
+
+
+# --------------------------------------------------------------------------------------------
+# Configuration (province and city staff, in scope)
+# --------------------------------------------------------------------------------------------
+
+
+def _apply_errors(form: Any, exc: ValidationError) -> None:
+    if hasattr(exc, "error_dict"):
+        for field, errors in exc.message_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, exc.messages)
+
+
+@role_required(*STAFF)
+def outlet_create(request: HttpRequest) -> HttpResponse:
+    entities = queries.manageable_entities(request.user)
+    form = OutletForm(request.POST or None, entities=entities)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            outlet = services.create_outlet(
+                user=request.user,
+                entity=data["entity"],
+                mn=data["mn"],
+                name=data["name"],
+                kind=data["kind"],
+                permit_number=data["permit_number"],
+                connected_on=data["connected_on"],
+                active=data["active"],
+                note=data["note"],
+            )
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        else:
+            messages.success(request, _("排放口已登记。"))
+            return redirect("monitoring:outlet", pk=outlet.pk)
+    return render(
+        request,
+        "monitoring/outlet_form.html",
+        {"form": form, "outlet": None, "title": _("登记排放口")},
+    )
+
+
+@role_required(*STAFF)
+def outlet_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    outlet = _visible_outlet(request, pk)
+    if not queries.can_manage(request.user, outlet.entity):
+        raise PermissionDenied
+    initial = {f: getattr(outlet, f) for f in services.OUTLET_FIELDS}
+    form = OutletForm(request.POST or None, initial=initial, editing=True)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.update_outlet(user=request.user, outlet=outlet, **data)
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        else:
+            messages.success(request, _("排放口信息已保存。"))
+            return redirect("monitoring:outlet", pk=outlet.pk)
+    return render(
+        request,
+        "monitoring/outlet_form.html",
+        {"form": form, "outlet": outlet, "title": _("修改排放口")},
+    )
+
+
+@role_required(*STAFF)
+def limit_add(request: HttpRequest, pk: int) -> HttpResponse:
+    outlet = _visible_outlet(request, pk)
+    if not queries.can_manage(request.user, outlet.entity):
+        raise PermissionDenied
+    form = LimitForm(request.POST or None, initial={"valid_from": timezone.localdate()})
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.set_limit(user=request.user, outlet=outlet, **form.cleaned_data)
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        else:
+            messages.success(request, _("排放限值已保存。"))
+            return redirect("monitoring:outlet", pk=outlet.pk)
+    return render(
+        request,
+        "monitoring/outlet_form.html",
+        {"form": form, "outlet": outlet, "title": _("新增排放限值")},
+    )
+
+
+@role_required(*STAFF)
+def range_set(request: HttpRequest, pk: int) -> HttpResponse:
+    outlet = _visible_outlet(request, pk)
+    if not queries.can_manage(request.user, outlet.entity):
+        raise PermissionDenied
+    form = RangeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.set_analyser_range(user=request.user, outlet=outlet, **form.cleaned_data)
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        else:
+            messages.success(request, _("仪器量程已保存。"))
+            return redirect("monitoring:outlet", pk=outlet.pk)
+    return render(
+        request,
+        "monitoring/outlet_form.html",
+        {"form": form, "outlet": outlet, "title": _("设置仪器量程")},
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Alarms
+# --------------------------------------------------------------------------------------------
+
+
+def _alarms(request: HttpRequest, f: dict[str, str]) -> QuerySet[Any]:
+    rules = monitoring_rules()
+    qs = queries.visible_alarms(request.user)
+    if f["kind"] in queries.ALARM_KIND_GROUPS:
+        qs = qs.filter(kind__in=queries.ALARM_KIND_GROUPS[f["kind"]])
+    elif f["kind"] in AlarmKind.values:
+        qs = qs.filter(kind=f["kind"])
+    if f["division"].isdigit():
+        qs = qs.filter(outlet__entity__division__path__contains=f"{f['division']}/")
+    if f["q"]:
+        q = f["q"]
+        qs = qs.filter(
+            Q(outlet__mn__icontains=q)
+            | Q(outlet__name__icontains=q)
+            | Q(outlet__entity__name__icontains=q)
+            | Q(code=q)
+        )
+    start, end = _date(f["from"]), _date(f["to"])
+    if start:
+        qs = qs.filter(started_at__gte=queries.day_start(start, rules))
+    if end:
+        qs = qs.filter(started_at__lt=queries.day_start(end + dt.timedelta(days=1), rules))
+    if f["ongoing"]:
+        qs = qs.filter(ongoing=True)
+    return qs.order_by("-started_at", "outlet__mn", "kind")
+
+
+def alarm_text(alarm: Any) -> str:
+    """One line that says what the alarm is about."""
+    if alarm.kind == AlarmKind.OFFLINE:
+        return _("无数据超过 %(m)d 分钟") % {"m": int(alarm.limit_value or 0)}
+    name = queries.pollutant_name(alarm.code)
+    if alarm.kind == AlarmKind.EXCEEDANCE:
+        return _("%(name)s %(field)s 最大 %(peak)s，限值 %(limit)s %(unit)s") % {
+            "name": name,
+            "field": alarm.field,
+            "peak": _num(alarm.peak_value),
+            "limit": _num(alarm.limit_value),
+            "unit": alarm.unit,
+        }
+    if alarm.kind == AlarmKind.NEGATIVE:
+        return _("%(name)s 出现负值（最小 %(peak)s）") % {
+            "name": name,
+            "peak": _num(alarm.peak_value),
+        }
+    if alarm.kind == AlarmKind.OUT_OF_RANGE:
+        return _("%(name)s 超出仪器量程或标记超测上限（最大 %(peak)s，上限 %(limit)s）") % {
+            "name": name,
+            "peak": _num(alarm.peak_value),
+            "limit": _num(alarm.limit_value),
+        }
+    return _("%(name)s 连续 %(n)d 条数据恒为 %(v)s") % {
+        "name": name,
+        "n": alarm.records,
+        "v": _num(alarm.peak_value),
+    }
+
+
+def _num(value: float | None) -> str:
+    if value is None:
+        return "—"
+    return f"{value:.4g}"
+
+
+@role_required(*VIEWERS)
+def alarm_list(request: HttpRequest) -> HttpResponse:
+    f = _filters(request, ("kind", "division", "q", "from", "to", "ongoing"))
+    qs = _alarms(request, f)
+    if request.GET.get("export") == "xlsx":
+        headers = [
+            _("开始时间"),
+            _("结束时间"),
+            _("持续中"),
+            _("报警类型"),
+            _("数采仪编码（MN）"),
+            _("排放口名称"),
+            _("排污单位"),
+            _("所在区划"),
+            _("污染物编码"),
+            _("数据类型"),
+            _("字段"),
+            _("涉及记录数"),
+            _("最大（异常）值"),
+            _("限值/阈值"),
+            _("单位"),
+            _("说明"),
+            _("规则版本"),
+        ]
+
+        def fmt(t: dt.datetime | None) -> str:
+            return timezone.localtime(t).strftime("%Y-%m-%d %H:%M") if t else ""
+
+        rows = (
+            [
+                fmt(a.started_at),
+                fmt(a.ended_at),
+                a.ongoing,
+                a.get_kind_display(),
+                a.outlet.mn,
+                a.outlet.name,
+                a.outlet.entity.name,
+                a.outlet.entity.division.name,
+                a.code,
+                a.cn,
+                a.field,
+                a.records,
+                a.peak_value,
+                a.limit_value,
+                a.unit,
+                alarm_text(a),
+                a.rules_version,
+            ]
+            for a in qs.iterator(chunk_size=2000)
+        )
+        return xlsx_response("alarms.xlsx", "alarms", headers, rows)
+    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "monitoring/alarm_list.html",
+        {
+            "page": page,
+            "rows": [(a, alarm_text(a)) for a in page.object_list],
+            "filters": f,
+            "divisions": visible_divisions(request.user).exclude(level="county"),
+            "kinds": [
+                ("exceedance", _("超标")),
+                ("offline", _("断线")),
+                ("abnormal", _("异常值（全部）")),
+                *[
+                    (k, label)
+                    for k, label in AlarmKind.choices
+                    if k not in ("exceedance", "offline")
+                ],
+            ],
+            "rules": monitoring_rules(),
+        },
+    )

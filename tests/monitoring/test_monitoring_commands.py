@@ -1,0 +1,150 @@
+"""``dualcontrol ingest hj212`` (receiver + database sink until stopped, audited) and
+``dualcontrol monitoring alarms|rates``; the monitoring part of the demo."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import json
+import socket
+import threading
+import time
+
+import pytest
+
+from dualcontrol.audit.models import AuditEntry
+from dualcontrol.cli import main
+from dualcontrol.commands.ingest import run_hj212
+from dualcontrol.ingest.hj212_server import station_packet
+from dualcontrol.monitoring import services
+from dualcontrol.monitoring.models import Alarm, Outlet, Receipt
+from dualcontrol.monitoring.sink import DatabaseSink
+from tests.monitoring.helpers import hour_record, make_outlet
+
+
+class ThreadStop:
+    """A stop signal for ``serve`` that another thread may set (stands in for SIGTERM)."""
+
+    def __init__(self) -> None:
+        self.flag = threading.Event()
+
+    def set(self) -> None:
+        self.flag.set()
+
+    async def wait(self) -> None:
+        while not self.flag.is_set():
+            await asyncio.sleep(0.02)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.mark.django_db(transaction=True)
+def test_ingest_command_receives_stores_answers_and_audits():
+    port = free_port()
+    args = argparse.Namespace(
+        listen=f"127.0.0.1:{port}",
+        batch_size=50,
+        batch_delay=0.01,
+        max_connections=100,
+        idle_timeout=0,
+        log_every=0.05,
+    )
+    stop = ThreadStop()
+    result: dict[str, object] = {}
+    thread = threading.Thread(
+        target=lambda: result.setdefault("rc", run_hj212(args, stop=stop)), daemon=True
+    )
+    thread.start()
+    packets = [station_packet("CMD0000001", i) for i in range(20)]
+    deadline = time.monotonic() + 20
+    while True:
+        try:
+            conn = socket.create_connection(("127.0.0.1", port), timeout=5)
+            break
+        except OSError:
+            assert time.monotonic() < deadline, "receiver did not start"
+            time.sleep(0.05)
+    with conn:
+        conn.sendall(b"".join(packets[:10]) + b"##junk\r\n" + b"".join(packets))
+        got = b""
+        while got.count(b"CN=9014") < 30:
+            chunk = conn.recv(65536)
+            assert chunk, "connection closed before all answers"
+            got += chunk
+    stop.set()
+    thread.join(20)
+    assert result.get("rc") == 0
+    assert Receipt.objects.filter(mn="CMD0000001").count() == 20
+    start, stop_entry = AuditEntry.objects.filter(action="monitoring.ingest").order_by("pk")
+    assert start.after["event"] == "start" and stop_entry.after["event"] == "stop"
+    assert stop_entry.after["sink"]["stored"] == 20
+    assert stop_entry.after["server"]["packets_bad_total"] == 1
+
+
+def test_ingest_command_refuses_a_bad_listen_address(capsys):
+    assert main(["ingest", "hj212", "--listen", "nowhere"]) == 2
+    assert "HOST:PORT" in capsys.readouterr().err
+
+
+@pytest.mark.django_db
+def test_alarms_and_rates_commands(world, capsys):
+    outlet = make_outlet(world.unit, mn="CLI0001", connected_on=dt.date(2026, 3, 1))
+    services.set_limit(
+        user=None,
+        outlet=outlet,
+        code="w01018",
+        limit_value=100,
+        unit="mg/L",
+        standard="test",
+        valid_from=dt.date(2026, 1, 1),
+    )
+    DatabaseSink().store(
+        [
+            hour_record(
+                "CLI0001",
+                dt.datetime(2026, 3, 2, h),
+                {"w01018": ("120" if h == 5 else f"{h}", "N")},
+            )
+            for h in range(24)
+        ]
+    )
+    assert main(["monitoring", "alarms", "--date", "2026-03-02"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["day"] == "2026-03-02" and out["by_kind"] == {"exceedance": 1}
+    assert Alarm.objects.get().kind == "exceedance"
+    assert main(["monitoring", "alarms", "--date", "2026-03-02", "--mn", "NOPE"]) == 2
+    assert "NOPE" in capsys.readouterr().err
+    assert main(["monitoring", "alarms", "--date", "03/02/2026"]) == 2
+    capsys.readouterr()
+    assert main(["monitoring", "rates", "--month", "2026-03"]) == 0
+    (line,) = capsys.readouterr().out.splitlines()
+    rate = json.loads(line)
+    # March 2026: 24 received on the 2nd; expected from 1 March to today (or all of March)
+    assert rate["mn"] == "CLI0001" and rate["received"] == 24 and rate["valid"] == 24
+    assert rate["meets_line"] is False
+
+
+@pytest.mark.django_db
+def test_demo_extension_is_fast_synthetic_and_has_alarms(world):
+    from dualcontrol.demo.builder import _make_users  # noqa: F401  (the users it looks for)
+    from dualcontrol.entities.models import Entity
+    from dualcontrol.monitoring.demo import extend_demo
+
+    Entity.objects.filter(pk__in=[world.unit.pk, world.other_unit.pk]).update(
+        is_synthetic=True, is_key_discharger=True
+    )
+    started = time.perf_counter()
+    summary = extend_demo(today=dt.date(2026, 3, 10))
+    elapsed = time.perf_counter() - started
+    assert elapsed < 10
+    assert summary["outlets"] == 2
+    assert all(o.is_synthetic and o.mn.startswith("DEMO") for o in Outlet.objects.all())
+    assert Outlet.objects.get(entity=world.unit).kind == "gas"  # a cement works (GB/T 4754 30)
+    kinds = set(Alarm.objects.values_list("kind", flat=True))
+    assert {"exceedance", "offline"} <= kinds
+    assert Receipt.objects.filter(mn="DEMO5301990001W").count() == 6  # the unregistered logger
