@@ -32,7 +32,9 @@ def metering_rules() -> MeteringRules:
         recon = d["reconciliation"]
         allowed = tuple(int(x) for x in rt["allowed_interval_minutes"])
         if any(1440 % m for m in allowed) or int(rt["standard_interval_minutes"]) not in allowed:
-            raise ReferenceDataError(f"{RULES_FILE}: intervals must divide a day and include the standard")
+            raise ReferenceDataError(
+                f"{RULES_FILE}: intervals must divide a day and include the standard"
+            )
         return MeteringRules(
             version=version,
             completeness_min_frac=float(d["completeness"]["min_frac"]),
@@ -51,6 +53,7 @@ def metering_rules() -> MeteringRules:
             calibration_warn_days=int(d["calibration"]["warn_days"]),
             reconciliation_tolerance_frac=float(recon["tolerance_frac"]),
             storable_kinds=tuple(str(k) for k in recon["storable_kinds"]),
+            max_readings_per_batch=int(d["ingest"]["max_readings_per_batch"]),
             sources={
                 "completeness": str(d["completeness"]["source"]),
                 "consistency": str(d["consistency"]["source"]),
@@ -64,6 +67,7 @@ def metering_rules() -> MeteringRules:
                 "calibration": str(d["calibration"]["source"]),
                 "reconciliation": str(recon["tolerance_source"]),
                 "storable": str(recon["storable_source"]),
+                "ingest": str(d["ingest"]["source"]),
             },
         )
     except (KeyError, TypeError, ValueError) as exc:
@@ -115,7 +119,8 @@ class Choice:
 
 def _choices(name: str) -> list[Choice]:
     return [
-        Choice(r["code"], r["name_zh"], r.get("name_en", ""), r["source"]) for r in load_csv(name).rows
+        Choice(r["code"], r["name_zh"], r.get("name_en", ""), r["source"])
+        for r in load_csv(name).rows
     ]
 
 
