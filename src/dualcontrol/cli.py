@@ -26,6 +26,11 @@ def setup_django() -> None:
     import django
 
     django.setup()
+    from django.conf import settings
+    from django.utils import translation
+
+    # batch jobs write official documents and messages in the platform's default language
+    translation.activate(settings.LANGUAGE_CODE)
 
 
 def build_parser() -> argparse.ArgumentParser:
