@@ -32,6 +32,12 @@ DEFAULT = [
     "demo-enterprise:/reports/upload/:upload",
     "demo-province:/audit/:audit",
     "demo-province:/entities/:entities",
+    "demo-province:/targets/:targets-dashboard",
+    "demo-province:/metering/:metering-list",
+    "demo-province:/monitoring/:monitoring-outlets",
+    "demo-province:/tasks/:tasks-plans",
+    "demo-province:/assessment/:assessment-list",
+    "-:/public/bulletins/:publishing-bulletins",
 ]
 
 
