@@ -285,41 +285,18 @@ def publish_results(
         raise PublishError(_("考核结果尚未全部审定，不能发布"))
     out = []
     with transaction.atomic():
-        grades = _grades_content(round, records)
-        out.append(
-            _publish(
-                user=user,
-                kind=PublicationKind.GRADES,
-                year=round.year,
-                title=grades["title"],
-                content=grades,
-                published_on=published_on,
-                round=round,
-                is_synthetic=round.is_synthetic,
-            )
-        )
+        documents = [(PublicationKind.GRADES, _grades_content(round, records))]
         restricted = _consequence_rows(round, restricts_approvals=True)
         if restricted:
-            content = _restricted_content(round, restricted)
-            out.append(
-                _publish(
-                    user=user,
-                    kind=PublicationKind.RESTRICTED,
-                    year=round.year,
-                    title=content["title"],
-                    content=content,
-                    published_on=published_on,
-                    round=round,
-                    is_synthetic=round.is_synthetic,
-                )
-            )
+            documents.append((PublicationKind.RESTRICTED, _restricted_content(round, restricted)))
         audits = _consequence_rows(round, requires_audit=True)
         if audits:
-            content = _audits_content(round, audits)
+            documents.append((PublicationKind.AUDITS, _audits_content(round, audits)))
+        for kind, content in documents:
             out.append(
                 _publish(
                     user=user,
-                    kind=PublicationKind.AUDITS,
+                    kind=kind,
                     year=round.year,
                     title=content["title"],
                     content=content,
