@@ -17,3 +17,14 @@ def _media_in_tmp(settings, tmp_path):
     """Uploads and generated files of a test go to its own temporary folder, never ./var."""
     settings.MEDIA_ROOT = tmp_path / "media"
     settings.EMAIL_FILE_PATH = tmp_path / "outbox"
+
+
+@pytest.fixture(autouse=True)
+def _default_language():
+    """Each test starts in the platform's default language (a request may have switched it)."""
+    from django.conf import settings
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
