@@ -461,12 +461,20 @@ def list_items(request: HttpRequest, uscc: str) -> Any:
 def save_items(request: HttpRequest, uscc: str, payload: list[ItemIn]) -> Any:
     """Register or update data items (by code and frequency); all or nothing."""
     entity = _unit(request, uscc)
-    try:
-        saved = services.save_items(
+    return _registry_call(
+        lambda: services.save_items(
             entity=entity,
             items=[services.ItemInput(**p.dict()) for p in payload],
             user=request.user,
-        )
+        ),
+        _item_out,
+    )
+
+
+def _registry_call(save: Any, out: Any) -> Any:
+    """Run an all-or-nothing registry write; map refusals to 403 / 422 with every problem."""
+    try:
+        saved = save()
     except services.PermissionDenied as exc:
         return HttpStatus(403, {"detail": str(exc)})
     except services.RegistryRejected as exc:
@@ -477,7 +485,7 @@ def save_items(request: HttpRequest, uscc: str, payload: list[ItemIn]) -> Any:
                 "problems": [vars(p) for p in exc.problems],
             },
         )
-    return [_item_out(i) for i in saved]
+    return [out(i) for i in saved]
 
 
 def _instrument_out(i: MeteringInstrument) -> dict[str, Any]:
@@ -496,23 +504,14 @@ def list_instruments(request: HttpRequest, uscc: str) -> Any:
 )
 def save_instruments(request: HttpRequest, uscc: str, payload: list[InstrumentIn]) -> Any:
     entity = _unit(request, uscc)
-    try:
-        saved = services.save_instruments(
+    return _registry_call(
+        lambda: services.save_instruments(
             entity=entity,
             instruments=[services.InstrumentInput(**p.dict()) for p in payload],
             user=request.user,
-        )
-    except services.PermissionDenied as exc:
-        return HttpStatus(403, {"detail": str(exc)})
-    except services.RegistryRejected as exc:
-        return HttpStatus(
-            422,
-            {
-                "detail": "registry rejected; nothing was stored",
-                "problems": [vars(p) for p in exc.problems],
-            },
-        )
-    return [_instrument_out(i) for i in saved]
+        ),
+        _instrument_out,
+    )
 
 
 @router.get("/units/{uscc}/quality", response=QualityOut)
