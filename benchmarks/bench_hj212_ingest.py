@@ -15,12 +15,12 @@ sink's write time and batches.  Bounded in count and time.
     .venv/bin/python -m benchmarks hj212_ingest
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/dualcontrol .venv/bin/python -m benchmarks hj212_ingest
 
-On PostgreSQL a third run spreads the stations over HJ212_BENCH_RECEIVERS receiver processes
-(each with its own sink and connection, all writing to the same tables: what a TCP load balancer
-or SO_REUSEPORT in front of several receivers gives), and a last one measures the receiver alone
-with the in-memory sink (the ceiling of one receiver process on this machine).
+On PostgreSQL a third run has HJ212_BENCH_RECEIVERS receiver processes share one port with
+SO_REUSEPORT (each with its own sink and connections, all writing to the same tables: what
+``dualcontrol ingest hj212 --workers N`` runs), and a last one measures the receiver alone with
+the in-memory sink (the ceiling of one receiver process on this machine).
 
-Environment: HJ212_BENCH_STATIONS (200), HJ212_BENCH_PACKETS (per station, 250),
+Environment: HJ212_BENCH_STATIONS (200), HJ212_BENCH_PACKETS (per station, 500),
 HJ212_BENCH_WINDOW (32), HJ212_BENCH_BATCH (records per write, 2000), HJ212_BENCH_TIMEOUT (120 s),
 HJ212_BENCH_RECEIVERS (2).
 """
@@ -35,7 +35,7 @@ import time
 from typing import Any
 
 STATIONS = int(os.environ.get("HJ212_BENCH_STATIONS", "200"))
-PACKETS = int(os.environ.get("HJ212_BENCH_PACKETS", "250"))
+PACKETS = int(os.environ.get("HJ212_BENCH_PACKETS", "500"))
 WINDOW = int(os.environ.get("HJ212_BENCH_WINDOW", "32"))
 BATCH = int(os.environ.get("HJ212_BENCH_BATCH", "2000"))
 TIMEOUT_S = float(os.environ.get("HJ212_BENCH_TIMEOUT", "120"))
@@ -119,8 +119,8 @@ async def _scenario(ack: bool, prefix: str, memory: bool = False) -> dict[str, A
     }
 
 
-def _receiver_process(db_name: str, ports: Any, stop: Any, results: Any) -> None:
-    """One of several receivers (scale-out run): its own process, sink and connection."""
+def _receiver_process(db_name: str, port: int, ready: Any, stop: Any, results: Any) -> None:
+    """One of several receivers on one port (scale-out run): its own process, sink, connections."""
     os.environ.setdefault("DUALCONTROL_ENV", "test")
     from dualcontrol.cli import setup_django
 
@@ -140,8 +140,8 @@ def _receiver_process(db_name: str, ports: Any, stop: Any, results: Any) -> None
         sink = DatabaseSink()
         config = ServerConfig(batch_size=BATCH, batch_delay_s=0.05, max_pending_records=BATCH * 10)
         server = Hj212Server(sink, tables=hj212_tables(), config=config)
-        await server.start("127.0.0.1", 0)
-        ports.put(server.port)
+        await server.start("127.0.0.1", port, reuse_port=True)
+        ready.put(server.port)
         cpu = time.process_time()
         while not stop.is_set():
             await asyncio.sleep(0.05)
@@ -153,33 +153,31 @@ def _receiver_process(db_name: str, ports: Any, stop: Any, results: Any) -> None
 
 
 def _scale_out(receivers: int, prefix: str) -> dict[str, Any]:
-    """``receivers`` receiver processes on their own ports (as behind a TCP load balancer or
-    SO_REUSEPORT), one generator process each; all write to the same database."""
+    """``receivers`` receiver processes sharing one port (SO_REUSEPORT, as ``--workers``), one
+    load generator process; all write to the same database."""
+    import socket
+
     from django.db import connection
 
     from dualcontrol.monitoring.models import Receipt
 
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = int(probe.getsockname()[1])
     ctx = multiprocessing.get_context("spawn")
-    ports, results, loads, stop = ctx.Queue(), ctx.Queue(), ctx.Queue(), ctx.Event()
+    ready, results, loads, stop = ctx.Queue(), ctx.Queue(), ctx.Queue(), ctx.Event()
+    name = connection.settings_dict["NAME"]
     procs = [
-        ctx.Process(
-            target=_receiver_process, args=(connection.settings_dict["NAME"], ports, stop, results)
-        )
+        ctx.Process(target=_receiver_process, args=(name, port, ready, stop, results))
         for _ in range(receivers)
     ]
     for proc in procs:
         proc.start()
-    share = STATIONS // receivers
-    gens = [
-        ctx.Process(
-            target=_load_process,
-            args=(ports.get(True, 60), True, f"{prefix}{i}", loads, share),
-        )
-        for i in range(receivers)
-    ]
-    expected = share * receivers * PACKETS
-    for gen in gens:
-        gen.start()
+    for _ in procs:
+        ready.get(True, 60)
+    gen = ctx.Process(target=_load_process, args=(port, True, prefix, loads))
+    expected = STATIONS * PACKETS
+    gen.start()
     stored_at = time.time()
     deadline = time.monotonic() + TIMEOUT_S + 60
     while time.monotonic() < deadline:
@@ -187,20 +185,19 @@ def _scale_out(receivers: int, prefix: str) -> dict[str, Any]:
             stored_at = time.time()
             break
         time.sleep(0.1)
-    load_results = [loads.get(True, 60) for _ in gens]
-    for gen in gens:
-        gen.join(30)
+    load = loads.get(True, 60)
+    gen.join(30)
     stop.set()
     stats = [results.get(True, 60) for _ in procs]
     for proc in procs:
         proc.join(30)
-    started = min(r["started"] for r in load_results)
     return {
-        "elapsed": stored_at - started,
-        "sent": sum(r["sent"] for r in load_results),
-        "answers": sum(r["answers"] for r in load_results),
-        "errors": [e for r in load_results for e in r["errors"]],
+        "elapsed": stored_at - load["started"],
+        "sent": load["sent"],
+        "answers": load["answers"],
+        "errors": load["errors"],
         "cpu_s": sum(r["cpu_s"] for r in stats),
+        "per_receiver": [r["sink"]["records"] for r in stats],
     }
 
 
@@ -283,7 +280,8 @@ def main() -> None:
                 f"sent {sent}, stored {receipts} records / {readings} reading rows "
                 f"({'none lost' if receipts == sent else f'LOST {sent - receipts}'}); "
                 f"answers {load['answers']}; {sink['batches']} batches, "
-                f"sink busy {sink['write_seconds']:.2f} s of {result['elapsed']:.2f} s; "
+                f"sink writing {sink['write_seconds']:.2f} s (sum over its connections) "
+                f"in {result['elapsed']:.2f} s; "
                 f"bad packets {result['server']['packets_bad_total']}; CPU per packet: "
                 f"receiver+sink {cpu_us:.0f} µs (= {1e6 / cpu_us:,.0f} packets/s per free core), "
                 f"load generator {gen_us:.0f} µs"
@@ -296,7 +294,8 @@ def main() -> None:
             lost = out["sent"] - receipts
             verdict = "meets" if rate >= 20_000 else "below"
             print(
-                f"  {RECEIVERS} receivers (processes, one database), answer each: {rate:,.0f} "
+                f"  {RECEIVERS} receivers (processes on one port, SO_REUSEPORT; records "
+                f"{'/'.join(str(n) for n in out['per_receiver'])}), answer each: {rate:,.0f} "
                 f"packets/s end to end ({verdict} the 20k/s goal); sent {out['sent']}, stored "
                 f"{receipts} records / {readings} reading rows "
                 f"({'none lost' if lost == 0 else f'LOST {lost}'}); "

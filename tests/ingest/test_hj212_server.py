@@ -471,3 +471,100 @@ def test_serve_until_stopped() -> None:
         assert len(sink.records) == 1
 
     run(main())
+
+
+class ConcurrentSink(MemorySink):
+    """A sink that takes two batches at once and records how many were being written."""
+
+    max_concurrent_writes = 2
+
+    def __init__(self, *, gate: asyncio.Event) -> None:
+        super().__init__(gate=gate)
+        self.active = 0
+        self.most_active = 0
+        self.keys_in_flight: set[tuple[str, str, dt.datetime]] = set()
+        self.overlaps = 0
+
+    async def write(self, records):  # type: ignore[no-untyped-def]
+        keys = {r.key for r in records}
+        self.overlaps += len(keys & self.keys_in_flight)
+        self.keys_in_flight |= keys
+        self.active += 1
+        self.most_active = max(self.most_active, self.active)
+        try:
+            await super().write(records)
+        finally:
+            self.active -= 1
+            self.keys_in_flight -= keys
+
+
+def test_sink_concurrency_writes_batches_at_once_never_the_same_key_twice() -> None:
+    config = replace(QUICK, batch_size=5, batch_delay_s=0.01)
+
+    async def main() -> None:
+        gate = asyncio.Event()
+        sink = ConcurrentSink(gate=gate)
+
+        async def body(server: Hj212Server, _: MemorySink) -> None:
+            station = await Station.connect(server)
+            packets = [station_packet("MN0100", i) for i in range(20)]
+            await station.send(b"".join(packets) + b"".join(packets[:5]))  # 5 resent at once
+            while sink.writes_seen < 2:
+                await asyncio.sleep(0.01)
+            await asyncio.sleep(0.05)
+            assert sink.active == 2  # two batches in the sink, the rest waits for a writer
+            assert sink.writes_seen == 2
+            gate.set()
+            assert len(await station.answers(25)) == 25
+            await station.close()
+
+        await serving(body, sink=sink, config=config)
+        assert sink.most_active == 2 and sink.overlaps == 0
+        assert len(sink.records) == 20 and max(sink.batches) <= 5
+
+    run(main())
+
+
+def test_one_read_of_many_packets_is_one_submission_and_one_write_of_answers() -> None:
+    async def main() -> None:
+        sink = MemorySink()
+
+        async def body(server: Hj212Server, _: MemorySink) -> None:
+            writes: list[int] = []
+            station = await Station.connect(server)
+            await station.send(b"".join(station_packet("MN0101", i) for i in range(30)))
+            while len(sink.records) < 30:
+                await asyncio.sleep(0.01)
+            conn = next(iter(server._connections.values()))
+            original = conn.writer.write
+            conn.writer.write = lambda data: (writes.append(len(data)), original(data))  # type: ignore[method-assign]
+            await station.send(b"".join(station_packet("MN0101", i) for i in range(30, 60)))
+            assert len(await station.answers(60)) == 60
+            assert 1 <= len(writes) <= 3  # answers go out together, not one send per packet
+            await station.close()
+
+        server = await serving(body, sink=sink)
+        assert server.stats.replies_sent == 60 and len(sink.records) == 60
+
+    run(main())
+
+
+def test_receivers_share_a_port_with_reuse_port() -> None:
+    async def main() -> None:
+        sinks = [MemorySink(), MemorySink()]
+        servers = [Hj212Server(s, tables=hj212_tables(), config=QUICK) for s in sinks]
+        await servers[0].start("127.0.0.1", 0, reuse_port=True)
+        port = servers[0].port
+        await servers[1].start("127.0.0.1", port, reuse_port=True)
+        try:
+            result = await run_load(
+                "127.0.0.1", port, stations=40, packets_per_station=5, window=4, mn_prefix="RP"
+            )
+        finally:
+            for server in servers:
+                await server.stop()
+        assert result.errors == () and result.answers_received == 200
+        assert sum(len(s.records) for s in sinks) == 200
+        assert all(s.records for s in sinks)  # the kernel gave both of them stations
+
+    run(main())

@@ -148,3 +148,66 @@ def test_demo_extension_is_fast_synthetic_and_has_alarms(world):
     kinds = set(Alarm.objects.values_list("kind", flat=True))
     assert {"exceedance", "offline"} <= kinds
     assert Receipt.objects.filter(mn="DEMO5301990001W").count() == 6  # the unregistered logger
+
+
+def test_ingest_workers_share_the_port_and_stop_cleanly(tmp_path):
+    """``--workers 2``: two receiver processes on one port (SO_REUSEPORT) store every packet
+    once and stop on SIGTERM with the supervisor (own SQLite file: child processes cannot see
+    the test database)."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    env.update(DUALCONTROL_ENV="test", DUALCONTROL_DATA_DIR=str(tmp_path))
+    cli = [sys.executable, "-m", "dualcontrol.cli"]
+    subprocess.run([*cli, "migrate"], env=env, check=True, capture_output=True, timeout=120)
+    port = free_port()
+    supervisor = subprocess.Popen(
+        [*cli, "ingest", "hj212", "--listen", f"127.0.0.1:{port}", "--workers", "2",
+         "--batch-delay", "0.01", "--log-every", "0"],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    try:
+        from dualcontrol.ingest.hj212_server import run_load
+
+        deadline = time.monotonic() + 60
+        while True:  # both workers listening: a connection succeeds
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=5).close()
+                break
+            except OSError:
+                assert time.monotonic() < deadline, "receivers did not start"
+                time.sleep(0.1)
+        time.sleep(1.0)  # the second worker too
+        load = asyncio.run(
+            run_load("127.0.0.1", port, stations=30, packets_per_station=10, window=5,
+                     mn_prefix="WRK", timeout_s=60)
+        )  # fmt: skip
+    finally:
+        supervisor.send_signal(signal.SIGTERM)
+        output = supervisor.communicate(timeout=120)[0].decode()
+    assert supervisor.returncode == 0, output
+    assert load.errors == () and load.answers_received == 300
+    import sqlite3
+
+    with sqlite3.connect(tmp_path / "dualcontrol.sqlite3") as db:
+        (stored,) = db.execute(
+            "SELECT count(*) FROM monitoring_receipt WHERE mn LIKE 'WRK%'"
+        ).fetchone()
+        audit = [
+            row[0]
+            for row in db.execute(
+                "SELECT after FROM audit_auditentry WHERE action = 'monitoring.ingest'"
+            )
+        ]
+    assert stored == 300  # count sent = count stored, over both workers
+    assert len(audit) == 4  # each worker audits its start and stop
+    assert "2 receivers on" in output
+
+
+def test_ingest_workers_need_a_fixed_port(capsys):
+    assert main(["ingest", "hj212", "--listen", "127.0.0.1:0", "--workers", "2"]) == 2
+    assert "fixed port" in capsys.readouterr().err
+    assert main(["ingest", "hj212", "--listen", "127.0.0.1:6000", "--workers", "0"]) == 2

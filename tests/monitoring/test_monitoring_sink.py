@@ -13,7 +13,8 @@ from decimal import Decimal
 import pytest
 from django.db import connection
 
-from dualcontrol.core.hj212_stream import DataRecord
+from dualcontrol.core.hj212 import parse_packet
+from dualcontrol.core.hj212_stream import DataRecord, records_of
 from dualcontrol.ingest.hj212_server import Hj212Server, ServerConfig, run_load, station_packet
 from dualcontrol.monitoring.models import (
     HourReading,
@@ -335,3 +336,27 @@ def test_any_record_content_is_stored_or_refused_never_failing(batch):
     assert first.stored <= len(keys)
     again = sink.store(batch)  # idempotent: nothing new the second time
     assert again.stored == 0 and again.duplicates + again.refused == len(batch)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_batches_at_once_on_two_connections():
+    packets = [station_packet(f"CONC{i % 3:06d}", i) for i in range(60)]
+    records = [r for p in packets for r in records_of([parse_packet(p, hj212_tables())])]
+
+    async def scenario():
+        sink = DatabaseSink(workers=2)
+        try:
+            await asyncio.gather(sink.write(records[::2]), sink.write(records[1::2]))
+        finally:
+            await sink.aclose()
+        return sink
+
+    sink = run(scenario())
+    expected = 2 if connection.vendor == "postgresql" else 1  # SQLite has one writer
+    assert sink.max_concurrent_writes == expected and sink.stats.batches == 2
+    assert sink.stats.stored == 60 and Receipt.objects.filter(mn__startswith="CONC").count() == 60
+    assert (
+        sum(Station.objects.filter(mn__startswith="CONC").values_list("records", flat=True)) == 60
+    )
+    expected = 2 if connection.vendor == "postgresql" else 1
+    assert DatabaseSink().max_concurrent_writes == expected  # SQLite has one writer

@@ -4,6 +4,13 @@
 (:class:`dualcontrol.ingest.hj212_server.Hj212Server`) with the database sink
 (:class:`dualcontrol.monitoring.sink.DatabaseSink`) until SIGINT/SIGTERM, logging its counters
 every ``--log-every`` seconds; the run is audited (start and stop, with the counters).
+
+``--workers N`` (N > 1) runs N such receivers as child processes on the same port
+(SO_REUSEPORT: the kernel spreads new station connections over them), each with its own database
+connections, and supervises them: SIGINT/SIGTERM is passed on and each child stores and answers
+what it received before it exits; when a child dies, the others are stopped and the command fails
+(so that the service manager restarts the unit).  One Python process receives and parses on one
+core; workers are how a receiver uses more (see docs/hj212.md, "Throughput").
 """
 
 from __future__ import annotations
@@ -12,6 +19,11 @@ import argparse
 import asyncio
 import contextlib
 import logging
+import signal
+import socket
+import subprocess
+import sys
+import threading
 import time
 from typing import Any
 
@@ -63,6 +75,18 @@ def register(subparsers: Any) -> None:
         help="close a silent connection after this long (default 900; 0 = never)",
     )
     hj.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        metavar="N",
+        help="receiver processes sharing the port (SO_REUSEPORT; default 1)",
+    )
+    hj.add_argument(
+        "--reuse-port",
+        action="store_true",
+        help="share the port with other receivers (set by --workers for its children)",
+    )
+    hj.add_argument(
         "--log-every",
         type=float,
         default=60.0,
@@ -83,11 +107,21 @@ def run_hj212(args: argparse.Namespace, *, stop: asyncio.Event | None = None) ->
         raise CommandError(str(exc)) from exc
     if args.batch_size < 1 or args.batch_delay < 0 or args.max_connections < 1:
         raise CommandError("--batch-size and --max-connections >= 1, --batch-delay >= 0")
-    setup_django()
+    workers = getattr(args, "workers", 1)
+    reuse_port = getattr(args, "reuse_port", False)
+    if workers < 1:
+        raise CommandError("--workers must be at least 1")
+    if (workers > 1 or reuse_port) and not hasattr(socket, "SO_REUSEPORT"):
+        raise CommandError("--workers and --reuse-port need SO_REUSEPORT (Linux, BSD)")
+    if workers > 1 and port == 0:
+        raise CommandError("--workers needs a fixed port: the workers share it")
     if not logging.getLogger().handlers:
         logging.basicConfig(level=logging.INFO)
     if log.getEffectiveLevel() > logging.INFO:
         log.setLevel(logging.INFO)
+    if workers > 1:
+        return _supervise(args, workers, stop=stop)
+    setup_django()
     from django.db import connections
 
     from dualcontrol.ingest.hj212_server import Hj212Server, ServerConfig, serve
@@ -115,7 +149,7 @@ def run_hj212(args: argparse.Namespace, *, stop: asyncio.Event | None = None) ->
     async def main() -> None:
         reporter = asyncio.create_task(_report(server, sink, args.log_every))
         try:
-            await serve(server, host, port, stop=stop)
+            await serve(server, host, port, stop=stop, reuse_port=reuse_port)
         finally:
             reporter.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -139,6 +173,78 @@ def run_hj212(args: argparse.Namespace, *, stop: asyncio.Event | None = None) ->
     log.info("HJ 212 receiver %s: %s", args.listen, summary)
     if failure is not None:
         raise CommandError(f"cannot listen on {args.listen}: {failure}")
+    return 0
+
+
+def _worker_argv(args: argparse.Namespace) -> list[str]:
+    """The command line of one worker: this command with the same options, one process."""
+    return [
+        sys.executable,
+        "-m",
+        "dualcontrol.cli",
+        "ingest",
+        "hj212",
+        "--listen",
+        args.listen,
+        "--batch-size",
+        str(args.batch_size),
+        "--batch-delay",
+        str(args.batch_delay),
+        "--max-connections",
+        str(args.max_connections),
+        "--idle-timeout",
+        str(args.idle_timeout),
+        "--log-every",
+        str(args.log_every),
+        "--reuse-port",
+    ]
+
+
+def _supervise(args: argparse.Namespace, workers: int, *, stop: Any = None) -> int:
+    """Run ``workers`` receivers on one port and wait; pass SIGINT/SIGTERM on (see above).
+
+    ``stop`` (tests): anything with ``is_set()``, standing in for the signal.
+    """
+    from dualcontrol.cli import CommandError
+
+    stopping = threading.Event()
+    installed: dict[int, Any] = {}
+    if threading.current_thread() is threading.main_thread():
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            installed[sig] = signal.signal(sig, lambda *_: stopping.set())
+    argv = _worker_argv(args)
+    children: list[subprocess.Popen[bytes]] = []
+    died: list[str] = []
+    try:
+        for _ in range(workers):
+            children.append(subprocess.Popen(argv))
+        log.info(
+            "HJ 212: %d receivers on %s (pids %s)",
+            workers,
+            args.listen,
+            ", ".join(str(c.pid) for c in children),
+        )
+        while not stopping.is_set() and not (stop is not None and stop.is_set()):
+            died = [f"{c.pid} exited with {c.returncode}" for c in children if c.poll() is not None]
+            if died:
+                log.error("HJ 212: worker(s) %s; stopping the others", ", ".join(died))
+                break
+            time.sleep(0.2)
+    finally:
+        for child in children:
+            if child.poll() is None:
+                child.send_signal(signal.SIGTERM)
+        for child in children:
+            try:
+                child.wait(timeout=90)
+            except subprocess.TimeoutExpired:
+                child.kill()
+                child.wait()
+        for sig, handler in installed.items():
+            signal.signal(sig, handler)
+    failed = died or [f"{c.pid} stopped with {c.returncode}" for c in children if c.returncode]
+    if failed:
+        raise CommandError("HJ 212 receiver worker(s) " + "; ".join(failed))
     return 0
 
 

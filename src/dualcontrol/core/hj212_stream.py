@@ -20,7 +20,15 @@ from dualcontrol.core.hj212 import (
     Value,
 )
 
-__all__ = ["DataRecord", "Framer", "Message", "Reassembler", "ReassemblyResult", "records_of"]
+__all__ = [
+    "DataRecord",
+    "Framer",
+    "Message",
+    "Reassembler",
+    "ReassemblyResult",
+    "record_of",
+    "records_of",
+]
 
 
 class Framer:
@@ -158,12 +166,36 @@ class Message:
         return records_of(self.parts)
 
 
+def record_of(packet: Packet) -> DataRecord | None:
+    """The data record of a one-packet message (None without DataTime or pollutant values).
+
+    The record shares the packet's (read-only) value mappings: the receiver's usual case, so no
+    copies.
+    """
+    if packet.data_time is None or not packet.values:
+        return None
+    return DataRecord(
+        mn=packet.mn,
+        st=packet.st,
+        cn=packet.cn,
+        data_time=packet.data_time,
+        values=packet.values,
+        source_codes=packet.source_codes,
+        qn=packet.qn,
+        flag=packet.flag,
+        version=packet.version,
+    )
+
+
 def records_of(parts: Sequence[Packet]) -> tuple[DataRecord, ...]:
     """Data records of a message: parts with the same DataTime merged, in first-seen order.
 
     Only parts that carry a DataTime and at least one pollutant value make records.  When parts
     repeat a field for the same code and time, the first part's value is kept.
     """
+    if len(parts) == 1:
+        record = record_of(parts[0])
+        return () if record is None else (record,)
     merged: dict[dt.datetime, tuple[Packet, dict[str, dict[str, Value]], dict[str, str]]] = {}
     for part in parts:
         if part.data_time is None or not part.values:

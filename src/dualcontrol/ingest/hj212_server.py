@@ -42,10 +42,11 @@ from dualcontrol.core.hj212 import (
     Packet,
     build_packet,
     build_reply,
+    crc16,
     encode_cp,
     parse_packet,
 )
-from dualcontrol.core.hj212_stream import DataRecord, Framer, Message, Reassembler
+from dualcontrol.core.hj212_stream import DataRecord, Framer, Reassembler, record_of
 
 __all__ = [
     "Hj212Server",
@@ -66,12 +67,15 @@ RecordKey = tuple[str, str, dt.datetime]
 
 
 class PacketSink(Protocol):
-    """Where received data records go (the database, later).
+    """Where received data records go (the database).
 
     ``write`` gets a batch; when it returns the records must be durable (the stations are then
     told so).  It must be idempotent on ``record.key`` (MN, CN, DataTime): the receiver dedupes
     what it remembers, but a retransmission after a restart reaches the sink again.  Raising
     means nothing of the batch is acknowledged; the stations will resend.
+
+    A sink with an integer attribute ``max_concurrent_writes`` > 1 gets up to that many batches
+    at once (their record keys never overlap); without it, one at a time.
     """
 
     async def write(self, records: Sequence[DataRecord]) -> None: ...
@@ -112,6 +116,8 @@ class ServerConfig:
 
     batch_size: int = 500  # records per sink write, at most
     batch_delay_s: float = 0.2  # a record waits at most this long for its batch to fill
+    # batches written at once; None = the sink's max_concurrent_writes (else 1)
+    sink_concurrency: int | None = None
     max_pending_records: int = 20_000  # then readers wait (TCP back-pressure on stations)
     sink_retries: int = 2  # further attempts after a failed write
     sink_retry_delay_s: float = 0.5
@@ -174,12 +180,14 @@ class _Item:
 
 
 class _Batcher:
-    """Collects records from all connections and writes them in batches, one write at a time.
+    """Collects records from all connections and writes them in batches.
 
     A batch is written when ``batch_size`` records are queued or ``batch_delay_s`` after its
-    first record was queued, whichever comes first (at shutdown: at once).  While a write is in
-    progress the next batch fills.  With more than ``max_pending_records`` queued, ``submit``
-    waits, which stops the connection's reads (back-pressure).
+    first record was queued, whichever comes first (at shutdown: at once).  Up to the sink's
+    concurrency batches are written at once; while all writers are busy the next batch fills.
+    A record key is in at most one queued or written batch at a time.  With more than
+    ``max_pending_records`` queued, ``submit`` waits, which stops the connection's reads
+    (back-pressure).
     """
 
     def __init__(self, sink: PacketSink, config: ServerConfig, stats: ServerStats) -> None:
@@ -196,6 +204,11 @@ class _Batcher:
         self._closing = False
         self._hurry = False
         self._task: asyncio.Task[None] | None = None
+        concurrency = config.sink_concurrency
+        if concurrency is None:
+            concurrency = getattr(sink, "max_concurrent_writes", 1)
+        self._writers = asyncio.Semaphore(max(1, int(concurrency)))
+        self._writing: set[asyncio.Task[None]] = set()
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="hj212-batcher")
@@ -225,22 +238,25 @@ class _Batcher:
                             self._queued_records == 0 or self._queued_records + len(new) <= limit
                         )
                     )
-            done: asyncio.Future[None] = loop.create_future()
-            queued: list[DataRecord] = []
-            for record in new:
-                # A duplicate may have been queued while this one waited for room.
-                pending = self._inflight.get(record.key)
-                if pending is not None:
-                    waits.append(pending)
-                else:
-                    self._inflight[record.key] = done
-                    queued.append(record)
-            if queued:
-                self._queue.append(_Item(queued, done, loop.time()))
-                self._queued_records += len(queued)
-                waits.append(done)
+            size = self.config.batch_size
+            for start in range(0, len(new), size):  # an item never exceeds a batch
+                done: asyncio.Future[None] = loop.create_future()
+                queued: list[DataRecord] = []
+                for record in new[start : start + size]:
+                    # A duplicate may have been queued while this one waited for room.
+                    pending = self._inflight.get(record.key)
+                    if pending is not None:
+                        waits.append(pending)
+                    else:
+                        self._inflight[record.key] = done
+                        queued.append(record)
+                if queued:
+                    self._queue.append(_Item(queued, done, loop.time()))
+                    self._queued_records += len(queued)
+                    waits.append(done)
+            if self._queue:
                 self._nonempty.set()
-                if self._queued_records >= self.config.batch_size:
+                if self._queued_records >= size:
                     self._full.set()
         if not waits:
             done = loop.create_future()
@@ -262,6 +278,8 @@ class _Batcher:
         self.hurry()
         if self._task is not None:
             await self._task
+        while self._writing:
+            await asyncio.wait(set(self._writing))
 
     async def _run(self) -> None:
         loop = asyncio.get_running_loop()
@@ -280,6 +298,7 @@ class _Batcher:
                     with contextlib.suppress(TimeoutError):
                         await asyncio.wait_for(self._full.wait(), left)
                     continue
+            await self._writers.acquire()  # the batch goes on filling while all writers are busy
             batch: list[_Item] = []
             count = 0
             while self._queue and (not batch or count + len(self._queue[0].records) <= size):
@@ -289,7 +308,15 @@ class _Batcher:
             self._queued_records -= count
             async with self._room:
                 self._room.notify_all()
-            await self._write(batch, count)
+            task = asyncio.create_task(self._write(batch, count), name="hj212-write")
+            self._writing.add(task)
+            task.add_done_callback(self._written)
+
+    def _written(self, task: asyncio.Task[None]) -> None:
+        self._writing.discard(task)
+        self._writers.release()
+        if not task.cancelled() and task.exception() is not None:  # a bug: _write catches all
+            log.error("HJ 212 batch writer failed", exc_info=task.exception())
 
     async def _write(self, batch: list[_Item], count: int) -> None:
         records = [r for item in batch for r in item.records]
@@ -361,6 +388,9 @@ def _all_of(futures: list[asyncio.Future[None]]) -> asyncio.Future[None]:
 # --------------------------------------------------------------------------------------------
 
 
+_SplitKey = tuple[str, str, str, str | None, int]  # MN, ST, CN, QN, PNUM of a split message
+
+
 @dataclass
 class _Connection:
     peer: str
@@ -369,9 +399,7 @@ class _Connection:
     framer: Framer
     reassembler: Reassembler
     waiting: set[asyncio.Future[None]] = field(default_factory=set)
-    split_done: OrderedDict[tuple[str, str, str, str | None, int], asyncio.Future[None]] = field(
-        default_factory=OrderedDict
-    )
+    split_done: OrderedDict[_SplitKey, asyncio.Future[None]] = field(default_factory=OrderedDict)
     bad_logged: int = 0
 
 
@@ -399,9 +427,15 @@ class Hj212Server:
 
     # lifecycle ---------------------------------------------------------------------------
 
-    async def start(self, host: str = "127.0.0.1", port: int = 0) -> None:
+    async def start(
+        self, host: str = "127.0.0.1", port: int = 0, *, reuse_port: bool = False
+    ) -> None:
+        """Listen on ``host:port``.  ``reuse_port``: share the port with other receiver
+        processes (SO_REUSEPORT, Linux/BSD); the kernel spreads new connections over them."""
         self._batcher.start()
-        self._server = await asyncio.start_server(self._handle, host, port, limit=2**20)
+        self._server = await asyncio.start_server(
+            self._handle, host, port, limit=2**20, reuse_port=reuse_port or None
+        )
         log.info("HJ 212 receiver listening on %s", ", ".join(self.addresses))
 
     @property
@@ -514,54 +548,87 @@ class Hj212Server:
                         ),
                     )
                 return
-            for item in conn.framer.feed(data):
-                if isinstance(item, Hj212Error):
-                    self._bad(conn, item)
-                else:
-                    await self._on_frame(conn, item)
+            frames = conn.framer.feed(data)
+            if frames:
+                await self._on_frames(conn, frames)
             for error in conn.reassembler.expire(self.clock()):
                 self._bad(conn, error)
             with contextlib.suppress(ConnectionError, OSError):
                 await conn.writer.drain()
 
-    async def _on_frame(self, conn: _Connection, raw: bytes) -> None:
-        try:
-            packet = parse_packet(raw, self.tables, self.config.limits)
-        except Hj212Error as exc:
-            self._bad(conn, exc, raw)
-            return
-        self.stats.packets_ok += 1
-        if packet.warnings:
-            log.debug("HJ 212 %s MN=%s CN=%s: %s", conn.peer, packet.mn, packet.cn, packet.warnings)
-        result = conn.reassembler.add(packet, self.clock())
-        for error in result.dropped:
-            self._bad(conn, error)
-        if result.duplicate_of_complete:
-            self._answer_duplicate_part(conn, packet)
-            return
-        if result.message is None:  # a part of a split message; more to come
-            if self.config.ack_split_parts_on_receipt:
-                self._send_replies(conn, [packet])
-            return
-        await self._on_message(conn, result.message)
+    async def _on_frames(self, conn: _Connection, frames: list[bytes | Hj212Error]) -> None:
+        """One read's frames: parse them, submit all their records at once, answer them together.
 
-    async def _on_message(self, conn: _Connection, message: Message) -> None:
-        if self.config.ack_split_parts_on_receipt and len(message.parts) > 1:
-            to_answer = [message.parts[-1]]  # the others were answered on receipt
-        else:
-            to_answer = list(message.parts)
-        records = message.records()
-        if not records:
-            self._send_replies(conn, to_answer)
-            return
-        done = await self._batcher.submit(records)
-        if len(message.parts) > 1:
+        The answers of packets with data records wait until those records are durable (one
+        future for the read); packets without records are answered at once.  A retransmitted
+        part of a split message completed earlier is answered when that message is durable.
+        """
+        tables = self.tables
+        limits = self.config.limits
+        on_receipt = self.config.ack_split_parts_on_receipt
+        records: list[DataRecord] = []
+        after: list[Packet] = []  # answered when ``records`` are durable
+        now: list[Packet] = []  # answered at once
+        split_keys: list[_SplitKey] = []
+        late_parts: list[Packet] = []
+        ok = 0
+        for item in frames:
+            if type(item) is not bytes:
+                assert isinstance(item, Hj212Error)
+                self._bad(conn, item)
+                continue
+            try:
+                packet = parse_packet(item, tables, limits)
+            except Hj212Error as exc:
+                self._bad(conn, exc, item)
+                continue
+            ok += 1
+            if packet.warnings:
+                log.debug(
+                    "HJ 212 %s MN=%s CN=%s: %s", conn.peer, packet.mn, packet.cn, packet.warnings
+                )
+            if packet.pnum is None or packet.pnum <= 1:  # the usual case: a whole message
+                record = record_of(packet)
+                if record is None:
+                    now.append(packet)
+                else:
+                    records.append(record)
+                    after.append(packet)
+                continue
+            result = conn.reassembler.add(packet, self.clock())
+            for error in result.dropped:
+                self._bad(conn, error)
+            if result.duplicate_of_complete:
+                late_parts.append(packet)
+                continue
+            message = result.message
+            if message is None:  # a part of a split message; more to come
+                if on_receipt:
+                    now.append(packet)
+                continue
+            # with on_receipt, the other parts were answered when they came
+            to_answer = [message.parts[-1]] if on_receipt else list(message.parts)
+            message_records = message.records()
+            if not message_records:
+                now.extend(to_answer)
+                continue
+            records.extend(message_records)
+            after.extend(to_answer)
             first = message.first
             assert first.pnum is not None
-            conn.split_done[(first.mn, first.st, first.cn, first.qn, first.pnum)] = done
+            split_keys.append((first.mn, first.st, first.cn, first.qn, first.pnum))
+        self.stats.packets_ok += ok
+        if now:
+            self._send_replies(conn, now)
+        if records:
+            done = await self._batcher.submit(records)
+            for key in split_keys:
+                conn.split_done[key] = done
             while len(conn.split_done) > 256:
                 conn.split_done.popitem(last=False)
-        self._after(conn, done, to_answer)
+            self._after(conn, done, after)
+        for packet in late_parts:
+            self._answer_duplicate_part(conn, packet)
 
     def _answer_duplicate_part(self, conn: _Connection, packet: Packet) -> None:
         assert packet.pnum is not None
@@ -599,20 +666,24 @@ class Hj212Server:
         self._send_replies(conn, packets)
 
     def _send_replies(self, conn: _Connection, packets: list[Packet]) -> None:
-        for packet in packets:
-            reply = build_reply(packet, self.tables)
-            if reply is None:
-                continue
-            if conn.writer.is_closing():
-                log.warning(
-                    "HJ 212 %s MN=%s QN=%s: stored, but the connection closed before the answer",
-                    conn.peer,
-                    packet.mn,
-                    packet.qn,
-                )
-                continue
-            conn.writer.write(reply)
-            self.stats.replies_sent += 1
+        """Answer ``packets`` (those whose Flag asks for it) in one write."""
+        tables = self.tables
+        replies = [reply for p in packets if (reply := build_reply(p, tables)) is not None]
+        if not replies:
+            return
+        if conn.writer.is_closing():
+            for packet in packets:
+                if packet.needs_ack:
+                    log.warning(
+                        "HJ 212 %s MN=%s QN=%s: stored, but the connection closed before the "
+                        "answer",
+                        conn.peer,
+                        packet.mn,
+                        packet.qn,
+                    )
+            return
+        conn.writer.write(b"".join(replies))
+        self.stats.replies_sent += len(replies)
 
     def _bad(self, conn: _Connection, error: Hj212Error, raw: bytes | None = None) -> None:
         self.stats.packets_bad[error.code.value] += 1
@@ -660,7 +731,12 @@ def parse_listen(value: str) -> tuple[str, int]:
 
 
 async def serve(
-    server: Hj212Server, host: str, port: int, *, stop: asyncio.Event | None = None
+    server: Hj212Server,
+    host: str,
+    port: int,
+    *,
+    stop: asyncio.Event | None = None,
+    reuse_port: bool = False,
 ) -> None:
     """Start ``server`` and run it until ``stop`` is set or SIGINT/SIGTERM; then stop it."""
     stop = stop or asyncio.Event()
@@ -673,7 +749,7 @@ async def serve(
         except (NotImplementedError, RuntimeError, ValueError):  # not the main thread, Windows
             pass
     try:
-        await server.start(host, port)
+        await server.start(host, port, reuse_port=reuse_port)
         await stop.wait()
     finally:
         for sig in installed:
@@ -797,40 +873,55 @@ async def run_load(
         nonlocal answers
         mn = f"{mn_prefix}{number:06d}"
         packets = all_packets[number]
+        total = len(packets)
         reader, writer = await asyncio.open_connection(host, port)
         try:
             if not ack:
-                for raw in packets:
-                    writer.write(raw)
+                for i in range(0, total, window):
+                    writer.write(b"".join(packets[i : i + window]))
                     await writer.drain()
                 return
-            free = asyncio.Semaphore(window)
+            # Like a station's buffer: up to ``window`` packets unanswered; what the answers
+            # free is sent at once (one write).  An answer counts when it is a well-formed
+            # packet (frame, length, CRC) of CN 9014 for this MN.
             framer = Framer()
             got = 0
+            progress = asyncio.Event()
+            expected = f";CN=9014;PW=123456;MN={mn};".encode()
 
             async def read_answers() -> None:
+                try:
+                    await read_all()
+                finally:
+                    progress.set()  # the sender sees the end (or the failure) at once
+
+            async def read_all() -> None:
                 nonlocal got, answers
-                while got < len(packets):
+                while got < total:
                     data = await reader.read(65_536)
                     if not data:
                         raise ConnectionError("receiver closed the connection")
                     for item in framer.feed(data):
                         if isinstance(item, Hj212Error):
                             errors.append(f"{mn}: {item}")
-                            continue
-                        answer = parse_packet(item)
-                        if answer.cn == "9014":
+                        elif expected not in item or crc16(item[6:-6]) != int(item[-6:-2], 16):
+                            errors.append(f"{mn}: unexpected answer {item[:80]!r}")
+                        else:
                             got += 1
                             answers += 1
-                            free.release()
+                    progress.set()
 
             reading = asyncio.create_task(read_answers())
             try:
-                for raw in packets:
-                    await free.acquire()
-                    if reading.done():
-                        break
-                    writer.write(raw)
+                sent = 0
+                while sent < total and not reading.done():
+                    room = window - (sent - got)
+                    if room <= 0:
+                        progress.clear()
+                        await progress.wait()
+                        continue
+                    writer.write(b"".join(packets[sent : sent + room]))
+                    sent += min(room, total - sent)
                     await writer.drain()
                 await reading
             finally:

@@ -19,9 +19,11 @@ DataTime, records stored).  Content the tables cannot hold (an over-long MN or c
 outside the accepted years) is refused record by record, counted and logged — it never fails the
 batch, so one bad station cannot block the others.
 
-The database work runs in one worker thread with its own connection (``write`` awaits it), so the
-event loop keeps receiving while a batch is written.  That connection is kept for the life of the
-sink and replaced when Django marks it unusable; :meth:`aclose` closes it.  :meth:`store` is the
+The database work runs in worker threads, each with its own connection (``write`` awaits it), so
+the event loop keeps receiving while batches are written: two on PostgreSQL (one batch's rows are
+prepared while the server works on the other's), one on SQLite (a single writer).  Those
+connections are kept for the life of the sink and replaced when Django marks them unusable;
+:meth:`aclose` closes them.  :meth:`store` is the
 same work synchronously on the caller's connection (the demo uses it inside its transaction).
 """
 
@@ -32,6 +34,7 @@ import datetime as dt
 import json
 import logging
 import math
+import threading
 import time
 from collections import Counter
 from collections.abc import Sequence
@@ -130,36 +133,62 @@ class DatabaseSink:
     """HJ 212 records -> monitoring tables (see the module docstring)."""
 
     def __init__(
-        self, *, using: str = DEFAULT_DB_ALIAS, rules: MonitoringRules | None = None
+        self,
+        *,
+        using: str = DEFAULT_DB_ALIAS,
+        rules: MonitoringRules | None = None,
+        workers: int | None = None,
     ) -> None:
         self.using = using
         self.rules = rules or monitoring_rules()
         self.tz = self.rules.tz
         self.stats = SinkStats()
-        self._executor: ThreadPoolExecutor | None = None
+        self._workers = workers
+        self._executors: list[ThreadPoolExecutor] = []
+        self._idle: asyncio.Queue[ThreadPoolExecutor] | None = None
         self._times: dict[tuple[str, dt.datetime], tuple[dt.datetime, Any]] = {}
-        self._staged_on: object = None  # the PostgreSQL connection the staging tables live on
+        # per worker thread: the PostgreSQL connection its staging tables live on
+        self._local = threading.local()
+        self._lock = threading.Lock()  # the counters, updated from the worker threads
         self._known: frozenset[str] = frozenset()
         self._known_at = -math.inf
         self._refusals_logged = 0
 
     # async side ---------------------------------------------------------------------------
 
+    @property
+    def max_concurrent_writes(self) -> int:
+        """Batches written at once (PacketSink): ``workers`` (default 2) on PostgreSQL; 1 on
+        SQLite, which has one writer at a time."""
+        if connections[self.using].vendor != "postgresql":
+            return 1
+        return 2 if self._workers is None else max(1, self._workers)
+
     async def write(self, records: Sequence[DataRecord]) -> None:
         """PacketSink.write: durable when it returns; raises when nothing was stored."""
-        if self._executor is None:
-            self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="hj212-db")
-        loop = asyncio.get_running_loop()
-        await loop.run_in_executor(self._executor, self._write_in_thread, list(records))
+        if self._idle is None:
+            self._idle = asyncio.Queue()
+            for number in range(self.max_concurrent_writes):
+                executor = ThreadPoolExecutor(
+                    max_workers=1, thread_name_prefix=f"hj212-db-{number}"
+                )
+                self._executors.append(executor)
+                self._idle.put_nowait(executor)
+        executor = await self._idle.get()
+        try:
+            loop = asyncio.get_running_loop()
+            await loop.run_in_executor(executor, self._write_in_thread, list(records))
+        finally:
+            self._idle.put_nowait(executor)
 
     async def aclose(self) -> None:
-        """Close the worker thread's connection and stop the thread."""
-        if self._executor is None:
-            return
+        """Close the worker threads' connections and stop the threads."""
         loop = asyncio.get_running_loop()
-        await loop.run_in_executor(self._executor, self._close_connection)
-        self._executor.shutdown(wait=True)
-        self._executor = None
+        for executor in self._executors:
+            await loop.run_in_executor(executor, self._close_connection)
+            executor.shutdown(wait=True)
+        self._executors = []
+        self._idle = None
 
     def _close_connection(self) -> None:
         connections[self.using].close()  # this thread's connection
@@ -204,15 +233,21 @@ class DatabaseSink:
             refused=prepared.refused,
             readings=readings,
         )
-        stats = self.stats
-        stats.batches += 1
-        stats.records += result.records
-        stats.stored += stored
-        stats.duplicates += result.duplicates
-        stats.refused += result.refused
-        stats.readings += readings
-        self._count_unregistered(new_by_mn)
-        stats.seconds += time.perf_counter() - started
+        unregistered = self._unregistered(new_by_mn)
+        with self._lock:
+            stats = self.stats
+            stats.batches += 1
+            stats.records += result.records
+            stats.stored += stored
+            stats.duplicates += result.duplicates
+            stats.refused += result.refused
+            stats.readings += readings
+            for mn, count in unregistered.items():
+                stats.unregistered += count
+                if mn not in stats.unregistered_mns:
+                    stats.unregistered_mns.add(mn)
+                    log.warning("HJ 212 data from MN=%s, which no outlet is registered for", mn)
+            stats.seconds += time.perf_counter() - started
         return result
 
     # rows ---------------------------------------------------------------------------------
@@ -355,7 +390,7 @@ class DatabaseSink:
         pg = conn.connection
         new_by_mn: Counter[str] = Counter()
         with pg.cursor() as cur:
-            if self._staged_on is not pg:
+            if getattr(self._local, "staged_on", None) is not pg:
                 for table in TABLES.values():
                     cur.execute(
                         f'CREATE TEMP TABLE IF NOT EXISTS "stage_{table}" '
@@ -368,7 +403,7 @@ class DatabaseSink:
                     "qn varchar(20), flag smallint, version varchar(32), codes smallint) "
                     "ON COMMIT DELETE ROWS"
                 )
-                self._staged_on = pg
+                self._local.staged_on = pg
             if not prepared.receipts:
                 return new_by_mn
             staged = [c for c in RECEIPT_COLUMNS if c != "received_at"]
@@ -486,20 +521,15 @@ class DatabaseSink:
         finally:
             cur.close()
 
-    def _count_unregistered(self, new_by_mn: Counter[str]) -> None:
-        """Count stored records of MNs without an outlet (the outlet list is re-read each minute)."""
+    def _unregistered(self, new_by_mn: Counter[str]) -> Counter[str]:
+        """Stored records of MNs without an outlet (the outlet list is re-read each minute)."""
         if not new_by_mn:
-            return
+            return Counter()
         if time.monotonic() - self._known_at > KNOWN_REFRESH_S:
             self._known = frozenset(Outlet.objects.using(self.using).values_list("mn", flat=True))
             self._known_at = time.monotonic()
-        for mn, count in new_by_mn.items():
-            if mn in self._known:
-                continue
-            self.stats.unregistered += count
-            if mn not in self.stats.unregistered_mns:
-                self.stats.unregistered_mns.add(mn)
-                log.warning("HJ 212 data from MN=%s, which no outlet is registered for", mn)
+        known = self._known
+        return Counter({mn: n for mn, n in new_by_mn.items() if mn not in known})
 
 
 def _reading_columns(key: str) -> tuple[str, ...]:
