@@ -40,6 +40,7 @@ VIEW = {A: 302, P: 403, PA: 200, PO: 200, C: 200, E: 200, V: 200, OC: 200, OE: 2
 OWN = {A: 302, P: 403, PA: 200, PO: 200, C: 200, E: 200, V: 200, OC: 404, OE: 404}
 CONFIG_NEW = {A: 302, P: 403, PA: 200, PO: 200, C: 200, E: 403, V: 403, OC: 200, OE: 403}
 CONFIG = {A: 302, P: 403, PA: 200, PO: 200, C: 200, E: 403, V: 403, OC: 404, OE: 403}
+FILE_SHUTDOWN = {A: 302, P: 403, PA: 200, PO: 200, C: 200, E: 200, V: 403, OC: 404, OE: 404}
 PAGES = {
     "/monitoring/": VIEW,
     "/monitoring/?export=xlsx": VIEW,
@@ -54,6 +55,12 @@ PAGES = {
     "/monitoring/outlets/{id}/edit/": CONFIG,
     "/monitoring/outlets/{id}/limits/new/": CONFIG,
     "/monitoring/outlets/{id}/ranges/new/": CONFIG,
+    "/monitoring/alarms/{alarm}/": OWN,
+    "/monitoring/alarms/?status=open": VIEW,
+    "/monitoring/shutdowns/": VIEW,
+    "/monitoring/shutdowns/?export=xlsx": VIEW,
+    "/monitoring/shutdowns/?status=filed&q=KM&from=2026-03-01&to=2026-03-31&division=530100": VIEW,
+    "/monitoring/outlets/{id}/shutdowns/new/": FILE_SHUTDOWN,
 }
 DAY = dt.date(2026, 3, 10)
 BJ = dt.timezone(dt.timedelta(hours=8))
@@ -99,8 +106,12 @@ def client_for(world, role):
 @pytest.mark.parametrize("role_index", range(len(ROLES)))
 def test_pages(setup, path, role_index):
     world, own, _ = setup
-    response = client_for(world, ROLES[role_index]).get(path.replace("{id}", str(own.pk)))
-    assert response.status_code == PAGES[path][role_index], (path, ROLES[role_index])
+    template = path
+    alarm = Alarm.objects.filter(outlet=own).first()
+    assert alarm is not None
+    path = path.replace("{id}", str(own.pk)).replace("{alarm}", str(alarm.pk))
+    response = client_for(world, ROLES[role_index]).get(path)
+    assert response.status_code == PAGES[template][role_index], (path, ROLES[role_index])
     if ROLES[role_index] == "anon":
         assert response["Location"].startswith("/accounts/login/")
 

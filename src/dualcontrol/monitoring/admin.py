@@ -8,7 +8,14 @@ written only by the ingest sink; alarms only by the evaluation.
 from django.contrib import admin
 
 from dualcontrol.audit.admin import AuditedAdmin
-from dualcontrol.monitoring.models import Alarm, AnalyserRange, Outlet, PollutantLimit, Station
+from dualcontrol.monitoring.models import (
+    Alarm,
+    AnalyserRange,
+    Outlet,
+    PollutantLimit,
+    Shutdown,
+    Station,
+)
 
 
 class _ViewAndDelete(AuditedAdmin):
@@ -64,8 +71,17 @@ class AnalyserRangeAdmin(_ViewAndDelete):
 
 @admin.register(Alarm)
 class AlarmAdmin(admin.ModelAdmin):
-    list_display = ("started_at", "outlet", "kind", "code", "ended_at", "ongoing", "records")
-    list_filter = ("kind", "ongoing")
+    list_display = (
+        "started_at",
+        "outlet",
+        "kind",
+        "code",
+        "ended_at",
+        "ongoing",
+        "records",
+        "status",
+    )
+    list_filter = ("kind", "ongoing", "status")
     search_fields = ("outlet__mn", "outlet__name", "code")
     date_hierarchy = "started_at"
 
@@ -83,6 +99,25 @@ class AlarmAdmin(admin.ModelAdmin):
 class StationAdmin(admin.ModelAdmin):
     list_display = ("mn", "first_seen_at", "last_seen_at", "last_data_time", "records")
     search_fields = ("mn",)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Shutdown)
+class ShutdownAdmin(admin.ModelAdmin):
+    """Read-only here: reports are filed and reviewed on the pages (validated, audited)."""
+
+    list_display = ("outlet", "kind", "started_at", "ended_at", "status", "filed_at")
+    list_filter = ("status", "kind")
+    search_fields = ("outlet__mn", "outlet__name")
+    date_hierarchy = "started_at"
 
     def has_add_permission(self, request):
         return False

@@ -1,15 +1,21 @@
-"""REST endpoints of pollution-source online monitoring (read-only, scoped like the pages)."""
+"""REST endpoints of pollution-source online monitoring (scoped like the pages).
+
+Reads: outlets, values, rates, alarms, shutdown reports.  Writes: alarm handling (explain, close)
+through the same services as the pages (permission and validation there, audited).
+"""
 
 import datetime as dt
 from typing import Any
 
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest
 from django.utils import timezone
 from ninja import Router, Schema
+from ninja import Status as HttpStatus
 from ninja.pagination import PageNumberPagination, paginate
 
-from dualcontrol.monitoring import queries
-from dualcontrol.monitoring.models import AlarmKind
+from dualcontrol.monitoring import queries, services
+from dualcontrol.monitoring.models import AlarmKind, AlarmStatus, Shutdown, ShutdownStatus
 
 router = Router(tags=["monitoring"])
 
@@ -79,6 +85,42 @@ class AlarmOut(Schema):
     limit_value: float | None
     unit: str
     rules_version: str
+    status: str
+    explanation: str
+    explained_at: dt.datetime | None
+    close_note: str
+    closed_at: dt.datetime | None
+
+    @staticmethod
+    def resolve_mn(obj: Any) -> str:
+        return str(obj.outlet.mn)
+
+
+class ExplainIn(Schema):
+    text: str
+
+
+class NoteIn(Schema):
+    note: str
+
+
+class ErrorOut(Schema):
+    detail: str
+
+
+class ShutdownOut(Schema):
+    id: int
+    outlet_id: int
+    mn: str
+    kind: str
+    started_at: dt.datetime
+    ended_at: dt.datetime
+    reason: str
+    document_name: str
+    status: str
+    filed_at: dt.datetime
+    reviewed_at: dt.datetime | None
+    review_note: str
 
     @staticmethod
     def resolve_mn(obj: Any) -> str:
@@ -205,8 +247,11 @@ def list_alarms(
     mn: str | None = None,
     start: dt.date | None = None,
     end: dt.date | None = None,
+    status: str | None = None,
 ) -> Any:
     qs = queries.visible_alarms(request.user).order_by("-started_at", "id")
+    if status in AlarmStatus.values:
+        qs = qs.filter(status=status)
     if kind in queries.ALARM_KIND_GROUPS:
         qs = qs.filter(kind__in=queries.ALARM_KIND_GROUPS[kind])
     elif kind in AlarmKind.values:
@@ -218,3 +263,49 @@ def list_alarms(
     if end:
         qs = qs.filter(started_at__lt=queries.day_start(end + dt.timedelta(days=1)))
     return qs
+
+
+def _handling(request: HttpRequest, alarm_id: int, act: Any) -> Any:
+    alarm = queries.visible_alarms(request.user).filter(pk=alarm_id).first()
+    if alarm is None:
+        raise Http404
+    try:
+        return act(alarm)
+    except PermissionDenied:
+        return HttpStatus(403, {"detail": "not allowed to handle this alarm"})
+    except ValidationError as exc:
+        return HttpStatus(422, {"detail": "; ".join(exc.messages)})
+
+
+@router.post("/alarms/{alarm_id}/explain", response={200: AlarmOut, 403: ErrorOut, 422: ErrorOut})
+def explain_alarm(request: HttpRequest, alarm_id: int, payload: ExplainIn) -> Any:
+    """The unit (or an officer in scope) states the cause and what was done."""
+    return _handling(
+        request,
+        alarm_id,
+        lambda a: services.explain_alarm(user=request.user, alarm=a, text=payload.text),
+    )
+
+
+@router.post("/alarms/{alarm_id}/close", response={200: AlarmOut, 403: ErrorOut, 422: ErrorOut})
+def close_alarm(request: HttpRequest, alarm_id: int, payload: NoteIn) -> Any:
+    """An officer in scope verifies and closes the alarm."""
+    return _handling(
+        request,
+        alarm_id,
+        lambda a: services.close_alarm(user=request.user, alarm=a, note=payload.note),
+    )
+
+
+@router.get("/shutdowns", response=list[ShutdownOut])
+@paginate(PageNumberPagination, page_size=100)
+def list_shutdowns(request: HttpRequest, mn: str | None = None, status: str | None = None) -> Any:
+    """停运报备 of the outlets in scope (documents: the page's download link)."""
+    qs = Shutdown.objects.select_related("outlet").filter(
+        outlet__in=queries.visible_outlets(request.user).values("pk")
+    )
+    if mn:
+        qs = qs.filter(outlet__mn=mn)
+    if status in ShutdownStatus.values:
+        qs = qs.filter(status=status)
+    return qs.order_by("-started_at", "-pk")

@@ -188,6 +188,55 @@ def stuck_runs(
     return out
 
 
+Period = tuple[dt.datetime, dt.datetime]  # [start, end)
+
+
+def merge_periods(periods: Iterable[Period]) -> list[Period]:
+    """Sorted, non-overlapping union of ``periods`` (empty ones dropped)."""
+    out: list[Period] = []
+    for a, b in sorted(p for p in periods if p[1] > p[0]):
+        if out and a <= out[-1][1]:
+            out[-1] = (out[-1][0], max(out[-1][1], b))
+        else:
+            out.append((a, b))
+    return out
+
+
+def uncovered(start: dt.datetime, end: dt.datetime, periods: Sequence[Period]) -> list[Period]:
+    """The parts of [start, end) outside ``periods``."""
+    out: list[Period] = []
+    cursor = start
+    for a, b in merge_periods(periods):
+        if b <= cursor or a >= end:
+            continue
+        if a > cursor:
+            out.append((cursor, a))
+        cursor = max(cursor, b)
+        if cursor >= end:
+            break
+    if cursor < end:
+        out.append((cursor, end))
+    return out
+
+
+def excused_slots(start: dt.datetime, per_day: int, periods: Sequence[Period]) -> frozenset[int]:
+    """Slots of the day from ``start`` (``per_day`` equal intervals) that touch ``periods``.
+
+    A slot that a reported shutdown covers in part is excused too: its record, if any, is
+    made of shut-down time (platform rule, monitoring_rules.yaml shutdown).
+    """
+    step = dt.timedelta(days=1) / per_day
+    end = start + dt.timedelta(days=1)
+    out: set[int] = set()
+    for a, b in merge_periods(periods):
+        if b <= start or a >= end:
+            continue
+        first = max(0, int((a - start) / step))
+        last = min(per_day - 1, int((min(b, end) - start - dt.timedelta(microseconds=1)) / step))
+        out.update(range(first, last + 1))
+    return frozenset(out)
+
+
 def offline_gaps(
     times: Sequence[dt.datetime],
     *,
@@ -196,14 +245,38 @@ def offline_gaps(
     threshold: dt.timedelta,
     before: dt.datetime | None,
     after: dt.datetime | None,
+    excused: Sequence[Period] = (),
 ) -> list[Episode]:
     """断线: gaps longer than ``threshold`` in the data times of [start, end).
 
     ``before`` is the last data time before ``start`` (None: none in the look-back), ``after``
     the first one at or after ``end`` (None: nothing yet).  An episode starts at the last data
     time before the gap (``start`` when there is none) and ends at the next data time; a gap
-    still open at ``end`` with nothing after it is ongoing.
+    still open at ``end`` with nothing after it is ongoing.  Time inside ``excused`` periods
+    (accepted shutdown reports) does not count: a gap is an episode only when a part of it
+    outside them is longer than ``threshold``.
     """
+    found = _offline_gaps(
+        times, start=start, end=end, threshold=threshold, before=before, after=after
+    )
+    if not excused:
+        return found
+    return [
+        e
+        for e in found
+        if any(b - a > threshold for a, b in uncovered(e.started_at, e.ended_at or end, excused))
+    ]
+
+
+def _offline_gaps(
+    times: Sequence[dt.datetime],
+    *,
+    start: dt.datetime,
+    end: dt.datetime,
+    threshold: dt.timedelta,
+    before: dt.datetime | None,
+    after: dt.datetime | None,
+) -> list[Episode]:
     out: list[Episode] = []
     previous = before if before is not None else start
     no_data_before = before is None
@@ -243,6 +316,7 @@ class Rate:
     expected: int
     received: int
     valid: int
+    excused: int = 0  # item records not expected: covered by accepted shutdown reports
 
     @property
     def transmission_frac(self) -> float | None:
@@ -264,7 +338,10 @@ class Rate:
 
     def __add__(self, other: Rate) -> Rate:
         return Rate(
-            self.expected + other.expected, self.received + other.received, self.valid + other.valid
+            self.expected + other.expected,
+            self.received + other.received,
+            self.valid + other.valid,
+            self.excused + other.excused,
         )
 
 

@@ -8,7 +8,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from dualcontrol.entities.models import Entity
-from dualcontrol.monitoring.models import DataType, LimitField, OutletKind
+from dualcontrol.monitoring.models import DataType, LimitField, OutletKind, ShutdownKind
 from dualcontrol.reference.hj212 import hj212_tables
 
 
@@ -64,3 +64,36 @@ class RangeForm(forms.Form):
     def __init__(self, *args: Any, **kw: Any):
         super().__init__(*args, **kw)
         self.fields["code"].choices = pollutant_choices()  # type: ignore[attr-defined]
+
+
+class ExplainForm(forms.Form):
+    text = forms.CharField(
+        label=_("原因及处理情况"),
+        max_length=4000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_("例如：设备故障已于何时修复、超标原因及整改措施、停运期间等。"),
+    )
+
+
+class NoteForm(forms.Form):
+    note = forms.CharField(
+        label=_("意见"), max_length=4000, widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+
+DATETIME_INPUT = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
+DATETIME_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S"]
+
+
+class ShutdownForm(forms.Form):
+    kind = forms.ChoiceField(label=_("停运类型"), choices=ShutdownKind.choices)
+    started_at = forms.DateTimeField(
+        label=_("停运开始时间"), widget=DATETIME_INPUT, input_formats=DATETIME_FORMATS
+    )
+    ended_at = forms.DateTimeField(
+        label=_("停运结束时间（计划或实际）"), widget=DATETIME_INPUT, input_formats=DATETIME_FORMATS
+    )
+    reason = forms.CharField(
+        label=_("停运原因"), max_length=4000, widget=forms.Textarea(attrs={"rows": 3})
+    )
+    document = forms.FileField(label=_("证明材料（盖章的停运说明、批复等）"))

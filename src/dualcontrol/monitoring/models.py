@@ -20,7 +20,11 @@ is kept (and listed for the province) instead of being lost.
 
 from __future__ import annotations
 
+from pathlib import PurePath
+
+from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from dualcontrol.entities.models import Entity
@@ -288,8 +292,21 @@ class AlarmKind(models.TextChoices):
 ABNORMAL_KINDS = (AlarmKind.NEGATIVE, AlarmKind.OUT_OF_RANGE, AlarmKind.STUCK)
 
 
+class AlarmStatus(models.TextChoices):
+    OPEN = "open", _("待处理")
+    EXPLAINED = "explained", _("已说明")
+    CLOSED = "closed", _("已核实办结")
+    WITHDRAWN = "withdrawn", _("数据已不支持")
+
+
 class Alarm(models.Model):
-    """报警 — an episode (consecutive records) of exceedance, data loss or abnormal values."""
+    """报警 — an episode (consecutive records) of exceedance, data loss or abnormal values.
+
+    Handling (处置): the unit (or an officer) explains the cause and what was done; an officer
+    verifies and closes it (or reopens it).  Re-evaluation updates an alarm's extent and keeps
+    its handling; an alarm the data no longer show is removed while open, and marked
+    ``withdrawn`` once handled (the record of what was said stays).
+    """
 
     outlet = models.ForeignKey(
         Outlet, verbose_name=_("排放口"), on_delete=models.CASCADE, related_name="alarms"
@@ -308,6 +325,33 @@ class Alarm(models.Model):
     detail = models.CharField(_("说明"), max_length=255, blank=True)
     rules_version = models.CharField(_("规则版本"), max_length=64)
     evaluated_at = models.DateTimeField(_("评估时间"))
+    status = models.CharField(
+        _("处置状态"),
+        max_length=10,
+        choices=AlarmStatus.choices,
+        default=AlarmStatus.OPEN,
+        db_index=True,
+    )
+    explanation = models.TextField(_("原因及处理情况"), blank=True)
+    explained_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("说明人"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    explained_at = models.DateTimeField(_("说明时间"), null=True, blank=True)
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("核实人"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    closed_at = models.DateTimeField(_("办结时间"), null=True, blank=True)
+    close_note = models.TextField(_("核实意见"), blank=True)
 
     class Meta:
         ordering = ["-started_at", "outlet_id", "kind", "code"]
@@ -327,3 +371,88 @@ class Alarm(models.Model):
     @property
     def is_abnormal(self) -> bool:
         return self.kind in ABNORMAL_KINDS
+
+
+# --------------------------------------------------------------------------------------------
+# Shutdown reports (停运报备)
+# --------------------------------------------------------------------------------------------
+
+
+class ShutdownKind(models.TextChoices):
+    PRODUCTION = "production", _("停产")
+    FACILITY = "facility", _("治理设施停运")
+    MONITORING = "monitoring", _("监测设备停运（维护、检修、校准）")
+
+
+class ShutdownStatus(models.TextChoices):
+    FILED = "filed", _("已报备，待审核")
+    ACCEPTED = "accepted", _("已确认")
+    RETURNED = "returned", _("已退回")
+
+
+def shutdown_document_path(instance: Shutdown, filename: str) -> str:
+    suffix = PurePath(filename).suffix.lower()[:10]
+    return (
+        f"monitoring/shutdowns/{timezone.localdate():%Y/%m}/"
+        f"outlet{instance.outlet_id}-{timezone.now():%H%M%S%f}{suffix}"
+    )
+
+
+class Shutdown(models.Model):
+    """停运报备 — a unit reports that an outlet (or its monitoring) was shut down, with the document.
+
+    An accepted report that was filed in time (``monitoring_rules.yaml`` shutdown) takes the
+    hours it covers out of the effective-transmission rate (neither expected nor counted) and
+    keeps data gaps inside it from raising 断线 alarms.
+    """
+
+    outlet = models.ForeignKey(
+        Outlet, verbose_name=_("排放口"), on_delete=models.PROTECT, related_name="shutdowns"
+    )
+    kind = models.CharField(_("停运类型"), max_length=12, choices=ShutdownKind.choices)
+    started_at = models.DateTimeField(_("停运开始时间"))
+    ended_at = models.DateTimeField(_("停运结束时间"))
+    reason = models.TextField(_("停运原因"))
+    document = models.FileField(_("证明材料"), upload_to=shutdown_document_path, max_length=255)
+    document_name = models.CharField(_("证明材料文件名"), max_length=255)
+    status = models.CharField(
+        _("状态"),
+        max_length=10,
+        choices=ShutdownStatus.choices,
+        default=ShutdownStatus.FILED,
+        db_index=True,
+    )
+    filed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("报备人"),
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    filed_at = models.DateTimeField(_("报备时间"))
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("审核人"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    reviewed_at = models.DateTimeField(_("审核时间"), null=True, blank=True)
+    review_note = models.TextField(_("审核意见"), blank=True)
+    is_synthetic = models.BooleanField(_("演示数据（合成）"), default=False)
+
+    class Meta:
+        ordering = ["-started_at", "-pk"]
+        verbose_name = _("停运报备")
+        verbose_name_plural = _("停运报备")
+        indexes = [models.Index(fields=["outlet", "started_at"], name="mon_shutdown_outlet")]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(ended_at__gt=models.F("started_at")),
+                name="mon_shutdown_positive",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.outlet.mn} {self.get_kind_display()} {self.started_at:%Y-%m-%d %H:%M}"

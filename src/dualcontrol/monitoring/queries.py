@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from dualcontrol.accounts.scope import can_view_entity, is_staff_role, visible_entities
 from dualcontrol.entities.models import Entity
-from dualcontrol.monitoring.evaluation import Rate, effective_rate
+from dualcontrol.monitoring.evaluation import Period, Rate, effective_rate, excused_slots
 from dualcontrol.monitoring.models import (
     ABNORMAL_KINDS,
     Alarm,
@@ -25,6 +25,7 @@ from dualcontrol.monitoring.models import (
     HourReading,
     Outlet,
     PollutantLimit,
+    Shutdown,
     Station,
     reading_model,
 )
@@ -245,10 +246,39 @@ def expected_records(
     return int((now - start) / step)
 
 
+def accepted_shutdowns(
+    outlet_ids: list[int], start: dt.datetime, end: dt.datetime, rules: MonitoringRules
+) -> dict[int, list[tuple[Period, dt.datetime]]]:
+    """Per outlet: ((start, end), filed at) of the shutdown reports in a counted status that
+    overlap [start, end)."""
+    out: dict[int, list[tuple[Period, dt.datetime]]] = defaultdict(list)
+    rows = Shutdown.objects.filter(
+        outlet_id__in=outlet_ids,
+        status__in=rules.shutdown_counted_statuses,
+        started_at__lt=end,
+        ended_at__gt=start,
+    ).values_list("outlet_id", "started_at", "ended_at", "filed_at")
+    for outlet_id, a, b, filed in rows:
+        out[outlet_id].append(((a, b), filed))
+    return out
+
+
+def timely(
+    shutdowns: list[tuple[Period, dt.datetime]], day: dt.date, rules: MonitoringRules
+) -> list[Period]:
+    """The periods of reports filed by the deadline for ``day``'s month (they excuse its hours)."""
+    deadline = rules.shutdown_deadline(day.year, day.month)
+    return [period for period, filed in shutdowns if filed < deadline]
+
+
 def daily_rates(
     outlets: list[Outlet], first: dt.date, last: dt.date, *, now: dt.datetime | None = None
 ) -> dict[int, dict[dt.date, Rate]]:
-    """Per outlet and day in [first, last]: expected, received and valid hourly records."""
+    """Per outlet and day in [first, last]: expected, received and valid hourly records.
+
+    Hours that accepted shutdown reports filed in time cover are neither expected nor counted
+    (``Rate.excused`` says how many item records that took out).
+    """
     rules = monitoring_rules()
     now = now or timezone.now()
     if not outlets or last < first:
@@ -270,6 +300,8 @@ def daily_rates(
         ).values_list("mn", "code", "data_time", "flag")
         for mn, code, when, flag in rows:
             by_mn[mn][local_day(when, rules)].append((code, when, flag))
+    shutdowns = accepted_shutdowns([o.pk for o in outlets], start, max(end, start), rules)
+    step = dt.timedelta(days=1) / rules.expected_per_day
     out: dict[int, dict[dt.date, Rate]] = {}
     days = [first + dt.timedelta(days=i) for i in range((last - first).days + 1)]
     for outlet in outlets:
@@ -277,12 +309,28 @@ def daily_rates(
         for day in days:
             expected = expected_records(outlet, day, now, rules)
             rows_of_day = by_mn[outlet.mn][day] if expected else []
-            per_day[day] = effective_rate(
+            excused: frozenset[int] = frozenset()
+            if expected and outlet.pk in shutdowns:
+                day0 = day_start(day, rules)
+                periods = timely(shutdowns[outlet.pk], day, rules)
+                excused = frozenset(
+                    i for i in excused_slots(day0, rules.expected_per_day, periods) if i < expected
+                )
+                if excused:
+                    rows_of_day = [
+                        r for r in rows_of_day if int((r[1] - day0) / step) not in excused
+                    ]
+            rate = effective_rate(
                 rows_of_day,
                 items=items[outlet.pk],
-                expected_per_item=expected,
+                expected_per_item=expected - len(excused),
                 is_valid=rules.is_valid_flag,
             )
+            if excused:
+                rate = Rate(
+                    rate.expected, rate.received, rate.valid, len(excused) * len(items[outlet.pk])
+                )
+            per_day[day] = rate
         out[outlet.pk] = per_day
     return out
 

@@ -35,6 +35,11 @@ class MonitoringRules:
     range_flags: frozenset[str]
     stuck_min_records: int
     stuck_ignore_zero: bool
+    shutdown_deadline_day: int  # 停运报备 filed by this day of the next month
+    shutdown_counted_statuses: frozenset[str]
+    shutdown_document_extensions: tuple[str, ...]
+    shutdown_document_max_bytes: int
+    shutdown_max_days: int
     sources: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -50,10 +55,20 @@ class MonitoringRules:
     def accepts(self, when: dt.datetime) -> bool:
         return self.accepted_years[0] <= when.year <= self.accepted_years[1]
 
+    def shutdown_deadline(self, year: int, month: int) -> dt.datetime:
+        """End of the day by which a shutdown report for hours of (year, month) must be filed
+        (station local time): the deadline day of the following month, 24:00."""
+        nxt = dt.date(year + month // 12, month % 12 + 1, 1)
+        day = nxt.replace(day=self.shutdown_deadline_day) + dt.timedelta(days=1)
+        return dt.datetime(day.year, day.month, day.day, tzinfo=self.tz)
+
 
 def _rules_from(version: str, d: dict[str, Any]) -> MonitoringRules:
     st, va, et = d["station_time"], d["validity"], d["effective_transmission"]
     ex, off, ab = d["exceedance"], d["offline"], d["abnormal"]
+    sd = d["shutdown"]
+    if not 1 <= int(sd["document_deadline_day"]) <= 28:
+        raise ReferenceDataError(f"{RULES_FILE}: shutdown.document_deadline_day must be 1-28")
     years = tuple(int(y) for y in st["accepted_years"])
     if len(years) != 2 or years[0] > years[1] or years[0] < 1900:
         raise ReferenceDataError(f"{RULES_FILE}: accepted_years must be [first, last]")
@@ -72,6 +87,8 @@ def _rules_from(version: str, d: dict[str, Any]) -> MonitoringRules:
         ("offline.after_minutes", off["after_minutes"]),
         ("stuck_min_records", ab["stuck_min_records"]),
         ("offline.lookback_days", off["lookback_days"]),
+        ("shutdown.document_max_bytes", sd["document_max_bytes"]),
+        ("shutdown.max_days", sd["max_days"]),
     ):
         if int(value) < 1:
             raise ReferenceDataError(f"{RULES_FILE}: {key} must be >= 1")
@@ -94,6 +111,11 @@ def _rules_from(version: str, d: dict[str, Any]) -> MonitoringRules:
         range_flags=frozenset(str(f) for f in ab["range_flags"]),
         stuck_min_records=int(ab["stuck_min_records"]),
         stuck_ignore_zero=bool(ab["stuck_ignore_zero"]),
+        shutdown_deadline_day=int(sd["document_deadline_day"]),
+        shutdown_counted_statuses=frozenset(str(x) for x in sd["counted_statuses"]),
+        shutdown_document_extensions=tuple(str(x).lower() for x in sd["document_extensions"]),
+        shutdown_document_max_bytes=int(sd["document_max_bytes"]),
+        shutdown_max_days=int(sd["max_days"]),
         sources={
             "station_time": str(st["source"]),
             "accepted_years": str(st["accepted_years_source"]),
@@ -104,6 +126,8 @@ def _rules_from(version: str, d: dict[str, Any]) -> MonitoringRules:
             "exceedance": str(ex["source"]),
             "offline": str(off["source"]),
             "abnormal": str(ab["source"]),
+            "shutdown": str(sd["source"]),
+            "shutdown_offline": str(sd["offline_source"]),
         },
     )
 

@@ -10,20 +10,24 @@ import datetime as dt
 import re
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
+from pathlib import PurePath
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from dualcontrol.accounts.scope import can_file_for
 from dualcontrol.audit.services import record, snapshot
 from dualcontrol.entities.models import Entity
 from dualcontrol.monitoring import evaluation as ev
 from dualcontrol.monitoring.models import (
     MN_LENGTH,
     Alarm,
+    AlarmStatus,
     AnalyserRange,
     DataType,
     LimitField,
@@ -31,9 +35,13 @@ from dualcontrol.monitoring.models import (
     OutletKind,
     PollutantLimit,
     Receipt,
+    Shutdown,
+    ShutdownKind,
+    ShutdownStatus,
     reading_model,
 )
 from dualcontrol.monitoring.queries import (
+    accepted_shutdowns,
     can_manage,
     day_start,
     limits_on,
@@ -42,6 +50,7 @@ from dualcontrol.monitoring.queries import (
 )
 from dualcontrol.monitoring.rules import MonitoringRules, monitoring_rules
 from dualcontrol.reference.hj212 import hj212_tables
+from dualcontrol.uploads import refusal
 
 MN_PATTERN = re.compile(rf"[0-9A-Za-z_\-.]{{1,{MN_LENGTH}}}")
 PERMIT_PATTERN = re.compile(r"[0-9A-Z]{18,32}")
@@ -283,6 +292,7 @@ class EvaluationSummary:
     created: int = 0
     updated: int = 0
     removed: int = 0
+    withdrawn: int = 0
     by_kind: dict[str, int] = field(default_factory=dict)
     rules_version: str = ""
 
@@ -381,6 +391,8 @@ def outlet_episodes(
             .values_list("data_time", flat=True)
             .first()
         )
+    lookback = start - dt.timedelta(days=rules.offline_lookback_days)
+    shutdowns = accepted_shutdowns([outlet.pk], lookback, max(now, day_end), rules)
     for episode in ev.offline_gaps(
         times,
         start=start,
@@ -388,6 +400,7 @@ def outlet_episodes(
         threshold=dt.timedelta(minutes=rules.offline_after_minutes),
         before=before,
         after=after,
+        excused=[period for period, _filed in shutdowns.get(outlet.pk, [])],
     ):
         out.append((episode, "", "", _("分钟")))
     return out
@@ -453,20 +466,37 @@ def evaluate_alarms(
                         **values,
                     )
                     summary.created += 1
-                elif any(getattr(alarm, k) != v for k, v in values.items()):
-                    for k, v in values.items():
-                        setattr(alarm, k, v)
-                    alarm.evaluated_at = now
-                    alarm.save()
-                    summary.updated += 1
+                else:
+                    if alarm.status == AlarmStatus.WITHDRAWN:  # the data show it again
+                        values["status"] = (
+                            AlarmStatus.CLOSED
+                            if alarm.closed_at
+                            else AlarmStatus.EXPLAINED
+                            if alarm.explanation
+                            else AlarmStatus.OPEN
+                        )
+                    if any(getattr(alarm, k) != v for k, v in values.items()):
+                        for k, v in values.items():
+                            setattr(alarm, k, v)
+                        alarm.evaluated_at = now
+                        alarm.save()
+                        summary.updated += 1
             stale = [
-                a.pk
+                a
                 for key, a in existing.items()
                 if key not in keep and start <= a.started_at < day_end
             ]
-            if stale:
-                Alarm.objects.filter(pk__in=stale).delete()
-                summary.removed += len(stale)
+            # An open alarm the data no longer show goes; a handled one stays, as withdrawn.
+            gone = [a.pk for a in stale if a.status == AlarmStatus.OPEN]
+            if gone:
+                Alarm.objects.filter(pk__in=gone).delete()
+                summary.removed += len(gone)
+            kept = [a.pk for a in stale if a.status in (AlarmStatus.EXPLAINED, AlarmStatus.CLOSED)]
+            if kept:
+                Alarm.objects.filter(pk__in=kept).update(
+                    status=AlarmStatus.WITHDRAWN, ongoing=False, evaluated_at=now
+                )
+                summary.withdrawn += len(kept)
         record(
             actor=user,
             action="monitoring.alarms.evaluate",
@@ -478,8 +508,252 @@ def evaluate_alarms(
                 "created": summary.created,
                 "updated": summary.updated,
                 "removed": summary.removed,
+                "withdrawn": summary.withdrawn,
                 "by_kind": summary.by_kind,
             },
             note=rules.version,
         )
     return summary
+
+
+# --------------------------------------------------------------------------------------------
+# Alarm handling (报警处置)
+# --------------------------------------------------------------------------------------------
+
+ALARM_HANDLING_FIELDS = [
+    "status",
+    "explanation",
+    "explained_by",
+    "explained_at",
+    "closed_by",
+    "closed_at",
+    "close_note",
+]
+
+
+def can_explain(user: Any, alarm: Alarm) -> bool:
+    """The unit of the outlet, and staff who manage it, explain an alarm (None: the system)."""
+    if user is None:
+        return True
+    entity = alarm.outlet.entity
+    return can_file_for(user, entity) or can_manage(user, entity)
+
+
+def can_close(user: Any, alarm: Alarm) -> bool:
+    """Staff who manage the outlet verify and close (or reopen) an alarm (None: the system)."""
+    return user is None or can_manage(user, alarm.outlet.entity)
+
+
+def _handle(alarm: Alarm, user: Any, action: str, note: str, change: Any) -> Alarm:
+    with transaction.atomic():
+        alarm = Alarm.objects.select_for_update().select_related("outlet__entity").get(pk=alarm.pk)
+        before = snapshot(alarm, ALARM_HANDLING_FIELDS)
+        change(alarm)
+        alarm.save(update_fields=ALARM_HANDLING_FIELDS)
+        record(
+            actor=user,
+            action=action,
+            obj=alarm,
+            before=before,
+            after=snapshot(alarm, ALARM_HANDLING_FIELDS),
+            note=note,
+        )
+    return alarm
+
+
+def explain_alarm(*, user: Any, alarm: Alarm, text: str, now: dt.datetime | None = None) -> Alarm:
+    """The unit (or an officer) states the cause and what was done; may be said again until closed."""
+    if not can_explain(user, alarm):
+        raise PermissionDenied
+    text = text.strip()
+    if not text:
+        raise ValidationError(_("请填写原因及处理情况。"))
+    if alarm.status in (AlarmStatus.CLOSED, AlarmStatus.WITHDRAWN):
+        raise ValidationError(
+            _("状态为「%(status)s」的报警不能再说明。") % {"status": alarm.get_status_display()}
+        )
+    when = now or timezone.now()
+
+    def change(a: Alarm) -> None:
+        a.status = AlarmStatus.EXPLAINED
+        a.explanation, a.explained_by, a.explained_at = text, user, when
+
+    return _handle(alarm, user, "monitoring.alarm.explain", "", change)
+
+
+def close_alarm(*, user: Any, alarm: Alarm, note: str, now: dt.datetime | None = None) -> Alarm:
+    """An officer verifies the alarm and closes it (办结) with a note."""
+    if not can_close(user, alarm):
+        raise PermissionDenied
+    note = note.strip()
+    if not note:
+        raise ValidationError(_("请填写核实意见。"))
+    if alarm.status not in (AlarmStatus.OPEN, AlarmStatus.EXPLAINED):
+        raise ValidationError(
+            _("状态为「%(status)s」的报警不能办结。") % {"status": alarm.get_status_display()}
+        )
+    when = now or timezone.now()
+
+    def change(a: Alarm) -> None:
+        a.status = AlarmStatus.CLOSED
+        a.closed_by, a.closed_at, a.close_note = user, when, note
+
+    return _handle(alarm, user, "monitoring.alarm.close", note, change)
+
+
+def reopen_alarm(*, user: Any, alarm: Alarm, note: str) -> Alarm:
+    """An officer reopens a closed alarm (the unit's explanation stays on record)."""
+    if not can_close(user, alarm):
+        raise PermissionDenied
+    note = note.strip()
+    if not note:
+        raise ValidationError(_("请填写重新打开的理由。"))
+    if alarm.status != AlarmStatus.CLOSED:
+        raise ValidationError(_("只有已办结的报警可以重新打开。"))
+
+    def change(a: Alarm) -> None:
+        a.status = AlarmStatus.EXPLAINED if a.explanation else AlarmStatus.OPEN
+        a.closed_by, a.closed_at, a.close_note = None, None, ""
+
+    return _handle(alarm, user, "monitoring.alarm.reopen", note, change)
+
+
+# --------------------------------------------------------------------------------------------
+# Shutdown reports (停运报备)
+# --------------------------------------------------------------------------------------------
+
+SHUTDOWN_FIELDS = [
+    "outlet",
+    "kind",
+    "started_at",
+    "ended_at",
+    "reason",
+    "document",
+    "document_name",
+    "status",
+    "filed_by",
+    "filed_at",
+    "reviewed_by",
+    "reviewed_at",
+    "review_note",
+]
+
+
+def can_file_shutdown(user: Any, outlet: Outlet) -> bool:
+    """The unit files its outlets' shutdown reports (staff may file for it, e.g. from paper)."""
+    if user is None:
+        return True
+    return can_file_for(user, outlet.entity) or can_manage(user, outlet.entity)
+
+
+def can_review_shutdown(user: Any, shutdown: Shutdown) -> bool:
+    return user is None or can_manage(user, shutdown.outlet.entity)
+
+
+def file_shutdown(
+    *,
+    user: Any,
+    outlet: Outlet,
+    kind: str,
+    started_at: dt.datetime,
+    ended_at: dt.datetime,
+    reason: str,
+    document: UploadedFile,
+    now: dt.datetime | None = None,
+    is_synthetic: bool = False,
+) -> Shutdown:
+    """停运报备 with its document; waits for review.  Refused whole with the reasons."""
+    if not can_file_shutdown(user, outlet):
+        raise PermissionDenied
+    rules = monitoring_rules()
+    now = now or timezone.now()
+    errors: dict[str, list[str]] = {}
+    if kind not in ShutdownKind.values:
+        errors.setdefault("kind", []).append(_("停运类型无效。"))
+    if ended_at <= started_at:
+        errors.setdefault("ended_at", []).append(_("结束时间须晚于开始时间。"))
+    elif ended_at - started_at > dt.timedelta(days=rules.shutdown_max_days):
+        errors.setdefault("ended_at", []).append(
+            _("一次报备最长 %(days)d 天；更长的停运请分次报备。")
+            % {"days": rules.shutdown_max_days}
+        )
+    if not reason.strip():
+        errors.setdefault("reason", []).append(_("请填写停运原因。"))
+    problem = refusal(
+        document,
+        extensions=rules.shutdown_document_extensions,
+        max_bytes=rules.shutdown_document_max_bytes,
+    )
+    if problem:
+        errors.setdefault("document", []).append(problem)
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        shutdown = Shutdown(
+            outlet=outlet,
+            kind=kind,
+            started_at=started_at,
+            ended_at=ended_at,
+            reason=reason.strip(),
+            document_name=PurePath(document.name or "").name[:255],
+            filed_by=user,
+            filed_at=now,
+            is_synthetic=is_synthetic,
+        )
+        shutdown.document.save(document.name or "document", document, save=False)
+        shutdown.save()
+        record(
+            actor=user,
+            action="monitoring.shutdown.file",
+            obj=shutdown,
+            after=snapshot(shutdown, SHUTDOWN_FIELDS),
+        )
+    return shutdown
+
+
+def review_shutdown(
+    *, user: Any, shutdown: Shutdown, accept: bool, note: str = "", reevaluate: bool = True
+) -> Shutdown:
+    """An officer accepts (确认) or returns (退回, with a reason) a filed report.
+
+    Accepting re-evaluates the alarms of the days it covers (up to yesterday), so that 断线
+    alarms the report explains go away.
+    """
+    if not can_review_shutdown(user, shutdown):
+        raise PermissionDenied
+    note = note.strip()
+    if not accept and not note:
+        raise ValidationError(_("退回必须填写意见。"))
+    with transaction.atomic():
+        shutdown = Shutdown.objects.select_for_update().get(pk=shutdown.pk)
+        if shutdown.status != ShutdownStatus.FILED:
+            raise ValidationError(
+                _("状态为「%(status)s」的报备不能审核。")
+                % {"status": shutdown.get_status_display()}
+            )
+        before = snapshot(shutdown, SHUTDOWN_FIELDS)
+        shutdown.status = ShutdownStatus.ACCEPTED if accept else ShutdownStatus.RETURNED
+        shutdown.reviewed_by, shutdown.reviewed_at = user, timezone.now()
+        shutdown.review_note = note
+        shutdown.save()
+        record(
+            actor=user,
+            action="monitoring.shutdown.accept" if accept else "monitoring.shutdown.return",
+            obj=shutdown,
+            before=before,
+            after=snapshot(shutdown, SHUTDOWN_FIELDS),
+            note=note,
+        )
+    if accept and reevaluate:
+        rules = monitoring_rules()
+        tz = rules.tz
+        first = shutdown.started_at.astimezone(tz).date()
+        last = min(
+            shutdown.ended_at.astimezone(tz).date(), timezone.localdate() - dt.timedelta(days=1)
+        )
+        outlets = Outlet.objects.filter(pk=shutdown.outlet_id)
+        day = first
+        while day <= last:
+            evaluate_alarms(day=day, user=user, outlets=outlets)
+            day += dt.timedelta(days=1)
+    return shutdown

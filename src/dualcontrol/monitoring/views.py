@@ -13,7 +13,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import OuterRef, Q, QuerySet, Subquery
-from django.http import HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -21,14 +21,25 @@ from django.utils.translation import gettext as _
 from dualcontrol.accounts.decorators import role_required
 from dualcontrol.accounts.models import Role
 from dualcontrol.accounts.scope import PROVINCE_ROLES, role_of, visible_divisions
+from dualcontrol.audit.models import AuditEntry
 from dualcontrol.exports import xlsx_response
 from dualcontrol.monitoring import queries, services
-from dualcontrol.monitoring.forms import LimitForm, OutletForm, RangeForm
+from dualcontrol.monitoring.forms import (
+    ExplainForm,
+    LimitForm,
+    NoteForm,
+    OutletForm,
+    RangeForm,
+    ShutdownForm,
+)
 from dualcontrol.monitoring.models import (
     AlarmKind,
+    AlarmStatus,
     DataType,
     Outlet,
     OutletKind,
+    Shutdown,
+    ShutdownStatus,
     Station,
 )
 from dualcontrol.monitoring.rules import monitoring_rules
@@ -315,6 +326,8 @@ def outlet_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "items": [(c, queries.pollutant_name(c)) for c in queries.assessed_items(outlet, rules)],
         "alarms": list(outlet.alarms.order_by("-started_at")[:20]),
         "can_manage": queries.can_manage(request.user, outlet.entity),
+        "can_file_shutdown": services.can_file_shutdown(request.user, outlet),
+        "shutdowns": list(outlet.shutdowns.order_by("-started_at")[:10]),
         "rules": rules,
         "today": today,
         **_chart_context(outlet, request, last_day),
@@ -470,6 +483,8 @@ def _alarms(request: HttpRequest, f: dict[str, str]) -> QuerySet[Any]:
         qs = qs.filter(started_at__lt=queries.day_start(end + dt.timedelta(days=1), rules))
     if f["ongoing"]:
         qs = qs.filter(ongoing=True)
+    if f["status"] in AlarmStatus.values:
+        qs = qs.filter(status=f["status"])
     return qs.order_by("-started_at", "outlet__mn", "kind")
 
 
@@ -512,7 +527,7 @@ def _num(value: float | None) -> str:
 
 @role_required(*VIEWERS)
 def alarm_list(request: HttpRequest) -> HttpResponse:
-    f = _filters(request, ("kind", "division", "q", "from", "to", "ongoing"))
+    f = _filters(request, ("kind", "division", "q", "from", "to", "ongoing", "status"))
     qs = _alarms(request, f)
     if request.GET.get("export") == "xlsx":
         headers = [
@@ -533,6 +548,11 @@ def alarm_list(request: HttpRequest) -> HttpResponse:
             _("单位"),
             _("说明"),
             _("规则版本"),
+            _("处置状态"),
+            _("原因及处理情况"),
+            _("说明时间"),
+            _("核实意见"),
+            _("办结时间"),
         ]
 
         def fmt(t: dt.datetime | None) -> str:
@@ -557,6 +577,11 @@ def alarm_list(request: HttpRequest) -> HttpResponse:
                 a.unit,
                 alarm_text(a),
                 a.rules_version,
+                a.get_status_display(),
+                a.explanation,
+                fmt(a.explained_at),
+                a.close_note,
+                fmt(a.closed_at),
             ]
             for a in qs.iterator(chunk_size=2000)
         )
@@ -580,6 +605,258 @@ def alarm_list(request: HttpRequest) -> HttpResponse:
                     if k not in ("exceedance", "offline")
                 ],
             ],
+            "statuses": AlarmStatus.choices,
             "rules": monitoring_rules(),
         },
     )
+
+
+# --------------------------------------------------------------------------------------------
+# Alarm handling (报警处置)
+# --------------------------------------------------------------------------------------------
+
+
+@role_required(*VIEWERS)
+def alarm_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """One alarm: what happened, the unit's explanation, the officer's verification."""
+    alarm = get_object_or_404(queries.visible_alarms(request.user), pk=pk)
+    user = request.user
+    can_explain = services.can_explain(user, alarm) and alarm.status in (
+        AlarmStatus.OPEN,
+        AlarmStatus.EXPLAINED,
+    )
+    can_close = services.can_close(user, alarm)
+    explain_form = ExplainForm(initial={"text": alarm.explanation})
+    note_form = NoteForm()
+    if request.method == "POST":
+        action = request.POST.get("action", "")
+        try:
+            if action == "explain":
+                explain_form = ExplainForm(request.POST)
+                if explain_form.is_valid():
+                    services.explain_alarm(
+                        user=user, alarm=alarm, text=explain_form.cleaned_data["text"]
+                    )
+                    messages.success(request, _("说明已提交。"))
+                    return redirect("monitoring:alarm", pk=alarm.pk)
+            elif action in ("close", "reopen"):
+                note_form = NoteForm(request.POST)
+                if note_form.is_valid():
+                    note = note_form.cleaned_data["note"]
+                    if action == "close":
+                        services.close_alarm(user=user, alarm=alarm, note=note)
+                        messages.success(request, _("报警已办结。"))
+                    else:
+                        services.reopen_alarm(user=user, alarm=alarm, note=note)
+                        messages.success(request, _("报警已重新打开。"))
+                    return redirect("monitoring:alarm", pk=alarm.pk)
+            else:
+                return HttpResponse(status=400)
+        except ValidationError as exc:
+            messages.error(request, "；".join(exc.messages))
+            return redirect("monitoring:alarm", pk=alarm.pk)
+    history = AuditEntry.objects.filter(
+        object_type="monitoring.alarm", object_id=str(alarm.pk)
+    ).order_by("at")
+    return render(
+        request,
+        "monitoring/alarm_detail.html",
+        {
+            "alarm": alarm,
+            "text": alarm_text(alarm),
+            "explain_form": explain_form,
+            "note_form": note_form,
+            "can_explain": can_explain,
+            "can_close": can_close and alarm.status in (AlarmStatus.OPEN, AlarmStatus.EXPLAINED),
+            "can_reopen": can_close and alarm.status == AlarmStatus.CLOSED,
+            "history": history,
+            "shutdowns": alarm.outlet.shutdowns.filter(
+                started_at__lt=alarm.ended_at or timezone.now(),
+                ended_at__gt=alarm.started_at,
+            ),
+        },
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Shutdown reports (停运报备)
+# --------------------------------------------------------------------------------------------
+
+
+def _shutdowns(request: HttpRequest, f: dict[str, str]) -> QuerySet[Shutdown]:
+    qs = Shutdown.objects.select_related(
+        "outlet", "outlet__entity", "outlet__entity__division", "filed_by", "reviewed_by"
+    ).filter(outlet__in=queries.visible_outlets(request.user).values("pk"))
+    if f["status"] in ShutdownStatus.values:
+        qs = qs.filter(status=f["status"])
+    if f["division"].isdigit():
+        qs = qs.filter(outlet__entity__division__path__contains=f"{f['division']}/")
+    if f["q"]:
+        q = f["q"]
+        qs = qs.filter(
+            Q(outlet__mn__icontains=q)
+            | Q(outlet__name__icontains=q)
+            | Q(outlet__entity__name__icontains=q)
+        )
+    rules = monitoring_rules()
+    start, end = _date(f["from"]), _date(f["to"])
+    if start:
+        qs = qs.filter(ended_at__gt=queries.day_start(start, rules))
+    if end:
+        qs = qs.filter(started_at__lt=queries.day_start(end + dt.timedelta(days=1), rules))
+    return qs.order_by("-started_at", "-pk")
+
+
+def shutdown_timeliness(shutdown: Shutdown) -> str:
+    """Which months' hours the report can excuse (filed by the deadline of their month)."""
+    rules = monitoring_rules()
+    tz = rules.tz
+    first = shutdown.started_at.astimezone(tz)
+    last = (shutdown.ended_at - dt.timedelta(microseconds=1)).astimezone(tz)
+    late = []
+    year, month = first.year, first.month
+    while (year, month) <= (last.year, last.month):
+        if shutdown.filed_at >= rules.shutdown_deadline(year, month):
+            late.append(f"{year}-{month:02d}")
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    if not late:
+        return ""
+    return _("逾期报备（%(months)s 的时段不核减）") % {"months": "、".join(late)}
+
+
+@role_required(*VIEWERS)
+def shutdown_list(request: HttpRequest) -> HttpResponse:
+    f = _filters(request, ("status", "division", "q", "from", "to"))
+    qs = _shutdowns(request, f)
+
+    def fmt(t: dt.datetime | None) -> str:
+        return timezone.localtime(t).strftime("%Y-%m-%d %H:%M") if t else ""
+
+    if request.GET.get("export") == "xlsx":
+        headers = [
+            _("数采仪编码（MN）"),
+            _("排放口名称"),
+            _("排污单位"),
+            _("所在区划"),
+            _("停运类型"),
+            _("停运开始时间"),
+            _("停运结束时间"),
+            _("停运原因"),
+            _("证明材料文件名"),
+            _("状态"),
+            _("报备时间"),
+            _("报备人"),
+            _("审核时间"),
+            _("审核人"),
+            _("审核意见"),
+            _("是否按期报备"),
+        ]
+        rows = (
+            [
+                s.outlet.mn,
+                s.outlet.name,
+                s.outlet.entity.name,
+                s.outlet.entity.division.name,
+                s.get_kind_display(),
+                fmt(s.started_at),
+                fmt(s.ended_at),
+                s.reason,
+                s.document_name,
+                s.get_status_display(),
+                fmt(s.filed_at),
+                s.filed_by.username if s.filed_by else "",
+                fmt(s.reviewed_at),
+                s.reviewed_by.username if s.reviewed_by else "",
+                s.review_note,
+                shutdown_timeliness(s) or _("按期"),
+            ]
+            for s in qs.iterator(chunk_size=2000)
+        )
+        return xlsx_response("shutdowns.xlsx", "shutdowns", headers, rows)
+    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    user = request.user
+    return render(
+        request,
+        "monitoring/shutdown_list.html",
+        {
+            "page": page,
+            "rows": [
+                (s, shutdown_timeliness(s), services.can_review_shutdown(user, s))
+                for s in page.object_list
+            ],
+            "filters": f,
+            "statuses": ShutdownStatus.choices,
+            "divisions": visible_divisions(user).exclude(level="county"),
+            "note_form": NoteForm(),
+            "rules": monitoring_rules(),
+        },
+    )
+
+
+@role_required(*VIEWERS)
+def shutdown_new(request: HttpRequest, pk: int) -> HttpResponse:
+    outlet = _visible_outlet(request, pk)
+    if not services.can_file_shutdown(request.user, outlet):
+        raise PermissionDenied
+    form = ShutdownForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.file_shutdown(
+                user=request.user,
+                outlet=outlet,
+                kind=data["kind"],
+                started_at=data["started_at"],
+                ended_at=data["ended_at"],
+                reason=data["reason"],
+                document=data["document"],
+            )
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        else:
+            messages.success(request, _("停运报备已提交，待生态环境部门审核。"))
+            return redirect("monitoring:outlet", pk=outlet.pk)
+    return render(
+        request,
+        "monitoring/shutdown_form.html",
+        {"form": form, "outlet": outlet, "rules": monitoring_rules()},
+    )
+
+
+@role_required(*STAFF)
+def shutdown_review(request: HttpRequest, pk: int) -> HttpResponse:
+    if request.method != "POST":
+        return redirect("monitoring:shutdowns")
+    shutdown = get_object_or_404(
+        Shutdown.objects.filter(outlet__in=queries.visible_outlets(request.user).values("pk")),
+        pk=pk,
+    )
+    accept = request.POST.get("action") == "accept"
+    try:
+        services.review_shutdown(
+            user=request.user,
+            shutdown=shutdown,
+            accept=accept,
+            note=request.POST.get("note", ""),
+        )
+    except ValidationError as exc:
+        messages.error(request, "；".join(exc.messages))
+    else:
+        messages.success(
+            request,
+            _("停运报备已确认，相关日期的报警已重新评估。") if accept else _("停运报备已退回。"),
+        )
+    return redirect(request.POST.get("next") or "monitoring:shutdowns")
+
+
+@role_required(*VIEWERS)
+def shutdown_document(request: HttpRequest, pk: int) -> HttpResponse:
+    shutdown = get_object_or_404(
+        Shutdown.objects.filter(outlet__in=queries.visible_outlets(request.user).values("pk")),
+        pk=pk,
+    )
+    try:
+        handle = shutdown.document.open("rb")
+    except (FileNotFoundError, ValueError) as exc:
+        raise Http404 from exc
+    return FileResponse(handle, as_attachment=True, filename=shutdown.document_name or "document")

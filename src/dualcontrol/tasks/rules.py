@@ -10,20 +10,6 @@ from dualcontrol.reference import ReferenceDataError, load_yaml
 RULES_FILE = "tasks_rules.yaml"
 PERIOD_KINDS = ("quarter", "month", "half", "year")
 
-# Leading bytes of each accepted evidence type ("text" = decodable text without NUL bytes).
-SIGNATURES: dict[str, tuple[bytes, ...]] = {
-    "pdf": (b"%PDF",),
-    "ofd": (b"PK\x03\x04",),
-    "docx": (b"PK\x03\x04",),
-    "xlsx": (b"PK\x03\x04",),
-    "zip": (b"PK\x03\x04",),
-    "doc": (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1",),
-    "xls": (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1",),
-    "jpg": (b"\xff\xd8\xff",),
-    "jpeg": (b"\xff\xd8\xff",),
-    "png": (b"\x89PNG\r\n\x1a\n",),
-}
-
 
 @dataclass(frozen=True)
 class TaskRules:

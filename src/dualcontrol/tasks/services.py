@@ -51,7 +51,8 @@ from dualcontrol.tasks.models import (
     TaskAssignment,
     TaskStatus,
 )
-from dualcontrol.tasks.rules import SIGNATURES, TaskRules, load_rules, valid_period
+from dualcontrol.tasks.rules import TaskRules, load_rules, valid_period
+from dualcontrol.uploads import refusal
 
 ACCEPTED_SUFFIXES = (".txt", ".docx")
 NAME_MAX = Department._meta.get_field("name").max_length or 64
@@ -572,36 +573,7 @@ def set_deadlines(
 
 def validate_evidence(upload: UploadedFile, rules: TaskRules) -> str | None:
     """A reason to refuse the evidence file, or None (size, extension, and leading bytes)."""
-    name = PurePath(upload.name or "").name
-    ext = PurePath(name).suffix.lower().lstrip(".")
-    if ext not in rules.evidence_extensions:
-        return _("不接受 .%(ext)s 文件；可上传：%(allowed)s") % {
-            "ext": ext or "?",
-            "allowed": "、".join(rules.evidence_extensions),
-        }
-    size = upload.size or 0
-    if size == 0:
-        return _("文件是空的。")
-    if size > rules.evidence_max_bytes:
-        return _("文件超过 %(mb)s MB。") % {"mb": rules.evidence_max_bytes // (1024 * 1024)}
-    upload.seek(0)
-    head = upload.read(2048)
-    upload.seek(0)
-    if ext == "txt":
-        sample = head if size <= 2048 else head[:2040]
-        if b"\x00" in sample:
-            return _("文件内容与扩展名不符。")
-        for encoding in ("utf-8", "gb18030"):
-            try:
-                sample.decode(encoding)
-                return None
-            except UnicodeDecodeError:
-                continue
-        return _("文本文件须为 UTF-8 或 GB18030 编码。")
-    signatures = SIGNATURES.get(ext)
-    if signatures and not any(head.startswith(s) for s in signatures):
-        return _("文件内容与扩展名 .%(ext)s 不符。") % {"ext": ext}
-    return None
+    return refusal(upload, extensions=rules.evidence_extensions, max_bytes=rules.evidence_max_bytes)
 
 
 def _task_percent(task: PlanTask) -> int:
