@@ -263,3 +263,17 @@ def test_api_is_scoped(setup):
         client_for(world, Role.PROVINCE_OFFICER).get("/api/assessment/rounds").json()[0]["year"]
         == 2015
     )
+
+
+def test_record_page_in_english(setup):
+    """History labels and what the figures mean follow the page language.  The last two
+    checks need the English catalogue with locale/en/LC_MESSAGES/additions-labels.po merged."""
+    from django.conf import settings
+
+    world, ids = setup
+    c = client_for(world, Role.PROVINCE_ADMIN)
+    c.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    page = c.get(f"/assessment/records/{ids['unit_rec']}/").content.decode()
+    assert "<b>Create</b>" in page and "Enter verified energy savings" in page
+    assert "<b>Sign-off</b>" in page and "<b>审定</b>" not in page
+    assert "<td>Energy-saving target for 2015</td>" in page and "年节能量目标</td>" not in page

@@ -345,3 +345,31 @@ def test_each_record_appears_once_per_round(regional):
     with pytest.raises(services.Rejected):
         services.create_round(user=world.users[Role.PROVINCE_ADMIN], year=2015, sheet=_sheet())
     assert AssessmentRecord.objects.count() == 2
+
+
+# ---------------------------------------------------------------------------------------------
+# English pages
+
+
+def test_figures_keep_what_they_mean_in_chinese_and_as_data(regional):
+    from django.utils import translation
+
+    from dualcontrol.assessment.sources import means_text, stored_means
+    from dualcontrol.assessment.templatetags.assessment_extras import means
+
+    world, _ = regional
+    with translation.override("en"):  # a round created from an English page
+        rnd = services.create_round(
+            user=world.users[Role.PROVINCE_ADMIN], year=2013, sheet=_sheet()
+        )
+    basis = rnd.records.get(division=world.city).target_figures["intensity"]["basis"]
+    assert basis["required_means"] == "2011–2015 目标 15.0000% 的 2013 年序时进度（线性口径）"
+    assert basis["required_means_of"]["kind"] == "intensity_pace"
+    assert basis["actual_means"] == "2010–2013 年累计降低率（2010 年可比价）"
+    assert means(basis, "required") == basis["required_means"]  # default language: as stored
+    # figures computed before the basis kept the data are read back from the stored text
+    older = {k: v for k, v in basis.items() if not k.endswith("_means_of")}
+    for which in ("required", "actual"):
+        assert stored_means(older, which) == basis[f"{which}_means_of"]
+        assert means_text(stored_means(older, which)) == basis[f"{which}_means"]
+    assert stored_means({**older, "required_means": "手写的说明"}, "required") is None

@@ -4,10 +4,12 @@ checks and alerts, 报备, reconciliation with the 205-1 report through the acco
 from __future__ import annotations
 
 import datetime as dt
+import re
 from decimal import Decimal
 
 import pytest
 from django.core import mail
+from django.utils import translation
 from metering_world import COAL, ELEC, SUB, at, build, day_of_readings, raw
 
 from dualcontrol.accounts.models import Role
@@ -23,6 +25,7 @@ from dualcontrol.metering.models import (
     ItemDay,
     Reading,
     RejectTally,
+    alert_text,
 )
 
 pytestmark = pytest.mark.django_db
@@ -543,3 +546,70 @@ def test_a_lasting_outage_is_one_alert_until_resolved(mw):
     s = services.run_checks(now=at(2026, 5, 18, 9, 30), entities=[mw.unit], parts=["uploads"])
     assert s.resolved == 2
     assert not Alert.objects.filter(resolved_at__isnull=True).exists()
+
+
+# ---- English pages ------------------------------------------------------------------------
+
+CJK = re.compile(r"[\u4e00-\u9fff（）：，。；]")
+
+
+def _alerts_of_a_bad_day(mw):
+    d = dt.date(2026, 5, 18)
+    ingest(mw, day_of_readings(ELEC, d, skip=set(range(20))), now=at(2026, 5, 19, 0, 5))
+    sub = day_of_readings(SUB, d)
+    for r in sub[40:60]:
+        r.value = 7.0
+    ingest(mw, sub, now=at(2026, 5, 19, 0, 5))
+    ingest(mw, [raw(0, ELEC, at(2026, 5, 18, 1), 9999.0)], now=at(2026, 5, 19, 0, 5))
+    mw.items["elec"].instrument.next_calibration = dt.date(2026, 5, 1)
+    mw.items["elec"].instrument.save()
+    services.run_checks(now=at(2026, 5, 19, 3, 0), entities=[mw.unit])
+    return list(Alert.objects.select_related("item"))
+
+
+def test_alert_texts_are_stored_in_chinese_and_rebuilt_from_their_figures(mw):
+    with translation.override("en"):  # a run started from an English page
+        alerts = _alerts_of_a_bad_day(mw)
+    assert len(alerts) == 5
+    for a in alerts:
+        assert CJK.search(a.message), a.message
+        # every figure of the text is kept: the page rebuilds it in its language
+        assert alert_text(a.kind, a.day, a.params, a.item) == a.message
+        # alerts raised before the figures were kept: the current rules give the same text
+        a.params = {k: v for k, v in a.params.items() if k not in NEW_PARAMS}
+        assert alert_text(a.kind, a.day, {**a._older_params(), **a.params}, a.item) == a.message
+        assert a.text == a.message  # default language: the stored text
+    day = Alert.objects.get(kind=AlertKind.INCOMPLETE_DAY)
+    assert day.message.startswith("2026-05-18 数据完整率") and day.params["min_frac"] == 0.9
+
+
+NEW_PARAMS = {"limit_days", "min_frac", "min", "max", "deviation_frac", "max_dev_frac", "name"}
+
+
+def test_alerts_and_registry_problems_in_english(mw):
+    """Needs the English catalogue with locale/en/LC_MESSAGES/additions-labels.po merged."""
+    alerts = _alerts_of_a_bad_day(mw)
+    bad = [
+        services.ItemInput(code="0000000002223005", frequency=7, name="", min_value=5, max_value=1)
+    ]
+    with translation.override("en"):
+        texts = {a.kind: a.text for a in alerts}
+        with pytest.raises(services.RegistryRejected) as exc:
+            services.save_items(entity=mw.unit, items=bad, user=mw.user(Role.ENTERPRISE))
+        problems = [str(p) for p in exc.value.problems]
+        with pytest.raises(services.WorkflowError) as flow:
+            services.explain_gap(
+                entity=mw.unit,
+                year=2026,
+                month=4,
+                product_code="3300",
+                text=" ",
+                user=mw.user(Role.ENTERPRISE),
+            )
+    assert texts[AlertKind.INCOMPLETE_DAY].startswith("2026-05-18 data completeness")
+    assert not CJK.search(texts[AlertKind.LATE_UPLOAD])
+    # item and meter names are the unit's own data
+    assert texts[AlertKind.STUCK_METER].endswith("suspected stuck meter")
+    assert "verification/calibration overdue" in texts[AlertKind.CALIBRATION_DUE]
+    assert problems and not [p for p in problems if CJK.search(p)], problems
+    assert str(flow.value) == "The explanation cannot be empty"

@@ -264,3 +264,33 @@ def test_audit_log_is_append_only(world):
         AuditEntry.objects.all().delete()
     with pytest.raises(AppendOnlyError):
         AuditEntry.objects.update(note="x")
+
+
+def test_refusals_in_english(world):
+    """Needs the English catalogue with locale/en/LC_MESSAGES/additions-labels.po merged."""
+    import re
+
+    from django.utils import translation
+
+    cjk = re.compile(r"[\u4e00-\u9fff（）：，。；]")
+    city = world.users[Role.CITY_OFFICER]
+    report = save(world, [coal_row()], submit=True)
+    with translation.override("en"):
+        with pytest.raises(services.ReportRejected) as future:
+            services.save_report(
+                entity=world.unit,
+                period_type="monthly",
+                year=2099,
+                month=1,
+                rows=[coal_row()],
+                user=world.users[Role.ENTERPRISE],
+            )
+        with pytest.raises(services.WorkflowError) as no_reason:
+            services.return_report(report=report, user=city, reason="  ")
+        services.accept_report(report=report, user=city)
+        with pytest.raises(services.WorkflowError) as accepted:
+            services.accept_report(report=report, user=city)
+        messages = [str(future.value), str(no_reason.value), str(accepted.value)]
+    assert messages[1] == "A reason is required to return it"
+    assert not [m for m in messages[:2] if cjk.search(m)], messages
+    assert messages[2].startswith("A report with status “")  # the status name is the model's

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import math
+import re
 from importlib import resources
 
 import pytest
@@ -12,6 +13,8 @@ from hypothesis import strategies as st
 
 from dualcontrol.core.progress import PaceDefinition
 from dualcontrol.targets import analysis as a
+
+CJK = re.compile(r"[\u4e00-\u9fff（）：，。；]")
 
 
 def fig(e, g=100.0, growth=None):
@@ -259,3 +262,42 @@ def test_tile_grid_never_puts_two_regions_on_one_square(points):
     assert len(placed) == len(pts)
     assert len(set(placed.values())) == len(pts)
     assert all(0 <= r < rows and 0 <= c < cols for r, c in placed.values())
+
+
+# ---------------------------------------------------------------------------------------------
+# labels in the active language
+
+
+def test_requirements_keep_what_required_means_as_data():
+    act = a.Actuals(2025, 2027, 6, ((2026, 0.03),), 0.02, 0.05, 1.0, 1.0, 1.0, 1.0, 1.0, 0.05, True)
+    req = a.intensity_requirement(
+        target_frac=0.15,
+        period_kind="five_year",
+        base_year=2025,
+        end_year=2030,
+        act=act,
+        compares_with="pace",
+        pace=PaceDefinition.COMPOUND,
+    )
+    assert req.means == {"kind": "pace", "pace": "compound", "k": 2, "n": 5}
+    assert req.required_means == a.required_means_label(req.means) == "序时进度（复合，2/5年）"
+    assert a.required_means_label({"kind": "annual_of_five_year", "n": 5}) == (
+        "年度目标（五年目标折算年均降低率，5年）"
+    )
+    assert a.required_means_label({"kind": "increment_pace", "k": 1, "n": 5}) == (
+        "增量控制进度（时间进度 1/5）"
+    )
+
+
+def test_required_means_in_english():
+    """Needs the English catalogue with locale/en/LC_MESSAGES/additions-labels.po merged."""
+    from django.utils import translation
+
+    with translation.override("en"):
+        labels = [
+            a.required_means_label({"kind": "pace", "pace": "linear", "k": 2, "n": 5}),
+            a.required_means_label({"kind": "total_pace", "k": 1, "n": 5}),
+            a.required_means_label({"kind": "increment_annual"}),
+        ]
+    assert labels[0] == "pace (linear, 2/5 years)"
+    assert not any(CJK.search(label) for label in labels), labels

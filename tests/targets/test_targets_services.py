@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from decimal import Decimal
 
 import pytest
 from django.core import mail
+from django.utils import translation
 from targets_world import build
 
 from dualcontrol.accounts.models import Role
@@ -548,3 +550,76 @@ def test_rule_sets_are_edited_in_the_admin(tw):
     services.compute_warnings(year=2026, month=6, system=True)
     w = WarningRecord.objects.get(target=tw.other_target)
     assert w.rule_set_name == "province-2026" and w.rule_set_version == rs.version
+
+
+# ---------------------------------------------------------------------------------------------
+# English pages: stored texts stay in the platform's language, labels follow the page
+
+CJK = re.compile(r"[\u4e00-\u9fff（）：，。；]")
+
+
+def test_warnings_run_in_english_store_chinese_and_show_english_levels(tw):
+    with translation.override("en"):
+        services.compute_warnings(year=2026, month=6, user=tw.world.users[Role.PROVINCE_ADMIN])
+    km = WarningRecord.objects.get(target=tw.city_target, year=2026, month=6)
+    qj = WarningRecord.objects.get(target=tw.other_target, year=2026, month=6)
+    assert km.level_name == "二级预警（黄灯）" and km.required_means == "序时进度（线性，1/5年）"
+    assert km.figures["requirement"]["means"] == {"kind": "pace", "pace": "linear", "k": 1, "n": 5}
+    assert km.level_label == "二级预警（黄灯）" and qj.consequences_text == "暂停新上项目节能审查"
+    with translation.override("en"):
+        # the rule set's name_en (reference data), for new and for older records
+        assert km.level_label == "level 2 warning (yellow)"
+        qj.figures.pop("level")
+        assert qj.level_label == "level 1 warning (red)"
+        assert "new projects suspended" in qj.consequences_text
+        assert km.period_label == "2026, months 1–6"
+
+
+def test_letters_are_written_in_chinese_whatever_the_page_language(tw):
+    with translation.override("en"):
+        letter = services.generate_letter(
+            target=tw.city_target, user=tw.world.users[Role.PROVINCE_ADMIN]
+        )
+    c = letter.content
+    assert letter.title == c["title"] == "昆明市“2026–2030”节能减排目标责任书"
+    assert c["targets"][0]["indicator_name"] == "单位地区生产总值能耗降低"
+    assert c["targets"][0]["period_kind"] == "五年"
+    assert c["clauses"][0].startswith("责任方按本责任书所列目标")
+    assert services.letter_display(letter)["clauses"] == c["clauses"]  # zh page: as written
+
+
+def test_english_labels_of_targets_pages(tw):
+    """Needs the English catalogue with locale/en/LC_MESSAGES/additions-labels.po merged."""
+    services.compute_warnings(year=2026, month=6, system=True)
+    letter = services.generate_letter(
+        target=tw.city_target, user=tw.world.users[Role.PROVINCE_ADMIN]
+    )
+    km = WarningRecord.objects.get(target=tw.city_target, year=2026, month=6)
+    annual = RegionalStatistic.objects.filter(month__isnull=True).first()
+    with translation.override("en"):
+        shown = services.letter_display(letter)
+        labels = [
+            km.required_means_label,
+            annual.period_label,
+            str(insight.PROGRESS_LABELS["log"]),
+            str(insight.PACE_LABELS["compound"]),
+            *shown["clauses"],
+            shown["targets"][0]["indicator_name"],
+        ]
+        title = letter.title_label
+        with pytest.raises(services.StatisticsRejected) as exc:
+            services.import_statistics(
+                data=b"region,year,energy_tce,gdp_10k_yuan,gdp_real_growth_pct\n9,x,-1,0,\n",
+                user=tw.world.users[Role.PROVINCE_ADMIN],
+            )
+    labels += [e.reason for e in exc.value.errors]
+    assert km.required_means_label == "序时进度（线性，1/5年）"
+    assert labels[0] == "pace (linear, 1/5 years)" and labels[1] == "2025"
+    assert (
+        title
+        == shown["title"]
+        == (
+            "昆明市 energy conservation and emission reduction target-responsibility letter 2026–2030"
+        )
+    )
+    assert not [label for label in labels if CJK.search(str(label))]

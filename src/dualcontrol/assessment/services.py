@@ -60,6 +60,7 @@ from dualcontrol.reference import load_yaml
 from dualcontrol.reference.scoring_sheets import parse_sheet, sheet_files
 from dualcontrol.regions.models import Department, Division
 from dualcontrol.targets.models import Indicator, PeriodKind, Target
+from dualcontrol.uploads import refusal
 
 #: rule keys (``consequences`` of the sheets) that suspend approvals (区域限批 / 企业限批)
 RESTRICTING_RULES = {"high_energy_project_approval_suspended", "high_energy_projects_deferred"}
@@ -70,18 +71,6 @@ CREDIT_RULES = {"credit_record"}
 INTERVIEW = "interview"
 EVIDENCE_EXTENSIONS = ("pdf", "ofd", "doc", "docx", "xls", "xlsx", "jpg", "jpeg", "png", "zip")
 EVIDENCE_MAX_BYTES = 20 * 1024 * 1024
-_SIGNATURES: dict[str, tuple[bytes, ...]] = {
-    "pdf": (b"%PDF",),
-    "ofd": (b"PK\x03\x04",),
-    "docx": (b"PK\x03\x04",),
-    "xlsx": (b"PK\x03\x04",),
-    "zip": (b"PK\x03\x04",),
-    "doc": (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1",),
-    "xls": (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1",),
-    "jpg": (b"\xff\xd8\xff",),
-    "jpeg": (b"\xff\xd8\xff",),
-    "png": (b"\x89PNG\r\n\x1a\n",),
-}
 
 
 class NotAllowed(Exception):
@@ -479,24 +468,7 @@ def save_self_assessment(
 
 def validate_evidence(upload: UploadedFile) -> str | None:
     """A reason to refuse an evidence file (extension, size, leading bytes), or None."""
-    name = PurePath(upload.name or "").name
-    ext = PurePath(name).suffix.lower().lstrip(".")
-    if ext not in EVIDENCE_EXTENSIONS:
-        return _("不接受 .%(ext)s 文件；可上传：%(allowed)s") % {
-            "ext": ext or "?",
-            "allowed": "、".join(EVIDENCE_EXTENSIONS),
-        }
-    size = upload.size or 0
-    if size == 0:
-        return _("文件是空的。")
-    if size > EVIDENCE_MAX_BYTES:
-        return _("文件超过 %(mb)s MB。") % {"mb": EVIDENCE_MAX_BYTES // (1024 * 1024)}
-    upload.seek(0)
-    head = upload.read(16)
-    upload.seek(0)
-    if not any(head.startswith(s) for s in _SIGNATURES[ext]):
-        return _("文件内容与扩展名 .%(ext)s 不符。") % {"ext": ext}
-    return None
+    return refusal(upload, extensions=EVIDENCE_EXTENSIONS, max_bytes=EVIDENCE_MAX_BYTES)
 
 
 def add_evidence(
@@ -809,11 +781,10 @@ def _issue(
                 rec.round.year,
                 "consequence",
                 c.title_zh,
-                _("下达日期 %(d)s%(due)s")
-                % {
-                    "d": issued_on.isoformat(),
-                    "due": f"，期限 {c.due_on.isoformat()}" if c.due_on else "",
-                },
+                _("下达日期 %(d)s，期限 %(due)s")
+                % {"d": issued_on.isoformat(), "due": c.due_on.isoformat()}
+                if c.due_on
+                else _("下达日期 %(d)s") % {"d": issued_on.isoformat()},
                 issued_on,
                 record=rec,
                 consequence=obj,

@@ -30,6 +30,9 @@ from decimal import Decimal
 from typing import Any
 
 import pandas as pd
+from django.conf import settings
+from django.utils import translation
+from django.utils.translation import gettext as _
 
 from dualcontrol.core.assessment import ScoringSheet, TargetFigures
 from dualcontrol.core.progress import PaceDefinition, ProgressDefinition
@@ -50,6 +53,99 @@ ENTERPRISE_ITEMS = ("energy_saving",)
 
 class SourceError(ValueError):
     """The accounted figures for an item are missing or inconsistent (message for the officer)."""
+
+
+def means_text(means: Mapping[str, Any]) -> str:
+    """What a target or actual figure is (``basis["required_means_of"]`` /
+    ``basis["actual_means_of"]``), in the active language."""
+    kind = means.get("kind")
+    if kind == "intensity_pace":
+        text = (
+            _("%(period)s 目标 %(value)s%% 的 %(year)s 年序时进度（线性口径）")
+            if means.get("pace") == PaceDefinition.LINEAR.value
+            else _("%(period)s 目标 %(value)s%% 的 %(year)s 年序时进度（复合口径）")
+        )
+        return text % {"period": means["period"], "value": means["value"], "year": means["year"]}
+    if kind == "period_target":
+        return _("%(period)s 目标") % {"period": means["period"]}
+    if kind == "cumulative_reduction":
+        return _("%(base)s–%(year)s 年累计降低率（%(base)s 年可比价）") % {
+            "base": means["base"],
+            "year": means["year"],
+        }
+    if kind == "cap":
+        return _("%(period)s %(indicator)s目标（上限）") % {
+            "period": means["period"],
+            "indicator": Indicator(means["indicator"]).label,
+        }
+    if kind == "increment":
+        return _("%(base)s–%(year)s 年能源消费增量") % {
+            "base": means["base"],
+            "year": means["year"],
+        }
+    if kind == "total":
+        return _("%(year)s 年能源消费总量") % {"year": means["year"]}
+    if kind == "saving_target":
+        return _("%(year)s 年节能量目标") % {"year": means["year"]}
+    if kind == "certified_saving":
+        return _("%(year)s 年核定节能量（%(source)s）") % {
+            "year": means["year"],
+            "source": means.get("source") or _("未注明依据"),
+        }
+    raise ValueError(f"unknown kind of figure {kind!r}")
+
+
+def stored_means(basis: Mapping[str, Any], which: str) -> dict[str, Any] | None:
+    """``basis[f"{which}_means_of"]``, or for figures computed before the basis kept it the
+    reading of the stored text (``basis[f"{which}_means"]``) its other fields give; None when
+    no reading gives exactly that text."""
+    of = basis.get(f"{which}_means_of")
+    if isinstance(of, Mapping):
+        return dict(of)
+    text = str(basis.get(f"{which}_means") or "")
+    period = str(basis.get("period") or "")
+    years = [r.get("year") for r in basis.get("statistics") or [] if isinstance(r, Mapping)]
+    year = years[-1] if years else (int(period) if period.isdigit() else None)
+    base = basis.get("price_base_year") or (years[0] if years else None)
+    candidates: list[dict[str, Any]] = [
+        {"kind": "period_target", "period": period},
+        {"kind": "saving_target", "year": year},
+        {"kind": "cumulative_reduction", "base": base, "year": year},
+        {"kind": "increment", "base": base, "year": year},
+        {"kind": "total", "year": year},
+    ]
+    candidates += [
+        {
+            "kind": "intensity_pace",
+            "period": period,
+            "value": basis.get("base_value"),
+            "year": year,
+            "pace": pace.value,
+        }
+        for pace in PaceDefinition
+    ]
+    candidates += [
+        {"kind": "cap", "period": period, "indicator": i.value}
+        for i in (Indicator.ENERGY_TOTAL, Indicator.ENERGY_INCREMENT)
+    ]
+    with translation.override(settings.LANGUAGE_CODE):
+        saving = {"kind": "certified_saving", "year": year}
+        prefix = means_text({**saving, "source": "|"}).split("|")[0]
+        if text.startswith(prefix) and text.endswith("）"):
+            source = text[len(prefix) : -1]
+            candidates.append({**saving, "source": "" if source == _("未注明依据") else source})
+        for means in candidates:
+            if means_text(means) == text:
+                return means
+    return None
+
+
+def _means(prefix: str, **means: Any) -> dict[str, Any]:
+    """``{prefix}_means`` written in the platform's language (the record keeps it) and
+    ``{prefix}_means_of`` to show it in another language."""
+    with translation.override(settings.LANGUAGE_CODE):
+        text = means_text(means)
+    return {f"{prefix}_means": text, f"{prefix}_means_of": means}
 
 
 @dataclass(frozen=True)
@@ -95,7 +191,11 @@ def figures_from_json(data: Mapping[str, Any]) -> dict[str, TargetFigures]:
 def unsupported_items(sheet: ScoringSheet) -> list[str]:
     """Target items of ``sheet`` that have no accounted source for its subject kind."""
     allowed = REGION_ITEMS if sheet.subject == "region" else ENTERPRISE_ITEMS
-    return [f"{t.key}（{t.title_zh}）" for t in sheet.target_items if t.key not in allowed]
+    return [
+        _("%(a)s（%(b)s）") % {"a": t.key, "b": t.title_zh}
+        for t in sheet.target_items
+        if t.key not in allowed
+    ]
 
 
 def _frac(x: float) -> Decimal:
@@ -137,11 +237,15 @@ def _frame(
     missing = [y for y in range(first, last + 1) if y not in years]
     if missing:
         raise SourceError(
-            f"{division.name}：缺少 {'、'.join(map(str, missing))} 年的地区统计数据（能源消费量、GDP）"
+            _("%(region)s：缺少 %(years)s 年的地区统计数据（能源消费量、GDP）")
+            % {"region": division.name, "years": _("、").join(map(str, missing))}
         )
     for r in rows[1:]:
         if r.gdp_real_growth_pct is None:
-            raise SourceError(f"{division.name}：{r.year} 年缺少 GDP 实际增长率（可比价）")
+            raise SourceError(
+                _("%(region)s：%(year)s 年缺少 GDP 实际增长率（可比价）")
+                % {"region": division.name, "year": r.year}
+            )
     return pd.DataFrame(
         {
             "region": division.code,
@@ -189,7 +293,10 @@ def intensity_figures(division: Division, year: int) -> ItemFigures:
     """万元GDP能耗降低率 of ``division`` in ``year`` against its target (see the module doc)."""
     t = _covering_target((Indicator.ENERGY_INTENSITY_REDUCTION,), year, division=division)
     if t is None:
-        raise SourceError(f"{division.name}：没有覆盖 {year} 年的能耗强度降低目标")
+        raise SourceError(
+            _("%(region)s：没有覆盖 %(year)s 年的能耗强度降低目标")
+            % {"region": division.name, "year": year}
+        )
     rows = _annual_rows(division, t.base_year, year)
     df = _frame(division, rows, t.base_year, year)
     reduction = float(t.base_value) / 100
@@ -202,7 +309,9 @@ def intensity_figures(division: Division, year: int) -> ItemFigures:
             progress_definition=ProgressDefinition(t.progress_definition),
         )
     except RegionalDataError as exc:
-        raise SourceError(f"{division.name}：{exc}") from exc
+        raise SourceError(
+            _("%(region)s：%(error)s") % {"region": division.name, "error": exc}
+        ) from exc
     row = result.frame[result.frame["year"] == year].iloc[0]
     actual = _frac(row["achieved_reduction_frac"])
     incentive = None
@@ -210,22 +319,26 @@ def intensity_figures(division: Division, year: int) -> ItemFigures:
         pace = PaceDefinition(t.pace_definition)
         column = f"required_reduction_{pace.value}_frac"
         required = _frac(row[column])
-        means = (
-            f"{t.period_label} 目标 {t.base_value}% 的 {year} 年序时进度"
-            f"（{'线性' if pace is PaceDefinition.LINEAR else '复合'}口径）"
+        means = _means(
+            "required",
+            kind="intensity_pace",
+            period=t.period_label,
+            value=str(t.base_value),
+            year=year,
+            pace=pace.value,
         )
     else:
         required = Decimal(t.base_value / 100).quantize(FRAC_PLACES)
-        means = f"{t.period_label} 目标"
+        means = _means("required", kind="period_target", period=t.period_label)
         if t.incentive_value is not None:
             incentive = Decimal(t.incentive_value / 100).quantize(FRAC_PLACES)
     start = result.frame[result.frame["year"] == t.base_year].iloc[0]
     basis = {
         **_target_ref(t),
-        "required_means": means,
+        **means,
         "target_pct": _pct_text(required),
         "actual_pct": _pct_text(actual),
-        "actual_means": f"{t.base_year}–{year} 年累计降低率（{t.base_year} 年可比价）",
+        **_means("actual", kind="cumulative_reduction", base=t.base_year, year=year),
         "price_base_year": t.base_year,
         "intensity_base_tce_per_10k_yuan": round(float(start["intensity_tce_per_10k_yuan"]), 6),
         "intensity_year_tce_per_10k_yuan": round(float(row["intensity_tce_per_10k_yuan"]), 6),
@@ -254,12 +367,16 @@ def total_figures(division: Division, year: int) -> ItemFigures:
         (Indicator.ENERGY_TOTAL, Indicator.ENERGY_INCREMENT), year, division=division
     )
     if t is None:
-        raise SourceError(f"{division.name}：没有覆盖 {year} 年的能源消费总量（增量）目标")
+        raise SourceError(
+            _("%(region)s：没有覆盖 %(year)s 年的能源消费总量（增量）目标")
+            % {"region": division.name, "year": year}
+        )
     if t.period_kind == PeriodKind.FIVE_YEAR and (
         t.indicator != Indicator.ENERGY_INCREMENT or year != t.end_year
     ):
         raise SourceError(
-            f"{division.name}：{year} 年没有年度能源消费总量目标（五年增量目标只在 {t.end_year} 年考核）"
+            _("%(region)s：%(year)s 年没有年度能源消费总量目标（五年增量目标只在 %(end)s 年考核）")
+            % {"region": division.name, "year": year, "end": t.end_year}
         )
     first = t.base_year if t.indicator == Indicator.ENERGY_INCREMENT else year
     rows = _annual_rows(division, first, year)
@@ -267,14 +384,14 @@ def total_figures(division: Division, year: int) -> ItemFigures:
     energy = {r.year: r.energy_tce for r in rows}
     if t.indicator == Indicator.ENERGY_INCREMENT:
         actual = (energy[year] - energy[t.base_year]).quantize(TCE_PLACES)
-        means = f"{t.base_year}–{year} 年能源消费增量"
+        means = _means("actual", kind="increment", base=t.base_year, year=year)
     else:
         actual = energy[year].quantize(TCE_PLACES)
-        means = f"{year} 年能源消费总量"
+        means = _means("actual", kind="total", year=year)
     basis = {
         **_target_ref(t),
-        "required_means": f"{t.period_label} {t.get_indicator_display()}目标（上限）",
-        "actual_means": means,
+        **_means("required", kind="cap", period=t.period_label, indicator=t.indicator),
+        **means,
         "statistics": _stat_rows(rows),
     }
     return ItemFigures(
@@ -288,13 +405,17 @@ def saving_figures(
     """企业年度节能量: the unit's target for the year and the certified saving."""
     t = _covering_target((Indicator.ENERGY_SAVING,), year, entity=entity)
     if t is None or t.period_kind != PeriodKind.YEAR:
-        raise SourceError(f"{entity.name}：没有 {year} 年的年度节能量目标")
+        raise SourceError(
+            _("%(unit)s：没有 %(year)s 年的年度节能量目标") % {"unit": entity.name, "year": year}
+        )
     if certified is None:
-        raise SourceError(f"{entity.name}：尚未录入 {year} 年核定节能量")
+        raise SourceError(
+            _("%(unit)s：尚未录入 %(year)s 年核定节能量") % {"unit": entity.name, "year": year}
+        )
     basis = {
         **_target_ref(t),
-        "required_means": f"{year} 年节能量目标",
-        "actual_means": f"{year} 年核定节能量（{source or '未注明依据'}）",
+        **_means("required", kind="saving_target", year=year),
+        **_means("actual", kind="certified_saving", year=year, source=source),
     }
     return ItemFigures(
         "energy_saving", "tce", Decimal(t.base_value).quantize(TCE_PLACES), certified, None, basis
@@ -313,7 +434,10 @@ def target_part(
     """Figures for every target item of ``sheet`` (raises :class:`SourceError`)."""
     bad = unsupported_items(sheet)
     if bad:
-        raise SourceError(f"计分表 {sheet.name} 的目标项 {'、'.join(bad)} 没有可自动核算的数据来源")
+        raise SourceError(
+            _("计分表 %(sheet)s 的目标项 %(items)s 没有可自动核算的数据来源")
+            % {"sheet": sheet.name, "items": _("、").join(bad)}
+        )
     out: dict[str, ItemFigures] = {}
     for item in sheet.target_items:
         if item.key == "intensity":

@@ -8,6 +8,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from dualcontrol.audit.services import record, snapshot
 from dualcontrol.core.codes import CodeError, validate_uscc
@@ -40,7 +41,7 @@ def _grid(data: bytes, filename: str) -> tuple[str, list[list[str]]]:
             wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
         except Exception as exc:  # openpyxl raises several types for a non-workbook
             raise ReportFormatError(
-                [CellError("", 0, "", f"不是有效的 Excel 文件：{exc}")]
+                [CellError("", 0, "", _("不是有效的 Excel 文件：%(error)s") % {"error": exc})]
             ) from exc
         ws = wb.worksheets[0]
         grid = [
@@ -62,11 +63,13 @@ def import_entities(*, data: bytes, filename: str, user: Any) -> int:
     """
     sheet, grid = _grid(data, filename)
     if not grid:
-        raise ReportFormatError([CellError(sheet, 1, "", "文件为空")])
+        raise ReportFormatError([CellError(sheet, 1, "", _("文件为空"))])
     header = grid[0]
     missing = [c for c in REQUIRED if c not in header]
     if missing:
-        raise ReportFormatError([CellError(sheet, 1, "", f"缺少列：{', '.join(missing)}")])
+        raise ReportFormatError(
+            [CellError(sheet, 1, "", _("缺少列：%(cols)s") % {"cols": ", ".join(missing)})]
+        )
     col = {h: i for i, h in enumerate(header)}
     divisions = {d.code: d for d in Division.objects.all()}
     industries = {i.code: i for i in Industry.objects.all()}
@@ -85,25 +88,25 @@ def import_entities(*, data: bytes, filename: str, user: Any) -> int:
         try:
             uscc = validate_uscc(row["uscc"])
             if uscc in seen:
-                err("uscc", "统一社会信用代码重复")
+                err("uscc", _("统一社会信用代码重复"))
             seen.add(uscc)
         except CodeError as exc:
-            err("uscc", f"统一社会信用代码无效：{exc}")
+            err("uscc", _("统一社会信用代码无效：%(reason)s") % {"reason": exc})
             uscc = ""
         if not row["name"]:
-            err("name", "单位名称不能为空")
+            err("name", _("单位名称不能为空"))
         if row["division_code"] not in divisions:
-            err("division_code", f"区划代码 {row['division_code']} 不存在")
+            err("division_code", _("区划代码 %(v)s 不存在") % {"v": row["division_code"]})
         if row["industry_code"] not in industries:
-            err("industry_code", f"行业代码 {row['industry_code']} 不存在")
+            err("industry_code", _("行业代码 %(v)s 不存在") % {"v": row["industry_code"]})
         energy = None
         if row.get("annual_energy_tce"):
             try:
                 energy = Decimal(row["annual_energy_tce"].replace(",", ""))
                 if energy < 0:
-                    err("annual_energy_tce", "不能为负数")
+                    err("annual_energy_tce", _("不能为负数"))
             except InvalidOperation:
-                err("annual_energy_tce", "不是数字")
+                err("annual_energy_tce", _("不是数字"))
         parsed.append({**row, "uscc": uscc, "annual_energy_tce": energy})
     if errors:
         raise ReportFormatError(errors)

@@ -13,8 +13,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Mapping
+from typing import Any
+
 from django.conf import settings
 from django.db import models
+from django.utils import translation
+from django.utils.translation import get_language, gettext
 from django.utils.translation import gettext_lazy as _
 
 from dualcontrol.entities.models import Entity
@@ -192,7 +198,10 @@ class DataItem(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.code} {self.name}（{self.get_frequency_display()}）"
+        return gettext("%(a)s（%(b)s）") % {
+            "a": f"{self.code} {self.name}",
+            "b": self.get_frequency_display(),
+        }
 
 
 class Reading(models.Model):
@@ -322,6 +331,124 @@ class Alert(models.Model):
     def is_ongoing(self) -> bool:
         """A condition that lasts and is resolved by the checks (the others are day facts)."""
         return self.kind in self.ONGOING
+
+    @property
+    def text(self) -> str:
+        """The message in the active language: :attr:`message` (stored in the platform's
+        language) on pages in that language, else rebuilt from :attr:`params` when they hold
+        every figure (alerts raised before they did keep their stored text)."""
+        active = (get_language() or settings.LANGUAGE_CODE).lower()
+        if active.split("-")[0] == settings.LANGUAGE_CODE.lower().split("-")[0]:
+            return self.message
+        params = {**self._older_params(), **(self.params or {})}
+        with translation.override(settings.LANGUAGE_CODE):
+            same = alert_text(self.kind, self.day, params, self.item) == self.message
+        return (
+            alert_text(self.kind, self.day, params, self.item) if same else None
+        ) or self.message
+
+    def _older_params(self) -> dict[str, Any]:
+        """Figures that alerts raised before ``params`` held them did not keep, as they are now
+        (used only when the text they give is the stored one)."""
+        from dualcontrol.reference.metering import metering_rules
+
+        rules = metering_rules()
+        params = dict(self.params or {})
+        out: dict[str, Any] = {
+            "limit_days": rules.fault_repair_working_days,
+            "min_frac": rules.completeness_min_frac,
+            "max_dev_frac": rules.consistency_max_dev_frac,
+        }
+        if self.item is not None:
+            out.update(min=self.item.min_value, max=self.item.max_value)
+        daily, monthly = params.get("daily_total"), params.get("monthly")
+        if isinstance(daily, int | float) and isinstance(monthly, int | float):
+            out["deviation_frac"] = abs(daily - monthly) / abs(monthly) if monthly else None
+        if self.kind == AlertKind.CALIBRATION_DUE and "name" not in params:
+            out["name"] = (
+                MeteringInstrument.objects.filter(
+                    entity_id=self.entity_id, number=params.get("number")
+                )
+                .values_list("name", flat=True)
+                .first()
+            )
+        return out
+
+
+def _fmt(value: Any, spec: str) -> str:
+    return "—" if value is None else format(value, spec)
+
+
+def alert_text(
+    kind: str, day: dt.date, params: Mapping[str, Any], item: DataItem | None = None
+) -> str | None:
+    """The text of a monitoring alert in the active language, or None when ``params`` lack a
+    figure the text needs."""
+    label = f"{item.code} {item.name}" if item is not None else ""
+    try:
+        if kind == AlertKind.LATE_UPLOAD:
+            return gettext("实时数据最新时间为 %(last)s，已超过 %(minutes)s 分钟未上传") % {
+                "last": params["last"],
+                "minutes": params["after_minutes"],
+            }
+        if kind == AlertKind.FAULT_OVERDUE:
+            return gettext(
+                "自 %(since)s 起中断已 %(days)s 个工作日，超过 %(limit)s 个工作日修复期限且未报备："
+                "请报备并定期手工填报"
+            ) % {
+                "since": params["since"],
+                "days": params["working_days"],
+                "limit": params["limit_days"],
+            }
+        if kind == AlertKind.INCOMPLETE_DAY:
+            return gettext(
+                "%(day)s 数据完整率 %(frac)s（实采 %(received)s / 应采 %(expected)s），低于 %(min)s"
+            ) % {
+                "day": f"{day:%Y-%m-%d}",
+                "frac": f"{params['frac']:.1%}",
+                "received": params["received"],
+                "expected": params["expected"],
+                "min": f"{params['min_frac']:.0%}",
+            }
+        if kind == AlertKind.STUCK_METER and item is not None:
+            return gettext(
+                "%(item)s 自 %(start)s 至 %(end)s 连续 %(count)s 个数据均为 %(value)s，疑似卡表"
+            ) % {
+                "item": label,
+                "start": params["start"],
+                "end": params["end"],
+                "count": params["count"],
+                "value": f"{params['value']:g}",
+            }
+        if kind == AlertKind.OUT_OF_RANGE and item is not None:
+            return gettext("%(item)s 有 %(n)s 个数据超出范围 [%(min)s, %(max)s]，已拒收") % {
+                "item": label,
+                "n": params["n"],
+                "min": "—" if params["min"] is None else params["min"],
+                "max": "—" if params["max"] is None else params["max"],
+            }
+        if kind == AlertKind.INCONSISTENT and item is not None:
+            return gettext(
+                "%(item)s %(month)s：日数据合计 %(daily)s 与月报 %(monthly)s 偏差 %(dev)s，"
+                "超过 %(max)s"
+            ) % {
+                "item": label,
+                "month": f"{day:%Y-%m}",
+                "daily": f"{params['daily_total']:,.2f}",
+                "monthly": f"{params['monthly']:,.2f}",
+                "dev": _fmt(params["deviation_frac"], ".1%"),
+                "max": f"{params['max_dev_frac']:.0%}",
+            }
+        if kind == AlertKind.CALIBRATION_DUE:
+            text = (
+                gettext("计量器具 %(number)s %(name)s 检定/校准已过期（下次检定日期 %(date)s）")
+                if params["overdue"]
+                else gettext("计量器具 %(number)s %(name)s 即将到期（下次检定日期 %(date)s）")
+            )
+            return text % {"number": params["number"], "name": params["name"], "date": day}
+    except (KeyError, TypeError, ValueError):
+        return None
+    return None
 
 
 class FaultReport(models.Model):

@@ -15,6 +15,7 @@ from typing import Any
 
 from django.db.models import Count, Max, Q, Sum
 from django.utils import timezone
+from django.utils.translation import get_language
 
 from dualcontrol.core import metering as core
 from dualcontrol.core.energy import AccountingError, UnitAccount, account_report
@@ -131,11 +132,14 @@ class UnitMonth:
 
 
 def product_info() -> dict[str, tuple[str, str, Decimal, str]]:
-    """product code → (name, unit, reference coefficient tce/unit, kind)."""
+    """product code → (name in the active language, unit, reference coefficient tce/unit, kind)."""
     from dualcontrol.reference.accounting import product_coefficients
+    from dualcontrol.reference.energy_products import energy_products
 
+    english = (get_language() or "").startswith("en")
+    names_en = {p.code: p.name_en for p in energy_products()} if english else {}
     return {
-        c: (p.name_zh, p.unit, p.coefficient_tce_per_unit, p.kind)
+        c: (names_en.get(c) or p.name_zh, p.unit, p.coefficient_tce_per_unit, p.kind)
         for c, p in product_coefficients().items()
     }
 
@@ -446,7 +450,10 @@ def reconciliation(
                 line=line,
                 name=name,
                 unit=unit,
-                reasons=[core.gap_reason_text(line, r, rules) for r in line.reasons],
+                reasons=[
+                    core.gap_reason_text(line, r, rules, get_language() or "zh-hans")
+                    for r in line.reasons
+                ],
                 explanation=explanations.get(line.product_code),
                 meter_tce=float(line.meter_qty * coef) if line.meter_qty is not None else None,
                 report_tce=float(line.report_consumption * coef)

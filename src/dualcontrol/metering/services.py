@@ -26,10 +26,13 @@ from decimal import Decimal
 from functools import lru_cache
 from typing import Any
 
+from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import F, QuerySet
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
 
 from dualcontrol.accounts.models import Role, User
 from dualcontrol.accounts.scope import can_file_for, can_review, role_of, visible_entities
@@ -49,6 +52,7 @@ from dualcontrol.metering.models import (
     ItemDay,
     MeteringInstrument,
     RejectTally,
+    alert_text,
 )
 from dualcontrol.reference.energy_products import energy_products
 from dualcontrol.reference.metering import code_catalogue, metering_rules
@@ -76,7 +80,8 @@ class Problem:
 
     def __str__(self) -> str:
         return (
-            f"第{self.row}行 {self.field}: {self.reason}"
+            _("第%(row)s行 %(field)s: %(reason)s")
+            % {"row": self.row, "field": self.field, "reason": self.reason}
             if self.row
             else f"{self.field}: {self.reason}"
         )
@@ -195,20 +200,29 @@ def _item_values(
     problems: list[Problem] = []
     code = data.code.strip().upper()
     for p in core.code_problems(code, catalogue):
-        problems.append(Problem(row, "code", p.message()))
+        problems.append(Problem(row, "code", p.message(get_language() or "zh-hans")))
     if data.frequency not in (0, 1, 2):
-        problems.append(Problem(row, "frequency", f"采集频率应为 0、1 或 2，实为 {data.frequency}"))
+        problems.append(
+            Problem(
+                row, "frequency", _("采集频率应为 0、1 或 2，实为 %(v)s") % {"v": data.frequency}
+            )
+        )
     if not data.name.strip():
-        problems.append(Problem(row, "name", "采集数据项指标名称不能为空"))
+        problems.append(Problem(row, "name", _("采集数据项指标名称不能为空")))
     if data.source not in (core.DataSource.METER, core.DataSource.MANUAL):
-        problems.append(Problem(row, "source", f"数据采集来源应为 4 或 5，实为 {data.source}"))
+        problems.append(
+            Problem(row, "source", _("数据采集来源应为 4 或 5，实为 %(v)s") % {"v": data.source})
+        )
     interval = data.interval_minutes or rules.standard_interval_minutes
     if data.frequency == core.Frequency.REALTIME:
         if interval not in rules.allowed_interval_minutes:
-            allowed = "、".join(str(m) for m in rules.allowed_interval_minutes)
+            allowed = _("、").join(str(m) for m in rules.allowed_interval_minutes)
             problems.append(
                 Problem(
-                    row, "interval_minutes", f"实时采集间隔只能为 {allowed} 分钟，实为 {interval}"
+                    row,
+                    "interval_minutes",
+                    _("实时采集间隔只能为 %(allowed)s 分钟，实为 %(v)s")
+                    % {"allowed": allowed, "v": interval},
                 )
             )
         elif interval != rules.standard_interval_minutes and not data.interval_grant.strip():
@@ -216,7 +230,8 @@ def _item_values(
                 Problem(
                     row,
                     "interval_grant",
-                    f"采集间隔放宽为 {interval} 分钟须注明依据（标准为 {rules.standard_interval_minutes} 分钟）",
+                    _("采集间隔放宽为 %(v)s 分钟须注明依据（标准为 %(std)s 分钟）")
+                    % {"v": interval, "std": rules.standard_interval_minutes},
                 )
             )
     if (
@@ -224,7 +239,7 @@ def _item_values(
         and data.max_value is not None
         and data.min_value > data.max_value
     ):
-        problems.append(Problem(row, "min_value", "数据最小值大于最大值"))
+        problems.append(Problem(row, "min_value", _("数据最小值大于最大值")))
     if problems:
         return {}, problems
     item = core.decompose(code)
@@ -239,16 +254,25 @@ def _item_values(
         except UnitError:
             problems.append(
                 Problem(
-                    row, "unit", f"能源单位「{unit}」不能换算为 205-1 计量单位「{product_unit}」"
+                    row,
+                    "unit",
+                    _("能源单位「%(unit)s」不能换算为 205-1 计量单位「%(product_unit)s」")
+                    % {"unit": unit, "product_unit": product_unit},
                 )
             )
     if data.boundary not in Boundary.values:
         problems.append(
-            Problem(row, "boundary", f"平衡角色应为空、in 或 out，实为 {data.boundary}")
+            Problem(
+                row, "boundary", _("平衡角色应为空、in 或 out，实为 %(v)s") % {"v": data.boundary}
+            )
         )
     elif data.boundary and not product_code:
         problems.append(
-            Problem(row, "boundary", "只有对应 205-1 能源品种的能源数据项才能作为进出用能单位计量")
+            Problem(
+                row,
+                "boundary",
+                _("只有对应 205-1 能源品种的能源数据项才能作为进出用能单位计量"),
+            )
         )
     instrument = None
     if data.instrument_number:
@@ -258,7 +282,7 @@ def _item_values(
                 Problem(
                     row,
                     "instrument_number",
-                    f"本单位没有编号为 {data.instrument_number} 的计量器具",
+                    _("本单位没有编号为 %(v)s 的计量器具") % {"v": data.instrument_number},
                 )
             )
     values = {
@@ -312,13 +336,19 @@ def save_items(*, entity: Entity, items: Sequence[ItemInput], user: Any) -> list
     for row, data in enumerate(items, start=1):
         key = (data.code.strip().upper(), data.frequency)
         if key in seen:
-            problems.append(Problem(row, "code", f"{key[0]}（频率 {key[1]}）重复"))
+            problems.append(
+                Problem(
+                    row,
+                    "code",
+                    _("%(code)s（频率 %(frequency)s）重复") % {"code": key[0], "frequency": key[1]},
+                )
+            )
         seen.add(key)
         values, found = _item_values(row, data, catalogue, rules, products, instruments)
         problems += found
         prepared.append((data, values))
     if not items:
-        problems.append(Problem(0, "items", "没有数据项"))
+        problems.append(Problem(0, "items", _("没有数据项")))
     if problems:
         raise RegistryRejected(problems)
     saved: list[DataItem] = []
@@ -384,31 +414,37 @@ def save_instruments(
     seen: set[str] = set()
     for row, d in enumerate(instruments, start=1):
         if not d.number.strip():
-            problems.append(Problem(row, "number", "计量器具编号不能为空"))
+            problems.append(Problem(row, "number", _("计量器具编号不能为空")))
         if d.number in seen:
-            problems.append(Problem(row, "number", f"编号 {d.number} 重复"))
+            problems.append(Problem(row, "number", _("编号 %(v)s 重复") % {"v": d.number}))
         seen.add(d.number)
         if d.grade not in MeteringInstrument.Grade.values:
-            problems.append(Problem(row, "grade", f"器具等级应为 1、2 或 3，实为 {d.grade}"))
+            problems.append(
+                Problem(row, "grade", _("器具等级应为 1、2 或 3，实为 %(v)s") % {"v": d.grade})
+            )
         if d.kind and d.kind not in kinds:
-            problems.append(Problem(row, "kind", f"未知的计量器具类型 {d.kind}"))
+            problems.append(Problem(row, "kind", _("未知的计量器具类型 %(v)s") % {"v": d.kind}))
         if d.status not in MeteringInstrument.Status.values:
-            problems.append(Problem(row, "status", f"目前状态应为 1、2 或 3，实为 {d.status}"))
+            problems.append(
+                Problem(row, "status", _("目前状态应为 1、2 或 3，实为 %(v)s") % {"v": d.status})
+            )
         if d.calibration_status not in MeteringInstrument.Calibration.values:
-            problems.append(Problem(row, "calibration_status", "检定/校准状态应为 pass、fail 或空"))
+            problems.append(
+                Problem(row, "calibration_status", _("检定/校准状态应为 pass、fail 或空"))
+            )
         if d.installer is not None and d.installer not in MeteringInstrument.Installer.values:
-            problems.append(Problem(row, "installer", "安装方应为 1、2 或 3"))
+            problems.append(Problem(row, "installer", _("安装方应为 1、2 或 3")))
         if (
             d.access_system is not None
             and d.access_system not in MeteringInstrument.AccessSystem.values
         ):
-            problems.append(Problem(row, "access_system", "接入系统应为 1 或 2"))
+            problems.append(Problem(row, "access_system", _("接入系统应为 1 或 2")))
         if d.last_calibration and d.next_calibration and d.next_calibration < d.last_calibration:
-            problems.append(Problem(row, "next_calibration", "下次检定日期早于最近检定日期"))
+            problems.append(Problem(row, "next_calibration", _("下次检定日期早于最近检定日期")))
         if d.multiplier <= 0:
-            problems.append(Problem(row, "multiplier", "倍率必须大于 0"))
+            problems.append(Problem(row, "multiplier", _("倍率必须大于 0")))
     if not instruments:
-        problems.append(Problem(0, "instruments", "没有计量器具"))
+        problems.append(Problem(0, "instruments", _("没有计量器具")))
     if problems:
         raise RegistryRejected(problems)
     saved = []
@@ -855,12 +891,13 @@ def _raise_alert(
     entity: Entity,
     kind: str,
     day: dt.date,
-    message: str,
     item: DataItem | None = None,
-    params: dict[str, Any] | None = None,
+    params: dict[str, Any],
     suffix: str = "",
     now: dt.datetime,
 ) -> Alert | None:
+    """Store (and mail) an alert; its text is written in the platform's language from
+    ``params`` (:func:`dualcontrol.metering.models.alert_text`), the pages translate it."""
     key = f"{entity.pk}:{kind}:{day.isoformat()}:{item.pk if item else ''}:{suffix}"[:96]
     if Alert.objects.filter(key=key).exists():
         return None
@@ -870,6 +907,9 @@ def _raise_alert(
     ):
         return None  # a lasting condition is one alert until the checks resolve it
     people = recipients_of(entity)
+    with translation.override(settings.LANGUAGE_CODE):
+        message = alert_text(kind, day, params, item) or ""
+        subject = f"[能耗在线监测] {entity.name} {AlertKind(kind).label}"
     alert = Alert.objects.create(
         entity=entity,
         item=item,
@@ -877,14 +917,14 @@ def _raise_alert(
         day=day,
         key=key,
         message=message,
-        params=params or {},
+        params=params,
         created=now,
         recipients=[u.username for u in people],
     )
     emails = sorted({u.email for u in people if u.email} | ({entity.contact_email} - {""}))
     if emails:
         send_mail(
-            f"[能耗在线监测] {entity.name} {AlertKind(kind).label}",
+            subject,
             f"{entity.name}（{entity.uscc}）{day:%Y-%m-%d}：{message}",
             None,
             emails,
@@ -992,7 +1032,6 @@ def _check_uploads(
         entity=entity,
         kind=AlertKind.LATE_UPLOAD,
         day=now_local.date(),
-        message=f"实时数据最新时间为 {since}，已超过 {rules.late_after_minutes} 分钟未上传",
         params={"last": since, "after_minutes": rules.late_after_minutes},
         now=now,
     ):
@@ -1006,11 +1045,11 @@ def _check_uploads(
         entity=entity,
         kind=AlertKind.FAULT_OVERDUE,
         day=now_local.date(),
-        message=(
-            f"自 {since} 起中断已 {overdue} 个工作日，超过 {rules.fault_repair_working_days} "
-            "个工作日修复期限且未报备：请报备并定期手工填报"
-        ),
-        params={"since": since, "working_days": overdue},
+        params={
+            "since": since,
+            "working_days": overdue,
+            "limit_days": rules.fault_repair_working_days,
+        },
         now=now,
     ):
         summary.raised[AlertKind.FAULT_OVERDUE] += 1
@@ -1044,11 +1083,12 @@ def _check_yesterday(
             entity=entity,
             kind=AlertKind.INCOMPLETE_DAY,
             day=day,
-            message=(
-                f"{day:%Y-%m-%d} 数据完整率 {frac:.1%}（实采 {received} / 应采 {expected}），"
-                f"低于 {rules.completeness_min_frac:.0%}"
-            ),
-            params={"received": received, "expected": expected, "frac": frac},
+            params={
+                "received": received,
+                "expected": expected,
+                "frac": frac,
+                "min_frac": rules.completeness_min_frac,
+            },
             now=now,
         )
     ):
@@ -1063,10 +1103,6 @@ def _check_yesterday(
                 day=day,
                 item=item,
                 suffix=run["start"][11:16],
-                message=(
-                    f"{item.code} {item.name} 自 {run['start']} 至 {run['end']} 连续 {run['count']} "
-                    f"个数据均为 {run['value']:g}，疑似卡表"
-                ),
                 params=run,
                 now=now,
             ):
@@ -1079,12 +1115,7 @@ def _check_yesterday(
             kind=AlertKind.OUT_OF_RANGE,
             day=day,
             item=t.item,
-            message=(
-                f"{t.item.code} {t.item.name} 有 {t.n} 个数据超出范围 "
-                f"[{t.item.min_value if t.item.min_value is not None else '—'}, "
-                f"{t.item.max_value if t.item.max_value is not None else '—'}]，已拒收"
-            ),
-            params={"n": t.n},
+            params={"n": t.n, "min": t.item.min_value, "max": t.item.max_value},
             now=now,
         ):
             summary.raised[AlertKind.OUT_OF_RANGE] += 1
@@ -1101,22 +1132,22 @@ def _check_month(
     from dualcontrol.metering.queries import consistency_of
 
     for c in consistency_of(entity, month, items=items):
-        if c.result is not None and not c.result.ok:
-            dev = "—" if c.result.deviation_frac is None else f"{c.result.deviation_frac:.1%}"
-            if _raise_alert(
-                entity=entity,
-                kind=AlertKind.INCONSISTENT,
-                day=month,
-                item=c.monthly_item,
-                message=(
-                    f"{c.monthly_item.code} {c.monthly_item.name} {month:%Y-%m}：日数据合计 "
-                    f"{c.result.daily_total:,.2f} 与月报 {c.result.monthly:,.2f} 偏差 {dev}，"
-                    f"超过 {rules.consistency_max_dev_frac:.0%}"
-                ),
-                params={"daily_total": c.result.daily_total, "monthly": c.result.monthly},
-                now=now,
-            ):
-                summary.raised[AlertKind.INCONSISTENT] += 1
+        if c.result is None or c.result.ok:
+            continue
+        if _raise_alert(
+            entity=entity,
+            kind=AlertKind.INCONSISTENT,
+            day=month,
+            item=c.monthly_item,
+            params={
+                "daily_total": c.result.daily_total,
+                "monthly": c.result.monthly,
+                "deviation_frac": c.result.deviation_frac,
+                "max_dev_frac": rules.consistency_max_dev_frac,
+            },
+            now=now,
+        ):
+            summary.raised[AlertKind.INCONSISTENT] += 1
 
 
 def _check_calibration(
@@ -1146,11 +1177,7 @@ def _check_calibration(
             kind=AlertKind.CALIBRATION_DUE,
             day=inst.next_calibration,
             suffix=inst.number,
-            message=(
-                f"计量器具 {inst.number} {inst.name} "
-                f"{'检定/校准已过期' if overdue else '即将到期'}（下次检定日期 {inst.next_calibration}）"
-            ),
-            params={"number": inst.number, "overdue": overdue},
+            params={"number": inst.number, "name": inst.name, "overdue": overdue},
             now=now,
         ):
             summary.raised[AlertKind.CALIBRATION_DUE] += 1
@@ -1179,12 +1206,12 @@ def file_fault(
     if not can_file_for(user, entity):
         raise PermissionDenied("only the unit's own reporter files its fault reports")
     if not reason.strip():
-        raise WorkflowError("必须填写故障原因及处理措施")
+        raise WorkflowError(_("必须填写故障原因及处理措施"))
     now = now or timezone.now()
     if started > now:
-        raise WorkflowError("故障开始时间不能晚于当前时间")
+        raise WorkflowError(_("故障开始时间不能晚于当前时间"))
     if expected_repair < to_local(started).date():
-        raise WorkflowError("预计修复日期不能早于故障开始日期")
+        raise WorkflowError(_("预计修复日期不能早于故障开始日期"))
     if any(i.entity_id != entity.pk for i in items):
         raise PermissionDenied("an item belongs to another unit")
     with transaction.atomic():
@@ -1207,11 +1234,13 @@ def review_fault(*, fault: FaultReport, user: Any, accept: bool, note: str = "")
     if not can_review(user, fault.entity):
         raise PermissionDenied("not a reviewer of this unit")
     if not accept and not note.strip():
-        raise WorkflowError("退回必须填写意见")
+        raise WorkflowError(_("退回必须填写意见"))
     with transaction.atomic():
         fault = FaultReport.objects.select_for_update().get(pk=fault.pk)
         if fault.status != FaultReport.Status.FILED:
-            raise WorkflowError(f"状态为「{fault.get_status_display()}」的报备不能审核")
+            raise WorkflowError(
+                _("状态为「%(status)s」的报备不能审核") % {"status": fault.get_status_display()}
+            )
         before = _fault_state(fault)
         fault.status = FaultReport.Status.ACCEPTED if accept else FaultReport.Status.RETURNED
         fault.reviewed_by, fault.reviewed_at, fault.review_note = user, timezone.now(), note.strip()
@@ -1234,9 +1263,11 @@ def close_fault(*, fault: FaultReport, user: Any, repaired_at: dt.datetime) -> F
     with transaction.atomic():
         fault = FaultReport.objects.select_for_update().get(pk=fault.pk)
         if fault.status not in (FaultReport.Status.FILED, FaultReport.Status.ACCEPTED):
-            raise WorkflowError(f"状态为「{fault.get_status_display()}」的报备不能关闭")
+            raise WorkflowError(
+                _("状态为「%(status)s」的报备不能关闭") % {"status": fault.get_status_display()}
+            )
         if repaired_at < fault.started:
-            raise WorkflowError("修复时间不能早于故障开始时间")
+            raise WorkflowError(_("修复时间不能早于故障开始时间"))
         before = _fault_state(fault)
         fault.status = FaultReport.Status.CLOSED
         fault.repaired_at = repaired_at
@@ -1258,13 +1289,13 @@ def explain_gap(
     if not can_file_for(user, entity):
         raise PermissionDenied("only the unit's own reporter explains its gaps")
     if not text.strip():
-        raise WorkflowError("说明不能为空")
+        raise WorkflowError(_("说明不能为空"))
     with transaction.atomic():
         old = GapExplanation.objects.filter(
             entity=entity, year=year, month=month, product_code=product_code
         ).first()
         before = {"text": old.text} if old else None
-        obj, _ = GapExplanation.objects.update_or_create(
+        obj, _created = GapExplanation.objects.update_or_create(
             entity=entity,
             year=year,
             month=month,

@@ -170,7 +170,10 @@ def unit_detail(request: HttpRequest, uscc: str) -> HttpResponse:
     products = sorted({p for d in um.days for p in d.tce_by_product})
     info = queries.product_info()
     chart = {
-        "curves": [{"name": f"{i.name}（{i.unit}）", "points": pts} for i, pts in curves],
+        "curves": [
+            {"name": _("%(a)s（%(b)s）") % {"a": i.name, "b": i.unit}, "points": pts}
+            for i, pts in curves
+        ],
         "days": [f"{d.day:%m-%d}" for d in um.days],
         "completeness": [_pct(d.completeness) for d in um.days],
         "excused": [d.excused for d in um.days],
@@ -453,7 +456,7 @@ def alerts(request: HttpRequest) -> HttpResponse:
                 a.entity.uscc,
                 a.get_kind_display(),
                 a.item.code if a.item else "",
-                a.message,
+                a.text,
                 " ".join(a.recipients),
                 a.resolved_at,
             ]

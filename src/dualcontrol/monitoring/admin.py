@@ -26,6 +26,19 @@ class _ViewAndDelete(AuditedAdmin):
         return False
 
 
+class _ReadOnly(admin.ModelAdmin):
+    """Looked at only: written by the evaluation, the sink or the pages' services."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 class LimitInline(admin.TabularInline):
     model = PollutantLimit
     extra = 0
@@ -70,7 +83,7 @@ class AnalyserRangeAdmin(_ViewAndDelete):
 
 
 @admin.register(Alarm)
-class AlarmAdmin(admin.ModelAdmin):
+class AlarmAdmin(_ReadOnly):
     list_display = (
         "started_at",
         "outlet",
@@ -85,45 +98,18 @@ class AlarmAdmin(admin.ModelAdmin):
     search_fields = ("outlet__mn", "outlet__name", "code")
     date_hierarchy = "started_at"
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(Station)
-class StationAdmin(admin.ModelAdmin):
+class StationAdmin(_ReadOnly):
     list_display = ("mn", "first_seen_at", "last_seen_at", "last_data_time", "records")
     search_fields = ("mn",)
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(Shutdown)
-class ShutdownAdmin(admin.ModelAdmin):
+class ShutdownAdmin(_ReadOnly):
     """Read-only here: reports are filed and reviewed on the pages (validated, audited)."""
 
     list_display = ("outlet", "kind", "started_at", "ended_at", "status", "filed_at")
     list_filter = ("status", "kind")
     search_fields = ("outlet__mn", "outlet__name")
     date_hierarchy = "started_at"
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

@@ -221,7 +221,7 @@ def _shutdowns(outlets: list[Outlet], now: dt.datetime) -> int:
             outlet=outlet,
             kind=ShutdownKind.MONITORING,
             started_at=now - dt.timedelta(hours=80),
-            ended_at=now - dt.timedelta(hours=72),
+            ended_at=now - dt.timedelta(hours=71),  # the hour from 72 h ago included
             reason="在线监测设备季度维护、校准（演示数据）",
             document=_document(outlet, "maintenance-statement"),
             now=now - dt.timedelta(hours=70),
@@ -268,14 +268,12 @@ def _handle_alarms(outlets: list[Outlet], now: dt.datetime) -> int:
             user=owner,
             alarm=alarm,
             text="脱硫/污水处理系统短时故障，已于当日修复并恢复正常运行（演示数据）。",
-            now=now - dt.timedelta(hours=12),
         )
         if close:
             services.close_alarm(
                 user=province,
                 alarm=alarm,
                 note="经核实，故障已排除，排放恢复正常（演示）。",
-                now=now - dt.timedelta(hours=2),
             )
         handled += 1
     return handled

@@ -256,27 +256,6 @@ def offline_gaps(
     (accepted shutdown reports) does not count: a gap is an episode only when a part of it
     outside them is longer than ``threshold``.
     """
-    found = _offline_gaps(
-        times, start=start, end=end, threshold=threshold, before=before, after=after
-    )
-    if not excused:
-        return found
-    return [
-        e
-        for e in found
-        if any(b - a > threshold for a, b in uncovered(e.started_at, e.ended_at or end, excused))
-    ]
-
-
-def _offline_gaps(
-    times: Sequence[dt.datetime],
-    *,
-    start: dt.datetime,
-    end: dt.datetime,
-    threshold: dt.timedelta,
-    before: dt.datetime | None,
-    after: dt.datetime | None,
-) -> list[Episode]:
     out: list[Episode] = []
     previous = before if before is not None else start
     no_data_before = before is None
@@ -306,7 +285,13 @@ def _offline_gaps(
                 detail="no_data_before" if no_data_before and previous == start else "",
             )
         )
-    return out
+    if not excused:
+        return out
+    return [
+        e
+        for e in out
+        if any(b - a > threshold for a, b in uncovered(e.started_at, e.ended_at or end, excused))
+    ]
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
 from dualcontrol.accounts.decorators import role_required
 from dualcontrol.accounts.models import Role
@@ -616,6 +617,13 @@ def alarm_list(request: HttpRequest) -> HttpResponse:
 # --------------------------------------------------------------------------------------------
 
 
+HANDLING_ACTIONS = {
+    "monitoring.alarm.explain": _lazy("说明原因"),
+    "monitoring.alarm.close": _lazy("核实办结"),
+    "monitoring.alarm.reopen": _lazy("重新打开"),
+}
+
+
 @role_required(*VIEWERS)
 def alarm_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """One alarm: what happened, the unit's explanation, the officer's verification."""
@@ -669,7 +677,7 @@ def alarm_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "can_explain": can_explain,
             "can_close": can_close and alarm.status in (AlarmStatus.OPEN, AlarmStatus.EXPLAINED),
             "can_reopen": can_close and alarm.status == AlarmStatus.CLOSED,
-            "history": history,
+            "history": [(e, HANDLING_ACTIONS.get(e.action, e.action)) for e in history],
             "shutdowns": alarm.outlet.shutdowns.filter(
                 started_at__lt=alarm.ended_at or timezone.now(),
                 ended_at__gt=alarm.started_at,
@@ -800,17 +808,8 @@ def shutdown_new(request: HttpRequest, pk: int) -> HttpResponse:
         raise PermissionDenied
     form = ShutdownForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
         try:
-            services.file_shutdown(
-                user=request.user,
-                outlet=outlet,
-                kind=data["kind"],
-                started_at=data["started_at"],
-                ended_at=data["ended_at"],
-                reason=data["reason"],
-                document=data["document"],
-            )
+            services.file_shutdown(user=request.user, outlet=outlet, **form.cleaned_data)
         except ValidationError as exc:
             _apply_errors(form, exc)
         else:

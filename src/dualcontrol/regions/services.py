@@ -8,6 +8,7 @@ import io
 from typing import Any
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from dualcontrol.audit.services import record, snapshot
 from dualcontrol.core.codes import CodeError, division_level
@@ -28,7 +29,9 @@ def import_divisions(*, data: bytes, user: Any) -> int:
     header = reader.fieldnames or []
     missing = [c for c in DIVISION_COLUMNS if c not in header]
     if missing:
-        raise ReportFormatError([CellError("csv", 1, "", f"缺少列：{', '.join(missing)}")])
+        raise ReportFormatError(
+            [CellError("csv", 1, "", _("缺少列：%(cols)s") % {"cols": ", ".join(missing)})]
+        )
     rows = list(reader)
     errors: list[CellError] = []
     known = set(Division.objects.values_list("code", flat=True))
@@ -38,20 +41,29 @@ def import_divisions(*, data: bytes, user: Any) -> int:
         try:
             level = division_level(code)
             if level != r["level"].strip():
-                errors.append(CellError("csv", i, "level", f"代码 {code} 对应级别为 {level}"))
+                errors.append(
+                    CellError(
+                        "csv",
+                        i,
+                        "level",
+                        _("代码 %(code)s 对应级别为 %(level)s") % {"code": code, "level": level},
+                    )
+                )
         except CodeError as exc:
             errors.append(CellError("csv", i, "code", str(exc)))
         parent = r["parent_code"].strip()
         if parent and parent not in known and parent not in codes:
-            errors.append(CellError("csv", i, "parent_code", f"上级代码 {parent} 不存在"))
+            errors.append(
+                CellError("csv", i, "parent_code", _("上级代码 %(v)s 不存在") % {"v": parent})
+            )
         if not r["source"].strip():
-            errors.append(CellError("csv", i, "source", "来源不能为空"))
+            errors.append(CellError("csv", i, "source", _("来源不能为空")))
         for col in ("valid_from", "valid_to"):
             if r.get(col):
                 try:
                     dt.date.fromisoformat(r[col])
                 except ValueError:
-                    errors.append(CellError("csv", i, col, "日期格式应为 YYYY-MM-DD"))
+                    errors.append(CellError("csv", i, col, _("日期格式应为 YYYY-MM-DD")))
     if errors:
         raise ReportFormatError(errors)
     order = {"province": 0, "prefecture": 1, "county": 2}

@@ -50,7 +50,7 @@ class LineForm(forms.Form):
                     attrs={
                         "inputmode": "decimal",
                         "size": 8,
-                        "aria-label": f"{product.name_zh} {title}",
+                        "aria-label": f"{product.name_en if english else product.name_zh} {title}",
                     }
                 ),
             )

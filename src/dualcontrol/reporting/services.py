@@ -17,6 +17,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import get_language
+from django.utils.translation import gettext as _
 
 from dualcontrol.accounts.scope import can_file_for, can_review
 from dualcontrol.audit.services import record
@@ -59,7 +60,7 @@ class Problem:
         where = (
             f"{self.sheet}!{self.column}{self.row}"
             if self.sheet
-            else f"第{self.row}行 {self.field}"
+            else _("第%(row)s行 %(field)s") % {"row": self.row, "field": self.field}
         )
         return f"{where}: {self.reason}"
 
@@ -96,15 +97,25 @@ def period_start(year: int, month: int | None) -> dt.date:
 
 def _check_period(period_type: str, year: int, month: int | None) -> None:
     if period_type not in PeriodType.values:
-        raise ReportRejected([Problem("", 0, "", "period_type", f"未知报表类型 {period_type}")])
+        raise ReportRejected(
+            [Problem("", 0, "", "period_type", _("未知报表类型 %(v)s") % {"v": period_type})]
+        )
     if period_type == PeriodType.MONTHLY and not (month and 1 <= month <= 12):
-        raise ReportRejected([Problem("", 0, "", "month", "月报必须填写 1–12 月")])
+        raise ReportRejected([Problem("", 0, "", "month", _("月报必须填写 1–12 月"))])
     if period_type == PeriodType.ANNUAL and month:
-        raise ReportRejected([Problem("", 0, "", "month", "年报不填月份")])
+        raise ReportRejected([Problem("", 0, "", "month", _("年报不填月份"))])
     today = timezone.localdate()
     if period_start(year, month) > today or year < 2000:
         raise ReportRejected(
-            [Problem("", 0, "", "year", f"报告期 {year}-{month or ''} 不在可填报范围内")]
+            [
+                Problem(
+                    "",
+                    0,
+                    "",
+                    "year",
+                    _("报告期 %(period)s 不在可填报范围内") % {"period": f"{year}-{month or ''}"},
+                )
+            ]
         )
 
 
@@ -154,7 +165,7 @@ def save_report(
             month=month if period_type == PeriodType.MONTHLY else None,
         )
         if report.status == Status.ACCEPTED:
-            raise WorkflowError("已通过的报表不能修改；如需更正请联系审核人员退回")
+            raise WorkflowError(_("已通过的报表不能修改；如需更正请联系审核人员退回"))
         before = _report_state(report) if not created else None
         current = report.revisions.filter(number=report.current_revision).first()
         if current is not None and current.submitted is None:
@@ -236,7 +247,8 @@ def upload_report(
                     3,
                     "F",
                     "uscc",
-                    f"表中统一社会信用代码 {uscc} 与本单位 {entity.uscc} 不一致",
+                    _("表中统一社会信用代码 %(uscc)s 与本单位 %(own)s 不一致")
+                    % {"uscc": uscc, "own": entity.uscc},
                 )
             ]
         )
@@ -287,7 +299,9 @@ def submit_report(*, report: EnergyReport, user: Any) -> EnergyReport:
     with transaction.atomic():
         report = EnergyReport.objects.select_for_update().get(pk=report.pk)
         if report.status not in {Status.DRAFT, Status.RETURNED} or report.current_revision == 0:
-            raise WorkflowError(f"状态为「{report.get_status_display()}」的报表不能提交")
+            raise WorkflowError(
+                _("状态为「%(status)s」的报表不能提交") % {"status": report.get_status_display()}
+            )
         before = _report_state(report)
         if report.status == Status.RETURNED:
             # a returned revision was already submitted once: resubmission is a new revision
@@ -328,11 +342,13 @@ def return_report(*, report: EnergyReport, user: Any, reason: str) -> EnergyRepo
     if not can_review(user, report.entity):
         raise PermissionDenied("not a reviewer of this unit")
     if not reason or not reason.strip():
-        raise WorkflowError("退回必须填写原因")
+        raise WorkflowError(_("退回必须填写原因"))
     with transaction.atomic():
         report = EnergyReport.objects.select_for_update().get(pk=report.pk)
         if report.status != Status.SUBMITTED:
-            raise WorkflowError(f"状态为「{report.get_status_display()}」的报表不能退回")
+            raise WorkflowError(
+                _("状态为「%(status)s」的报表不能退回") % {"status": report.get_status_display()}
+            )
         before = _report_state(report)
         report.status = Status.RETURNED
         report.save(update_fields=["status", "updated"])
@@ -360,7 +376,9 @@ def accept_report(*, report: EnergyReport, user: Any) -> EnergyReport:
     with transaction.atomic():
         report = EnergyReport.objects.select_for_update().get(pk=report.pk)
         if report.status != Status.SUBMITTED:
-            raise WorkflowError(f"状态为「{report.get_status_display()}」的报表不能通过")
+            raise WorkflowError(
+                _("状态为「%(status)s」的报表不能通过") % {"status": report.get_status_display()}
+            )
         before = _report_state(report)
         report.status = Status.ACCEPTED
         report.save(update_fields=["status", "updated"])

@@ -9,6 +9,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -201,7 +202,8 @@ def report_form(request: HttpRequest, pk: int | None = None) -> HttpResponse:
                         pr.field,
                         pr.reason
                         if pr.row < 1
-                        else f"{_row_name(products, code_of[pr.row - 1])}：{pr.reason}",
+                        else _("%(a)s：%(b)s")
+                        % {"a": _row_name(products, code_of[pr.row - 1]), "b": pr.reason},
                     )
                     for pr in exc.problems
                 ]
@@ -245,7 +247,12 @@ def report_form(request: HttpRequest, pk: int | None = None) -> HttpResponse:
 
 
 def _row_name(products: list[EnergyProduct], code: str) -> str:
-    return next((p.name_zh for p in products if p.code == code), code)
+    """The product's name in the active language (its code when unknown)."""
+    english = (get_language() or "").startswith("en")
+    return next(
+        ((p.name_en or p.name_zh) if english else p.name_zh for p in products if p.code == code),
+        code,
+    )
 
 
 @role_required(Role.ENTERPRISE)

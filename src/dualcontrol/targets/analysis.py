@@ -1,8 +1,9 @@
 """Barometer observations, forecasts, drill-down and the tile-grid layout (pure functions).
 
-No Django and no I/O here: :mod:`dualcontrol.targets.services` loads the statistics bureau's
-regional series and the units' accepted 205-1 reports into these dataclasses, calls the
-functions below and writes the results.  Rates are fractions (0.032 = 3.2 %), energy in tce.
+No database and no I/O here (Django only for the translatable labels):
+:mod:`dualcontrol.targets.services` loads the statistics bureau's regional series and the units'
+accepted 205-1 reports into these dataclasses, calls the functions below and writes the results.
+Rates are fractions (0.032 = 3.2 %), energy in tce.
 
 Regional statistics (统计部门数据, never sums of key units):
 
@@ -36,6 +37,8 @@ import statistics
 from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
+
+from django.utils.translation import gettext as _
 
 from dualcontrol.core.progress import (
     PaceDefinition,
@@ -186,11 +189,50 @@ class Requirement:
     required: float
     achieved: float
     basis: str  # pace | annual | cap
-    required_means: str
+    required_means: str  # :func:`required_means_label` of ``means`` in the active language
     formula: str
+    means: dict[str, Any] = field(default_factory=dict)  # what ``required`` is, as data
 
 
 FIVE_YEAR = "five_year"
+
+
+def required_means_label(means: dict[str, Any]) -> str:
+    """What the required figure is (e.g. 序时进度（线性，2/5年）) in the active language.
+
+    ``means`` is :attr:`Requirement.means`: ``kind`` (pace, annual_of_five_year, annual,
+    increment_pace, increment_annual, total_pace, total_annual) with ``pace``, ``k``, ``n``.
+    """
+    kind = means.get("kind", "")
+    k, n = means.get("k"), means.get("n")
+    if kind == "pace":
+        if means.get("pace") == PaceDefinition.LINEAR.value:
+            return _("序时进度（线性，%(k)s/%(n)s年）") % {"k": k, "n": n}
+        return _("序时进度（复合，%(k)s/%(n)s年）") % {"k": k, "n": n}
+    if kind == "annual_of_five_year":
+        return _("年度目标（五年目标折算年均降低率，%(n)s年）") % {"n": n}
+    if kind == "increment_pace":
+        return _("增量控制进度（时间进度 %(k)s/%(n)s）") % {"k": k, "n": n}
+    if kind == "increment_annual":
+        return _("年度增量控制目标")
+    if kind == "total_pace":
+        return _("总量控制进度（时间进度 %(k)s/%(n)s）") % {"k": k, "n": n}
+    if kind == "total_annual":
+        return _("年度总量控制目标")
+    return _("年度目标")
+
+
+def _requirement(
+    indicator: str,
+    required: float,
+    achieved: float,
+    basis: str,
+    formula: str,
+    **means: Any,
+) -> Requirement:
+    return Requirement(
+        indicator, required, achieved, basis, required_means_label(means), formula, means
+    )
 
 
 def intensity_requirement(
@@ -208,23 +250,37 @@ def intensity_requirement(
     k = act.year - base_year
     if period_kind == FIVE_YEAR and compares_with == "pace":
         required = required_reduction_frac(target_frac, k, n, pace)
-        means = f"序时进度（{'线性' if pace == PaceDefinition.LINEAR else '复合'}，{k}/{n}年）"
         formula = (
             "required = R·k/n" if pace == PaceDefinition.LINEAR else "required = 1 − (1 − R)^(k/n)"
         ) + "; achieved = 1 − Π(1 − r_year) through this year (YTD for the current year)"
-        return Requirement(
-            "intensity_reduction", required, act.cumulative_reduction_frac, "pace", means, formula
+        return _requirement(
+            "intensity_reduction",
+            required,
+            act.cumulative_reduction_frac,
+            "pace",
+            formula,
+            kind="pace",
+            pace=pace.value,
+            k=k,
+            n=n,
         )
     if period_kind == FIVE_YEAR:
-        required = annual_rate_frac(target_frac, n)
-        means = f"年度目标（五年目标折算年均降低率，{n}年）"
-        formula = "required = 1 − (1 − R)^(1/n); achieved = this year's reduction (YTD, 同比)"
-    else:
-        required = target_frac
-        means = "年度目标"
-        formula = "required = R; achieved = this year's reduction (YTD, 同比)"
-    return Requirement(
-        "intensity_reduction", required, act.current_reduction_frac, "annual", means, formula
+        return _requirement(
+            "intensity_reduction",
+            annual_rate_frac(target_frac, n),
+            act.current_reduction_frac,
+            "annual",
+            "required = 1 − (1 − R)^(1/n); achieved = this year's reduction (YTD, 同比)",
+            kind="annual_of_five_year",
+            n=n,
+        )
+    return _requirement(
+        "intensity_reduction",
+        target_frac,
+        act.current_reduction_frac,
+        "annual",
+        "required = R; achieved = this year's reduction (YTD, 同比)",
+        kind="annual",
     )
 
 
@@ -242,38 +298,42 @@ def energy_requirement(
     k = act.year - base_year
     if indicator == "energy_increment":
         if period_kind == FIVE_YEAR:
-            return Requirement(
+            return _requirement(
                 indicator,
                 cap_tce * k / n,
                 act.energy_estimate_tce - act.base_energy_tce,
                 "cap",
-                f"增量控制进度（时间进度 {k}/{n}）",
                 "required = cap·k/n; achieved = E_year(estimated) − E_base",
+                kind="increment_pace",
+                k=k,
+                n=n,
             )
-        return Requirement(
+        return _requirement(
             indicator,
             cap_tce,
             act.energy_estimate_tce - act.previous_year_energy_tce,
             "cap",
-            "年度增量控制目标",
             "required = cap; achieved = E_year(estimated) − E_previous_year",
+            kind="increment_annual",
         )
     if period_kind == FIVE_YEAR:
-        return Requirement(
+        return _requirement(
             indicator,
             act.base_energy_tce + (cap_tce - act.base_energy_tce) * k / n,
             act.energy_estimate_tce,
             "cap",
-            f"总量控制进度（时间进度 {k}/{n}）",
             "required = E_base + (cap − E_base)·k/n; achieved = E_year(estimated)",
+            kind="total_pace",
+            k=k,
+            n=n,
         )
-    return Requirement(
+    return _requirement(
         indicator,
         cap_tce,
         act.energy_estimate_tce,
         "cap",
-        "年度总量控制目标",
         "required = cap; achieved = E_year(estimated)",
+        kind="total_annual",
     )
 
 

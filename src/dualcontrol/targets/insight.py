@@ -13,7 +13,7 @@ from typing import Any
 from django.conf import settings
 from django.db.models import Q
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 
 from dualcontrol.accounts.scope import visible_entities
 from dualcontrol.core.progress import (
@@ -36,6 +36,7 @@ from dualcontrol.targets.models import (
     PeriodKind,
     Target,
     WarningRecord,
+    cumulative_period_label,
 )
 from dualcontrol.targets.queries import root_division, visible_targets, visible_warnings
 from dualcontrol.targets.services import default_rule_set, load_series, observe
@@ -50,12 +51,12 @@ PALETTE = {
 }
 NO_DATA = "#c9ced6"
 PROGRESS_LABELS = {
-    ProgressDefinition.LOG.value: _lazy("对数口径"),
-    ProgressDefinition.LINEAR.value: _lazy("线性口径"),
+    ProgressDefinition.LOG.value: gettext_lazy("对数口径"),
+    ProgressDefinition.LINEAR.value: gettext_lazy("线性口径"),
 }
 PACE_LABELS = {
-    PaceDefinition.LINEAR.value: _lazy("线性"),
-    PaceDefinition.COMPOUND.value: _lazy("复合"),
+    PaceDefinition.LINEAR.value: gettext_lazy("线性"),
+    PaceDefinition.COMPOUND.value: gettext_lazy("复合"),
 }
 INDICATOR_OF = {v: k for k, v in BAROMETER_INDICATORS.items()}
 
@@ -308,7 +309,7 @@ def region_progress(target: Target, *, granularity: str = "month") -> dict[str, 
         row: dict[str, Any] = {
             "year": y,
             "month": m,
-            "label": f"{y}年1–{m}月" if m < 12 or act.estimated else f"{y}年",
+            "label": cumulative_period_label(y, m if m < 12 or act.estimated else None),
             "quarter_end": m % 3 == 0,
             "year_end": m == 12,
             "ytd_energy_tce": act.ytd_energy_tce,

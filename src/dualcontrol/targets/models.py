@@ -22,11 +22,60 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
+from django.utils import translation
+from django.utils.translation import get_language, gettext
 from django.utils.translation import gettext_lazy as _
 
 from dualcontrol.core.progress import PaceDefinition, ProgressDefinition
 from dualcontrol.entities.models import Entity, Industry
 from dualcontrol.regions.models import Division
+
+
+def cumulative_period_label(
+    year: int, month: int | None = None, *, quarter: int | None = None
+) -> str:
+    """January to ``month`` (or the first ``quarter`` quarters) of ``year``, or the whole year."""
+    if month:
+        return gettext("%(y)s年1–%(m)s月") % {"y": year, "m": month}
+    if quarter:
+        return gettext("%(y)s年1–%(q)s季度") % {"y": year, "q": quarter}
+    return gettext("%(y)s年") % {"y": year}
+
+
+def _default_language() -> bool:
+    """Whether the active language is the platform's (the stored texts are written in it)."""
+    active = (get_language() or settings.LANGUAGE_CODE).lower()
+    return active.split("-")[0] == settings.LANGUAGE_CODE.lower().split("-")[0]
+
+
+_LEVEL_NAMES_EN: dict[tuple[int, str], dict[str, str]] = {}
+
+
+def _level_names_en(rule_set_id: int, version: str) -> dict[str, str]:
+    """level id → ``name_en`` of a rule set as of ``version`` (a version is a digest of the
+    definition, so what was found is kept; empty when the rule set has changed since)."""
+    key = (rule_set_id, version)
+    if key not in _LEVEL_NAMES_EN:
+        row = (
+            WarningRuleSet.objects.filter(pk=rule_set_id, version=version)
+            .values_list("definition", flat=True)
+            .first()
+        )
+        levels = row.get("levels", []) if isinstance(row, dict) else []
+        names = {
+            str(lv.get("id")): str(lv.get("name_en"))
+            for lv in levels
+            if isinstance(lv, dict) and lv.get("name_en")
+        }
+        if not names:
+            return {}
+        _LEVEL_NAMES_EN[key] = names
+    return _LEVEL_NAMES_EN[key]
+
+
+def _translated(text: str) -> str:
+    """A stored text (written in the platform's language) through the catalogue."""
+    return gettext(text) if text else ""
 
 
 class Indicator(models.TextChoices):
@@ -419,6 +468,28 @@ class ResponsibilityLetter(models.Model):
     def __str__(self) -> str:
         return self.number
 
+    @property
+    def title_label(self) -> str:
+        """The title in the active language (the stored one is in the platform's language)."""
+        content = self.content or {}
+        period = content.get("period") or []
+        if _default_language() or not content.get("party") or len(period) != 2:
+            return self.title
+        with translation.override(settings.LANGUAGE_CODE):
+            generated = letter_title(content["party"], period[0], period[1])
+        if generated != self.title:  # not the generated title: shown as written
+            return self.title
+        return letter_title(content["party"], period[0], period[1])
+
+
+def letter_title(party: str, base_year: int, end_year: int) -> str:
+    """目标责任书 title of ``party`` for the plan period after ``base_year``, active language."""
+    return gettext("%(party)s“%(first)s–%(end)s”节能减排目标责任书") % {
+        "party": party,
+        "first": base_year + 1,
+        "end": end_year,
+    }
+
 
 class RegionalStatistic(models.Model):
     """统计部门的地区能源消费与 GDP (annual, or January to a month / quarter, cumulative)."""
@@ -475,11 +546,7 @@ class RegionalStatistic(models.Model):
 
     @property
     def period_label(self) -> str:
-        if self.month:
-            return f"{self.year}年1–{self.month}月"
-        if self.quarter:
-            return f"{self.year}年1–{self.quarter}季度"
-        return f"{self.year}年"
+        return cumulative_period_label(self.year, self.month, quarter=self.quarter)
 
 
 class WarningRecord(models.Model):
@@ -535,7 +602,67 @@ class WarningRecord(models.Model):
 
     @property
     def period_label(self) -> str:
-        return f"{self.year}年1–{self.month}月"
+        return cumulative_period_label(self.year, self.month)
+
+    @property
+    def level_label(self) -> str:
+        """The level's name in the active language: the rule set's ``name_en`` on English
+        pages (kept in ``figures``; for older records looked up in the rule set of the stored
+        version), else the translation of the stored (Chinese) name."""
+        if _default_language():
+            return self.level_name
+        name_en = (self.figures or {}).get("level", {}).get("name_en") or _level_names_en(
+            self.rule_set_id, self.rule_set_version
+        ).get(self.level_id)
+        return str(name_en) if name_en else _translated(self.level_name)
+
+    @property
+    def required_means_label(self) -> str:
+        """What the required figure is, in the active language (from ``figures``; records
+        stored before they kept it are matched against the target's requirement)."""
+        from dualcontrol.targets.analysis import required_means_label
+
+        if _default_language():
+            return self.required_means
+        means = (self.figures or {}).get("requirement", {}).get("means") or self._means_of_target()
+        if means:
+            with translation.override(settings.LANGUAGE_CODE):
+                same = required_means_label(means) == self.required_means
+            if same:
+                return required_means_label(means)
+        return _translated(self.required_means)
+
+    def _means_of_target(self) -> dict[str, Any]:
+        """:attr:`analysis.Requirement.means` rebuilt from the target (older records)."""
+        t = self.target
+        n, k = t.end_year - t.base_year, self.year - t.base_year
+        five_year = t.period_kind == PeriodKind.FIVE_YEAR
+        basis = (self.figures or {}).get("requirement", {}).get("basis")
+        if self.indicator == "intensity_reduction":
+            if basis == "pace":
+                pace = (self.figures or {}).get("target", {}).get("pace_definition")
+                return {"kind": "pace", "pace": pace or t.pace_definition, "k": k, "n": n}
+            return {"kind": "annual_of_five_year", "n": n} if five_year else {"kind": "annual"}
+        prefix = "increment" if self.indicator == "energy_increment" else "total"
+        if five_year:
+            return {"kind": f"{prefix}_pace", "k": k, "n": n}
+        return {"kind": f"{prefix}_annual"}
+
+    @property
+    def consequence_texts(self) -> list[str]:
+        """The measures attached to the level, in the active language."""
+        default = _default_language()
+        return [
+            str(c.get("text_zh", ""))
+            if default
+            else str(c.get("text_en") or _translated(str(c.get("text_zh", ""))))
+            for c in self.consequences or []
+        ]
+
+    @property
+    def consequences_text(self) -> str:
+        """:attr:`consequence_texts` as one line."""
+        return ("；" if _default_language() else "; ").join(self.consequence_texts)
 
 
 class Alert(models.Model):

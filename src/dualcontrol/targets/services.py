@@ -24,8 +24,9 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from dualcontrol.accounts.models import Role, User
 from dualcontrol.audit.services import record, snapshot
@@ -68,6 +69,7 @@ from dualcontrol.targets.models import (
     TargetStatus,
     WarningRecord,
     WarningRuleSet,
+    letter_title,
 )
 from dualcontrol.targets.queries import (
     can_create_for,
@@ -303,14 +305,18 @@ def import_statistics(
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise StatisticsRejected([CellError(sheet, 1, "", "文件不是 UTF-8 编码的 CSV")]) from None
+        raise StatisticsRejected(
+            [CellError(sheet, 1, "", _("文件不是 UTF-8 编码的 CSV"))]
+        ) from None
     lines = [ln for ln in text.splitlines() if ln.strip() and not ln.startswith("#")]
     reader = csv.DictReader(io.StringIO("\n".join(lines)))
     header = [h.strip() for h in (reader.fieldnames or [])]
     reader.fieldnames = header
     missing = [c for c in REQUIRED_STAT_COLUMNS if c not in header]
     if missing:
-        raise StatisticsRejected([CellError(sheet, 1, "", f"缺少列：{', '.join(missing)}")])
+        raise StatisticsRejected(
+            [CellError(sheet, 1, "", _("缺少列：%(cols)s") % {"cols": ", ".join(missing)})]
+        )
     factor_cols = [c for c in header if c not in REQUIRED_STAT_COLUMNS + OPTIONAL_STAT_COLUMNS]
     col_letter = {c: _letter(i) for i, c in enumerate(header)}
     by_code = {d.code: d for d in Division.objects.all()}
@@ -326,10 +332,10 @@ def import_statistics(
 
     rows = list(reader)
     if not rows:
-        raise StatisticsRejected([CellError(sheet, 2, "", "文件没有数据行")])
+        raise StatisticsRejected([CellError(sheet, 2, "", _("文件没有数据行"))])
     for i, r in enumerate(rows, start=2):
         if None in r:
-            err(i, "", "本行的列数多于表头")
+            err(i, "", _("本行的列数多于表头"))
             continue
         cells = {k: (v or "").strip() for k, v in r.items()}
         region = cells["region"]
@@ -338,44 +344,60 @@ def import_statistics(
             named = by_name.get(region, [])
             div = named[0] if len(named) == 1 else None
             if len(named) > 1:
-                err(i, "region", f"地区名称“{region}”不唯一，请用区划代码")
+                err(i, "region", _("地区名称“%(v)s”不唯一，请用区划代码") % {"v": region})
             elif div is None:
-                err(i, "region", f"未知地区“{region}”（应为区划代码或名称）")
+                err(i, "region", _("未知地区“%(v)s”（应为区划代码或名称）") % {"v": region})
         year = cells["year"]
         if not (year.isdigit() and 1949 <= int(year) <= 2100):
-            err(i, "year", f"年份“{year}”无效")
+            err(i, "year", _("年份“%(v)s”无效") % {"v": year})
         month = cells.get("month", "")
         quarter = cells.get("quarter", "")
         if month and not (month.isdigit() and 1 <= int(month) <= 12):
-            err(i, "month", f"月份“{month}”应为 1–12 或留空")
+            err(i, "month", _("月份“%(v)s”应为 1–12 或留空") % {"v": month})
         if quarter and not (quarter.isdigit() and 1 <= int(quarter) <= 4):
-            err(i, "quarter", f"季度“{quarter}”应为 1–4 或留空")
+            err(i, "quarter", _("季度“%(v)s”应为 1–4 或留空") % {"v": quarter})
         if month and quarter:
-            err(i, "quarter", "同一行不能同时填写月份和季度")
+            err(i, "quarter", _("同一行不能同时填写月份和季度"))
         energy = _dec(cells["energy_tce"])
         if energy is None or energy < 0:
-            err(i, "energy_tce", f"能源消费量“{cells['energy_tce']}”应为不小于 0 的数")
+            err(
+                i,
+                "energy_tce",
+                _("能源消费量“%(v)s”应为不小于 0 的数") % {"v": cells["energy_tce"]},
+            )
         gdp = _dec(cells["gdp_10k_yuan"])
         if gdp is None or gdp <= 0:
-            err(i, "gdp_10k_yuan", f"地区生产总值“{cells['gdp_10k_yuan']}”应为大于 0 的数")
+            err(
+                i,
+                "gdp_10k_yuan",
+                _("地区生产总值“%(v)s”应为大于 0 的数") % {"v": cells["gdp_10k_yuan"]},
+            )
         growth_text = cells["gdp_real_growth_pct"]
         growth = _dec(growth_text) if growth_text else None
         if growth_text and (growth is None or growth <= -100):
-            err(i, "gdp_real_growth_pct", f"GDP 实际增长“{growth_text}”应为大于 −100 的百分数")
+            err(
+                i,
+                "gdp_real_growth_pct",
+                _("GDP 实际增长“%(v)s”应为大于 −100 的百分数") % {"v": growth_text},
+            )
         factors = {}
         for c in factor_cols:
             if cells.get(c):
                 v = _dec(cells[c])
                 if v is None:
-                    err(i, c, f"因素“{cells[c]}”不是数")
+                    err(i, c, _("因素“%(v)s”不是数") % {"v": cells[c]})
                 else:
                     factors[c] = float(v)
         source = cells.get("source") or (f"import {filename}" if filename else "")
         if not source:
-            err(i, "source", "来源不能为空（填写 source 列）")
+            err(i, "source", _("来源不能为空（填写 source 列）"))
         key = (region, year, month, quarter)
         if key in seen:
-            err(i, "region", f"与第 {seen[key]} 行重复（同一地区、年份、月份/季度）")
+            err(
+                i,
+                "region",
+                _("与第 %(row)s 行重复（同一地区、年份、月份/季度）") % {"row": seen[key]},
+            )
         seen[key] = i
         parsed.append(
             dict(
@@ -935,41 +957,66 @@ def adopt_decomposition(
 # responsibility letters
 
 CLAUSES = (
-    "责任方按本责任书所列目标组织实施节能减排工作，目标完成情况纳入年度考核评价。",
-    "责任方按月报送能源消费与生产总值数据，对数据真实性负责；下达方按月（季）发布目标完成情况晴雨表。",
-    "对晴雨表预警为红色的地区，下达方按预警规则所附措施（如暂停新上项目节能审查）处理。",
-    "本责任书一式两份，下达方与责任方各执一份，自签订之日起生效，至目标年末止。",
+    gettext_lazy("责任方按本责任书所列目标组织实施节能减排工作，目标完成情况纳入年度考核评价。"),
+    gettext_lazy(
+        "责任方按月报送能源消费与生产总值数据，对数据真实性负责；"
+        "下达方按月（季）发布目标完成情况晴雨表。"
+    ),
+    gettext_lazy(
+        "对晴雨表预警为红色的地区，下达方按预警规则所附措施（如暂停新上项目节能审查）处理。"
+    ),
+    gettext_lazy("本责任书一式两份，下达方与责任方各执一份，自签订之日起生效，至目标年末止。"),
 )
 
 
 def _letter_content(
     holder: Any, issuer: Division, targets: Sequence[Target], base: int, end: int
 ) -> dict[str, Any]:
-    return {
-        "title": f"{holder.name}“{base + 1}–{end}”节能减排目标责任书",
-        "issuer": issuer.name,
-        "issuer_code": issuer.code,
-        "party": holder.name,
-        "party_code": getattr(holder, "code", "") or getattr(holder, "uscc", ""),
-        "period": [base, end],
-        "targets": [
-            {
-                "id": t.pk,
-                "indicator": t.indicator,
-                "indicator_name": str(t.get_indicator_display()),
-                "period": t.period_label,
-                "period_kind": str(t.get_period_kind_display()),
-                "base_value": _plain(t.base_value),
-                "incentive_value": _plain(t.incentive_value),
-                "unit": t.unit,
-                "base_level": _plain(t.base_level),
-                "source_document": t.source_document,
-                "industry": t.industry.name if t.industry_id else "",
-            }
-            for t in targets
-        ],
-        "clauses": list(CLAUSES),
-    }
+    """The letter as written (and hashed): always in the platform's language."""
+    with translation.override(settings.LANGUAGE_CODE):
+        return {
+            "title": letter_title(holder.name, base, end),
+            "issuer": issuer.name,
+            "issuer_code": issuer.code,
+            "party": holder.name,
+            "party_code": getattr(holder, "code", "") or getattr(holder, "uscc", ""),
+            "period": [base, end],
+            "targets": [
+                {
+                    "id": t.pk,
+                    "indicator": t.indicator,
+                    "indicator_name": str(t.get_indicator_display()),
+                    "period": t.period_label,
+                    "period_kind": str(t.get_period_kind_display()),
+                    "base_value": _plain(t.base_value),
+                    "incentive_value": _plain(t.incentive_value),
+                    "unit": t.unit,
+                    "base_level": _plain(t.base_level),
+                    "source_document": t.source_document,
+                    "industry": t.industry.name if t.industry_id else "",
+                }
+                for t in targets
+            ],
+            "clauses": [str(c) for c in CLAUSES],
+        }
+
+
+def letter_display(letter: ResponsibilityLetter) -> dict[str, Any]:
+    """The letter's content for the page in the active language: the generated texts (title,
+    indicator names, period kinds, clauses) through the catalogue; names and figures as stored.
+    The stored content and its digest are never changed."""
+    content = dict(letter.content or {})
+    content["title"] = letter.title_label
+    content["targets"] = [
+        {
+            **t,
+            "indicator_name": _(t["indicator_name"]) if t.get("indicator_name") else "",
+            "period_kind": _(t["period_kind"]) if t.get("period_kind") else "",
+        }
+        for t in content.get("targets", [])
+    ]
+    content["clauses"] = [_(c) for c in content.get("clauses", []) if c]
+    return content
 
 
 def _plain(value: Decimal | None) -> str | None:
@@ -1206,6 +1253,15 @@ def compute_warnings(
         raise TargetError(_("月份应为 1–12"))
     if not system and not is_province(user):
         raise NotAllowed(_("只有省级用户可以重新计算预警"))
+    # the stored texts (level names, what "required" means, the alerts) are written in the
+    # platform's language whoever runs it; the pages translate them when shown
+    with translation.override(settings.LANGUAGE_CODE):
+        return _compute_warnings(year=year, month=month, user=user, targets=targets, notify=notify)
+
+
+def _compute_warnings(
+    *, year: int, month: int, user: Any, targets: Iterable[Target] | None, notify: bool
+) -> RunSummary:
     summary = RunSummary(year, month)
     if targets is None:
         targets = Target.objects.filter(
@@ -1288,6 +1344,12 @@ def compute_warnings(
                 "achieved": req.achieved,
                 "formula": req.formula,
                 "required_means": req.required_means,
+                "means": req.means,
+            },
+            "level": {
+                "id": result.level.id,
+                "name_zh": result.level.name_zh,
+                "name_en": result.level.name_en,
             },
             "target": {
                 "id": t.pk,

@@ -13,7 +13,7 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse, QueryD
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from dualcontrol.accounts.decorators import role_required
@@ -50,9 +50,9 @@ STAFF = (Role.PROVINCE_ADMIN, Role.PROVINCE_OFFICER, Role.CITY_OFFICER)
 PROVINCE = (Role.PROVINCE_ADMIN, Role.PROVINCE_OFFICER)
 PAGE_SIZE = 50
 BAROMETER_LABELS = {
-    "intensity_reduction": _lazy("能耗强度降低"),
-    "energy_increment": _lazy("能源消费增量"),
-    "energy_total": _lazy("能源消费总量"),
+    "intensity_reduction": gettext_lazy("能耗强度降低"),
+    "energy_increment": gettext_lazy("能源消费增量"),
+    "energy_total": gettext_lazy("能源消费总量"),
 }
 
 
@@ -116,7 +116,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
                 _fig(r["warning"].gap, r["warning"].unit),
                 _pct(r["warning"].gap_frac_of_required),
                 r["progress_pct"],
-                r["warning"].level_name,
+                r["warning"].level_label,
                 r["warning"].rule_set_name,
             ]
             for r in data["ranking"]
@@ -511,7 +511,7 @@ def progress(request: HttpRequest, pk: int) -> HttpResponse:
                 r["time_pace_pct"],
                 r["progress_pct"],
                 data["progress_label"],
-                r["warning"].level_name if r["warning"] else "",
+                r["warning"].level_label if r["warning"] else "",
             ]
             for r in data["rows"]
         )
@@ -628,7 +628,7 @@ def letter_list(request: HttpRequest) -> HttpResponse:
         rows = (
             [
                 lt.number,
-                lt.title,
+                lt.title_label,
                 lt.issuer.name,
                 (lt.entity or lt.division).name,
                 lt.get_status_display(),
@@ -652,7 +652,12 @@ def letter_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(
         request,
         "targets/letter.html",
-        {"letter": letter, "c": letter.content, "form": SignForm(), "can_sign": can_sign},
+        {
+            "letter": letter,
+            "c": services.letter_display(letter),
+            "form": SignForm(),
+            "can_sign": can_sign,
+        },
     )
 
 
@@ -724,17 +729,17 @@ def warning_list(request: HttpRequest) -> HttpResponse:
                 w.division.code,
                 w.period_label,
                 BAROMETER_LABELS.get(w.indicator, w.indicator),
-                w.level_name,
+                w.level_label,
                 w.colour,
                 _fig(w.required, w.unit),
                 _fig(w.achieved, w.unit),
                 _fig(w.gap, w.unit),
                 _pct(w.gap_frac_of_required),
-                w.required_means,
+                w.required_means_label,
                 w.rule_set_name,
                 w.rule_set_version,
                 w.band,
-                "；".join(c["text_zh"] for c in w.consequences),
+                w.consequences_text,
             ]
             for w in qs.iterator(chunk_size=1000)
         )

@@ -6,6 +6,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django import template
+from django.utils.translation import gettext_lazy
 
 from dualcontrol.accounts.scope import role_of
 
@@ -47,6 +48,31 @@ def get_item(mapping: Any, key: Any) -> Any:
 
 
 @register.filter
+def means(basis: Any, which: str = "required") -> str:
+    """What a figure of a target item is (``which`` = required | actual), in the active
+    language: rebuilt from ``{which}_means_of`` when the basis has it, else the stored text
+    (written in the platform's language) through the catalogue."""
+    from django.conf import settings
+    from django.utils.translation import get_language, gettext
+
+    from dualcontrol.assessment.sources import means_text, stored_means
+
+    if not hasattr(basis, "get"):
+        return ""
+    text = str(basis.get(f"{which}_means") or "")
+    active = (get_language() or settings.LANGUAGE_CODE).lower()
+    if active.split("-")[0] == settings.LANGUAGE_CODE.lower().split("-")[0]:
+        return text
+    try:
+        of = stored_means(basis, which)
+        if of:
+            return means_text(of)
+    except (KeyError, TypeError, ValueError):
+        pass
+    return gettext(text) if text else ""
+
+
+@register.filter
 def pretty(value: Any) -> str:
     """A JSON value shown indented (provenance)."""
     import json
@@ -55,21 +81,20 @@ def pretty(value: Any) -> str:
 
 
 ACTIONS = {
-    "create": "创建",
-    "compute_target": "重新计算目标部分",
-    "self_assess": "保存自评",
-    "evidence": "上传佐证材料",
-    "submit": "提交自评",
-    "score": "评审评分",
-    "certify": "录入核定节能量",
-    "sign_off": "审定",
-    "reopen": "重新打开",
-    "interview": "约谈",
+    "create": gettext_lazy("创建"),
+    "compute_target": gettext_lazy("重新计算目标部分"),
+    "self_assess": gettext_lazy("保存自评"),
+    "evidence": gettext_lazy("上传佐证材料"),
+    "submit": gettext_lazy("提交自评"),
+    "score": gettext_lazy("评审评分"),
+    "certify": gettext_lazy("录入核定节能量"),
+    "sign_off": gettext_lazy("审定"),
+    "reopen": gettext_lazy("重新打开"),
+    "interview": gettext_lazy("约谈"),
 }
 
 
 @register.filter
 def action_label(action: str) -> str:
-    from django.utils.translation import gettext
-
-    return gettext(ACTIONS.get(action, action))
+    """A history entry's action in the active language (unknown actions as stored)."""
+    return str(ACTIONS.get(action, action))

@@ -6,6 +6,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django import template
+from django.utils.translation import gettext
 
 from dualcontrol.targets.insight import colour
 from dualcontrol.targets.queries import alerts_for, is_province
@@ -62,7 +63,7 @@ def fig(value: Any, unit: str) -> str:
         return "—"
     if unit == "frac":
         return f"{float(value) * 100:.2f}%"
-    return f"{float(value) / 10000:,.1f} 万tce"
+    return gettext("%(v)s 万tce") % {"v": f"{float(value) / 10000:,.1f}"}
 
 
 @register.filter
@@ -80,8 +81,9 @@ def get(mapping: Any, key: Any) -> Any:
 
 @register.filter
 def short(text: Any) -> str:
-    """A level name without its parenthesis: 一级预警（红灯） → 一级预警."""
-    return str(text or "").split("（")[0]
+    """A level name without its parenthesis: 一级预警（红灯） → 一级预警,
+    level 1 warning (red) → level 1 warning."""
+    return str(text or "").split("（")[0].split(" (")[0]
 
 
 @register.filter
