@@ -393,6 +393,11 @@ def test_api_explain_close_and_list(world, outlet, alarm):
         ).status_code
         == 404
     )
-    file(world, outlet)
+    report = file(world, outlet)
     assert [s["mn"] for s in unit.get("/api/monitoring/shutdowns").json()["items"]] == ["SHUT0001"]
     assert other.get("/api/monitoring/shutdowns").json()["count"] == 0
+    services.review_shutdown(user=world.users[Role.CITY_OFFICER], shutdown=report, accept=True)
+    rates = unit.get(f"/api/monitoring/outlets/{outlet.pk}?month=2026-03").json()["rates"]
+    day = next(r for r in rates if r["day"] == "2026-03-10")
+    # the COD limit makes COD the one assessed item: 5 hours excused, 19 expected
+    assert (day["excused_by_shutdowns"], day["expected"], day["transmission_pct"]) == (5, 19, 100.0)

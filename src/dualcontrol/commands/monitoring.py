@@ -132,6 +132,7 @@ def run_rates(args: argparse.Namespace) -> int:
                     "expected": rate.expected,
                     "received": rate.received,
                     "valid": rate.valid,
+                    "excused_by_shutdowns": rate.excused,
                     "transmission_pct": _pct(rate.transmission_frac),
                     "validity_pct": _pct(rate.validity_frac),
                     "effective_pct": _pct(eff),

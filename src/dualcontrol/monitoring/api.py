@@ -51,6 +51,7 @@ class RateOut(Schema):
     expected: int
     received: int
     valid: int
+    excused_by_shutdowns: int  # item records not expected: accepted, timely shutdown reports
     transmission_pct: float | None
     validity_pct: float | None
     effective_pct: float | None
@@ -211,6 +212,7 @@ def outlet_detail(request: HttpRequest, outlet_id: int, month: str | None = None
                 "expected": r.expected,
                 "received": r.received,
                 "valid": r.valid,
+                "excused_by_shutdowns": r.excused,
                 "transmission_pct": _pct(r.transmission_frac),
                 "validity_pct": _pct(r.validity_frac),
                 "effective_pct": _pct(r.effective_frac),
