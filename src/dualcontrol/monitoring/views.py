@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
@@ -360,6 +361,23 @@ def _apply_errors(form: Any, exc: ValidationError) -> None:
         form.add_error(None, exc.messages)
 
 
+def _saved(
+    request: HttpRequest, form: Any, save: Callable[[dict[str, Any]], object], success: str
+) -> bool:
+    """Run ``save`` with a valid POSTed form's data: True (and ``success`` said) when it was
+    saved; False when the form is not posted, not valid, or the service refused it (its
+    reasons are on the form)."""
+    if request.method != "POST" or not form.is_valid():
+        return False
+    try:
+        save(form.cleaned_data)
+    except ValidationError as exc:
+        _apply_errors(form, exc)
+        return False
+    messages.success(request, success)
+    return True
+
+
 @role_required(*STAFF)
 def outlet_create(request: HttpRequest) -> HttpResponse:
     entities = queries.manageable_entities(request.user)
@@ -397,15 +415,13 @@ def outlet_edit(request: HttpRequest, pk: int) -> HttpResponse:
         raise PermissionDenied
     initial = {f: getattr(outlet, f) for f in services.OUTLET_FIELDS}
     form = OutletForm(request.POST or None, initial=initial, editing=True)
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            services.update_outlet(user=request.user, outlet=outlet, **data)
-        except ValidationError as exc:
-            _apply_errors(form, exc)
-        else:
-            messages.success(request, _("排放口信息已保存。"))
-            return redirect("monitoring:outlet", pk=outlet.pk)
+    if _saved(
+        request,
+        form,
+        lambda data: services.update_outlet(user=request.user, outlet=outlet, **data),
+        _("排放口信息已保存。"),
+    ):
+        return redirect("monitoring:outlet", pk=outlet.pk)
     return render(
         request,
         "monitoring/outlet_form.html",
@@ -419,14 +435,13 @@ def limit_add(request: HttpRequest, pk: int) -> HttpResponse:
     if not queries.can_manage(request.user, outlet.entity):
         raise PermissionDenied
     form = LimitForm(request.POST or None, initial={"valid_from": timezone.localdate()})
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.set_limit(user=request.user, outlet=outlet, **form.cleaned_data)
-        except ValidationError as exc:
-            _apply_errors(form, exc)
-        else:
-            messages.success(request, _("排放限值已保存。"))
-            return redirect("monitoring:outlet", pk=outlet.pk)
+    if _saved(
+        request,
+        form,
+        lambda data: services.set_limit(user=request.user, outlet=outlet, **data),
+        _("排放限值已保存。"),
+    ):
+        return redirect("monitoring:outlet", pk=outlet.pk)
     return render(
         request,
         "monitoring/outlet_form.html",
@@ -440,14 +455,13 @@ def range_set(request: HttpRequest, pk: int) -> HttpResponse:
     if not queries.can_manage(request.user, outlet.entity):
         raise PermissionDenied
     form = RangeForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.set_analyser_range(user=request.user, outlet=outlet, **form.cleaned_data)
-        except ValidationError as exc:
-            _apply_errors(form, exc)
-        else:
-            messages.success(request, _("仪器量程已保存。"))
-            return redirect("monitoring:outlet", pk=outlet.pk)
+    if _saved(
+        request,
+        form,
+        lambda data: services.set_analyser_range(user=request.user, outlet=outlet, **data),
+        _("仪器量程已保存。"),
+    ):
+        return redirect("monitoring:outlet", pk=outlet.pk)
     return render(
         request,
         "monitoring/outlet_form.html",
@@ -807,14 +821,13 @@ def shutdown_new(request: HttpRequest, pk: int) -> HttpResponse:
     if not services.can_file_shutdown(request.user, outlet):
         raise PermissionDenied
     form = ShutdownForm(request.POST or None, request.FILES or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.file_shutdown(user=request.user, outlet=outlet, **form.cleaned_data)
-        except ValidationError as exc:
-            _apply_errors(form, exc)
-        else:
-            messages.success(request, _("停运报备已提交，待生态环境部门审核。"))
-            return redirect("monitoring:outlet", pk=outlet.pk)
+    if _saved(
+        request,
+        form,
+        lambda data: services.file_shutdown(user=request.user, outlet=outlet, **data),
+        _("停运报备已提交，待生态环境部门审核。"),
+    ):
+        return redirect("monitoring:outlet", pk=outlet.pk)
     return render(
         request,
         "monitoring/shutdown_form.html",
