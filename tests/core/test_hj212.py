@@ -723,3 +723,14 @@ def test_mutated_valid_packets_give_a_packet_or_the_codecs_error(data: st.DataOb
 def test_packets_and_records_are_hashable(tables: hj212.Hj212Tables) -> None:
     packet = parse_packet(MINUTE_2051, tables)
     assert len({packet, parse_packet(MINUTE_2051, tables)}) == 1
+
+
+def test_timestamps_are_remembered_but_never_a_bad_one() -> None:
+    first = hj212._timestamp("20260101080000", "DataTime")
+    assert hj212._timestamp("20260101080000", "QN") is first  # handed out again
+    for bad in ("20261301080000", "2026010108000x", "20260230000000"):
+        for _ in range(2):
+            with pytest.raises(TimestampError):
+                hj212._timestamp(bad, "DataTime")
+    hj212._TIMES.clear()
+    assert hj212._timestamp("20260101080000", "DataTime") == first

@@ -345,19 +345,32 @@ def _digits(value: str) -> bool:
     return value.isascii() and value.isdigit()
 
 
+# Valid timestamps seen lately (stations send the same DataTime, and QNs of the same second):
+# a parsed datetime is immutable, so it can be handed out again.  Bounded; cleared when full.
+_TIMES: dict[str, dt.datetime] = {}
+_TIMES_MAX = 8192
+
+
 def _timestamp(value: str, what: str) -> dt.datetime:
     """yyyyMMddHHmmss (DataTime …) -> naive datetime."""
+    known = _TIMES.get(value)
+    if known is not None:
+        return known
     if len(value) != 14 or not _digits(value):
         raise TimestampError(
             ErrorCode.BAD_TIMESTAMP, f"{what}={value!r} is not yyyyMMddHHmmss", field=what
         )
     try:
         # 14 ASCII digits checked above, so only the ISO basic format can reach this.
-        return dt.datetime.fromisoformat(f"{value[:8]}T{value[8:]}")
+        when = dt.datetime.fromisoformat(f"{value[:8]}T{value[8:]}")
     except ValueError as exc:
         raise TimestampError(
             ErrorCode.BAD_TIMESTAMP, f"{what}={value!r} is not a valid time ({exc})", field=what
         ) from None
+    if len(_TIMES) >= _TIMES_MAX:
+        _TIMES.clear()
+    _TIMES[value] = when
+    return when
 
 
 def _check_qn(value: str) -> None:
