@@ -1,7 +1,8 @@
 """Take screenshots of the main pages in headless Chromium (Debian's /usr/bin/chromium).
 
 Usage: python tools/screenshots.py BASE_URL OUT_DIR [PAGE ...]
-Each PAGE is "user:path:name" (user "-" = anonymous); without pages, the standard set is taken.
+Each PAGE is "user:path:name" (user "-" = anonymous; "user@en" = that user with an English browser);
+without pages, the standard set is taken.
 """
 
 from __future__ import annotations
@@ -51,11 +52,13 @@ def main(argv: list[str]) -> int:
         for spec in pages:
             user, path, name = spec.split(":", 2)
             if user not in contexts:
-                ctx = browser.new_context(viewport={"width": 1400, "height": 900}, locale="zh-CN")
-                if user != "-":
+                login, _, lang = user.partition("@")
+                locale = "en-US" if lang == "en" else "zh-CN"
+                ctx = browser.new_context(viewport={"width": 1400, "height": 900}, locale=locale)
+                if login != "-":
                     page = ctx.new_page()
                     page.goto(f"{base}/accounts/login/")
-                    page.fill("#id_username", user)
+                    page.fill("#id_username", login)
                     page.fill("#id_password", PASSWORD)
                     page.click("button[type=submit]")
                     page.wait_for_load_state("networkidle")

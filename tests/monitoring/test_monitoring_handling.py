@@ -401,3 +401,12 @@ def test_api_explain_close_and_list(world, outlet, alarm):
     day = next(r for r in rates if r["day"] == "2026-03-10")
     # the COD limit makes COD the one assessed item: 5 hours excused, 19 expected
     assert (day["excused_by_shutdowns"], day["expected"], day["transmission_pct"]) == (5, 19, 100.0)
+
+
+@pytest.mark.django_db
+def test_officers_see_how_many_reports_wait_for_them(world, outlet):
+    file(world, outlet)
+    badge = 'title="待审核">1</span>'
+    assert badge in login(world, Role.CITY_OFFICER).get("/monitoring/").content.decode()
+    assert badge not in login(world, "other_city").get("/monitoring/").content.decode()
+    assert badge not in login(world, Role.ENTERPRISE).get("/monitoring/").content.decode()
