@@ -408,64 +408,65 @@ def outlet_create(request: HttpRequest) -> HttpResponse:
     )
 
 
-@role_required(*STAFF)
-def outlet_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def _configure(
+    request: HttpRequest,
+    pk: int,
+    make_form: Callable[[Outlet], Any],
+    save: Callable[[Outlet, dict[str, Any]], object],
+    success: str,
+    title: str,
+) -> HttpResponse:
+    """An outlet configuration page (staff who manage the outlet): form, service, outlet page."""
     outlet = _visible_outlet(request, pk)
     if not queries.can_manage(request.user, outlet.entity):
         raise PermissionDenied
-    initial = {f: getattr(outlet, f) for f in services.OUTLET_FIELDS}
-    form = OutletForm(request.POST or None, initial=initial, editing=True)
-    if _saved(
-        request,
-        form,
-        lambda data: services.update_outlet(user=request.user, outlet=outlet, **data),
-        _("排放口信息已保存。"),
-    ):
+    form = make_form(outlet)
+    if _saved(request, form, lambda data: save(outlet, data), success):
         return redirect("monitoring:outlet", pk=outlet.pk)
     return render(
+        request, "monitoring/outlet_form.html", {"form": form, "outlet": outlet, "title": title}
+    )
+
+
+@role_required(*STAFF)
+def outlet_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    return _configure(
         request,
-        "monitoring/outlet_form.html",
-        {"form": form, "outlet": outlet, "title": _("修改排放口")},
+        pk,
+        lambda outlet: OutletForm(
+            request.POST or None,
+            initial={f: getattr(outlet, f) for f in services.OUTLET_FIELDS},
+            editing=True,
+        ),
+        lambda outlet, data: services.update_outlet(user=request.user, outlet=outlet, **data),
+        _("排放口信息已保存。"),
+        _("修改排放口"),
     )
 
 
 @role_required(*STAFF)
 def limit_add(request: HttpRequest, pk: int) -> HttpResponse:
-    outlet = _visible_outlet(request, pk)
-    if not queries.can_manage(request.user, outlet.entity):
-        raise PermissionDenied
-    form = LimitForm(request.POST or None, initial={"valid_from": timezone.localdate()})
-    if _saved(
+    return _configure(
         request,
-        form,
-        lambda data: services.set_limit(user=request.user, outlet=outlet, **data),
+        pk,
+        lambda _outlet: LimitForm(
+            request.POST or None, initial={"valid_from": timezone.localdate()}
+        ),
+        lambda outlet, data: services.set_limit(user=request.user, outlet=outlet, **data),
         _("排放限值已保存。"),
-    ):
-        return redirect("monitoring:outlet", pk=outlet.pk)
-    return render(
-        request,
-        "monitoring/outlet_form.html",
-        {"form": form, "outlet": outlet, "title": _("新增排放限值")},
+        _("新增排放限值"),
     )
 
 
 @role_required(*STAFF)
 def range_set(request: HttpRequest, pk: int) -> HttpResponse:
-    outlet = _visible_outlet(request, pk)
-    if not queries.can_manage(request.user, outlet.entity):
-        raise PermissionDenied
-    form = RangeForm(request.POST or None)
-    if _saved(
+    return _configure(
         request,
-        form,
-        lambda data: services.set_analyser_range(user=request.user, outlet=outlet, **data),
+        pk,
+        lambda _outlet: RangeForm(request.POST or None),
+        lambda outlet, data: services.set_analyser_range(user=request.user, outlet=outlet, **data),
         _("仪器量程已保存。"),
-    ):
-        return redirect("monitoring:outlet", pk=outlet.pk)
-    return render(
-        request,
-        "monitoring/outlet_form.html",
-        {"form": form, "outlet": outlet, "title": _("设置仪器量程")},
+        _("设置仪器量程"),
     )
 
 
