@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from dualcontrol.core.progress import ProgressDefinition
 from dualcontrol.core.regional import (
+    RateBasis,
     ReductionTarget,
     RegionalAdjustment,
     RegionalDataError,
@@ -134,6 +135,104 @@ def test_co2_intensity():
     r = row(result, "乙", 2022)
     assert r["co2_intensity_t_per_10k_yuan"] == pytest.approx(15000 / 4368)
     assert r["cumulative_co2_intensity_change_frac"] == pytest.approx((15000 / 4368) / 4 - 1)
+
+
+# --- rate basis: rates from intensities rounded to 4 decimals (accounting_rules.yaml rate_basis) ------
+
+# intensities 1.30004 → 1.25205 print as 1.3000 → 1.2521; energy and CO2 given the same figures
+PRINTED = series(
+    [("甲", 2020, 13000.4, 10000.0, np.nan), ("甲", 2021, 12520.5, 10000.0, 0.0)],
+    co2_t=[13000.4, 12520.5],
+)
+UNROUNDED = RegionalRules(version="test", rate_basis=RateBasis("unrounded"))
+ROUNDED = RegionalRules(version="test", rate_basis=RateBasis("rounded_intensity", 4))
+
+
+def test_rates_from_the_printed_intensities():
+    """NBS practice (platform rule, accounting_rules.yaml): 1.3000 → 1.2521 is 1.2521/1.3000 − 1 =
+    −3.68 %, so the printed rate agrees with the printed intensities; the unrounded rule gives −3.69 %."""
+    r = row(regional_indicators(PRINTED, base_year=2020, rules=ROUNDED), "甲", 2021)
+    assert r["intensity_change_frac"] == pytest.approx(1.2521 / 1.3 - 1, rel=1e-12)
+    assert round(r["intensity_change_frac"] * 100, 2) == -3.68
+    assert round(r["cumulative_intensity_change_frac"] * 100, 2) == -3.68
+    assert round(r["co2_intensity_change_frac"] * 100, 2) == -3.68
+    assert round(r["cumulative_co2_intensity_change_frac"] * 100, 2) == -3.68
+    assert r["intensity_tce_per_10k_yuan"] == pytest.approx(
+        1.25205
+    )  # the level keeps full precision
+    u = row(regional_indicators(PRINTED, base_year=2020, rules=UNROUNDED), "甲", 2021)
+    assert u["intensity_change_frac"] == pytest.approx(12520.5 / 13000.4 - 1)
+    assert round(u["intensity_change_frac"] * 100, 2) == -3.69
+    assert round(u["co2_intensity_change_frac"] * 100, 2) == -3.69
+
+
+def test_the_platform_rule_is_rounded_intensity_and_the_provenance_says_which_rule():
+    rules = regional_rules()
+    assert rules.rate_basis.rule == "rounded_intensity"
+    assert rules.rate_basis.intensity_places == 4
+    assert "platform rule" in rules.rate_basis.source
+    result = regional_indicators(
+        PRINTED,
+        base_year=2020,
+        rules=rules,
+        target=ReductionTarget(0.135, 2020, 2025),
+        co2_target=ReductionTarget(0.18, 2020, 2025),
+    )
+    assert round(row(result, "甲", 2021)["intensity_change_frac"] * 100, 2) == -3.68
+    assert result.rate_basis == rules.rate_basis
+    for figure in (
+        "intensity_change_frac",
+        "cumulative_intensity_change_frac",
+        "co2_intensity_change_frac",
+        "cumulative_co2_intensity_change_frac",
+        "progress_frac",
+        "co2_progress_frac",
+    ):
+        assert "rate basis rounded_intensity" in result.provenance[figure].rule, figure
+    assert result.provenance["intensity_change_frac"].formula == (
+        "round(intensity[t], 4) / round(intensity[t−1], 4) − 1"
+    )
+    assert "rate basis" not in result.provenance["intensity_tce_per_10k_yuan"].rule
+    plain = regional_indicators(PRINTED, base_year=2020, rules=UNROUNDED)
+    assert "rate basis unrounded" in plain.provenance["intensity_change_frac"].rule
+    assert plain.provenance["intensity_change_frac"].formula == "intensity[t] / intensity[t−1] − 1"
+
+
+def test_without_rules_rates_use_the_unrounded_intensities():
+    """No rules given (e.g. a direct call of the core): exact arithmetic, as before the rule existed."""
+    result = regional_indicators(PRINTED, base_year=2020)
+    assert result.rate_basis.rule == "unrounded"
+    assert round(row(result, "甲", 2021)["intensity_change_frac"] * 100, 2) == -3.69
+
+
+def test_rounding_is_half_up():
+    basis = RateBasis("rounded_intensity", 4)
+    values = np.array([1.25205, 1.886799999999, 2.00004999, 0.0])
+    assert basis.apply(values).tolist() == [1.2521, 1.8868, 2.0, 0.0]
+    with pytest.raises(RegionalDataError, match="rate basis"):
+        RateBasis("truncated")
+
+
+def test_co2_target_progress():
+    """CO2-intensity progress toward 18 % by 2025, log definition, from the rounded intensities."""
+    frame = SAMPLE.assign(co2_t=[20000.0, 20100.0, 20000.0, 16000.0, 16000.0, 15000.0])
+    result = regional_indicators(
+        frame, base_year=2020, co2_target=ReductionTarget(0.18, 2020, 2025), rules=ROUNDED
+    )
+    r = row(result, "乙", 2022)
+    achieved = 1 - round(15000 / 4368, 4) / 4
+    assert r["co2_achieved_reduction_frac"] == pytest.approx(achieved)
+    assert r["co2_progress_frac"] == pytest.approx(math.log(1 - achieved) / math.log(0.82))
+    assert math.isnan(r["progress_frac"])  # no energy target
+    assert "co2_achieved_reduction" in result.provenance["co2_progress_frac"].formula
+    assert "碳排放强度" in result.provenance["co2_progress_frac"].rule
+    with pytest.raises(RegionalDataError, match="start in the same year"):
+        regional_indicators(
+            frame,
+            base_year=2020,
+            target=ReductionTarget(0.135, 2020, 2025),
+            co2_target=ReductionTarget(0.18, 2021, 2025),
+        )
 
 
 def test_regions_keep_their_input_order():

@@ -14,6 +14,10 @@ Definitions (shared/reference/02):
   separately accounted major projects are deducted from the figures the rule names.
 * progress toward a reduction target R from s: achieved a = −(I_t / I_s − 1), then logarithmic
   ln(1 − a)/ln(1 − R) or linear a/R (each result says which).
+* rate basis (accounting_rules.yaml ``rate_basis``): the changes (and the progress computed from
+  them) use intensities rounded half up to 4 decimals (``rounded_intensity``, so a printed rate
+  agrees with the printed intensities: 1.3000 → 1.2521 is −3.68 %) or the unrounded intensities
+  (``unrounded``, the default without rules). Energy and CO2 intensities follow the same rule.
 """
 
 from __future__ import annotations
@@ -57,11 +61,60 @@ class RegionalAdjustment:
     source: str = ""
 
 
+RATE_BASES: tuple[str, ...] = ("rounded_intensity", "unrounded")
+
+
+@dataclass(frozen=True)
+class RateBasis:
+    """What intensity changes are computed from: rounded (``rounded_intensity``) or exact intensities."""
+
+    rule: str = "unrounded"
+    intensity_places: int = 4
+    source: str = ""
+
+    def __post_init__(self) -> None:
+        if self.rule not in RATE_BASES:
+            raise RegionalDataError(
+                f"rate basis {self.rule!r} is not one of {', '.join(RATE_BASES)}"
+            )
+        if not 0 <= self.intensity_places <= 12:
+            raise RegionalDataError("intensity_places must be between 0 and 12")
+
+    @property
+    def rounded(self) -> bool:
+        return self.rule == "rounded_intensity"
+
+    def apply(self, intensity: np.ndarray[Any, Any]) -> np.ndarray[Any, np.dtype[np.float64]]:
+        """The intensities the rates are computed from (rounded half up under ``rounded_intensity``)."""
+        values = np.asarray(intensity, dtype=np.float64)
+        if not self.rounded:
+            return values
+        scale = 10.0**self.intensity_places
+        # two-stage: 6 decimals of the scaled value first, so 1.88679999999 × 10⁴ is not floored
+        scaled = np.round(np.abs(values) * scale, 6)
+        return np.asarray(np.sign(values) * np.floor(scaled + 0.5) / scale, dtype=np.float64)
+
+    def term(self, name: str) -> str:
+        """How a formula writes an intensity under this rule."""
+        return f"round({name}, {self.intensity_places})" if self.rounded else name
+
+    def describe(self) -> str:
+        if self.rounded:
+            text = (
+                f"rate basis rounded_intensity: rates from intensities rounded half up to "
+                f"{self.intensity_places} decimals"
+            )
+        else:
+            text = "rate basis unrounded: rates from the unrounded intensities"
+        return f"{text} ({self.source})" if self.source else text
+
+
 @dataclass(frozen=True)
 class RegionalRules:
     version: str
     adjustments: tuple[RegionalAdjustment, ...] = ()
     rounding: Mapping[str, int] = field(default_factory=dict)
+    rate_basis: RateBasis = RateBasis()
 
 
 @dataclass(frozen=True)
@@ -95,6 +148,18 @@ FORMULAS: dict[str, str] = {
     "co2_intensity_t_per_10k_yuan": "co2_t / gdp_comparable_10k_yuan",
     "co2_intensity_change_frac": "co2_intensity[t] / co2_intensity[t−1] − 1",
     "cumulative_co2_intensity_change_frac": "co2_intensity[t] / co2_intensity[start] − 1",
+    "co2_achieved_reduction_frac": "−cumulative_co2_intensity_change_frac",
+}
+# figures computed from intensity ratios: the rate basis applies to them
+RATE_FIGURES: dict[str, str] = {
+    "intensity_change_frac": "intensity",
+    "cumulative_intensity_change_frac": "intensity",
+    "achieved_reduction_frac": "intensity",
+    "progress_frac": "intensity",
+    "co2_intensity_change_frac": "co2_intensity",
+    "cumulative_co2_intensity_change_frac": "co2_intensity",
+    "co2_achieved_reduction_frac": "co2_intensity",
+    "co2_progress_frac": "co2_intensity",
 }
 
 
@@ -204,6 +269,8 @@ class RegionalIndicators:
     progress_definition: ProgressDefinition
     rules_version: str
     provenance: Mapping[str, Provenance]
+    co2_target: ReductionTarget | None = None
+    rate_basis: RateBasis = RateBasis()
 
     def explain(self, region: object, year: int, column: str) -> Provenance:
         """The provenance of one figure, with the input values of that region and year."""
@@ -234,17 +301,28 @@ def regional_indicators(
     progress_definition: ProgressDefinition = ProgressDefinition.LOG,
     rules: RegionalRules | None = None,
     start_year: int | None = None,
+    co2_target: ReductionTarget | None = None,
 ) -> RegionalIndicators:
     """区域指标核算 over a frame with :data:`REQUIRED_COLUMNS` (fractions, not percentages).
 
     ``start_year`` (default: the target's start, else ``base_year``) is the year cumulative
-    changes and increments are measured from. Optional columns: ``co2_t`` and the columns of
-    the rules' adjustments (``renewable_new_tce``, ``feedstock_tce`` …).
+    changes and increments are measured from. Optional columns: ``co2_t`` (empty cells give
+    empty CO2 figures) and the columns of the rules' adjustments (``renewable_new_tce``,
+    ``feedstock_tce`` …). ``co2_target`` is a CO2-intensity reduction target (its progress uses
+    ``progress_definition`` too). Changes use the intensities of ``rules.rate_basis``.
     """
     rules = rules or RegionalRules(version="")
     validate_regional_frame(df, rules)
     definition = ProgressDefinition(progress_definition)
-    start = start_year if start_year is not None else (target.start_year if target else base_year)
+    if target and co2_target and target.start_year != co2_target.start_year:
+        raise RegionalDataError("the energy and CO2 targets must start in the same year")
+    first_target = target or co2_target
+    start = (
+        start_year
+        if start_year is not None
+        else (first_target.start_year if first_target else base_year)
+    )
+    basis = rules.rate_basis
     data = df.copy()
     data["year"] = pd.to_numeric(data["year"]).astype(int)
     for col in ("energy_tce", "gdp_10k_yuan", "gdp_real_growth_frac"):
@@ -287,21 +365,26 @@ def regional_indicators(
     out["intensity_tce_per_10k_yuan"] = (
         out["energy_for_intensity_tce"] / out["gdp_comparable_10k_yuan"]
     )
-    out["intensity_change_frac"] = (
-        out["intensity_tce_per_10k_yuan"] / group["intensity_tce_per_10k_yuan"].shift(1) - 1
-    )
     out["energy_growth_frac"] = out["energy_tce"] / group["energy_tce"].shift(1) - 1
 
-    def at_start(col: str) -> np.ndarray:
-        values = out.loc[out["year"] == start].set_index("region")[col]
-        return values.reindex(out["region"]).to_numpy()
+    def at_start(values: pd.Series) -> np.ndarray:
+        at = values[(out["year"] == start).to_numpy()].set_axis(
+            out.loc[out["year"] == start, "region"]
+        )
+        return at.reindex(out["region"]).to_numpy()
+
+    def rate_intensity(col: str) -> pd.Series:
+        return pd.Series(basis.apply(out[col].to_numpy()), index=out.index)
+
+    def previous(values: pd.Series) -> pd.Series:
+        return values.groupby(out["region"], sort=False).shift(1)
 
     after_start = (out["year"] >= start).to_numpy()
-    cumulative = (
-        out["intensity_tce_per_10k_yuan"].to_numpy() / at_start("intensity_tce_per_10k_yuan") - 1
-    )
+    intensity = rate_intensity("intensity_tce_per_10k_yuan")
+    out["intensity_change_frac"] = intensity / previous(intensity) - 1
+    cumulative = intensity.to_numpy() / at_start(intensity) - 1
     out["cumulative_intensity_change_frac"] = np.where(after_start, cumulative, np.nan)
-    increment = out["energy_assessed_tce"].to_numpy() - at_start("energy_assessed_tce")
+    increment = out["energy_assessed_tce"].to_numpy() - at_start(out["energy_assessed_tce"])
     out["energy_increment_tce"] = np.where(after_start, increment, np.nan)
     out["achieved_reduction_frac"] = -out["cumulative_intensity_change_frac"]
 
@@ -325,20 +408,23 @@ def regional_indicators(
     if "co2_t" in data.columns:
         out["co2_t"] = pd.to_numeric(data["co2_t"]).astype(float)
         out["co2_intensity_t_per_10k_yuan"] = out["co2_t"] / out["gdp_comparable_10k_yuan"]
-        out["co2_intensity_change_frac"] = (
-            out["co2_intensity_t_per_10k_yuan"]
-            / out.groupby("region", sort=False)["co2_intensity_t_per_10k_yuan"].shift(1)
-            - 1
-        )
-        co2_cumulative = (
-            out["co2_intensity_t_per_10k_yuan"].to_numpy()
-            / at_start("co2_intensity_t_per_10k_yuan")
-            - 1
-        )
+        co2_intensity = rate_intensity("co2_intensity_t_per_10k_yuan")
+        out["co2_intensity_change_frac"] = co2_intensity / previous(co2_intensity) - 1
+        co2_cumulative = co2_intensity.to_numpy() / at_start(co2_intensity) - 1
         out["cumulative_co2_intensity_change_frac"] = np.where(after_start, co2_cumulative, np.nan)
+        out["co2_achieved_reduction_frac"] = -out["cumulative_co2_intensity_change_frac"]
+        if co2_target is not None:
+            co2_achieved = out["co2_achieved_reduction_frac"].to_numpy(dtype=np.float64)
+            out["co2_progress_frac"] = progress_frac(
+                co2_achieved, co2_target.reduction_frac, definition
+            )
+    if co2_target is not None and "co2_progress_frac" not in out.columns:
+        out["co2_progress_frac"] = np.nan
 
     out = out.reset_index(drop=False).rename(columns={"index": "source_row"})
-    provenance = _provenance(out, base_year, start, target, definition, rules, used_adjustments)
+    provenance = _provenance(
+        out, base_year, start, target, definition, rules, used_adjustments, co2_target
+    )
     return RegionalIndicators(
         frame=out,
         base_year=base_year,
@@ -347,6 +433,8 @@ def regional_indicators(
         progress_definition=definition,
         rules_version=rules.version,
         provenance=provenance,
+        co2_target=co2_target,
+        rate_basis=basis,
     )
 
 
@@ -358,8 +446,10 @@ def _provenance(
     definition: ProgressDefinition,
     rules: RegionalRules,
     adjustments: Sequence[RegionalAdjustment],
+    co2_target: ReductionTarget | None = None,
 ) -> dict[str, Provenance]:
     versions = (rules.version,) if rules.version else ()
+    basis = rules.rate_basis
     adj_note = [
         f"{a.column} ({a.name_zh}) excluded from {'+'.join(a.excluded_from)}: {a.source}"
         for a in adjustments
@@ -379,13 +469,29 @@ def _provenance(
         "co2_intensity_t_per_10k_yuan": ["co2_t", "gdp_comparable_10k_yuan"],
         "co2_intensity_change_frac": ["co2_intensity_t_per_10k_yuan"],
         "cumulative_co2_intensity_change_frac": ["co2_intensity_t_per_10k_yuan"],
+        "co2_achieved_reduction_frac": ["cumulative_co2_intensity_change_frac"],
     }
     rule_text = {
         "gdp_comparable_10k_yuan": f"comparable prices of {base_year} (shared/reference/02)",
         "intensity_tce_per_10k_yuan": f"单位GDP能耗 at {base_year} prices (shared/reference/02)",
         "cumulative_intensity_change_frac": f"measured from {start}",
+        "cumulative_co2_intensity_change_frac": f"measured from {start}",
         "energy_increment_tce": f"增量 vs {start}",
     }
+
+    def with_basis(column: str, text: str) -> str:
+        if column not in RATE_FIGURES:
+            return text
+        return f"{text}; {basis.describe()}" if text else basis.describe()
+
+    def formula_of(column: str, formula: str) -> str:
+        name = RATE_FIGURES.get(column)
+        if name is None or not basis.rounded:
+            return formula
+        for suffix in ("[t]", "[t−1]", "[start]"):
+            formula = formula.replace(f"{name}{suffix}", basis.term(f"{name}{suffix}"))
+        return formula
+
     result: dict[str, Provenance] = {}
     for column, formula in FORMULAS.items():
         if column not in out.columns:
@@ -393,20 +499,31 @@ def _provenance(
         notes = adj_note if column in ("energy_assessed_tce", "energy_for_intensity_tce") else []
         result[column] = Provenance.of(
             column,
-            formula,
+            formula_of(column, formula),
             [(name, "column") for name in inputs[column]],
             versions,
-            rule_text.get(column, ""),
+            with_basis(column, rule_text.get(column, "")),
             notes,
         )
-    if target is not None:
-        result["progress_frac"] = Provenance.of(
-            "progress_frac",
-            PROGRESS_FORMULAS[definition].replace("target_reduction", str(target.reduction_frac)),
-            [("achieved_reduction_frac", "column")],
+    progress_targets = (
+        ("progress_frac", "achieved_reduction_frac", target, "能耗强度"),
+        ("co2_progress_frac", "co2_achieved_reduction_frac", co2_target, "碳排放强度"),
+    )
+    for figure, achieved, goal, indicator in progress_targets:
+        if goal is None or figure not in out.columns:
+            continue
+        result[figure] = Provenance.of(
+            figure,
+            PROGRESS_FORMULAS[definition]
+            .replace("target_reduction", str(goal.reduction_frac))
+            .replace("achieved_reduction", achieved.removesuffix("_frac")),
+            [(achieved, "column")],
             versions,
-            f"完成进度 ({definition.value} definition) of a {target.reduction_frac:.4g} "
-            f"reduction {target.start_year}→{target.end_year} (shared/reference/02)",
+            with_basis(
+                figure,
+                f"完成进度 ({definition.value} definition) of a {goal.reduction_frac:.4g} "
+                f"{indicator} reduction {goal.start_year}→{goal.end_year} (shared/reference/02)",
+            ),
         )
     return result
 

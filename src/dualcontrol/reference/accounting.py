@@ -14,7 +14,7 @@ from dualcontrol.core.energy import (
     UnitAccount,
     account_report,
 )
-from dualcontrol.core.regional import RegionalAdjustment, RegionalRules
+from dualcontrol.core.regional import RateBasis, RegionalAdjustment, RegionalRules
 from dualcontrol.core.report205 import Row205
 from dualcontrol.reference import ReferenceDataError, load_yaml
 from dualcontrol.reference.carbon import carbon_factors
@@ -62,10 +62,16 @@ def regional_rules() -> RegionalRules:
             )
             for a in data["regional_adjustments"]
         )
+        basis = data["rate_basis"]
         return RegionalRules(
             version=version,
             adjustments=adjustments,
             rounding={str(k): int(v) for k, v in data["rounding"].items()},
+            rate_basis=RateBasis(
+                rule=str(basis["rule"]),
+                intensity_places=int(basis["intensity_places"]),
+                source=str(basis.get("source", "")).strip(),
+            ),
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise ReferenceDataError(f"{ACCOUNTING_RULES_FILE}: {exc!r}") from exc
