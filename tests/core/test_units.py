@@ -22,6 +22,29 @@ def test_kgce_is_7000_kcal_it_gb_t_2589():
     assert conversion_factor("tce", "GJ") == Decimal("29.3076")
 
 
+def test_kcal_is_the_international_table_calorie():
+    """GB/T 2589 uses the IT calorie (4.1868 J): 7 000 kcal is exactly 1 kgce, not 0.99933 kgce
+    as with pint's default thermochemical calorie (4.184 J)."""
+    assert convert(Decimal(7000), "kcal", "kgce") == Decimal(1)
+    assert convert(Decimal("29307.6"), "kJ", "kgce") == Decimal(1)
+    assert conversion_factor("cal", "J") == Decimal("4.1868")
+    assert conversion_factor("kcal", "kJ") == Decimal("4.1868")
+    assert conversion_factor("calorie", "international_calorie") == Decimal(1)
+    assert q4(conversion_factor("kgce", "kcal")) == Decimal("7000.0000")
+    # GB/T 2589 appendix NCVs ÷ 7000 (shared/reference/06): 原煤 5000 kcal/kg → 0.7143 kgce/kg
+    assert q4(convert(Decimal(5000), "kcal/kg", "kgce/kg")) == Decimal("0.7143")
+    assert q4(convert(Decimal(860), "kcal/kWh", "kgce/kWh")) == Decimal("0.1229")
+
+
+def test_thermochemical_calorie_keeps_its_value():
+    """The thermochemical calorie stays available under its own name, and pint units defined on it
+    (ton of TNT, Btu_th) keep their values."""
+    assert conversion_factor("thermochemical_calorie", "J") == Decimal("4.184")
+    assert conversion_factor("cal_th", "J") == Decimal("4.184")
+    assert conversion_factor("ton_TNT", "GJ") == Decimal("4.184")
+    assert q4(conversion_factor("Btu_th", "J")) == Decimal("1054.3503")
+
+
 def test_electricity_calorific_value_is_a_convention_not_the_si_ratio():
     """当量值 0.1229 kgce/kWh comes from 860 kcal/kWh ÷ 7000 (shared/reference/06); the SI ratio
     3.6 MJ / 29.3076 MJ is 0.12284 — so the 0.1229 coefficient is reference data, not derived."""

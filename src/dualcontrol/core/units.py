@@ -8,6 +8,13 @@ Unit definitions (metrology, not policy):
 
 * 1 kgce (千克标准煤) = 7 000 kcal(IT) = 29 307.6 kJ — GB/T 2589 definition as reproduced in
   shared/reference/06 ("低位发热量等于 29 307 千焦的燃料，称为 1 千克标准煤").
+* ``cal`` / ``kcal`` / ``calorie`` are the **International Table calorie** (4.1868 J), the calorie
+  of GB/T 2589 and of Chinese calorific values (7 000 kcal = 1 kgce exactly). pint's default
+  ``calorie`` is the thermochemical one (4.184 J), which would make 7 000 kcal 0.99933 kgce; the
+  registry is therefore built from pint's default definitions with the two calorie lines swapped
+  (:data:`CALORIE_OVERRIDES`). The thermochemical calorie stays available as
+  ``thermochemical_calorie`` / ``cal_th``, and pint units defined on it (Btu_th, ton of TNT,
+  clausius, entropy unit) keep their values.
 * tCO2 and tC are their own dimensions, so a mass of fuel can never be mistaken for a mass of CO2;
   the CO2/C mass ratio of the guideline formula lives in :mod:`dualcontrol.core.carbon`.
 * 万 (10⁴) and 亿 (10⁸) multiples of the units printed on NBS forms.
@@ -17,6 +24,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 from functools import cache
+from importlib import resources
+from pathlib import PurePath
 from typing import Any
 
 import pint
@@ -43,6 +52,31 @@ UNIT_DEFINITIONS: tuple[str, ...] = (
     "yuan = [currency]",
     "ten_thousand_yuan = 10000 * yuan = wan_yuan",
     "thousand_yuan = 1000 * yuan = k_yuan",
+)
+
+# pint default_en.txt line → replacement: ``calorie`` (and so ``cal``, ``kcal``) becomes the
+# International Table calorie; the thermochemical calorie keeps its own name, and the pint units
+# defined on it are re-pointed to that name so their values do not change.
+CALORIE_OVERRIDES: tuple[tuple[str, str], ...] = (
+    (
+        "calorie = 4.184 * joule = cal = thermochemical_calorie = cal_th",
+        "thermochemical_calorie = 4.184 * joule = cal_th",
+    ),
+    (
+        "international_calorie = 4.1868 * joule = cal_it = international_steam_table_calorie",
+        "calorie = 4.1868 * joule = cal = international_calorie = cal_it"
+        " = international_steam_table_calorie",
+    ),
+    (
+        "kelvin * calorie = Btu_th",
+        "kelvin * thermochemical_calorie = Btu_th",
+    ),
+    ("ton_TNT = 1e9 * calorie = tTNT", "ton_TNT = 1e9 * thermochemical_calorie = tTNT"),
+    ("clausius = calorie / kelvin = Cl", "clausius = thermochemical_calorie / kelvin = Cl"),
+    (
+        "entropy_unit = calorie / kelvin / mole = eu",
+        "entropy_unit = thermochemical_calorie / kelvin / mole = eu",
+    ),
 )
 
 # Unit labels as printed on NBS forms and bulletins → pint expressions.
@@ -75,10 +109,39 @@ class UnitError(ValueError):
     """A unit label or conversion is not known or not dimensionally possible."""
 
 
+def _default_definitions() -> list[str]:
+    """pint's default definition lines with the calorie overrides applied (fails loudly when a
+    pint release changes one of the replaced lines)."""
+    package = resources.files("pint")
+    text = package.joinpath("default_en.txt").read_text(encoding="utf-8")
+    constants = package.joinpath("constants_en.txt").read_text(encoding="utf-8")
+    if text.count("@import constants_en.txt") != 1:
+        raise UnitError("pint default_en.txt no longer imports constants_en.txt")
+    text = text.replace("@import constants_en.txt", constants)
+    for old, new in CALORIE_OVERRIDES:
+        if text.count(old) != 1:
+            raise UnitError(f"pint default_en.txt changed: cannot apply calorie override {old!r}")
+        text = text.replace(old, new)
+    return text.splitlines()
+
+
+class _PlatformRegistry(pint.UnitRegistry[Decimal]):
+    """pint's UnitRegistry loading its default definitions with :data:`CALORIE_OVERRIDES` applied.
+
+    Only the default file is swapped: pint's own initialisation (default group and system, cache)
+    runs unchanged on it.
+    """
+
+    def load_definitions(self, file: Any, is_resource: bool = False) -> Any:
+        if is_resource and PurePath(str(file)).name == "default_en.txt":
+            return super().load_definitions(_default_definitions())
+        return super().load_definitions(file, is_resource)
+
+
 @cache
 def registry() -> Any:
-    """The platform's single unit registry (built once)."""
-    ureg: Any = pint.UnitRegistry(non_int_type=Decimal, cache_folder=None)
+    """The platform's single unit registry (built once; calorie = International Table calorie)."""
+    ureg: Any = _PlatformRegistry(non_int_type=Decimal, cache_folder=None, on_redefinition="raise")
     for definition in UNIT_DEFINITIONS:
         ureg.define(definition)
     return ureg
