@@ -11,6 +11,12 @@ Sources (shared/reference/04_assessment_scoring.md):
 - P5 2011 revision: "对考核等级未完成地区，暂停对该地区新建高耗能项目的核准和审批。未完成地区政府应在评价
   考核结果公告后一个月内，向国务院作书面报告".
 - 02_progress_rules.md: 14th FYP — reaching the incentive target exempts the total-consumption assessment.
+- 14_carbon_assessment.md: NDRC 2014 carbon sheet ("年度目标完成率达到或超过100%得25分；低于100%的，得分为
+  年度目标完成率乘以25。该项指标为否决性指标"; grades 90 / 80 / 60; "无论总分是否超出60分 … 均为不合格");
+  the 2019 Shaanxi-posted 13th-FYP sheet (20 + 20 + 60); the cumulative rate
+  "2014年碳强度累计下降率 = 1 − (1 − D2013累计) × (1 − D2014年度)".
+- Published precision: a reduction printed as 4.00 % meets a 4.00 % target (platform rule: 2 decimals
+  of a percentage, the ±% precision of formats.md §6.2).
 """
 
 from __future__ import annotations
@@ -25,16 +31,21 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from dualcontrol.core.assessment import (
+    COMPARE_PLACES_RULE,
+    EXACT_COMPARE_RULE,
     AssessmentError,
     AssessmentInput,
     CompletionRatio,
+    RangeBound,
     ScoringSheet,
     Status,
     TargetFigures,
     add_months,
     assess,
+    at_precision,
     completion_frac,
     consequences_for,
+    cumulative_rate_frac,
 )
 from dualcontrol.reference import ReferenceDataError, load_yaml
 from dualcontrol.reference.scoring_sheets import (
@@ -74,6 +85,9 @@ def test_every_shipped_sheet_loads_and_validates() -> None:
         "gf-2007-36-city",
         "gf-2007-36-enterprise",
         "dc-14th-fyp",
+        "co2-2014",
+        "co2-13th-fyp",
+        "co2-15th-fyp",
     }
     assert len(sheet_files()) == len(sheets)
     for sheet in sheets.values():
@@ -167,14 +181,14 @@ def test_a_rise_in_intensity_scores_zero_and_is_vetoed() -> None:
         ("4", "40", "0"),  # completion 1.0
         ("3.99", "36", "0"),  # 0.9975: only the 90 % band is reached
         ("3.6", "36", "0"),  # 0.9 exactly: 完成目标的90%得36分
-        ("3.5996", "32", "0"),  # 0.8999
+        ("3.59", "32", "0"),  # 0.8975
         ("3.2", "32", "0"),
         ("2.8", "28", "0"),
         ("2.4", "24", "0"),
         ("2", "20", "0"),  # 0.5: 完成50%得20分
-        ("1.9996", "0", "0"),  # 0.4999: 完成50%以下不得分
+        ("1.99", "0", "0"),  # 0.4975: 完成50%以下不得分
         ("0", "0", "0"),
-        ("4.3996", "40", "0"),  # 1.0999: less than 10 % over-fulfilment
+        ("4.39", "40", "0"),  # 1.0975: less than 10 % over-fulfilment
         ("4.4", "40", "3"),  # 1.1: 每超额完成10%加3分
         ("4.8", "40", "6"),
         ("5.2", "40", "9"),
@@ -598,3 +612,379 @@ def test_target_points_never_fall_when_the_achievement_rises(target: D, a: D, b:
     score_low = region(str(target), str(low), "50").part_score("target")
     score_high = region(str(target), str(high), "50").part_score("target")
     assert score_low <= score_high
+
+
+# --- published precision (compare_places) --------------------------------------------------------
+# A reduction printed as 4.00 % meets a 4.00 % target: rates are compared at 2 decimals of a
+# percentage, rounded half up (platform rule, the precision of the ±% columns, formats.md §6.2).
+
+
+def test_a_reduction_printed_as_the_target_meets_it() -> None:
+    r = region("4", "3.996", "50")  # printed 4.00 %
+    item = r.item("intensity")
+    assert item.status is Status.MET and not r.vetoed
+    assert item.points == 40  # the completion ratio uses the compared figures: 4.00 / 4.00
+    assert item.figures["compared_actual_frac"] == D("0.0400")
+    assert item.figures["completion_frac"] == 1
+    assert (item.compare_places, item.compare_rule) == (2, COMPARE_PLACES_RULE)
+    assert "compared at 2 decimals of a percentage" in item.basis
+    assert r.grade.name_zh == "完成"
+
+
+def test_a_reduction_printed_below_the_target_misses_it() -> None:
+    r = region("4", "3.9949", "50")  # printed 3.99 %
+    assert r.vetoed and r.item("intensity").status is Status.MISSED
+    assert r.item("intensity").figures["compared_actual_frac"] == D("0.0399")
+
+
+def test_figures_already_at_the_published_precision_are_not_repeated() -> None:
+    item = region("3.5", "3.85", "55").item("intensity")
+    assert "compared_actual_frac" not in item.figures
+    assert item.compare_places == 2
+
+
+def test_rounding_is_half_up_on_the_magnitude() -> None:
+    assert at_precision(D("0.039950"), "frac", 2) == D("0.0400")
+    assert at_precision(D("-0.039950"), "frac", 2) == D("-0.0400")
+    assert at_precision(D("0.0399499"), "frac", 2) == D("0.0399")
+    assert at_precision(D("12.5"), "tce", 0) == D("13")
+    assert at_precision(D("0.0399499"), "frac", None) == D("0.0399499")
+
+
+def test_compare_places_is_data() -> None:
+    data = gf_data()
+    item = data["parts"][0]["items"][0]
+    item["compare_places"] = 1
+    item["compare_reason"] = "the city prints one decimal"
+    sheet = parse_sheet(data, version="t")
+    r = assess(
+        sheet,
+        AssessmentInput(
+            "甲", {"intensity": TargetFigures(pct("4"), pct("3.96"))}, {}, {"measures": D(50)}
+        ),
+    )
+    assert r.item("intensity").status is Status.MET  # 3.96 → 4.0
+    assert r.item("intensity").compare_rule == "the city prints one decimal"
+    item["compare_places"] = "exact"
+    sheet = parse_sheet(data, version="t")
+    r = assess(
+        sheet,
+        AssessmentInput(
+            "甲", {"intensity": TargetFigures(pct("4"), pct("3.996"))}, {}, {"measures": D(50)}
+        ),
+    )
+    assert r.vetoed and r.item("intensity").compare_places is None
+
+
+@pytest.mark.parametrize("value", [-1, 11, "two", True, 1.5])
+def test_bad_compare_places_are_refused(value: Any) -> None:
+    data = gf_data()
+    data["parts"][0]["items"][0]["compare_places"] = value
+    with pytest.raises(ReferenceDataError, match="compare_places"):
+        parse_sheet(data, version="t")
+
+
+def test_amounts_are_compared_exactly_by_default() -> None:
+    r = dual(("3", "3.1", None), ("20000000", "20000000.4"))
+    total = r.item("total")
+    assert total.status is Status.MISSED
+    assert (total.compare_places, total.compare_rule) == (None, EXACT_COMPARE_RULE)
+    assert scoring_sheet("dc-14th-fyp").target_item("intensity").compare_places == 2
+
+
+# --- target ranges (range_bound) ------------------------------------------------------------------
+
+
+def co2_15(
+    annual: tuple[str, str | None, str],
+    cumulative: tuple[str, str] = ("3.8", "3.8"),
+    total_tco2: tuple[str, str] = ("1000", "990"),
+    budget_tco2: tuple[str, str] = ("1000", "990"),
+    measures: str = "45",
+    sheet: ScoringSheet | None = None,
+) -> Any:
+    low, high, achieved = annual
+    return assess(
+        sheet or scoring_sheet("co2-15th-fyp"),
+        AssessmentInput(
+            subject="某省",
+            targets={
+                "annual": TargetFigures(
+                    pct(low), pct(achieved), target_upper=pct(high) if high else None
+                ),
+                "cumulative": TargetFigures(pct(cumulative[0]), pct(cumulative[1])),
+                "total": TargetFigures(D(total_tco2[0]), D(total_tco2[1])),
+                "budget": TargetFigures(D(budget_tco2[0]), D(budget_tco2[1])),
+            },
+            part_scores={"measures": D(measures)},
+        ),
+    )
+
+
+def test_a_target_range_counts_its_lower_bound_in_the_15th_fyp_preset() -> None:
+    r = co2_15(("4.0", "4.5", "4.2"))
+    item = r.item("annual")
+    assert item.status is Status.MET and item.range_bound is RangeBound.LOWER
+    assert item.figures["target_lower_frac"] == D("0.040")
+    assert item.figures["target_upper_frac"] == D("0.045")
+    assert item.figures["target_frac"] == D("0.040")
+    assert item.points == 25 and "the lower bound counts" in item.basis
+
+
+def test_the_range_bound_is_data() -> None:
+    data = copy.deepcopy(load_yaml("scoring_co2_15th_fyp.yaml")[1])
+    data["parts"][0]["items"][0]["range_bound"] = "upper"
+    sheet = parse_sheet(data, version="t")
+    r = co2_15(("4.0", "4.5", "4.2"), sheet=sheet)
+    item = r.item("annual")
+    assert item.range_bound is RangeBound.UPPER and item.figures["target_frac"] == D("0.045")
+    assert item.status is Status.MISSED and r.vetoed
+    assert item.points == D("23.33")  # 4.2 / 4.5 × 25 = 23.333…
+    data["parts"][0]["items"][0]["range_bound"] = "middle"
+    with pytest.raises(ReferenceDataError, match="range_bound"):
+        parse_sheet(data, version="t")
+
+
+def test_a_range_on_an_item_without_a_range_rule_is_refused() -> None:
+    sheet = scoring_sheet(GF)
+    data = AssessmentInput(
+        "甲市",
+        {"intensity": TargetFigures(pct("4.0"), pct("4.2"), target_upper=pct("4.5"))},
+        part_scores={"measures": D(50)},
+    )
+    with pytest.raises(AssessmentError, match="range_bound"):
+        assess(sheet, data)
+
+
+def test_a_backwards_range_is_refused() -> None:
+    with pytest.raises(AssessmentError, match="backwards"):
+        co2_15(("4.5", "4.0", "4.2"))
+
+
+def test_a_single_target_records_no_range_bound() -> None:
+    assert co2_15(("3.8", None, "3.9")).item("annual").range_bound is None
+
+
+# --- carbon: the cumulative rate (14_carbon_assessment.md §1.5) -------------------------------------
+
+
+def test_cumulative_rate_2014_formula() -> None:
+    """《二氧化碳排放核算方法及数据核查表》 (2015): "2014年碳强度累计下降率 = 1 − (1 − D2013累计) ×
+    (1 − D2014年度)" — e.g. 10.68 % to 2013 and 4.00 % in 2014 → 14.2528 %."""
+    assert cumulative_rate_frac(pct("10.68"), pct("4.00")) == D("0.142528")
+    assert cumulative_rate_frac(D("0.1"), D("0.05")) == D("0.145")
+
+
+def test_cumulative_rate_edge_cases() -> None:
+    assert cumulative_rate_frac(D(0), D("0.038")) == D("0.038")
+    assert cumulative_rate_frac(D("0.12"), D(0)) == D("0.12")
+    assert cumulative_rate_frac(D("0.10"), D("-0.02")) == D("0.082")  # a rise lowers it
+    with pytest.raises(AssessmentError, match="below 100"):
+        cumulative_rate_frac(D(1), D("0.01"))
+    with pytest.raises(AssessmentError, match="below 100"):
+        cumulative_rate_frac(D("0.1"), D("1.2"))
+
+
+@given(
+    prev=st.decimals(min_value=D("-0.5"), max_value=D("0.9"), places=4),
+    year=st.decimals(min_value=D("-0.5"), max_value=D("0.9"), places=4),
+)
+def test_cumulative_rate_composes_like_cumulative_reduction(prev: D, year: D) -> None:
+    combined = cumulative_rate_frac(prev, year)
+    assert combined == cumulative_rate_frac(year, prev)
+    assert 1 - combined == (1 - prev) * (1 - year)
+
+
+# --- carbon: NDRC 2014 sheet (co2-2014) -------------------------------------------------------------
+
+
+def co2_2014(
+    annual: tuple[str, str], cumulative: tuple[str, str], measures: str, sheet: str = "co2-2014"
+) -> Any:
+    return assess(
+        scoring_sheet(sheet),
+        AssessmentInput(
+            subject="某省",
+            targets={
+                "annual": TargetFigures(pct(annual[0]), pct(annual[1])),
+                "cumulative": TargetFigures(pct(cumulative[0]), pct(cumulative[1])),
+            },
+            part_scores={"measures": D(measures)},
+        ),
+    )
+
+
+def test_co2_2014_structure_25_25_50() -> None:
+    sheet = scoring_sheet("co2-2014")
+    assert [(p.key, p.max_points, p.qualitative) for p in sheet.parts] == [
+        ("target", D(50), False),
+        ("measures", D(50), True),
+    ]
+    assert [(t.key, t.max_points, t.veto) for t in sheet.target_items] == [
+        ("annual", D(25), True),
+        ("cumulative", D(25), True),
+    ]
+    assert sheet.max_score == 100
+    assert [g.name_zh for g in sheet.grades] == ["优秀", "良好", "合格", "不合格"]
+    assert sheet.grade(sheet.veto_grade).name_zh == "不合格"
+    for url in (
+        "http://www.sfmzp.com/article-5514-1.html",
+        "http://tanjiaoyi.com/article-2613-1.html",
+        "http://www.17ea.com/News/48226.html",
+        "http://www.astrocart.cn/newsinfo-2140.html",
+        "http://m.alisonandcharlie.com/article-8923-3.html",
+    ):
+        assert url in sheet.source
+    assert any("NOT FOUND" in n for n in sheet.notes)
+    assert "NOT FOUND" in sheet.parts[1].title_zh
+
+
+def test_co2_2014_both_targets_met_gives_the_total() -> None:
+    r = co2_2014(("3.9", "4.2"), ("14.0", "14.5"), "42")
+    assert (r.item("annual").points, r.item("cumulative").points) == (25, 25)
+    assert r.total_score == 92 and r.grade.name_zh == "优秀" and not r.vetoed
+    assert r.item("annual").bonus_points == 0  # no over-fulfilment bonus in this sheet
+
+
+def test_co2_2014_completion_0_9_gives_22_5_of_25() -> None:
+    """ "低于100%的，得分为年度目标完成率乘以25": 3.6 / 4 = 0.9 → 22.5."""
+    r = co2_2014(("4", "3.6"), ("14", "14"), "50")
+    assert r.item("annual").figures["completion_frac"] == D("0.9")
+    assert r.item("annual").points == D("22.5")
+    assert r.item("annual").status is Status.MISSED
+
+
+@pytest.mark.parametrize(
+    ("achieved", "points"),
+    [("4", "25"), ("5", "25"), ("3", "18.75"), ("3.5", "21.88"), ("0", "0"), ("-1", "0")],
+)
+def test_co2_2014_points_are_completion_times_25(achieved: str, points: str) -> None:
+    assert co2_2014(("4", achieved), ("14", "14"), "50").item("annual").points == D(points)
+
+
+def test_co2_2014_annual_missed_is_failed_whatever_the_score() -> None:
+    """ "未完成以上两项指标的省 …，无论总分是否超出60分，考核评估结果均为不合格"."""
+    r = co2_2014(("3.9", "3.5"), ("14", "15"), "50")
+    assert r.item("annual").points == D("22.44")  # 3.5 / 3.9 × 25 = 22.4358…
+    assert r.total_score == D("97.44") and r.score_grade.name_zh == "优秀"
+    assert r.grade.name_zh == "不合格" and r.vetoed and r.veto_items == ("annual",)
+
+
+def test_co2_2014_cumulative_missed_is_failed_too() -> None:
+    r = co2_2014(("3.9", "4"), ("14", "13.9"), "50")
+    assert r.vetoed and r.veto_items == ("cumulative",) and r.grade.name_zh == "不合格"
+
+
+@pytest.mark.parametrize(
+    ("measures", "grade"),
+    [
+        ("40", "优秀"),
+        ("39.99", "良好"),
+        ("30", "良好"),
+        ("29.99", "合格"),
+        ("10", "合格"),
+        ("9.99", "不合格"),
+    ],
+)
+def test_co2_2014_grade_bounds(measures: str, grade: str) -> None:
+    assert co2_2014(("4", "4"), ("14", "14"), measures).grade.name_zh == grade
+
+
+def test_co2_2014_consequences() -> None:
+    sheet = scoring_sheet("co2-2014")
+    good = consequences_for(sheet, co2_2014(("4", "4"), ("14", "14"), "45"), dt.date(2015, 10, 31))
+    assert [c.key for c in good] == ["commended", "results_announced"]
+    bad = consequences_for(sheet, co2_2014(("4", "3"), ("14", "14"), "45"), dt.date(2015, 10, 31))
+    report = {c.key: c for c in bad}["written_rectification_report"]
+    assert report.due_on == dt.date(2015, 11, 30)
+
+
+# --- carbon: 13th FYP (co2-13th-fyp, Shaanxi-posted 20 + 20 + 60) -----------------------------------
+
+
+def test_co2_13th_fyp_structure_20_20_60_with_items_3_and_4() -> None:
+    sheet = scoring_sheet("co2-13th-fyp")
+    assert [(p.key, p.max_points) for p in sheet.parts] == [("target", D(40)), ("measures", D(60))]
+    assert [(t.key, t.max_points, t.veto) for t in sheet.target_items] == [
+        ("annual", D(20), True),
+        ("cumulative", D(20), False),
+    ]
+    measures = sheet.parts[1].measures
+    assert [(m.key, m.max_points) for m in measures] == [
+        ("dual_control", D(4)),
+        ("non_fossil", D(3)),
+        ("energy_structure_other", D(1)),
+        ("other_tasks", D(52)),
+    ]
+    assert [p for _, p in measures[1].sub_items] == [D("1.5"), D("1.5")]
+    assert "http://www.jlsxsq.com/article-26666-1.html" in sheet.source
+    notes = " ".join(sheet.notes)
+    assert "NOT FOUND" in notes and "Platform rule" in notes
+
+
+def test_co2_13th_fyp_scoring() -> None:
+    r = co2_2014(("4", "3.6"), ("10", "10"), "55", sheet="co2-13th-fyp")
+    assert r.item("annual").points == 18  # 0.9 × 20
+    assert r.vetoed and r.grade.name_zh == "不合格"
+    r = co2_2014(("4", "4.1"), ("10", "9"), "55", sheet="co2-13th-fyp")
+    assert r.item("cumulative").points == 18 and not r.vetoed  # no veto in the annual sheet
+    assert r.total_score == 93 and r.grade.name_zh == "优秀"
+
+
+def test_co2_13th_fyp_items_3_and_4_entered_by_item() -> None:
+    scores = {
+        "dual_control": D(3),
+        "non_fossil": D("1.5"),
+        "energy_structure_other": D(1),
+        "other_tasks": D(50),
+    }
+    r = assess(
+        scoring_sheet("co2-13th-fyp"),
+        AssessmentInput(
+            "某省",
+            {
+                "annual": TargetFigures(pct("4"), pct("4")),
+                "cumulative": TargetFigures(pct("9"), pct("9")),
+            },
+            item_scores=scores,
+        ),
+    )
+    assert r.part_score("measures") == D("55.5") and r.total_score == D("95.5")
+    with pytest.raises(AssessmentError, match="between 0 and 4"):
+        assess(
+            scoring_sheet("co2-13th-fyp"),
+            AssessmentInput(
+                "某省",
+                {
+                    "annual": TargetFigures(pct("4"), pct("4")),
+                    "cumulative": TargetFigures(pct("9"), pct("9")),
+                },
+                item_scores=dict(scores, dual_control=D(5)),
+            ),
+        )
+
+
+# --- carbon: 15th FYP platform preset (co2-15th-fyp) -------------------------------------------------
+
+
+def test_co2_15th_fyp_is_a_labelled_platform_preset() -> None:
+    sheet = scoring_sheet("co2-15th-fyp")
+    assert "平台预设" in sheet.title_zh and sheet.source.startswith("Platform preset")
+    assert "推动出台" in sheet.source
+    notes = " ".join(sheet.notes)
+    assert "PLATFORM PRESET" in notes and "NOT FOUND" in notes
+    items = {t.key: t for t in sheet.target_items}
+    assert (items["annual"].veto, items["total"].veto, items["budget"].veto) == (True, False, False)
+    assert (items["total"].unit, items["total"].max_points) == ("tco2", 0)
+    assert items["annual"].range_bound is RangeBound.LOWER
+    assert "platform rule" in items["annual"].range_rule
+
+
+def test_co2_15th_fyp_total_and_budget_are_assessed_without_veto() -> None:
+    r = co2_15(("3.8", None, "3.9"), total_tco2=("1000", "1010"), budget_tco2=("1000", "1020"))
+    assert r.item("total").status is Status.MISSED and r.item("total").score == 0
+    assert r.item("budget").status is Status.MISSED
+    assert r.item("total").figures["overshoot_frac"] == D("0.01")
+    assert not r.vetoed and r.total_score == 95 and r.grade.name_zh == "优秀"
+    r = co2_15(("3.8", None, "3.7"))
+    assert r.vetoed and r.grade.name_zh == "不合格"

@@ -147,7 +147,7 @@ def test_score_errors_name_the_line(tmp_path: Path, capsys: pytest.CaptureFixtur
 
 def test_unknown_sheet_and_missing_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = run([write(tmp_path, EXAMPLE), "--sheet", "nope"], capsys)
-    assert code == 2 and "available: dc-14th-fyp, gf-2007-36" in err
+    assert code == 2 and "available: co2-13th-fyp, co2-15th-fyp, co2-2014, dc-14th-fyp" in err
     code, _, err = run([str(tmp_path / "absent.csv")], capsys)
     assert code == 2 and "no such file" in err
 
@@ -189,6 +189,115 @@ def test_list_sheets(capsys: pytest.CaptureFixture[str]) -> None:
     assert "gf-2007-36\t" in out
     assert "required: region,target_reduction_pct,achieved_reduction_pct" in out
     assert "required: enterprise,target_saving_tce,achieved_saving_tce" in out
+
+
+CO2_2014 = """region,annual_target_pct,annual_achieved_pct,cumulative_target_pct,cumulative_achieved_pct,measures_score
+甲省,3.9,4.2,14.0,14.5,42
+乙省,3.9,3.5,14.0,15.0,50
+丙省,4.0,3.6,14.0,14.0,45
+丁省,4.0,3.996,14.0,14.0,45
+"""
+
+
+def test_co2_2014_sheet(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """NDRC 2014 carbon sheet (14_carbon_assessment.md §1): 25 + 25 by completion × 25, both veto,
+    50 for the qualitative parts; 优秀 ≥ 90, 良好 ≥ 80, 合格 ≥ 60; a missed target → 不合格."""
+    path = write(tmp_path, CO2_2014)
+    code, out, err = run([path, "--sheet", "co2-2014", "--format", "csv"], capsys)
+    version = scoring_sheet("co2-2014").version
+    assert (code, err) == (0, "")
+    assert out.splitlines() == [
+        "region,target_score,measures_score,total_score,grade,veto,sheet_version",
+        f"甲省,50,42,92,优秀,false,{version}",
+        f"乙省,47.44,50,97.44,不合格,true,{version}",  # 3.5 / 3.9 × 25 = 22.44; annual missed
+        f"丙省,47.5,45,92.5,不合格,true,{version}",  # completion 0.9 → 22.5
+        f"丁省,50,45,95,优秀,false,{version}",  # 3.996 is printed 4.00: target met
+    ]
+    code, out, _ = run([path, "--sheet", "co2-2014"], capsys)
+    records = json.loads(out)
+    assert [(r["total_score"], r["grade"], r["veto"]) for r in records] == [
+        (92, "优秀", False),
+        (97.44, "不合格", True),
+        (92.5, "不合格", True),
+        (95, "优秀", False),
+    ]
+    assert records[1]["veto_items"] == ["annual"]
+    annual = records[3]["items"][0]
+    assert annual["figures"]["compared_actual_frac"] == 0.04
+    assert annual["compare_places"] == 2 and "platform rule" in annual["compare_rule"]
+    assert annual["range_bound"] is None
+
+
+def test_co2_2014_missing_cumulative_column(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    text = "region,annual_target_pct,annual_achieved_pct,measures_score\n甲省,3.9,4.2,42\n"
+    code, out, err = run([write(tmp_path, text), "--sheet", "co2-2014"], capsys)
+    assert (code, out) == (2, "")
+    assert "missing column(s): cumulative_target_pct, cumulative_achieved_pct" in err
+
+
+@pytest.mark.parametrize("encoding", ["gbk", "gb18030", "utf-8", "utf-8-sig"])
+def test_gbk_and_gb18030_files_are_read(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], encoding: str
+) -> None:
+    path = tmp_path / f"{encoding}.csv"
+    path.write_bytes(CO2_2014.replace("\n", "\r\n").encode(encoding))
+    code, out, err = run([str(path), "--sheet", "co2-2014", "--format", "csv"], capsys)
+    assert (code, err) == (0, "")
+    assert out.splitlines()[1].startswith("甲省,50,42,92,优秀,false,")
+
+
+def test_undecodable_file_is_an_operator_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "bad.csv"
+    path.write_bytes(b"region,x\n\xff\xff\xff,1\n")
+    code, out, err = run([str(path)], capsys)
+    assert (code, out) == (2, "")
+    assert "GB18030" in err
+
+
+def test_co2_15th_fyp_target_range(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A target cell "4.0-4.5": the preset's range_bound (lower, platform rule) counts."""
+    text = (
+        "region,annual_target_pct,annual_achieved_pct,cumulative_target_pct,cumulative_achieved_pct,"
+        "co2_cap_tco2,co2_emissions_tco2,carbon_budget_tco2,budget_emissions_tco2,measures_score\n"
+        "甲省,4.0-4.5,4.2,7.5,7.6,500000000,510000000,505000000,510000000,40\n"
+        "乙省,4.0–4.5,3.9,7.5,7.6,500000000,490000000,505000000,490000000,40\n"
+    )
+    code, out, err = run([write(tmp_path, text), "--sheet", "co2-15th-fyp"], capsys)
+    assert (code, err) == (0, "")
+    first, second = json.loads(out)
+    annual = first["items"][0]
+    assert annual["range_bound"] == "lower" and annual["status"] == "met"
+    assert annual["figures"]["target_upper_frac"] == 0.045
+    assert [i["status"] for i in first["items"][2:]] == ["missed", "missed"]
+    assert (first["total_score"], first["grade"], first["veto"]) == (90, "优秀", False)
+    assert (second["grade"], second["veto"]) == ("不合格", True)
+
+
+def test_a_range_on_a_sheet_without_range_rule_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    text = "region,target_reduction_pct,achieved_reduction_pct,measures_score\n甲市,3.5-4,3.6,50\n"
+    code, out, err = run([write(tmp_path, text)], capsys)
+    assert (code, out) == (2, "")
+    assert "range_bound" in err
+    text = "region,target_reduction_pct,achieved_reduction_pct,measures_score\n甲市,4-3.5,3.6,50\n"
+    code, out, err = run([write(tmp_path, text)], capsys)
+    assert code == 2 and "runs backwards" in err
+
+
+def test_list_sheets_includes_the_carbon_sheets(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(["--list-sheets"], capsys)
+    assert code == 0
+    for name in ("co2-2014", "co2-13th-fyp", "co2-15th-fyp"):
+        assert f"{name}\t" in out
+    assert (
+        "required: region,annual_target_pct,annual_achieved_pct,cumulative_target_pct,"
+        "cumulative_achieved_pct\n  optional: measures_score\n"
+    ) in out
 
 
 def test_the_command_is_pure() -> None:

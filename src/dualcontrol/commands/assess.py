@@ -5,11 +5,18 @@ The CSV has one row per region (or enterprise).  Its columns are named by the sh
 
     region,target_reduction_pct,achieved_reduction_pct,measures_score
 
+and for the carbon-intensity sheets ``co2-2014`` / ``co2-13th-fyp``::
+
+    region,annual_target_pct,annual_achieved_pct,cumulative_target_pct,cumulative_achieved_pct,measures_score
+
 Columns ending in ``_pct`` hold percentages (3.5 = 3.5 %) and are divided by 100 for the core;
-``_tce`` columns hold tonnes of standard coal.  A qualitative part takes either its total column
-(``measures_score``) or one column per item where the sheet lists items.  Every row is checked
-before anything is printed: on any error nothing is printed and the command exits with status 2.
-Pure command: no database.
+``_tce`` columns hold tonnes of standard coal, ``_tco2`` tonnes of CO2.  A target cell may hold a
+range ("4.0-4.5", "4.0–4.5", "4.0~4.5", "4.0至4.5"); the sheet's ``range_bound`` says which bound
+counts (a sheet without one refuses the row).  A qualitative part takes either its total column
+(``measures_score``) or one column per item where the sheet lists items.  The file is UTF-8 (a
+BOM is accepted) or GB18030/GBK (what Excel saves as "CSV" on a Chinese Windows).  Every row is
+checked before anything is printed: on any error nothing is printed and the command exits with
+status 2.  Pure command: no database.
 """
 
 from __future__ import annotations
@@ -19,6 +26,7 @@ import csv
 import datetime as dt
 import io
 import json
+import re
 import sys
 from collections.abc import Sequence
 from decimal import Decimal, InvalidOperation
@@ -41,6 +49,9 @@ from dualcontrol.reference.scoring_sheets import scoring_sheet, scoring_sheets
 
 DEFAULT_SHEET = "gf-2007-36"
 MAX_ERRORS_SHOWN = 20
+ENCODINGS = ("utf-8-sig", "gb18030")  # UTF-8 (BOM or not), then GB18030 ⊃ GBK ⊃ GB2312
+_NUMBER = r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)"
+RANGE = re.compile(rf"^\s*({_NUMBER})\s*(?:-|–|—|~|～|至)\s*({_NUMBER})\s*$")
 
 
 def register(subparsers: Any) -> None:
@@ -52,7 +63,9 @@ def register(subparsers: Any) -> None:
             "score, the total, the grade (考核等级) and whether the veto applied."
         ),
     )
-    parser.add_argument("file", nargs="?", help="CSV file, UTF-8 (a BOM is accepted)")
+    parser.add_argument(
+        "file", nargs="?", help="CSV file, UTF-8 (a BOM is accepted) or GB18030/GBK"
+    )
     parser.add_argument(
         "--sheet", default=DEFAULT_SHEET, help=f"sheet name (default {DEFAULT_SHEET})"
     )
@@ -116,13 +129,26 @@ def _score(
 # ---------------------------------------------------------------------------------------------
 
 
+def decode_csv(raw: bytes) -> str:
+    """The text of a CSV file: UTF-8 (with or without BOM), else GB18030 (which covers GBK and
+    GB2312, the encodings of Excel's "CSV" on Chinese Windows).  Raises UnicodeDecodeError."""
+    for encoding in ENCODINGS[:-1]:
+        try:
+            return raw.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    return raw.decode(ENCODINGS[-1])
+
+
 def _read_csv(path: Path) -> list[tuple[int, dict[str, str]]]:
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        text = decode_csv(path.read_bytes())
     except FileNotFoundError:
         raise CommandError(f"{path}: no such file") from None
     except UnicodeDecodeError:
-        raise CommandError(f"{path}: not UTF-8 text (save the CSV as UTF-8)") from None
+        raise CommandError(
+            f"{path}: neither UTF-8 nor GB18030/GBK text (save the CSV as UTF-8)"
+        ) from None
     reader = csv.DictReader(io.StringIO(text))
     if not reader.fieldnames:
         raise CommandError(f"{path}: empty file")
@@ -200,11 +226,13 @@ def _row_input(sheet: ScoringSheet, subject_col: str, row: dict[str, str]) -> As
         for d in t.deductions:
             if d.column and row.get(d.column):
                 deductions[d.key] = _number(row, d.column)
+        target, target_upper = _target(row, t.columns["target"])
         targets[t.key] = TargetFigures(
-            target=_number(row, t.columns["target"]),
+            target=target,
             actual=_number(row, t.columns["actual"]),
             incentive_target=_number(row, incentive_col) if row.get(incentive_col) else None,
             deductions=deductions,
+            target_upper=target_upper,
         )
     item_scores = {}
     part_scores = {}
@@ -219,6 +247,17 @@ def _row_input(sheet: ScoringSheet, subject_col: str, row: dict[str, str]) -> As
     return AssessmentInput(
         subject=subject, targets=targets, item_scores=item_scores, part_scores=part_scores
     )
+
+
+def _target(row: dict[str, str], column: str) -> tuple[Decimal, Decimal | None]:
+    """A target cell: one number, or a range "low-high" → (low, high)."""
+    match = RANGE.match(row.get(column, ""))
+    if match is None:
+        return _number(row, column), None
+    low, high = (_number({column: g}, column) for g in match.groups())
+    if high < low:
+        raise ValueError(f"{column}: the range {row[column]!r} runs backwards")
+    return low, high
 
 
 def _number(row: dict[str, str], column: str) -> Decimal:
@@ -301,6 +340,9 @@ def _print_json(
                     "max_points": _num(i.max_points),
                     "figures": {k: _num(v) for k, v in i.figures.items()},
                     "basis": i.basis,
+                    "compare_places": i.compare_places,
+                    "compare_rule": i.compare_rule,
+                    "range_bound": None if i.range_bound is None else i.range_bound.value,
                 }
                 for i in result.items
             ],

@@ -17,12 +17,22 @@ admin later — and this module interprets any sheet generically:
   sheet whose point table is not known).
 - A **veto** item (否决性指标) that is missed forces the sheet's veto grade (未完成) whatever the
   score.  An item may be **exempt** when another item reaches its incentive target (激励目标).
+- Target and actual are compared **at the published precision** (``compare_places`` of the item:
+  decimals of a percentage for rates, of the unit for amounts; ``None`` = exactly as given), both
+  rounded half up (四舍五入) — a reduction printed as 4.00 % meets a 4.00 % target even when the
+  unrounded figure is 3.996 %.  The completion ratio is computed from the same compared figures,
+  so a met target always earns the top band.  The sheet loader's default for rates is
+  :data:`DEFAULT_COMPARE_PLACES_PCT` (:data:`COMPARE_PLACES_RULE` gives the reason).
+- A target may be a **range** (4.0–4.5 %: ``TargetFigures.target`` = 4.0 %, ``target_upper`` =
+  4.5 %); the item's ``range_bound`` (data) says which bound counts.  An item without a
+  ``range_bound`` refuses a range rather than guess.
 - **Grades** have explicit inclusive / exclusive bounds that must partition the score line.
 - **Consequence rules** (考核结果运用) attach measures to grades, to missed items or to every
   result, with due dates counted from the date the results are issued.
 
-Figures are :class:`~decimal.Decimal`; rates are fractions (0.035 = 3.5 %), amounts in tce.
-Every result records the sheet name and version and the figures each score came from.
+Figures are :class:`~decimal.Decimal`; rates are fractions (0.035 = 3.5 %), amounts in tce or
+tCO2 (:data:`UNITS`).  Every result records the sheet name and version, the figures each score
+came from, and the precision and range bound each comparison used.
 """
 
 from __future__ import annotations
@@ -37,6 +47,17 @@ from enum import Enum
 
 ZERO = Decimal(0)
 ONE = Decimal(1)
+
+UNITS = ("frac", "tce", "tco2")  # rates (fractions), tonnes of standard coal, tonnes of CO2
+
+DEFAULT_COMPARE_PLACES_PCT = 2
+COMPARE_PLACES_RULE = (
+    "platform rule: rates are compared with their targets at 2 decimals of a percentage, "
+    "rounded half up (四舍五入), because the published tables print 上升或下降(±%) with two "
+    "decimals (shared/reference/formats.md §6.2) and the assessment is read from them: a "
+    "reduction printed as 4.00 % meets a 4.00 % target"
+)
+EXACT_COMPARE_RULE = "compared exactly as given (no published precision set for the item)"
 
 
 class ScoringSheetError(ValueError):
@@ -72,6 +93,13 @@ class BetweenBands(Enum):
 
     STEP = "step"  # the points of the highest band reached
     INTERPOLATE = "interpolate"  # linear interpolation between the two adjacent bands
+
+
+class RangeBound(Enum):
+    """Which bound of a target range (4.0–4.5 %) is the target that counts."""
+
+    LOWER = "lower"  # the smaller number
+    UPPER = "upper"  # the larger number
 
 
 class Status(Enum):
@@ -168,6 +196,13 @@ class TargetItem:
     deductions: tuple[Deduction, ...] = ()
     exempt_if: Exemption | None = None
     columns: Mapping[str, str] = field(default_factory=dict)  # batch-import column names
+    # decimals the target and the actual are compared at (of a percentage for rates, of the unit
+    # for amounts); None = exactly as given.  ``compare_rule`` says where the precision comes from.
+    compare_places: int | None = None
+    compare_rule: str = EXACT_COMPARE_RULE
+    # the bound of a target range that counts; None = the item refuses a range
+    range_bound: RangeBound | None = None
+    range_rule: str = ""
 
 
 @dataclass(frozen=True)
@@ -341,10 +376,14 @@ def validate_sheet(sheet: ScoringSheet) -> None:
 
 
 def _validate_target(where: str, t: TargetItem) -> None:
-    if t.unit not in ("frac", "tce"):
+    if t.unit not in UNITS:
         raise ScoringSheetError(f"{where}: item {t.key} has unknown unit {t.unit!r}")
     if t.max_points < 0:
         raise ScoringSheetError(f"{where}: item {t.key} has a negative maximum")
+    if t.compare_places is not None and not 0 <= t.compare_places <= 10:
+        raise ScoringSheetError(
+            f"{where}: item {t.key} compares at {t.compare_places} decimals (0 to 10 allowed)"
+        )
     s = t.scoring
     if s is None:
         if t.max_points != 0:
@@ -413,12 +452,16 @@ def _validate_grades(where: str, grades: Sequence[Grade]) -> None:
 class TargetFigures:
     """The figures of one target item: the target, the actual value, and where the sheet uses
     them the incentive target (激励目标) and amounts not counted (扣除项, by deduction key).
-    Rates are fractions (0.035), amounts tce."""
+    Rates are fractions (0.035), amounts tce or tCO2.
+
+    A target given as a range (4.0–4.5 %) has ``target`` = the lower bound and ``target_upper``
+    = the upper bound; the item's ``range_bound`` picks the one that counts."""
 
     target: Decimal
     actual: Decimal
     incentive_target: Decimal | None = None
     deductions: Mapping[str, Decimal] = field(default_factory=dict)
+    target_upper: Decimal | None = None
 
 
 @dataclass(frozen=True)
@@ -446,6 +489,10 @@ class ItemResult:
     veto: bool
     figures: Mapping[str, Decimal]
     basis: str  # how the points were found, e.g. "completion 0.92 ≥ 0.9 → 36"
+    # the precision target and actual were compared at (None = exactly) and the rule behind it
+    compare_places: int | None = None
+    compare_rule: str = ""
+    range_bound: RangeBound | None = None  # the bound used when the target was a range
 
     @property
     def score(self) -> Decimal:
@@ -565,6 +612,63 @@ def score_completion(
     return points, bonus, basis
 
 
+def cumulative_rate_frac(previous_cumulative_frac: Decimal, year_frac: Decimal) -> Decimal:
+    """累计下降率 after one more year: 1 − (1 − D_cum_prev) × (1 − D_year).
+
+    The formula of the carbon-intensity assessment (《二氧化碳排放核算方法及数据核查表》, 2015,
+    "2014年碳强度累计下降率 = 1 − (1 − D2013累计) × (1 − D2014年度)"; shared/reference/
+    14_carbon_assessment.md §1.5, 13_regional_co2_accounting.md §1.2).  Reductions are positive
+    fractions (a rise is negative); exact in Decimal.
+    """
+    for name, value in (("previous cumulative", previous_cumulative_frac), ("annual", year_frac)):
+        if not value.is_finite() or value >= ONE:
+            raise AssessmentError(f"a {name} reduction must be below 100 %, got {_plain(value)}")
+    with localcontext() as ctx:
+        ctx.prec = 34
+        return ONE - (ONE - previous_cumulative_frac) * (ONE - year_frac)
+
+
+def at_precision(value: Decimal, unit: str, places: int | None) -> Decimal:
+    """``value`` as published: rounded half up (四舍五入) to ``places`` decimals of a percentage
+    for a rate (``frac``), of the unit otherwise; ``None`` = unchanged.
+    ``at_precision(Decimal("0.03996"), "frac", 2)`` → 0.0400 (printed 4.00 %)."""
+    if places is None:
+        return value
+    exponent = -(places + 2) if unit == "frac" else -places
+    return value.quantize(Decimal(1).scaleb(exponent), rounding=ROUND_HALF_UP)
+
+
+def precision_text(unit: str, places: int | None) -> str:
+    """How figures of ``unit`` are compared: "2 decimals of a percentage", "exactly as given"."""
+    if places is None:
+        return "exactly as given"
+    return (
+        f"{places} decimals of a percentage" if unit == "frac" else f"{places} decimals of {unit}"
+    )
+
+
+def counted_target(item: TargetItem, figures: TargetFigures) -> tuple[Decimal, RangeBound | None]:
+    """The target that counts and the range bound used (``None`` when the target is one number).
+
+    Raises :class:`AssessmentError` for a range whose bounds are reversed, or when the item's
+    sheet names no ``range_bound``."""
+    if figures.target_upper is None:
+        return figures.target, None
+    if figures.target_upper < figures.target:
+        raise AssessmentError(
+            f"{item.key}: the target range {_plain(figures.target)}–{_plain(figures.target_upper)} "
+            "runs backwards"
+        )
+    if item.range_bound is None:
+        raise AssessmentError(
+            f"{item.key} ({item.title_zh}): the target is a range but the sheet names no "
+            "range_bound (lower or upper) for this item"
+        )
+    if item.range_bound is RangeBound.LOWER:
+        return figures.target, RangeBound.LOWER
+    return figures.target_upper, RangeBound.UPPER
+
+
 def _meets(direction: Direction, target: Decimal, actual: Decimal) -> bool:
     if direction is Direction.HIGHER_IS_BETTER:
         return actual >= target
@@ -580,7 +684,17 @@ def _score_target(
 ) -> ItemResult:
     u = item.unit
     where = f"{subject}: {item.key}"
-    figs: dict[str, Decimal] = {f"target_{u}": figures.target, f"actual_{u}": figures.actual}
+    try:
+        target, bound = counted_target(item, figures)
+    except AssessmentError as exc:
+        raise AssessmentError(f"{subject}: {exc}") from exc
+    figs: dict[str, Decimal] = {}
+    if bound is not None:
+        assert figures.target_upper is not None
+        figs[f"target_lower_{u}"] = figures.target
+        figs[f"target_upper_{u}"] = figures.target_upper
+    figs[f"target_{u}"] = target
+    figs[f"actual_{u}"] = figures.actual
     if figures.incentive_target is not None:
         figs[f"incentive_target_{u}"] = figures.incentive_target
     known = {d.key for d in item.deductions}
@@ -597,11 +711,27 @@ def _score_target(
         actual -= amount
     if figures.deductions:
         figs[f"counted_actual_{u}"] = actual
-    met = _meets(item.direction, figures.target, actual)
+    places = item.compare_places
+    compared_target = at_precision(target, u, places)
+    compared_actual = at_precision(actual, u, places)
+    notes: list[str] = []
+    if bound is not None:
+        notes.append(
+            f"target range {_plain(figures.target)}–{_plain(figures.target_upper or ZERO)}: "
+            f"the {bound.value} bound counts"
+        )
+    if compared_target != target or compared_actual != actual:
+        figs[f"compared_target_{u}"] = compared_target
+        figs[f"compared_actual_{u}"] = compared_actual
+        notes.append(
+            f"compared at {precision_text(u, places)}: target {_plain(compared_target)}, "
+            f"actual {_plain(compared_actual)}"
+        )
+    met = _meets(item.direction, compared_target, compared_actual)
     if item.direction is Direction.LOWER_IS_BETTER and figures.target > 0:
         with localcontext() as ctx:
             ctx.prec = 34
-            figs["overshoot_frac"] = actual / figures.target - ONE
+            figs["overshoot_frac"] = actual / target - ONE
 
     def result(points: Decimal, bonus: Decimal, status: Status, basis: str) -> ItemResult:
         return ItemResult(
@@ -614,7 +744,10 @@ def _score_target(
             status=status,
             veto=item.veto,
             figures=figs,
-            basis=basis,
+            basis="; ".join([basis, *notes]),
+            compare_places=places,
+            compare_rule=item.compare_rule,
+            range_bound=bound,
         )
 
     if exempt:
@@ -626,7 +759,7 @@ def _score_target(
         basis = "target met" if met else "target missed"
         return result(ZERO, ZERO, status, basis + " (assessed separately, no points)")
     try:
-        completion = completion_frac(item.scoring.ratio, figures.target, actual)
+        completion = completion_frac(item.scoring.ratio, compared_target, compared_actual)
     except AssessmentError as exc:
         raise AssessmentError(f"{where} ({item.title_zh}): {exc}") from exc
     figs["completion_frac"] = completion
@@ -637,7 +770,11 @@ def _score_target(
 def _reaches_incentive(item: TargetItem, figures: TargetFigures) -> bool:
     if figures.incentive_target is None:
         return False
-    return _meets(item.direction, figures.incentive_target, figures.actual)
+    return _meets(
+        item.direction,
+        at_precision(figures.incentive_target, item.unit, item.compare_places),
+        at_precision(figures.actual, item.unit, item.compare_places),
+    )
 
 
 def _check_score(where: str, value: Decimal, maximum: Decimal) -> None:
@@ -662,8 +799,12 @@ def assess(sheet: ScoringSheet, data: AssessmentInput) -> AssessmentResult:
         figures = data.targets.get(t.key)
         if figures is None:
             raise AssessmentError(f"{who}: figures for {t.key} ({t.title_zh}) are missing")
+        try:
+            target, _ = counted_target(t, figures)
+        except AssessmentError as exc:
+            raise AssessmentError(f"{who}: {exc}") from exc
         if figures.incentive_target is not None and not _meets(
-            t.direction, figures.target, figures.incentive_target
+            t.direction, target, figures.incentive_target
         ):
             raise AssessmentError(
                 f"{who}: the incentive target of {t.key} is easier than its target"

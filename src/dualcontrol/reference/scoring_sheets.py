@@ -16,6 +16,10 @@ from importlib import resources
 from typing import Any
 
 from dualcontrol.core.assessment import (
+    COMPARE_PLACES_RULE,
+    DEFAULT_COMPARE_PLACES_PCT,
+    EXACT_COMPARE_RULE,
+    UNITS,
     BetweenBands,
     Bonus,
     CompletionBand,
@@ -28,6 +32,7 @@ from dualcontrol.core.assessment import (
     Grade,
     MeasureItem,
     Part,
+    RangeBound,
     ScoringSheet,
     ScoringSheetError,
     TargetItem,
@@ -37,7 +42,16 @@ from dualcontrol.reference import DATA_PACKAGE, ReferenceDataError, load_yaml, p
 
 FILE_PREFIX = "scoring_"
 FILE_SUFFIX = ".yaml"
-COLUMN_SUFFIXES = {"frac": ("_pct", "_frac"), "tce": ("_tce",)}
+COLUMN_SUFFIXES = {"frac": ("_pct", "_frac"), "tce": ("_tce",), "tco2": ("_tco2",)}
+
+
+def default_compare_places(unit: str) -> tuple[int | None, str]:
+    """(decimals, rule) used when a target item names no ``compare_places``: rates at
+    :data:`~dualcontrol.core.assessment.DEFAULT_COMPARE_PLACES_PCT` decimals of a percentage
+    (platform rule, reason in ``COMPARE_PLACES_RULE``); amounts exactly as given."""
+    if unit == "frac":
+        return DEFAULT_COMPARE_PLACES_PCT, COMPARE_PLACES_RULE
+    return None, EXACT_COMPARE_RULE
 
 
 def sheet_files() -> tuple[str, ...]:
@@ -240,8 +254,24 @@ def _measure(m: _Reader) -> MeasureItem:
     )
 
 
+def _compare(t: _Reader, unit: str) -> tuple[int | None, str]:
+    """``compare_places``: decimals (of a percentage for rates), ``exact``, or absent (default);
+    ``compare_reason`` states why (recorded with every result)."""
+    raw = t.data.get("compare_places")
+    if raw is None:
+        return default_compare_places(unit)
+    reason = t.text("compare_reason", "")
+    if raw == "exact":
+        return None, reason or EXACT_COMPARE_RULE
+    if isinstance(raw, bool) or not isinstance(raw, int) or not 0 <= raw <= 10:
+        raise ReferenceDataError(
+            f"{t.where}.compare_places: expected a whole number 0–10 or exact, got {raw!r}"
+        )
+    return raw, reason or f"sheet rule: {raw} decimals"
+
+
 def _target(t: _Reader) -> TargetItem:
-    unit = t.choice("unit", "frac", ("frac", "tce"))
+    unit = t.choice("unit", "frac", UNITS)
     columns: dict[str, str] = {}
     if t.has("columns"):
         c = t.sub("columns")
@@ -262,6 +292,12 @@ def _target(t: _Reader) -> TargetItem:
         if d.column and not d.column.endswith(COLUMN_SUFFIXES[unit]):
             raise ReferenceDataError(f"{t.where}.deductions: {d.column!r} must be in {unit}")
     exempt = Exemption(item=t.sub("exempt_if").text("item")) if t.has("exempt_if") else None
+    compare_places, compare_rule = _compare(t, unit)
+    range_bound = None
+    if t.has("range_bound"):
+        range_bound = RangeBound(
+            t.choice("range_bound", "lower", tuple(b.value for b in RangeBound))
+        )
     return TargetItem(
         key=t.text("key"),
         title_zh=t.text("title_zh"),
@@ -275,6 +311,10 @@ def _target(t: _Reader) -> TargetItem:
         deductions=deductions,
         exempt_if=exempt,
         columns=columns,
+        compare_places=compare_places,
+        compare_rule=compare_rule,
+        range_bound=range_bound,
+        range_rule=t.text("range_reason", "sheet rule" if range_bound else ""),
     )
 
 
