@@ -15,11 +15,17 @@ import pytest
 from dualcontrol.core.bulletin import (
     EDITION_2008,
     EDITION_2020,
+    Co2BulletinFigures,
     bulletin_header,
     bulletin_row,
+    bulletin_table,
+    co2_bulletin_rows,
+    co2_edition,
+    column_places,
     format_change,
     format_growth,
     format_pct,
+    national_row,
     region_label,
 )
 
@@ -113,3 +119,94 @@ def test_2008_edition_changes_with_two_decimals() -> None:
     assert row == ["山 西", "-7.39", "", ""]
     with pytest.raises(KeyError, match="energy_total_growth"):
         bulletin_row(EDITION_2008, "山西", {"energy_total_growth": D("0.01")})
+
+
+# --- the national row (全国): one decimal, as NBS publishes it ------------------------------------
+# 2020 bulletin, 附注 3: "初步核算，2020年全国万元国内生产总值能耗比上年下降0.1%，能源消费总量增长2.2%。"
+# (https://qiongling.com/2021/08/23/24019.html); 2015: "2015年全国万元GDP能耗降低5.6%".
+
+
+def test_national_row_prints_the_published_one_decimal() -> None:
+    figures = {"intensity_change": frac("-0.1"), "energy_total_growth": frac("2.2")}
+    assert national_row(EDITION_2020, figures) == ["全 国", "-0.1", "2.2", ""]
+    # a figure stored with two decimals (the admin field) prints as published, not "-5.60"
+    assert national_row(EDITION_2020, {"intensity_change": frac("-5.60")})[1] == "-5.6"
+    assert national_row(EDITION_2020, {}) == ["全 国", "", "", ""]
+    with pytest.raises(KeyError, match="energy_total_growth"):
+        national_row(EDITION_2008, {"energy_total_growth": D("0.01")})
+
+
+def test_column_places_of_the_national_row() -> None:
+    assert [column_places(c) for c in EDITION_2020.columns] == [2, 1, 2]
+    assert [column_places(c, national=True) for c in EDITION_2020.columns] == [1, 1, 1]
+
+
+def test_bulletin_table_regions_keep_two_decimals() -> None:
+    table = bulletin_table(
+        EDITION_2020,
+        [
+            ("北京", {"intensity_change": frac("-9.18"), "energy_total_growth": frac("-8.1")}),
+            ("西藏", {}),
+        ],
+        national={"intensity_change": frac("-0.1"), "energy_total_growth": frac("2.2")},
+    )
+    assert table == [
+        list(bulletin_header(EDITION_2020)),
+        ["全 国", "-0.1", "2.2", ""],
+        ["北 京", "-9.18", "-8.1", ""],
+        ["西 藏", "", "", ""],
+    ]
+    assert bulletin_table(EDITION_2020, [("北京", {})])[1:] == [["北 京", "", "", ""]]
+
+
+# --- the CO2 bulletin (platform layout, formatted like the energy bulletin) ----------------------
+
+
+def test_co2_header_annual_and_cumulative() -> None:
+    assert bulletin_header(co2_edition()) == ["地 区", "单位地区生产总值二氧化碳排放上升或下降(±%)"]
+    assert bulletin_header(co2_edition(2020)) == [
+        "地 区",
+        "单位地区生产总值二氧化碳排放上升或下降(±%)",
+        "单位地区生产总值二氧化碳排放比2020年累计上升或下降(±%)",
+    ]
+    assert "platform layout" in co2_edition().source
+    assert co2_edition(2020).missing_note_zh == "数据暂缺"
+
+
+def test_co2_rows_from_fractions() -> None:
+    # national: 2021 −3.8 %, 2022 −0.8 % (12_national_co2_intensity.csv), one decimal
+    rows = co2_bulletin_rows(
+        [
+            Co2BulletinFigures("北京", frac("-5.134"), frac("-9.876")),
+            Co2BulletinFigures("内蒙古", frac("2.005"), frac("0.3")),
+            Co2BulletinFigures("西藏", None, None),
+            Co2BulletinFigures("河北", frac("-0.00004"), None),
+        ],
+        cumulative_base_year=2020,
+        national=Co2BulletinFigures("全国", frac("-0.8"), frac("-4.6")),
+    )
+    assert rows == [
+        ["全 国", "-0.8", "-4.6"],
+        ["北 京", "-5.13", "-9.88"],
+        ["内蒙古", "2.01", "0.30"],  # half up on the magnitude; trailing zero kept
+        ["西 藏", "", ""],
+        ["河 北", "0.00", ""],  # rounds to zero: no sign
+    ]
+
+
+def test_co2_rows_annual_only() -> None:
+    rows = co2_bulletin_rows([Co2BulletinFigures("山西", frac("-3.8"))])
+    assert rows == [["山 西", "-3.80"]]
+    with pytest.raises(ValueError, match="base year"):
+        co2_bulletin_rows([Co2BulletinFigures("山西", frac("-3.8"), frac("-7.0"))])
+
+
+def test_co2_rows_refuse_floats() -> None:
+    with pytest.raises(TypeError, match="Decimal"):
+        co2_bulletin_rows([Co2BulletinFigures("山西", -0.038)])  # type: ignore[arg-type]
+
+
+def test_energy_rows_unchanged_by_the_national_rule() -> None:
+    """Regions keep two decimals for ±% (the national precision applies to 全国 only)."""
+    row = bulletin_row(EDITION_2020, "甘肃", {"intensity_change": frac("-0.20")})
+    assert row == ["甘 肃", "-0.20", "", ""]

@@ -87,7 +87,7 @@ def test_electricity_and_the_national_row_when_present(regional):
     assert rows["云南省"][3] == "-6.36"  # 1.03 / 1.1 − 1 = −6.3636 %
     assert rows["昆明市"][3] == "0.00"  # 1.1 / 1.1 − 1: no sign on a zero
     assert rows["曲靖市"][3] == ""
-    assert rows["全国"] == ["全 国", "-5.60", "0.9", ""]
+    assert rows["全国"] == ["全 国", "-5.6", "0.9", ""]  # one decimal, as NBS publishes it
     notes = "\n".join(content["footnotes"])
     assert "曲靖市万元地区生产总值电耗上升或下降数据暂缺" in notes and "NBS 2016" in notes
 

@@ -18,6 +18,18 @@ Rounding is half up on the magnitude (四舍五入: -3.805 → "-3.81"), as the 
 figures asks; pass ``rounding=decimal.ROUND_HALF_EVEN`` for GB/T 8170 修约.  A value that rounds to
 zero prints without a sign ("0.00") — our choice; no printed zero was seen.
 
+The national row (全国) prints the national figures as NBS publishes them: **one decimal**
+(:data:`NATIONAL_PLACES`).  The 2020 bulletin has no 全国 line in its table; it gives the national
+figure in 附注 3, "初步核算，2020年全国万元国内生产总值能耗比上年下降0.1%，能源消费总量增长2.2%" (and
+for 2015 "全国万元GDP能耗降低5.6%"), so a national row printed "-0.10" would claim a precision the
+source does not have — it prints "-0.1" (:func:`column_places`, :func:`national_row`).
+
+The CO2 bulletin (:func:`co2_edition`, :func:`co2_bulletin_rows`) is a **platform layout**: no
+official per-province table of 单位地区生产总值二氧化碳排放 changes was found, so it follows the energy
+bulletin — same region labels, ±% with two decimals, blanks for missing data, the national row
+with one decimal (national CO2-intensity changes are published with one decimal: "下降3.8%",
+shared/reference/12_national_co2_intensity.csv).
+
 Inputs are fractions (core convention: -0.0918 = -9.18 %).
 """
 
@@ -28,6 +40,8 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
 HUNDRED = Decimal(100)
+NATIONAL_LABEL = "全 国"
+NATIONAL_PLACES = 1  # NBS publishes national changes and growth with one decimal (see above)
 
 
 def round_half_up(value: Decimal, places: int, rounding: str = ROUND_HALF_UP) -> Decimal:
@@ -126,3 +140,104 @@ def bulletin_row(
 
 def bulletin_header(edition: BulletinEdition) -> Sequence[str]:
     return ["地 区", *(c.header_zh for c in edition.columns)]
+
+
+def column_places(column: BulletinColumn, *, national: bool = False) -> int:
+    """Decimals a column prints with: its own, or for the national row (全国) at most
+    :data:`NATIONAL_PLACES` — the national figure as NBS publishes it ("-0.1", not "-0.10")."""
+    return min(column.places, NATIONAL_PLACES) if national else column.places
+
+
+def national_row(edition: BulletinEdition, figures_frac: Mapping[str, Decimal | None]) -> list[str]:
+    """The 全国 row: "全 国", then each column at the national precision (blank when missing)."""
+    unknown = set(figures_frac) - {c.key for c in edition.columns}
+    if unknown:
+        raise KeyError(f"edition {edition.key} has no column {', '.join(sorted(unknown))}")
+    return [NATIONAL_LABEL] + [
+        format_pct(figures_frac.get(c.key), column_places(c, national=True))
+        for c in edition.columns
+    ]
+
+
+def bulletin_table(
+    edition: BulletinEdition,
+    regions: Sequence[tuple[str, Mapping[str, Decimal | None]]],
+    *,
+    national: Mapping[str, Decimal | None] | None = None,
+) -> list[list[str]]:
+    """The printed table: header, the 全国 row when ``national`` is given, then one row per
+    (region name, figures) in the order given."""
+    rows = [list(bulletin_header(edition))]
+    if national is not None:
+        rows.append(national_row(edition, national))
+    rows += [bulletin_row(edition, name, figures) for name, figures in regions]
+    return rows
+
+
+# ---------------------------------------------------------------------------------------------
+# CO2 bulletin (platform layout)
+# ---------------------------------------------------------------------------------------------
+
+CO2_CHANGE = "co2_intensity_change"
+CO2_CUMULATIVE_CHANGE = "co2_intensity_cumulative_change"
+CO2_CHANGE_HEADER = "单位地区生产总值二氧化碳排放上升或下降(±%)"
+
+
+def co2_edition(cumulative_base_year: int | None = None) -> BulletinEdition:
+    """The CO2 bulletin layout: 单位地区生产总值二氧化碳排放上升或下降(±%) on the year before, and
+    with ``cumulative_base_year`` a second column, the cumulative change since that year
+    (单位地区生产总值二氧化碳排放比2020年累计上升或下降(±%)).  Both two decimals, like the energy
+    bulletin's ±% columns.  Platform layout — no official table was found."""
+    columns = [BulletinColumn(CO2_CHANGE, CO2_CHANGE_HEADER, 2)]
+    if cumulative_base_year is not None:
+        columns.append(
+            BulletinColumn(
+                CO2_CUMULATIVE_CHANGE,
+                f"单位地区生产总值二氧化碳排放比{cumulative_base_year}年累计上升或下降(±%)",
+                2,
+            )
+        )
+    return BulletinEdition(
+        key="co2" if cumulative_base_year is None else f"co2-since-{cumulative_base_year}",
+        title_zh="分地区单位地区生产总值二氧化碳排放降低率公报（平台版式）",
+        source=(
+            "platform layout: no official per-region CO2-intensity bulletin table was found; "
+            "columns and printing rules follow the 2020 energy bulletin (NBS/NDRC/NEA "
+            "2021-08-23, https://qiongling.com/2021/08/23/24019.html, formats.md §6.2)"
+        ),
+        columns=tuple(columns),
+        missing_note_zh="数据暂缺",
+    )
+
+
+@dataclass(frozen=True)
+class Co2BulletinFigures:
+    """One region's CO2-intensity changes as fractions (a fall is negative: −0.038 = −3.80 %;
+    a reduction rate r prints as the change −r).  ``None`` = data missing (blank cell)."""
+
+    region: str
+    change_frac: Decimal | None
+    cumulative_change_frac: Decimal | None = None
+
+
+def co2_bulletin_rows(
+    figures: Sequence[Co2BulletinFigures],
+    *,
+    cumulative_base_year: int | None = None,
+    national: Co2BulletinFigures | None = None,
+) -> list[list[str]]:
+    """The printed rows of the CO2 bulletin (header not included: ``bulletin_header(
+    co2_edition(cumulative_base_year))``): the 全国 row first when ``national`` is given (one
+    decimal), then each region in the order given.  A cumulative figure needs
+    ``cumulative_base_year`` (the column's header names it)."""
+    edition = co2_edition(cumulative_base_year)
+
+    def values(f: Co2BulletinFigures) -> dict[str, Decimal | None]:
+        if cumulative_base_year is None:
+            if f.cumulative_change_frac is not None:
+                raise ValueError(f"{f.region}: a cumulative change needs the cumulative base year")
+            return {CO2_CHANGE: f.change_frac}
+        return {CO2_CHANGE: f.change_frac, CO2_CUMULATIVE_CHANGE: f.cumulative_change_frac}
+
+    rows = [] if national is None else [national_row(edition, values(national))]
+    return rows + [bulletin_row(edition, f.region, values(f)) for f in figures]

@@ -19,6 +19,8 @@ from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
+from dualcontrol.core.bulletin import NATIONAL_PLACES
+
 FONT_FAMILY = "NotoSansSC"
 FONT_FACE_NAME = "Noto Sans CJK SC"
 
@@ -102,6 +104,8 @@ def to_xlsx(content: Mapping[str, Any]) -> bytes:
         for c, text in enumerate(row["cells"], 1):
             value: Any = text
             p = places[c - 1] if c - 1 < len(places) else None
+            if p is not None and row.get("level") == "national":
+                p = min(p, NATIONAL_PLACES)  # 全国 as NBS publishes it: "-0.1"
             if p is not None and text != "":
                 number = _numeric(text)
                 value = number if number is not None else text
