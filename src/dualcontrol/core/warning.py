@@ -18,6 +18,15 @@ Indicators (values in core units; percentages are converted at the edges):
 - ``energy_total`` — 能源消费总量, tce; lower is better; ``required`` is the allowed amount.
 - ``energy_increment`` — 能源消费增量, tce; lower is better; ``required`` is the allowed increment.
 
+Generic rating classes, for the other indicators of the catalogue (``indicators.yaml``
+``barometer.rate_as``; a rule set rates them only where it has a rule for the class):
+
+- ``reduction`` — any other reduction rate (CO2 intensity …), a fraction; higher is better.
+- ``cap`` — an amount or level that must stay at or below ``required`` (totals, budgets,
+  increments, levels, a peak); lower is better.
+- ``floor`` — an amount that must reach ``required`` (节能量, 减排量); higher is better.
+- ``share_floor`` / ``share_cap`` — a share (fraction) that must reach / stay below ``required``.
+
 Measures (``gap`` is positive when the target is *not* met):
 
 - ``gap`` — required − achieved (higher-is-better) or achieved − allowed (lower-is-better),
@@ -60,7 +69,7 @@ class Indicator:
     id: str
     name_zh: str
     direction: Direction
-    unit: str  # "frac" (a rate, shown as %) or "tce"
+    unit: str  # "frac" (a rate, shown as %), "tce", or "value" (the indicator's own unit)
 
 
 INDICATORS: dict[str, Indicator] = {
@@ -69,6 +78,11 @@ INDICATORS: dict[str, Indicator] = {
         Indicator("intensity_reduction", "能耗强度降低率", Direction.HIGHER_IS_BETTER, "frac"),
         Indicator("energy_total", "能源消费总量", Direction.LOWER_IS_BETTER, "tce"),
         Indicator("energy_increment", "能源消费增量", Direction.LOWER_IS_BETTER, "tce"),
+        Indicator("reduction", "降低率（通用）", Direction.HIGHER_IS_BETTER, "frac"),
+        Indicator("cap", "上限控制（通用）", Direction.LOWER_IS_BETTER, "value"),
+        Indicator("floor", "下限要求（通用）", Direction.HIGHER_IS_BETTER, "value"),
+        Indicator("share_floor", "比重下限（通用）", Direction.HIGHER_IS_BETTER, "frac"),
+        Indicator("share_cap", "比重上限（通用）", Direction.LOWER_IS_BETTER, "frac"),
     )
 }
 
