@@ -89,10 +89,16 @@ def test_target_part_is_computed_from_the_statistics(regional):
     other = rnd.records.get(division=world.other_city)
     fig = city.target_figures["intensity"]
     assert fig["target"] == "0.15000000"
-    assert abs(Decimal(fig["actual"]) - (1 - Decimal("0.97") ** 5)) < Decimal("1e-7")
-    assert abs(
-        Decimal(other.target_figures["intensity"]["actual"]) - (1 - Decimal("0.96") ** 5)
-    ) < Decimal("1e-7")
+    # the rate comes from the intensities as printed (4 decimals: the statistics bureau's rule,
+    # accounting_rules.yaml rate_basis), close to the exact path 1 − 0.97⁵
+    assert fig["basis"]["rate_basis"]["rule"] == "rounded_intensity"
+    for record, factor in ((city, "0.97"), (other, "0.96")):
+        b = record.target_figures["intensity"]["basis"]
+        i0 = Decimal(str(b["intensity_base_tce_per_10k_yuan"])).quantize(Decimal("0.0001"))
+        i5 = Decimal(str(b["intensity_year_tce_per_10k_yuan"])).quantize(Decimal("0.0001"))
+        actual = Decimal(record.target_figures["intensity"]["actual"])
+        assert abs(actual - (1 - i5 / i0)) < Decimal("1e-7")
+        assert abs(actual - (1 - Decimal(factor) ** 5)) < Decimal("1e-4")
     basis = fig["basis"]
     assert basis["price_base_year"] == 2010 and len(basis["statistics"]) == 6
     assert basis["engine"] == "dualcontrol.core.regional.regional_indicators"
@@ -104,8 +110,10 @@ def test_intermediate_year_compares_with_the_pace(regional):
     world, _ = regional
     rnd = services.create_round(user=world.users[Role.PROVINCE_ADMIN], year=2013, sheet=_sheet())
     fig = rnd.records.get(division=world.city).target_figures["intensity"]
-    assert fig["target"] == "0.09000000"  # linear pace: 15 % × 3/5
-    assert abs(Decimal(fig["actual"]) - (1 - Decimal("0.97") ** 3)) < Decimal("1e-7")
+    # the default pace of a logarithmic-progress target is compounded: 1 − (1 − 15 %)^(3/5)
+    assert fig["target"] == "0.09290796"
+    assert fig["basis"]["pace_definition"] == "compound"
+    assert abs(Decimal(fig["actual"]) - (1 - Decimal("0.97") ** 3)) < Decimal("1e-4")
     assert "序时进度" in fig["basis"]["required_means"]
 
 
@@ -363,7 +371,7 @@ def test_figures_keep_what_they_mean_in_chinese_and_as_data(regional):
             user=world.users[Role.PROVINCE_ADMIN], year=2013, sheet=_sheet()
         )
     basis = rnd.records.get(division=world.city).target_figures["intensity"]["basis"]
-    assert basis["required_means"] == "2011–2015 目标 15.0000% 的 2013 年序时进度（线性口径）"
+    assert basis["required_means"] == "2011–2015 目标 15.0000% 的 2013 年序时进度（复合口径）"
     assert basis["required_means_of"]["kind"] == "intensity_pace"
     assert basis["actual_means"] == "2010–2013 年累计降低率（2010 年可比价）"
     assert means(basis, "required") == basis["required_means"]  # default language: as stored

@@ -2,7 +2,8 @@
 
 Province 530000 with Kunming 530100 (city officer "city1") and Qujing 530300 ("city2").
 Statistics: 2025 annual and January…December cumulative months, 2026 January…June, drawn so
-that at 2026-06 (ndrc-2021, linear pace, year 1 of 5):
+that at 2026-06 (ndrc-2021, linear pace — set explicitly, the default pace of a logarithmic-progress
+target is compounded —, year 1 of 5):
 - Kunming (target 15 %, required 3 %) has reduced its intensity by 2.85 % → gap 5 % → yellow;
 - Qujing (target 12 %, required 2.4 %) by 1.92 % → gap 20 % → red.
 """
@@ -108,6 +109,7 @@ def build(world, *, months_2026=6, increment_cap=None):
     province = services.create_target(
         user=world.users["province_admin"],
         indicator=Indicator.ENERGY_INTENSITY_REDUCTION,
+        pace_definition="linear",
         division=divisions["530000"],
         base_value=Decimal("13.5"),
         incentive_value=Decimal("14.5"),
@@ -127,6 +129,7 @@ def build(world, *, months_2026=6, increment_cap=None):
     city = services.create_target(
         user=world.users["province_admin"],
         indicator=Indicator.ENERGY_INTENSITY_REDUCTION,
+        pace_definition="linear",
         division=divisions["530100"],
         parent=province,
         base_value=Decimal("15"),
@@ -136,6 +139,7 @@ def build(world, *, months_2026=6, increment_cap=None):
     other = services.create_target(
         user=world.users["province_admin"],
         indicator=Indicator.ENERGY_INTENSITY_REDUCTION,
+        pace_definition="linear",
         division=divisions["530300"],
         parent=province,
         base_value=Decimal("12"),

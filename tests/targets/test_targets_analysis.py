@@ -76,11 +76,17 @@ def act_at(year=2012, cumulative=0.05, current=0.03, before=()):
         annual_reductions=tuple(before),
         current_reduction_frac=current,
         cumulative_reduction_frac=cumulative,
-        base_energy_tce=100,
-        previous_year_energy_tce=110,
-        energy_estimate_tce=115,
-        ytd_energy_tce=57,
-        ytd_energy_previous_tce=55,
+        metric="energy_intensity",
+        base_value=0.5,
+        value=0.5 * (1 - cumulative),
+        base_amount=100,
+        previous_amount=110,
+        amount_estimate=115,
+        ytd_amount=57,
+        ytd_amount_previous=55,
+        period_sum=110 + 115,
+        annual_amounts=tuple((y, 100 + 10 * (y - 2010)) for y in range(2010, year)),
+        annual_values=(),
         ytd_growth_frac=0.07,
         estimated=True,
     )
@@ -269,7 +275,7 @@ def test_tile_grid_never_puts_two_regions_on_one_square(points):
 
 
 def test_requirements_keep_what_required_means_as_data():
-    act = a.Actuals(2025, 2027, 6, ((2026, 0.03),), 0.02, 0.05, 1.0, 1.0, 1.0, 1.0, 1.0, 0.05, True)
+    act = act_at(year=2027, cumulative=0.05, current=0.02, before=[(2026, 0.03)])
     req = a.intensity_requirement(
         target_frac=0.15,
         period_kind="five_year",

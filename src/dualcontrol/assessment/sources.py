@@ -42,6 +42,7 @@ from dualcontrol.core.regional import (
     regional_indicators,
 )
 from dualcontrol.entities.models import Entity
+from dualcontrol.reference.accounting import regional_rules
 from dualcontrol.regions.models import Division
 from dualcontrol.targets.models import Indicator, PeriodKind, RegionalStatistic, Target
 
@@ -306,7 +307,8 @@ def intensity_figures(division: Division, year: int) -> ItemFigures:
             df,
             base_year=t.base_year,
             target=ReductionTarget(reduction, t.base_year, t.end_year) if five_year else None,
-            progress_definition=ProgressDefinition(t.progress_definition),
+            progress_definition=ProgressDefinition(t.progress),
+            rules=regional_rules(),
         )
     except RegionalDataError as exc:
         raise SourceError(
@@ -316,7 +318,7 @@ def intensity_figures(division: Division, year: int) -> ItemFigures:
     actual = _frac(row["achieved_reduction_frac"])
     incentive = None
     if five_year and year < t.end_year:
-        pace = PaceDefinition(t.pace_definition)
+        pace = PaceDefinition(t.pace)
         column = f"required_reduction_{pace.value}_frac"
         required = _frac(row[column])
         means = _means(
@@ -345,7 +347,13 @@ def intensity_figures(division: Division, year: int) -> ItemFigures:
         "progress_frac": None
         if pd.isna(row.get("progress_frac"))
         else round(float(row["progress_frac"]), 6),
-        "progress_definition": t.progress_definition,
+        "progress_definition": t.progress,
+        "pace_definition": t.pace,
+        "rate_basis": {
+            "rule": result.rate_basis.rule,
+            "intensity_places": result.rate_basis.intensity_places,
+            "rules_version": result.rules_version,
+        },
         "formulas": {
             name: result.provenance[name].formula
             for name in (

@@ -26,9 +26,16 @@ from typing import Any
 
 import pandas as pd
 
-from dualcontrol.core.bulletin import EDITION_2020, BulletinEdition, format_pct, region_label
+from dualcontrol.core.bulletin import (
+    EDITION_2020,
+    BulletinEdition,
+    column_places,
+    format_pct,
+    region_label,
+)
 from dualcontrol.core.regional import RegionalDataError, regional_indicators
 from dualcontrol.publishing.models import NationalFigure, RegionalElectricity
+from dualcontrol.reference.accounting import regional_rules
 from dualcontrol.regions.models import Division
 from dualcontrol.targets.models import RegionalStatistic
 
@@ -128,7 +135,7 @@ def compute(
             ]
         )
         try:
-            result = regional_indicators(frame, base_year=year - 1)
+            result = regional_indicators(frame, base_year=year - 1, rules=regional_rules())
         except RegionalDataError as exc:
             raise BulletinError(str(exc)) from exc
         out = result.frame.set_index(["region", "year"])
@@ -184,15 +191,20 @@ def compute(
     def row(
         label: str, name: str, code: str, level: str, values: Mapping[str, Decimal | None]
     ) -> dict[str, Any]:
+        national = level == "national"  # 全国 prints as NBS publishes it: one decimal
+        printed = [
+            format_pct(values.get(c.key), column_places(c, national=national))
+            for c in edition.columns
+        ]
         return {
             "label": label,
             "name": name,
             "code": code,
             "level": level,
-            "cells": [label, *(format_pct(values.get(c.key), c.places) for c in edition.columns)],
+            "cells": [label, *printed],
             "values_pct": [
-                None if values.get(c.key) is None else format_pct(values.get(c.key), c.places)
-                for c in edition.columns
+                None if values.get(c.key) is None else cell
+                for c, cell in zip(edition.columns, printed, strict=True)
             ],
         }
 
@@ -237,7 +249,8 @@ def _footnotes(
         "能源消费总量增速为与上年相比的增长速度。",
         f"计算方法：地区生产总值按{base}年价格（可比价）计算；能源消费总量为统计部门核算的"
         "地区能源消费量；全省和各州（市）数据分别核算。与上年相比的变化率按可比价计算，不受价格基期选择的影响。",
-        "数字修约：上升或下降(±%)保留两位小数，能源消费总量增速保留一位小数，四舍五入。",
+        "数字修约：上升或下降(±%)保留两位小数，能源消费总量增速保留一位小数，四舍五入；"
+        "全国数据按国家统计局公布的一位小数列示。",
     ]
     if national is not None:
         notes.append(f"全国数据来源：{national.source}。")

@@ -40,12 +40,9 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
-from dualcontrol.core.progress import (
-    PaceDefinition,
-    annual_rate_frac,
-    cumulative_reduction_frac,
-    required_reduction_frac,
-)
+from dualcontrol.core import tracking
+from dualcontrol.core.catalogue import IndicatorDef
+from dualcontrol.core.progress import PaceDefinition
 
 #: z of the two-sided 90 % normal interval used by the forecasts
 Z90 = 1.6449
@@ -53,131 +50,28 @@ Z90 = 1.6449
 PRIOR_SD_FRAC = 0.01
 
 
-class ObservationError(ValueError):
-    """The statistics needed for an observation are missing (the message says which)."""
+ObservationError = tracking.ObservationError
+NotDue = tracking.NotDue
+StatFigure = tracking.StatFigure
+StatSeries = tracking.StatSeries
+Actuals = tracking.Actuals
 
 
-@dataclass(frozen=True)
-class StatFigure:
-    """One row of a region's statistics (a year, or January to a month)."""
+def _energy_intensity() -> IndicatorDef:
+    from dualcontrol.reference.catalogue import indicator
 
-    energy_tce: float
-    gdp_10k_yuan: float
-    growth_frac: float | None
-
-
-@dataclass
-class StatSeries:
-    """A region's statistics: annual rows and cumulative (year-to-date) rows."""
-
-    annual: dict[int, StatFigure] = field(default_factory=dict)
-    ytd: dict[tuple[int, int], StatFigure] = field(default_factory=dict)
-
-    def at(self, year: int, month: int) -> StatFigure | None:
-        """January…``month`` of ``year``; for December the annual row wins when present."""
-        if month == 12 and year in self.annual:
-            return self.annual[year]
-        return self.ytd.get((year, month))
-
-    def months(self) -> list[tuple[int, int]]:
-        """Every (year, month) with figures, in order (annual rows count as December)."""
-        keys = set(self.ytd) | {(y, 12) for y in self.annual}
-        return sorted(keys)
+    return indicator("energy_intensity_reduction")
 
 
 def yoy_intensity_change_frac(current: StatFigure, previous: StatFigure) -> float:
     """单位GDP能耗同比变化: (E_t / E_{t−1}) / (1 + g_t) − 1 (same period, comparable prices)."""
-    if current.growth_frac is None:
-        raise ObservationError("real GDP growth (gdp_real_growth_pct) is missing")
-    if previous.energy_tce <= 0:
-        raise ObservationError("energy of the previous period must be positive")
-    return (current.energy_tce / previous.energy_tce) / (1 + current.growth_frac) - 1
-
-
-@dataclass(frozen=True)
-class Actuals:
-    """What the statistics say about one region at (year, month)."""
-
-    base_year: int
-    year: int
-    month: int
-    annual_reductions: tuple[tuple[int, float], ...]  # completed years after the base
-    current_reduction_frac: float  # this year, January…month vs the same months last year
-    cumulative_reduction_frac: float  # since the base year, estimated through this year
-    base_energy_tce: float
-    previous_year_energy_tce: float
-    energy_estimate_tce: float  # this year's energy, estimated from the months so far
-    ytd_energy_tce: float
-    ytd_energy_previous_tce: float
-    ytd_growth_frac: float
-    estimated: bool  # the year is not complete
-
-    @property
-    def cumulative_before_frac(self) -> float:
-        """Reduction achieved through the end of the previous year."""
-        return cumulative_reduction_frac(r for _, r in self.annual_reductions)
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "base_year": self.base_year,
-            "year": self.year,
-            "month": self.month,
-            "annual_reductions": [[y, r] for y, r in self.annual_reductions],
-            "current_reduction_frac": self.current_reduction_frac,
-            "cumulative_reduction_frac": self.cumulative_reduction_frac,
-            "base_energy_tce": self.base_energy_tce,
-            "previous_year_energy_tce": self.previous_year_energy_tce,
-            "energy_estimate_tce": self.energy_estimate_tce,
-            "ytd_energy_tce": self.ytd_energy_tce,
-            "ytd_energy_previous_tce": self.ytd_energy_previous_tce,
-            "ytd_growth_frac": self.ytd_growth_frac,
-            "estimated": self.estimated,
-        }
+    return tracking.yoy_change_frac(_energy_intensity().metric, current, previous, "period")
 
 
 def actuals(series: StatSeries, *, base_year: int, year: int, month: int) -> Actuals:
-    """The region's reductions and energy at (year, month) measured from ``base_year``."""
-    if year <= base_year:
-        raise ObservationError(f"{year} is not after the base year {base_year}")
-    missing: list[str] = []
-    for y in range(base_year, year):
-        if y not in series.annual:
-            missing.append(str(y))
-    current = series.at(year, month)
-    previous = series.at(year - 1, month)
-    if current is None:
-        missing.append(f"{year}-{month:02d}")
-    if previous is None:
-        missing.append(f"{year - 1}-{month:02d}")
-    if missing:
-        raise ObservationError("statistics missing for " + ", ".join(missing))
-    assert current is not None and previous is not None
-    reductions = []
-    for s in range(base_year + 1, year):
-        change = yoy_intensity_change_frac(series.annual[s], series.annual[s - 1])
-        reductions.append((s, -change))
-    r_now = -yoy_intensity_change_frac(current, previous)
-    prev_year = series.annual[year - 1]
-    complete = month == 12 and year in series.annual
-    estimate = (
-        series.annual[year].energy_tce
-        if complete
-        else prev_year.energy_tce * current.energy_tce / previous.energy_tce
-    )
-    return Actuals(
-        base_year=base_year,
-        year=year,
-        month=month,
-        annual_reductions=tuple(reductions),
-        current_reduction_frac=r_now,
-        cumulative_reduction_frac=cumulative_reduction_frac([r for _, r in reductions] + [r_now]),
-        base_energy_tce=series.annual[base_year].energy_tce,
-        previous_year_energy_tce=prev_year.energy_tce,
-        energy_estimate_tce=estimate,
-        ytd_energy_tce=current.energy_tce,
-        ytd_energy_previous_tce=previous.energy_tce,
-        ytd_growth_frac=current.growth_frac or 0.0,
-        estimated=not complete,
+    """The region's energy-intensity reductions and energy at (year, month) from ``base_year``."""
+    return tracking.actuals(
+        series, _energy_intensity().metric, base_year=base_year, year=year, month=month
     )
 
 
@@ -185,13 +79,25 @@ def actuals(series: StatSeries, *, base_year: int, year: int, month: int) -> Act
 class Requirement:
     """The pair the barometer rates: what was required and what was achieved."""
 
-    indicator: str  # core indicator id: intensity_reduction | energy_total | energy_increment
+    indicator: str  # rating class of core/warning.py (intensity_reduction, energy_total …)
     required: float
     achieved: float
     basis: str  # pace | annual | cap
     required_means: str  # :func:`required_means_label` of ``means`` in the active language
     formula: str
     means: dict[str, Any] = field(default_factory=dict)  # what ``required`` is, as data
+
+    @classmethod
+    def of(cls, req: tracking.Requirement) -> Requirement:
+        return cls(
+            req.indicator,
+            req.required,
+            req.achieved,
+            req.basis,
+            required_means_label(req.means),
+            req.formula,
+            dict(req.means),
+        )
 
 
 FIVE_YEAR = "five_year"
@@ -201,7 +107,8 @@ def required_means_label(means: dict[str, Any]) -> str:
     """What the required figure is (e.g. 序时进度（线性，2/5年）) in the active language.
 
     ``means`` is :attr:`Requirement.means`: ``kind`` (pace, annual_of_five_year, annual,
-    increment_pace, increment_annual, total_pace, total_annual) with ``pace``, ``k``, ``n``.
+    increment_pace, increment_annual, total_pace, total_annual, path_pace, path_annual,
+    budget_pace, budget_annual, amount_pace, amount_annual, peak) with ``pace``, ``k``, ``n``.
     """
     kind = means.get("kind", "")
     k, n = means.get("k"), means.get("n")
@@ -219,20 +126,21 @@ def required_means_label(means: dict[str, Any]) -> str:
         return _("总量控制进度（时间进度 %(k)s/%(n)s）") % {"k": k, "n": n}
     if kind == "total_annual":
         return _("年度总量控制目标")
+    if kind == "path_pace":
+        return _("目标路径进度（基期值→目标值，%(k)s/%(n)s）") % {"k": k, "n": n}
+    if kind == "path_annual":
+        return _("年度目标值")
+    if kind == "budget_pace":
+        return _("预算使用进度（时间进度 %(k)s/%(n)s）") % {"k": k, "n": n}
+    if kind == "budget_annual":
+        return _("年度预算")
+    if kind == "amount_pace":
+        return _("累计完成进度（时间进度 %(k)s/%(n)s）") % {"k": k, "n": n}
+    if kind == "amount_annual":
+        return _("年度目标量")
+    if kind == "peak":
+        return _("达峰年（%(y)s年）排放水平") % {"y": means.get("peak_year")}
     return _("年度目标")
-
-
-def _requirement(
-    indicator: str,
-    required: float,
-    achieved: float,
-    basis: str,
-    formula: str,
-    **means: Any,
-) -> Requirement:
-    return Requirement(
-        indicator, required, achieved, basis, required_means_label(means), formula, means
-    )
 
 
 def intensity_requirement(
@@ -246,41 +154,17 @@ def intensity_requirement(
     pace: PaceDefinition,
 ) -> Requirement:
     """强度降低: the required and achieved reduction the rule set compares."""
-    n = end_year - base_year
-    k = act.year - base_year
-    if period_kind == FIVE_YEAR and compares_with == "pace":
-        required = required_reduction_frac(target_frac, k, n, pace)
-        formula = (
-            "required = R·k/n" if pace == PaceDefinition.LINEAR else "required = 1 − (1 − R)^(k/n)"
-        ) + "; achieved = 1 − Π(1 − r_year) through this year (YTD for the current year)"
-        return _requirement(
-            "intensity_reduction",
-            required,
-            act.cumulative_reduction_frac,
-            "pace",
-            formula,
-            kind="pace",
+    return Requirement.of(
+        tracking.requirement(
+            _energy_intensity(),
+            act,
+            target=target_frac,
+            period_kind=period_kind,
+            base_year=base_year,
+            end_year=end_year,
+            compares_with=compares_with,
             pace=pace.value,
-            k=k,
-            n=n,
         )
-    if period_kind == FIVE_YEAR:
-        return _requirement(
-            "intensity_reduction",
-            annual_rate_frac(target_frac, n),
-            act.current_reduction_frac,
-            "annual",
-            "required = 1 − (1 − R)^(1/n); achieved = this year's reduction (YTD, 同比)",
-            kind="annual_of_five_year",
-            n=n,
-        )
-    return _requirement(
-        "intensity_reduction",
-        target_frac,
-        act.current_reduction_frac,
-        "annual",
-        "required = R; achieved = this year's reduction (YTD, 同比)",
-        kind="annual",
     )
 
 
@@ -294,54 +178,28 @@ def energy_requirement(
     act: Actuals,
 ) -> Requirement:
     """总量 / 增量: the allowed and the (estimated) actual figure for this year."""
-    n = end_year - base_year
-    k = act.year - base_year
-    if indicator == "energy_increment":
-        if period_kind == FIVE_YEAR:
-            return _requirement(
-                indicator,
-                cap_tce * k / n,
-                act.energy_estimate_tce - act.base_energy_tce,
-                "cap",
-                "required = cap·k/n; achieved = E_year(estimated) − E_base",
-                kind="increment_pace",
-                k=k,
-                n=n,
-            )
-        return _requirement(
-            indicator,
-            cap_tce,
-            act.energy_estimate_tce - act.previous_year_energy_tce,
-            "cap",
-            "required = cap; achieved = E_year(estimated) − E_previous_year",
-            kind="increment_annual",
+    from dualcontrol.reference.catalogue import indicator as catalogue_entry
+
+    return Requirement.of(
+        tracking.requirement(
+            catalogue_entry(indicator),
+            act,
+            target=cap_tce,
+            period_kind=period_kind,
+            base_year=base_year,
+            end_year=end_year,
         )
-    if period_kind == FIVE_YEAR:
-        return _requirement(
-            indicator,
-            act.base_energy_tce + (cap_tce - act.base_energy_tce) * k / n,
-            act.energy_estimate_tce,
-            "cap",
-            "required = E_base + (cap − E_base)·k/n; achieved = E_year(estimated)",
-            kind="total_pace",
-            k=k,
-            n=n,
-        )
-    return _requirement(
-        indicator,
-        cap_tce,
-        act.energy_estimate_tce,
-        "cap",
-        "required = cap; achieved = E_year(estimated)",
-        kind="total_annual",
     )
 
 
 def required_year_reduction_frac(req: Requirement, act: Actuals) -> float:
     """The reduction this year needs (vs last year) to be on the rule set's requirement."""
-    if req.basis == "pace":
-        return 1 - (1 - req.required) / (1 - act.cumulative_before_frac)
-    return req.required
+    return tracking.required_year_reduction_frac(
+        tracking.Requirement(
+            req.indicator, req.required, req.achieved, req.basis, req.formula, req.means
+        ),
+        act,
+    )
 
 
 # ---------------------------------------------------------------------------------------------

@@ -12,8 +12,9 @@ from ninja.errors import HttpError
 from ninja.pagination import PageNumberPagination, paginate
 
 from dualcontrol.accounts.scope import STAFF_ROLES, role_of
+from dualcontrol.reference.catalogue import catalogue
 from dualcontrol.targets import insight, services
-from dualcontrol.targets.models import Indicator, Target, WarningRecord
+from dualcontrol.targets.models import Target, WarningRecord
 from dualcontrol.targets.queries import alerts_for, is_province, visible_targets, visible_warnings
 
 router = Router(tags=["targets"])
@@ -127,7 +128,7 @@ def _target(t: Target) -> dict[str, Any]:
     return {
         "id": t.pk,
         "indicator": t.indicator,
-        "indicator_name": str(Indicator(t.indicator).label),
+        "indicator_name": t.get_indicator_display(),
         "division_code": t.division.code if t.division_id else None,
         "entity_uscc": t.entity.uscc if t.entity_id else None,
         "holder": t.holder_name,
@@ -141,8 +142,8 @@ def _target(t: Target) -> dict[str, Any]:
         "status": t.status,
         "source_document": t.source_document,
         "parent_id": t.parent_id,
-        "pace_definition": t.pace_definition,
-        "progress_definition": t.progress_definition,
+        "pace_definition": t.pace,
+        "progress_definition": t.progress,
         "rule_set": t.rule_set.name if t.rule_set_id else None,
         "is_synthetic": t.is_synthetic,
     }
@@ -286,6 +287,146 @@ def read_alert(request: HttpRequest, alert_id: int) -> Any:
     _staff(request)
     alert = get_object_or_404(alerts_for(request.user), pk=alert_id)
     return services.mark_alert_read(alert=alert, user=request.user)
+
+
+class IndicatorOut(Schema):
+    code: str
+    name_zh: str
+    name_en: str
+    unit: str
+    kind: str
+    direction: str
+    holders: list[str]
+    metric: dict[str, Any]
+    progress_definitions: list[str]
+    progress_default: str
+    pace_definitions: list[str]
+    pace_default: str
+    barometer_id: str
+    rate_as: str
+    default_rule_set: str | None
+    decomposition_methods: list[str]
+    assessment_sheets: list[str]
+    bulletin_layout: str | None
+    bulletin_column_zh: str
+    source: str
+    catalogue_version: str
+
+
+class ProgressRowOut(Schema):
+    year: int
+    month: int
+    label: str
+    estimated: bool
+    required: float
+    achieved: float
+    required_means: str
+    progress_frac: float | None
+    remaining: float | None
+    status: str
+    warning_colour: str | None
+
+
+class ProgressOut(Schema):
+    target_id: int
+    indicator: str
+    kind: str
+    unit: str
+    pace_definition: str
+    progress_definition: str
+    progress_formula: str
+    rule_set: str
+    sector: str | None
+    rows: list[ProgressRowOut]
+    forecast: dict[str, Any] | None
+    problems: list[str]
+
+
+@router.get("/indicators", response=list[IndicatorOut])
+def list_indicators(request: HttpRequest) -> Any:
+    """The indicator catalogue (指标目录): every indicator the platform tracks and its rules."""
+    _staff(request)
+    cat = catalogue()
+    return [
+        {
+            "code": i.code,
+            "name_zh": i.name_zh,
+            "name_en": i.name_en,
+            "unit": i.unit,
+            "kind": i.kind.value,
+            "direction": i.direction.value,
+            "holders": list(i.holders),
+            "metric": {
+                "code": i.metric.code,
+                "kind": i.metric.kind.value,
+                "inputs": list(i.metric.inputs),
+                "deductions": i.metric.deductions or None,
+                "unit": i.metric.unit,
+            },
+            "progress_definitions": list(i.progress_definitions),
+            "progress_default": i.progress_default,
+            "pace_definitions": list(i.pace_definitions),
+            "pace_default": i.pace_default,
+            "barometer_id": i.barometer_id,
+            "rate_as": i.rate_as,
+            "default_rule_set": i.default_rule_set,
+            "decomposition_methods": list(i.decomposition_methods),
+            "assessment_sheets": list(i.assessment_sheets),
+            "bulletin_layout": i.bulletin_layout,
+            "bulletin_column_zh": i.bulletin_column_zh,
+            "source": i.source,
+            "catalogue_version": cat.version,
+        }
+        for i in cat.indicators.values()
+    ]
+
+
+@router.get("/{target_id}/progress", response=ProgressOut)
+def target_progress(request: HttpRequest, target_id: int, granularity: str = "month") -> Any:
+    """Progress of one target against its pace (any catalogue indicator), with the forecast."""
+    _staff(request)
+    t = get_object_or_404(visible_targets(request.user), pk=target_id)
+    if t.division_id is None:
+        raise HttpError(404, "progress is tracked for regional targets")
+    if granularity not in ("month", "quarter", "year"):
+        raise HttpError(422, "granularity must be month, quarter or year")
+    data = insight.region_progress(t, granularity=granularity)
+    forecast = data["forecast"]
+    return {
+        "target_id": t.pk,
+        "indicator": t.indicator,
+        "kind": data["kind"],
+        "unit": data["unit"],
+        "pace_definition": t.pace,
+        "progress_definition": t.progress,
+        "progress_formula": data["progress_formula"],
+        "rule_set": data["rule_set"].name,
+        "sector": t.industry.code if t.industry_id else None,
+        "rows": [
+            {
+                "year": r["year"],
+                "month": r["month"],
+                "label": str(r["label"]),
+                "estimated": r["estimated"],
+                "required": r["required"],
+                "achieved": r["achieved"],
+                "required_means": str(r["required_means"]),
+                "progress_frac": None if r["progress_pct"] is None else r["progress_pct"] / 100,
+                "remaining": r["remaining"],
+                "status": r["status"],
+                "warning_colour": r["warning"].colour if r["warning"] else None,
+            }
+            for r in data["rows"]
+        ],
+        "forecast": None
+        if forecast is None
+        else {
+            k: v
+            for k, v in forecast.items()
+            if k != "forecast" and isinstance(v, int | float | bool | type(None))
+        },
+        "problems": [str(e) for e in data["errors"]],
+    }
 
 
 @router.get("/{target_id}", response=TargetDetail)

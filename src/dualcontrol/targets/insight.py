@@ -16,13 +16,12 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from dualcontrol.accounts.scope import visible_entities
+from dualcontrol.core import tracking
+from dualcontrol.core.progress import PACE_FORMULAS as CORE_PACE_FORMULAS
 from dualcontrol.core.progress import (
-    PACE_FORMULAS,
-    PROGRESS_FORMULAS,
     PaceDefinition,
     ProgressDefinition,
     ProgressError,
-    increment_progress_frac,
     progress_frac,
     required_reduction_frac,
     time_pace_frac,
@@ -30,16 +29,16 @@ from dualcontrol.core.progress import (
 from dualcontrol.regions.models import Division
 from dualcontrol.reporting.models import EnergyReport, PeriodType, Status
 from dualcontrol.targets import analysis
+from dualcontrol.targets import indicators as catalogue_view
 from dualcontrol.targets.models import (
-    BAROMETER_INDICATORS,
-    Indicator,
     PeriodKind,
     Target,
     WarningRecord,
     cumulative_period_label,
 )
 from dualcontrol.targets.queries import root_division, visible_targets, visible_warnings
-from dualcontrol.targets.services import default_rule_set, load_series, observe
+from dualcontrol.targets.services import default_rule_set, observe
+from dualcontrol.targets.warnings import rule_set_for, series_for, target_progress
 
 #: CSS colours of the level colour names rule sets use
 PALETTE = {
@@ -53,12 +52,27 @@ NO_DATA = "#c9ced6"
 PROGRESS_LABELS = {
     ProgressDefinition.LOG.value: gettext_lazy("对数口径"),
     ProgressDefinition.LINEAR.value: gettext_lazy("线性口径"),
+    "path": gettext_lazy("路径口径"),
+    "used": gettext_lazy("使用口径"),
+    "delivered": gettext_lazy("完成口径"),
+    "peak": gettext_lazy("达峰口径"),
 }
 PACE_LABELS = {
     PaceDefinition.LINEAR.value: gettext_lazy("线性"),
     PaceDefinition.COMPOUND.value: gettext_lazy("复合"),
+    "linear_path": gettext_lazy("直线路径"),
+    "time": gettext_lazy("时间进度"),
+    "peak": gettext_lazy("达峰年"),
 }
-INDICATOR_OF = {v: k for k, v in BAROMETER_INDICATORS.items()}
+PACE_FORMULAS = {
+    **{k.value: v for k, v in CORE_PACE_FORMULAS.items()},
+    "linear_path": "required = V_base + (T − V_base) × k / n",
+    "time": "required = T × k / n",
+    "peak": "required = A_peak_year (after the declared year)",
+}
+
+
+UNITS = catalogue_view.catalogue().units
 
 
 def colour(name: str | None) -> str:
@@ -89,21 +103,24 @@ class Tile:
 def plans_for(user: Any) -> list[tuple[int, int]]:
     qs = visible_targets(user).filter(
         period_kind=PeriodKind.FIVE_YEAR,
-        indicator__in=list(BAROMETER_INDICATORS),
         barometer=True,
     )
     return sorted(set(qs.values_list("base_year", "end_year")), reverse=True)
 
 
 def _progress_pct(w: WarningRecord | None, t: Target | None) -> float | None:
-    if w is None or t is None or w.unit != "frac":
+    if w is None or t is None:
+        return None
+    stored = (w.figures or {}).get("progress")
+    if stored is not None:
+        value = stored.get("value_frac")
+        return None if value is None else _pct(value, 1)
+    if w.unit != "frac":
         return None
     if w.figures.get("requirement", {}).get("basis") != "pace":
         return None
     try:
-        return _pct(
-            progress_frac(w.achieved, t.target_frac, ProgressDefinition(t.progress_definition)), 1
-        )
+        return _pct(progress_frac(w.achieved, t.target_frac, ProgressDefinition(t.progress)), 1)
     except ProgressError:
         return None
 
@@ -187,7 +204,7 @@ def dashboard(
             period_kind=PeriodKind.FIVE_YEAR,
             base_year=plan[0],
             end_year=plan[1],
-            indicator=INDICATOR_OF[indicator],
+            indicator=catalogue_view.indicator_of_barometer(indicator) or "",
             division__in=[*children, root],
             industry__isnull=True,
         )
@@ -224,7 +241,8 @@ def dashboard(
     focus = [root.pk] + [r["division"].pk for r in ranking[:3]]
     for w in ind_w.filter(division_id__in=focus):
         series_w.setdefault(w.division_id, {})[(w.year, w.month)] = w
-    scale = 100 if indicator == "intensity_reduction" else 1 / 10000
+    unit = ind_w.values_list("unit", flat=True).first() or "frac"
+    scale = 1 / (catalogue_view.catalogue().units[unit].scale if unit in UNITS else 1)
     names = {d.pk: d.name for d in [*children, root]}
 
     def line(div_id: int, attr: str) -> list[float | None]:
@@ -233,7 +251,7 @@ def dashboard(
 
     out["trend"] = {
         "labels": labels,
-        "unit": "%" if indicator == "intensity_reduction" else str(_("万吨标准煤")),
+        "unit": "%" if unit == "frac" else catalogue_view.unit_label(unit),
         "series": [
             {"name": _("%(r)s 实际") % {"r": names.get(pk, "")}, "data": line(pk, "achieved")}
             for pk in focus
@@ -278,19 +296,43 @@ def _rule_set_of(target: Target) -> Any:
     return target.rule_set if target.rule_set_id else default_rule_set()
 
 
+STAT_UNIT_DISPLAY = {"tce": "tce", "tCO2": "tco2", "t": "t", "10k kWh": "kwh10k"}
+
+
+def _amount_unit(ind: Any) -> str:
+    """The display unit of the additive amount behind an indicator (energy, CO2, tonnes …)."""
+    stat = catalogue_view.catalogue().statistics.get(ind.metric.amount_column)
+    return STAT_UNIT_DISPLAY.get(stat.unit if stat else "", "t")
+
+
+def _display(value: float | None, unit: str) -> float | None:
+    """A core figure in the unit the chart shows (% for fractions, 万 for tce/tCO2 …)."""
+    return catalogue_view.scaled(value, unit)
+
+
 def region_progress(target: Target, *, granularity: str = "month") -> dict[str, Any]:
     """Actuals against the pace month by month (or by quarter / year), progress under the
-    target's definition, and the forecast to the end of the period with its interval."""
+    target's definition, and the forecast to the end of the period with its interval — for a
+    target of any catalogue indicator (a sector target with its sector's statistics)."""
     holder = target.holder_division
-    series = load_series([holder.pk]).get(holder.pk, analysis.StatSeries())
-    rs = _rule_set_of(target)
-    pace = PaceDefinition(target.pace_definition)
-    definition = ProgressDefinition(target.progress_definition)
-    is_intensity = target.indicator == Indicator.ENERGY_INTENSITY_REDUCTION
+    ind = target.definition
+    series = series_for(target)
+    rs = rule_set_for(target)
+    is_intensity = ind.kind == "reduction"
+    pace = target.pace
+    definition = target.progress
+    unit = ind.warning_unit
+    amount_unit = _amount_unit(ind)
     n = target.end_year - target.base_year
     warnings = {(w.year, w.month): w for w in WarningRecord.objects.filter(target=target)}
     rows: list[dict[str, Any]] = []
     errors: list[str] = []
+    if not series.annual and not series.ytd:
+        sector = f" · {target.industry}" if target.industry_id else ""
+        errors.append(
+            _("没有%(h)s%(s)s的统计数据（%(cols)s）")
+            % {"h": holder.name, "s": sector, "cols": ", ".join(ind.metric.inputs)}
+        )
     for y, m in series.months():
         if not (target.base_year < y <= target.end_year):
             continue
@@ -302,7 +344,11 @@ def region_progress(target: Target, *, granularity: str = "month") -> dict[str, 
             continue
         try:
             act, req = observe(target, series, year=y, month=m, compares_with="pace")
-        except analysis.ObservationError as exc:
+            prog = target_progress(target, act)
+        except tracking.NotDue as exc:
+            errors.append(f"{y}-{m:02d}: {exc}")
+            continue
+        except tracking.ObservationError as exc:
             errors.append(f"{y}-{m:02d}: {exc}")
             continue
         k = y - target.base_year
@@ -312,42 +358,39 @@ def region_progress(target: Target, *, granularity: str = "month") -> dict[str, 
             "label": cumulative_period_label(y, m if m < 12 or act.estimated else None),
             "quarter_end": m % 3 == 0,
             "year_end": m == 12,
-            "ytd_energy_tce": act.ytd_energy_tce,
+            "ytd_energy_tce": act.ytd_amount,
+            "ytd_amount": act.ytd_amount,
             "ytd_growth_pct": _pct(act.ytd_growth_frac),
             "current_reduction_pct": _pct(act.current_reduction_frac),
             "cumulative_reduction_pct": _pct(act.cumulative_reduction_frac),
-            "energy_estimate_tce": act.energy_estimate_tce,
-            "increment_tce": act.energy_estimate_tce - act.base_energy_tce,
+            "energy_estimate_tce": act.amount_estimate,
+            "increment_tce": act.amount_estimate - act.base_amount,
             "time_pace_pct": _pct(time_pace_frac(k, n))
             if target.period_kind == PeriodKind.FIVE_YEAR
             else None,
             "required_pct": _pct(req.required) if is_intensity else None,
             "required_tce": None if is_intensity else req.required,
+            "required": req.required,
             "achieved": req.achieved,
+            "required_means": req.required_means,
             "warning": warnings.get((y, m)),
             "estimated": act.estimated,
             "actuals": act,
             "requirement": req,
+            "progress_pct": _pct(prog.value_frac, 1),
+            "remaining": prog.remaining,
+            "status": prog.status,
         }
-        if is_intensity and target.period_kind == PeriodKind.FIVE_YEAR:
-            try:
-                row["progress_pct"] = _pct(
-                    progress_frac(act.cumulative_reduction_frac, target.target_frac, definition), 1
-                )
-            except ProgressError:
-                row["progress_pct"] = None
-        elif target.indicator == Indicator.ENERGY_INCREMENT and float(target.base_value) > 0:
-            row["progress_pct"] = _pct(
-                increment_progress_frac(row["increment_tce"], float(target.base_value)), 1
-            )
-        else:
+        if is_intensity and target.period_kind != PeriodKind.FIVE_YEAR:
             row["progress_pct"] = None
         rows.append(row)
     latest = rows[-1] if rows else None
     forecast = _forecast(target, latest, series) if latest else None
-    chart = _progress_chart(target, rows, forecast, granularity, is_intensity, pace)
+    chart = _progress_chart(target, rows, forecast, granularity, is_intensity, unit)
     return {
         "target": target,
+        "indicator": ind,
+        "indicator_name": catalogue_view.name(ind),
         "holder": holder,
         "rows": rows,
         "latest": latest,
@@ -356,11 +399,15 @@ def region_progress(target: Target, *, granularity: str = "month") -> dict[str, 
         "errors": errors,
         "granularity": granularity,
         "rule_set": rs,
-        "pace_label": PACE_LABELS[pace.value],
-        "pace_formula": PACE_FORMULAS[pace],
-        "progress_label": PROGRESS_LABELS[definition.value],
-        "progress_formula": PROGRESS_FORMULAS[definition],
+        "unit": unit,
+        "amount_unit": amount_unit,
+        "amount_label": catalogue_view.unit_label(amount_unit),
+        "pace_label": PACE_LABELS.get(pace, pace),
+        "pace_formula": PACE_FORMULAS.get(pace, ""),
+        "progress_label": PROGRESS_LABELS.get(definition, definition),
+        "progress_formula": tracking.PROGRESS_FORMULAS.get(definition, ""),
         "is_intensity": is_intensity,
+        "kind": ind.kind.value,
         "warnings": WarningRecord.objects.filter(target=target).order_by("-year", "-month"),
     }
 
@@ -371,7 +418,7 @@ def _progress_chart(
     forecast: dict[str, Any] | None,
     granularity: str,
     is_intensity: bool,
-    pace: PaceDefinition,
+    unit: str,
 ) -> dict[str, Any]:
     """The whole plan period on the x axis: actuals so far, the required path, the forecast."""
     steps = {"month": range(1, 13), "quarter": (3, 6, 9, 12), "year": (12,)}[granularity]
@@ -381,29 +428,30 @@ def _progress_chart(
     n = target.end_year - target.base_year
     achieved: list[float | None] = []
     required: list[float | None] = []
+    ind = target.definition
     for y, m in horizon:
         r = by.get((y, m))
         k = y - target.base_year
         if is_intensity:
             achieved.append(r["cumulative_reduction_pct"] if r else None)
             if target.period_kind == PeriodKind.FIVE_YEAR:
-                req = required_reduction_frac(target.target_frac, k, n, pace)
+                req = required_reduction_frac(target.target_frac, k, n, PaceDefinition(target.pace))
             else:
                 req = target.target_frac
             required.append(round(req * 100, 3))
         else:
-            achieved.append(round(r["achieved"] / 10000, 2) if r else None)
+            achieved.append(_display(r["achieved"], unit) if r else None)
             if r is not None:
-                required.append(round((r["required_tce"] or 0) / 10000, 2))
-            elif target.indicator == Indicator.ENERGY_INCREMENT:
-                required.append(round(float(target.base_value) * k / n / 10000, 2))
+                required.append(_display(r["required"], unit))
+            elif ind.kind in ("increment", "period_cap", "amount") and n:
+                required.append(_display(target.target_core * k / n, unit))
             else:
                 required.append(None)
     chart: dict[str, Any] = {
         "labels": [f"{y}-{m:02d}" for y, m in horizon],
         "achieved": achieved,
         "required": required,
-        "unit": "%" if is_intensity else str(_("万吨标准煤")),
+        "unit": "%" if unit == "frac" else catalogue_view.unit_label(unit),
     }
     if forecast and rows:
         last = (rows[-1]["year"], rows[-1]["month"])
@@ -420,12 +468,14 @@ def _progress_chart(
 
 
 def _forecast(
-    target: Target, latest: dict[str, Any], series: analysis.StatSeries
+    target: Target, latest: dict[str, Any], series: tracking.StatSeries
 ) -> dict[str, Any] | None:
-    act: analysis.Actuals = latest["actuals"]
+    act: tracking.Actuals = latest["actuals"]
     if target.period_kind != PeriodKind.FIVE_YEAR:
         return None
-    if target.indicator == Indicator.ENERGY_INTENSITY_REDUCTION:
+    ind = target.definition
+    goal = target.target_core
+    if ind.kind == "reduction":
         rates = [r for _, r in act.annual_reductions] + [act.current_reduction_frac]
         f = analysis.forecast_reduction(
             rates,
@@ -434,7 +484,7 @@ def _forecast(
             year=act.year,
             month=act.month,
         )
-        definition = ProgressDefinition(target.progress_definition)
+        definition = ProgressDefinition(target.progress)
         incentive = float(target.incentive_value) / 100 if target.incentive_value else None
 
         def prog(x: float) -> float | None:
@@ -461,54 +511,82 @@ def _forecast(
             "assumed_rate_pct": _pct(f.assumed_rate),
             "rate_sd_pp": _pct(f.rate_sd),
             "required_end_pct": _pct(
-                required_reduction_frac(
-                    target.target_frac,
-                    target.end_year - target.base_year,
-                    target.end_year - target.base_year,
-                    PaceDefinition(target.pace_definition),
-                )
+                required_reduction_frac(target.target_frac, 1, 1, PaceDefinition(target.pace))
             ),
         }
-    if target.indicator in (Indicator.ENERGY_INCREMENT, Indicator.ENERGY_TOTAL):
-        energies = [series.annual[y].energy_tce for y in range(target.base_year, act.year)]
-        energies.append(act.energy_estimate_tce)
-        f = analysis.forecast_energy(
-            energies, end_year=target.end_year, year=act.year, month=act.month
+    if ind.kind == "peak_year":
+        return None
+    # the figure the kind is rated on, continued at the observed yearly growth
+    values = [v for _, v in act.annual_values] + [act.value]
+    amounts = [v for _, v in act.annual_amounts] + [act.amount_estimate]
+    path = amounts if ind.kind in ("total", "increment", "period_cap", "amount") else values
+    if len(path) < 2 or any(v <= 0 for v in path):
+        return None
+    f = analysis.forecast_energy(path, end_year=target.end_year, year=act.year, month=act.month)
+    central, low, high = f.central, f.low, f.high
+    if ind.kind == "increment":
+        central, low, high = (
+            central - act.base_amount,
+            low - act.base_amount,
+            high - act.base_amount,
         )
-        base = act.base_energy_tce
-        cap = float(target.base_value)
-        if target.indicator == Indicator.ENERGY_INCREMENT:
-            central, low, high = f.central - base, f.low - base, f.high - base
-        else:
-            central, low, high = f.central, f.low, f.high
-        return {
-            "forecast": f,
-            "central_tce": central,
-            "low_tce": low,
-            "high_tce": high,
-            "central_display": round(central / 10000, 2),
-            "low_display": round(low / 10000, 2),
-            "high_display": round(high / 10000, 2),
-            "target_display": round(cap / 10000, 2),
-            "meets": central <= cap,
-            "meets_low": high <= cap,
-            "assumed_rate_pct": _pct(f.assumed_rate),
-            "rate_sd_pp": _pct(f.rate_sd),
-        }
-    return None
+    elif ind.kind in ("period_cap", "amount"):
+        # Σ of the remaining years along the forecast path (geometric in the central growth)
+        years_left = target.end_year - act.year
+
+        def total(end_value: float) -> float:
+            if years_left <= 0:
+                return act.period_sum
+            g = (end_value / act.amount_estimate) ** (1 / years_left)
+            return act.period_sum + sum(
+                act.amount_estimate * g**j for j in range(1, years_left + 1)
+            )
+
+        central, low, high = total(f.central), total(f.low), total(f.high)
+    lower_better = ind.direction == "lower_is_better"
+    unit = ind.warning_unit
+    return {
+        "forecast": f,
+        "central_tce": central,
+        "low_tce": low,
+        "high_tce": high,
+        "central": central,
+        "low": low,
+        "high": high,
+        "central_display": _display(central, unit),
+        "low_display": _display(low, unit),
+        "high_display": _display(high, unit),
+        "target_display": _display(goal, unit),
+        "meets": central <= goal if lower_better else central >= goal,
+        "meets_low": high <= goal if lower_better else low >= goal,
+        "assumed_rate_pct": _pct(f.assumed_rate),
+        "rate_sd_pp": _pct(f.rate_sd),
+    }
 
 
 # ---------------------------------------------------------------------------------------------
 # drill-down
 
 
+#: the additive statistic → the accepted 205-1 report field the key units' part is taken from
+UNIT_REPORT_FIELDS = {"energy_tce": "energy_tce", "co2_t": "co2_t"}
+
+
 def _intensity_target(target: Target) -> Target | None:
-    if target.indicator == Indicator.ENERGY_INTENSITY_REDUCTION:
+    """The region's reduction target over the same amount (energy or CO2) and period."""
+    ind = target.definition
+    if ind.kind == "reduction" and ind.metric.kind == "intensity":
         return target
+    column = ind.metric.amount_column
+    codes = [
+        i.code
+        for i in catalogue_view.indicators()
+        if i.kind == "reduction" and i.metric.kind == "intensity" and i.metric.numerator == column
+    ]
     return (
         Target.objects.filter(
             division=target.division,
-            indicator=Indicator.ENERGY_INTENSITY_REDUCTION,
+            indicator__in=codes,
             base_year=target.base_year,
             end_year=target.end_year,
             industry__isnull=True,
@@ -518,25 +596,68 @@ def _intensity_target(target: Target) -> Target | None:
     )
 
 
+def _sub_warnings(user: Any, target: Target, year: int, month: int) -> Any:
+    return (
+        visible_warnings(user)
+        .filter(
+            target__parent__division=target.division,
+            target__indicator=target.indicator,
+            year=year,
+            month=month,
+        )
+        .order_by("-severity", "division__code")
+    )
+
+
+def _regions_only(target: Target, user: Any, *, year: int, month: int) -> dict[str, Any]:
+    """Drill-down of an indicator the key units do not report: the region's figures and its
+    sub-regions' warnings for the same indicator."""
+    out: dict[str, Any] = {"target": target, "year": year, "month": month, "error": None}
+    out["regions_only"] = True
+    rs = rule_set_for(target)
+    try:
+        act, req = observe(
+            target, series_for(target), year=year, month=month, compares_with=rs.compares_with
+        )
+    except tracking.ObservationError as exc:
+        out["error"] = str(exc)
+        return out
+    out.update(
+        {
+            "holder": target.holder_division,
+            "actuals": act,
+            "requirement": req,
+            "unit": target.definition.warning_unit,
+            "warning": WarningRecord.objects.filter(target=target, year=year, month=month).first(),
+            "rule_set": rs,
+            "sub_warnings": _sub_warnings(user, target, year, month),
+            "units": [],
+        }
+    )
+    return out
+
+
 def drilldown(target: Target, user: Any, *, year: int, month: int) -> dict[str, Any]:
     """From a region's gap to the key units, sectors and sub-regions that drive it.
 
     The region must cut its intensity by r* this year to be on its requirement; each unit is
     held to the same cut at the region's GDP growth, so its excess is ``E_now − E_prev (1 + g)
-    (1 − r*)`` (January…month, accepted 205-1 reports).  Units are the key units the user may
-    see; their excess is compared with the region's excess from the statistics.
+    (1 − r*)`` (January…month, accepted 205-1 reports; energy or CO2 as the indicator's amount).
+    Units are the key units the user may see; their excess is compared with the region's excess
+    from the statistics.  Indicators the units do not report drill down to sub-regions only.
     """
-    it = _intensity_target(target)
+    column = target.definition.metric.amount_column
+    it = _intensity_target(target) if column in UNIT_REPORT_FIELDS else None
+    if it is None or it.division_id is None or it.industry_id:
+        return _regions_only(target, user, year=year, month=month)
+    report_field = UNIT_REPORT_FIELDS[column]
     out: dict[str, Any] = {"target": target, "year": year, "month": month, "error": None}
-    if it is None or it.division_id is None:
-        out["error"] = _("没有该地区同期的能耗强度目标，无法分解差距")
-        return out
     holder = it.division
-    series = load_series([holder.pk]).get(holder.pk, analysis.StatSeries())
-    rs = _rule_set_of(it)
+    series = series_for(it)
+    rs = rule_set_for(it)
     try:
         act, req = observe(it, series, year=year, month=month, compares_with=rs.compares_with)
-    except analysis.ObservationError as exc:
+    except tracking.ObservationError as exc:
         out["error"] = str(exc)
         return out
     r_star = analysis.required_year_reduction_frac(req, act)
@@ -556,7 +677,7 @@ def drilldown(target: Target, user: Any, *, year: int, month: int) -> dict[str, 
     cur: dict[int, dict[int, float]] = {}
     prev: dict[int, dict[int, float]] = {}
     for eid, y, m, e in base.filter(Q(year=year) | Q(year=year - 1)).values_list(
-        "entity_id", "year", "month", "energy_tce"
+        "entity_id", "year", "month", report_field
     ):
         (cur if y == year else prev).setdefault(eid, {})[m] = float(e or 0)
     inputs = []
@@ -567,7 +688,7 @@ def drilldown(target: Target, user: Any, *, year: int, month: int) -> dict[str, 
         if all(m in p_months for m in months):
             previous: float | None = sum(p_months[m] for m in months)
             estimated = False
-        elif ent.annual_energy_tce:
+        elif ent.annual_energy_tce and report_field == "energy_tce":
             previous = float(ent.annual_energy_tce) * len(months) / 12
             estimated = True
         else:
@@ -594,16 +715,7 @@ def drilldown(target: Target, user: Any, *, year: int, month: int) -> dict[str, 
         contribs, lambda c: (by_key[c.key].division, by_key[c.key].division), region_excess=excess
     )
     positive = sum(c.excess_tce for c in contribs if c.excess_tce > 0)
-    sub_warnings = (
-        visible_warnings(user)
-        .filter(
-            target__parent__division=holder,
-            target__indicator=it.indicator,
-            year=year,
-            month=month,
-        )
-        .order_by("-severity", "division__code")
-    )
+    sub_warnings = _sub_warnings(user, it, year, month)
     warning = WarningRecord.objects.filter(target=it, year=year, month=month).first()
     out.update(
         {
@@ -626,6 +738,7 @@ def drilldown(target: Target, user: Any, *, year: int, month: int) -> dict[str, 
             "missing_previous": sum(1 for u in inputs if u.previous_tce is None),
             "estimated_previous": sum(1 for u in inputs if u.previous_estimated),
             "sub_warnings": sub_warnings,
+            "amount_unit": _amount_unit(it.definition),
         }
     )
     return out

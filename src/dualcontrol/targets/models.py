@@ -79,13 +79,25 @@ def _translated(text: str) -> str:
 
 
 class Indicator(models.TextChoices):
+    """Codes of the catalogue indicators that code refers to by name (assessment sources, demo).
+
+    The list of indicators, their names, units, kinds and rules is the catalogue
+    (``reference/data/indicators.yaml``, :func:`catalogue`); the target's field takes its choices
+    from there, so an indicator added to the catalogue needs no code change here."""
+
     ENERGY_INTENSITY_REDUCTION = "energy_intensity_reduction", _("单位地区生产总值能耗降低")
     ENERGY_INTENSITY_LEVEL = "energy_intensity_level", _("单位地区生产总值能耗")
     ENERGY_TOTAL = "energy_total", _("能源消费总量")
     ENERGY_INCREMENT = "energy_increment", _("能源消费增量")
+    ENERGY_BUDGET = "energy_budget", _("期间能源消费总量控制（累计）")
     CO2_INTENSITY_REDUCTION = "co2_intensity_reduction", _("单位地区生产总值二氧化碳排放降低")
     CO2_TOTAL = "co2_total", _("二氧化碳排放总量")
+    CARBON_BUDGET = "carbon_budget", _("碳排放预算（期间累计）")
+    CO2_PEAK_YEAR = "co2_peak_year", _("碳排放达峰年份")
     NON_FOSSIL_SHARE = "non_fossil_share", _("非化石能源消费比重")
+    COAL_SHARE = "coal_share", _("煤炭消费比重")
+    COAL_TOTAL = "coal_total", _("煤炭消费总量")
+    ELECTRICITY_TOTAL = "electricity_total", _("全社会用电量")
     COD_TOTAL = "cod_total", _("化学需氧量排放总量")
     NH3N_TOTAL = "nh3n_total", _("氨氮排放总量")
     SO2_TOTAL = "so2_total", _("二氧化硫排放总量")
@@ -94,32 +106,21 @@ class Indicator(models.TextChoices):
     ENERGY_SAVING = "energy_saving", _("节能量")
 
 
-#: target indicator → the barometer's indicator (core/warning.py)
-BAROMETER_INDICATORS = {
-    Indicator.ENERGY_INTENSITY_REDUCTION: "intensity_reduction",
-    Indicator.ENERGY_TOTAL: "energy_total",
-    Indicator.ENERGY_INCREMENT: "energy_increment",
-}
-PERCENT_INDICATORS = {
-    Indicator.ENERGY_INTENSITY_REDUCTION,
-    Indicator.CO2_INTENSITY_REDUCTION,
-    Indicator.NON_FOSSIL_SHARE,
-}
-DEFAULT_UNITS = {
-    Indicator.ENERGY_INTENSITY_REDUCTION: "%",
-    Indicator.ENERGY_INTENSITY_LEVEL: "tce/10k yuan",
-    Indicator.ENERGY_TOTAL: "tce",
-    Indicator.ENERGY_INCREMENT: "tce",
-    Indicator.CO2_INTENSITY_REDUCTION: "%",
-    Indicator.CO2_TOTAL: "tCO2",
-    Indicator.NON_FOSSIL_SHARE: "%",
-    Indicator.COD_TOTAL: "t",
-    Indicator.NH3N_TOTAL: "t",
-    Indicator.SO2_TOTAL: "t",
-    Indicator.NOX_TOTAL: "t",
-    Indicator.POLLUTANT_PROJECT_REDUCTION: "t",
-    Indicator.ENERGY_SAVING: "tce",
-}
+def catalogue() -> Any:
+    """The indicator catalogue in force (:class:`dualcontrol.core.catalogue.Catalogue`)."""
+    from dualcontrol.reference.catalogue import catalogue as load
+
+    return load()
+
+
+def indicator_choices() -> list[tuple[str, str]]:
+    """(code, name) of every catalogue indicator, names in the active language."""
+    return [(i.code, gettext(i.name_zh)) for i in catalogue().indicators.values()]
+
+
+def indicator_def(code: str) -> Any:
+    """The catalogue entry of ``code`` (:class:`dualcontrol.core.catalogue.IndicatorDef`)."""
+    return catalogue().indicator(code)
 
 
 class PeriodKind(models.TextChoices):
@@ -135,12 +136,19 @@ class TargetStatus(models.TextChoices):
 
 
 PACE_CHOICES = [
-    (PaceDefinition.LINEAR.value, _("线性序时进度（R×k/n）")),
     (PaceDefinition.COMPOUND.value, _("复合序时进度（1−(1−R)^(k/n)）")),
+    (PaceDefinition.LINEAR.value, _("线性序时进度（R×k/n）")),
+    ("linear_path", _("直线路径（基期值→目标值，按 k/n）")),
+    ("time", _("时间进度（目标×k/n）")),
+    ("peak", _("达峰年后不超过峰值")),
 ]
 PROGRESS_CHOICES = [
     (ProgressDefinition.LOG.value, _("对数口径 ln(1−实际)/ln(1−目标)")),
     (ProgressDefinition.LINEAR.value, _("线性口径 实际/目标")),
+    ("path", _("路径口径 (实际−基期)/(目标−基期)")),
+    ("used", _("使用口径 已用/上限")),
+    ("delivered", _("完成口径 累计/目标")),
+    ("peak", _("达峰口径")),
 ]
 
 
@@ -201,7 +209,7 @@ class WarningRuleSet(models.Model):
 class Target(models.Model):
     """目标: one indicator for one region (sector) or key unit over one period."""
 
-    indicator = models.CharField(_("指标"), max_length=32, choices=Indicator.choices)
+    indicator = models.CharField(_("指标"), max_length=32, choices=indicator_choices)
     division = models.ForeignKey(
         Division,
         verbose_name=_("地区"),
@@ -249,13 +257,18 @@ class Target(models.Model):
     source_document = models.CharField(_("来源文件"), max_length=500)
     note = models.TextField(_("说明"), blank=True)
     pace_definition = models.CharField(
-        _("序时进度口径"), max_length=16, choices=PACE_CHOICES, default=PaceDefinition.LINEAR.value
+        _("序时进度口径（空 = 指标默认，与完成进度口径一致）"),
+        max_length=16,
+        choices=PACE_CHOICES,
+        blank=True,
+        default="",
     )
     progress_definition = models.CharField(
-        _("完成进度口径"),
+        _("完成进度口径（空 = 指标默认）"),
         max_length=16,
         choices=PROGRESS_CHOICES,
-        default=ProgressDefinition.LOG.value,
+        blank=True,
+        default="",
     )
     rule_set = models.ForeignKey(
         WarningRuleSet,
@@ -323,16 +336,57 @@ class Target(models.Model):
         return f"{self.end_year}"
 
     @property
+    def definition(self) -> Any:
+        """The catalogue entry of the target's indicator."""
+        return indicator_def(self.indicator)
+
+    @property
     def is_percent(self) -> bool:
-        return self.indicator in PERCENT_INDICATORS
+        return bool(self.definition.is_percent)
 
     @property
     def barometer_indicator(self) -> str | None:
-        return BAROMETER_INDICATORS.get(Indicator(self.indicator))
+        """The indicator as the barometer stores it (every catalogue indicator has one)."""
+        return str(self.definition.barometer_id)
+
+    @property
+    def pace(self) -> str:
+        """The pace definition in force: the target's own, else the one consistent with its
+        progress definition, else the catalogue's default."""
+        if self.pace_definition:
+            return self.pace_definition
+        ind = self.definition
+        from dualcontrol.core.catalogue import CONSISTENT_PACE
+
+        consistent = CONSISTENT_PACE.get(self.progress)
+        return consistent if consistent in ind.pace_definitions else str(ind.pace_default)
+
+    @property
+    def progress(self) -> str:
+        """The progress definition in force: the target's own, else the catalogue's default."""
+        return self.progress_definition or str(self.definition.progress_default)
+
+    @property
+    def pace_label(self) -> str:
+        """The pace in force, named; "(default)" when the target does not set its own."""
+        label = str(dict(PACE_CHOICES).get(self.pace, self.pace))
+        return label if self.pace_definition else gettext("%(l)s（默认）") % {"l": label}
+
+    @property
+    def progress_label(self) -> str:
+        label = str(dict(PROGRESS_CHOICES).get(self.progress, self.progress))
+        return label if self.progress_definition else gettext("%(l)s（默认）") % {"l": label}
 
     @property
     def target_frac(self) -> float:
         return float(self.base_value) / 100
+
+    @property
+    def target_core(self) -> float:
+        """The target in core units (0.032 for 3.2 %; tce, tCO2, t or a year otherwise)."""
+        from dualcontrol.core.tracking import target_value
+
+        return target_value(self.definition, float(self.base_value))
 
     def clean(self) -> None:
         errors: dict[str, Any] = {}
@@ -352,18 +406,36 @@ class Target(models.Model):
                 errors["quarter"] = _("季度目标须注明第 1–4 季度")
         elif self.quarter is not None:
             errors["quarter"] = _("只有季度目标填写季度")
-        if (
-            self.base_value is not None
-            and self.indicator in PERCENT_INDICATORS
-            and not Decimal(0) < self.base_value < Decimal(100)
-        ):
+        ind = None
+        try:
+            ind = indicator_def(self.indicator)
+        except ValueError:
+            errors["indicator"] = _("指标目录中没有该指标")
+        percent = ind is not None and ind.is_percent
+        if self.base_value is not None and percent and not Decimal(0) < self.base_value < 100:
             errors["base_value"] = _("百分比目标须在 0 与 100 之间")
-        if (
-            self.incentive_value is not None
-            and self.indicator in PERCENT_INDICATORS
-            and not Decimal(0) < self.incentive_value < Decimal(100)
-        ):
+        if self.incentive_value is not None and percent and not 0 < self.incentive_value < 100:
             errors["incentive_value"] = _("百分比目标须在 0 与 100 之间")
+        if ind is not None:
+            holder = "unit" if self.entity_id else ("sector" if self.industry_id else "region")
+            if holder not in ind.holders:
+                errors["indicator"] = _("该指标不能设定给此类责任主体（%(h)s）") % {"h": holder}
+            if self.pace_definition and self.pace_definition not in ind.pace_definitions:
+                errors["pace_definition"] = _("该指标的序时进度口径只能是：%(v)s") % {
+                    "v": "、".join(ind.pace_definitions)
+                }
+            if self.progress_definition and (
+                self.progress_definition not in ind.progress_definitions
+            ):
+                errors["progress_definition"] = _("该指标的完成进度口径只能是：%(v)s") % {
+                    "v": "、".join(ind.progress_definitions)
+                }
+            if (
+                ind.kind == "peak_year"
+                and self.base_value is not None
+                and (self.base_value != int(self.base_value) or not 2000 <= self.base_value <= 2100)
+            ):
+                errors["base_value"] = _("达峰年份应为 2000–2100 之间的整数年份")
         if self.base_value is not None and self.base_value < 0:
             errors["base_value"] = _("目标值不能为负")
         if errors:
@@ -375,6 +447,8 @@ class DecompositionMethod(models.TextChoices):
     WEIGHTED = "weighted", _("因素加权法")
     EFFICIENCY = "efficiency", _("效率优先法（线性规划）")
     MANUAL = "manual", _("手工分解")
+    PROPORTIONAL = "proportional", _("按基期量比例")
+    UNIFORM = "uniform", _("统一目标值")
 
 
 class Decomposition(models.Model):
@@ -391,8 +465,11 @@ class Decomposition(models.Model):
     result = models.JSONField(_("分解结果"), default=dict)
     scheme_name = models.CharField(_("方案预设"), max_length=64, blank=True)
     scheme_version = models.CharField(_("预设版本"), max_length=128, blank=True)
-    intensity_slack_pp = models.FloatField(_("强度一致性余量（百分点）"))
-    intensity_slack_tce = models.FloatField(_("强度一致性余量（吨标准煤）"))
+    intensity_slack_pp = models.FloatField(_("强度一致性余量（百分点）"), null=True, blank=True)
+    intensity_slack_tce = models.FloatField(_("强度一致性余量（吨标准煤）"), null=True, blank=True)
+    consistency_check = models.JSONField(
+        _("总量一致性检查（非强度指标）"), default=dict, blank=True
+    )
     total_slack_tce = models.FloatField(_("总量一致性余量（吨标准煤）"), null=True, blank=True)
     is_current = models.BooleanField(_("现行方案"), default=True)
     is_synthetic = models.BooleanField(_("演示数据（示意）"), default=False)
@@ -497,6 +574,14 @@ class RegionalStatistic(models.Model):
     division = models.ForeignKey(
         Division, verbose_name=_("地区"), on_delete=models.PROTECT, related_name="statistics"
     )
+    industry = models.ForeignKey(
+        Industry,
+        verbose_name=_("行业（分行业统计；空 = 全地区）"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
     year = models.PositiveSmallIntegerField(_("年份"))
     month = models.PositiveSmallIntegerField(_("月份（1–M月累计）"), null=True, blank=True)
     quarter = models.PositiveSmallIntegerField(_("季度（1–q季度累计）"), null=True, blank=True)
@@ -507,7 +592,14 @@ class RegionalStatistic(models.Model):
     gdp_real_growth_pct = models.DecimalField(
         _("GDP 实际增长（%，可比价同比）"), max_digits=8, decimal_places=3, null=True, blank=True
     )
-    factors = models.JSONField(_("分解因素（其他列）"), default=dict, blank=True)
+    factors = models.JSONField(
+        _("其他统计列（CO2、非化石能源、煤炭、污染物、扣减项、分解因素……）"),
+        default=dict,
+        blank=True,
+    )
+    derived = models.JSONField(
+        _("计算列的来源（如由分品种能源计算的 CO2 及其因子版本）"), default=dict, blank=True
+    )
     source = models.CharField(_("来源"), max_length=255)
     is_synthetic = models.BooleanField(_("演示数据（合成）"), default=False)
     imported_by = models.ForeignKey(
@@ -522,18 +614,33 @@ class RegionalStatistic(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["division", "year"],
-                condition=Q(month__isnull=True, quarter__isnull=True),
+                condition=Q(month__isnull=True, quarter__isnull=True, industry__isnull=True),
                 name="statistic_unique_year",
             ),
             models.UniqueConstraint(
                 fields=["division", "year", "month"],
-                condition=Q(month__isnull=False),
+                condition=Q(month__isnull=False, industry__isnull=True),
                 name="statistic_unique_month",
             ),
             models.UniqueConstraint(
                 fields=["division", "year", "quarter"],
-                condition=Q(quarter__isnull=False),
+                condition=Q(quarter__isnull=False, industry__isnull=True),
                 name="statistic_unique_quarter",
+            ),
+            models.UniqueConstraint(
+                fields=["division", "industry", "year"],
+                condition=Q(month__isnull=True, quarter__isnull=True, industry__isnull=False),
+                name="statistic_unique_sector_year",
+            ),
+            models.UniqueConstraint(
+                fields=["division", "industry", "year", "month"],
+                condition=Q(month__isnull=False, industry__isnull=False),
+                name="statistic_unique_sector_month",
+            ),
+            models.UniqueConstraint(
+                fields=["division", "industry", "year", "quarter"],
+                condition=Q(quarter__isnull=False, industry__isnull=False),
+                name="statistic_unique_sector_quarter",
             ),
             models.CheckConstraint(
                 condition=Q(month__isnull=True) | Q(quarter__isnull=True),
@@ -542,11 +649,20 @@ class RegionalStatistic(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.division.name} {self.period_label}"
+        sector = f"·{self.industry.name}" if self.industry_id else ""
+        return f"{self.division.name}{sector} {self.period_label}"
 
     @property
     def period_label(self) -> str:
         return cumulative_period_label(self.year, self.month, quarter=self.quarter)
+
+    def value(self, column: str) -> float | None:
+        """A statistics column of this row (a field or one of the other columns)."""
+        if column in ("energy_tce", "gdp_10k_yuan", "gdp_real_growth_pct"):
+            v = getattr(self, column)
+            return None if v is None else float(v)
+        v = (self.factors or {}).get(column)
+        return None if v is None else float(v)
 
 
 class WarningRecord(models.Model):
@@ -641,7 +757,7 @@ class WarningRecord(models.Model):
         if self.indicator == "intensity_reduction":
             if basis == "pace":
                 pace = (self.figures or {}).get("target", {}).get("pace_definition")
-                return {"kind": "pace", "pace": pace or t.pace_definition, "k": k, "n": n}
+                return {"kind": "pace", "pace": pace or t.pace, "k": k, "n": n}
             return {"kind": "annual_of_five_year", "n": n} if five_year else {"kind": "annual"}
         prefix = "increment" if self.indicator == "energy_increment" else "total"
         if five_year:

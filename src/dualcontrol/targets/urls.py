@@ -10,6 +10,7 @@ urlpatterns = [
     path("<int:pk>/", views.target_detail, name="detail"),
     path("<int:pk>/edit/", views.target_form, name="edit"),
     path("<int:pk>/decompose/", views.workbench, name="workbench"),
+    path("<int:pk>/allocate/", views.allocate, name="allocate"),
     path("<int:pk>/progress/", views.progress, name="progress"),
     path("<int:pk>/drilldown/", views.drilldown, name="drilldown"),
     path("<int:pk>/letter/", views.letter_generate, name="letter-generate"),

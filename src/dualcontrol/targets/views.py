@@ -13,7 +13,6 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse, QueryD
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from dualcontrol.accounts.decorators import role_required
@@ -21,6 +20,7 @@ from dualcontrol.accounts.models import Role
 from dualcontrol.accounts.scope import visible_divisions, visible_entities
 from dualcontrol.core.decomposition import DecompositionError
 from dualcontrol.exports import xlsx_response
+from dualcontrol.targets import indicators as catalogue_view
 from dualcontrol.targets import insight, services
 from dualcontrol.targets.forms import (
     SignForm,
@@ -31,10 +31,10 @@ from dualcontrol.targets.forms import (
 )
 from dualcontrol.targets.models import (
     DecompositionMethod,
-    Indicator,
     ResponsibilityLetter,
     Target,
     TargetStatus,
+    indicator_choices,
 )
 from dualcontrol.targets.queries import (
     alerts_for,
@@ -49,11 +49,6 @@ from dualcontrol.targets.queries import (
 STAFF = (Role.PROVINCE_ADMIN, Role.PROVINCE_OFFICER, Role.CITY_OFFICER)
 PROVINCE = (Role.PROVINCE_ADMIN, Role.PROVINCE_OFFICER)
 PAGE_SIZE = 50
-BAROMETER_LABELS = {
-    "intensity_reduction": gettext_lazy("能耗强度降低"),
-    "energy_increment": gettext_lazy("能源消费增量"),
-    "energy_total": gettext_lazy("能源消费总量"),
-}
 
 
 def _int(value: str | None) -> int | None:
@@ -138,7 +133,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             **data,
             "geojson": geo is not None,
             "geo_data": geo_data,
-            "indicator_labels": BAROMETER_LABELS,
+            "indicator_labels": catalogue_view.barometer_labels(),
             "filters": {
                 "plan": f"{data['plan'][0]}-{data['plan'][1]}" if data["plan"] else "",
                 "indicator": data["indicator"],
@@ -169,7 +164,7 @@ def _target_filters(
         k: request.GET.get(k, "").strip()
         for k in ("indicator", "period", "division", "status", "q")
     }
-    if f["indicator"] in Indicator.values:
+    if f["indicator"] in catalogue_view.by_code():
         qs = qs.filter(indicator=f["indicator"])
     if f["period"].count("-") == 1 and all(p.isdigit() for p in f["period"].split("-")):
         a, b = (int(p) for p in f["period"].split("-"))
@@ -243,7 +238,7 @@ def target_list(request: HttpRequest) -> HttpResponse:
         {
             "page": page,
             "filters": filters,
-            "indicators": Indicator.choices,
+            "indicators": indicator_choices(),
             "statuses": TargetStatus.choices,
             "periods": periods,
             "can_create": True,
@@ -277,9 +272,9 @@ def target_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "decompositions": target.decompositions.all()[:10],
             "can_edit": can_edit_target(request.user, target),
             "can_decompose": can_decompose(request.user, target)
-            and target.indicator == Indicator.ENERGY_INTENSITY_REDUCTION,
+            and bool(target.definition.decomposition_methods),
             "can_letter": target.holder_division.parent_id is not None or target.entity_id,
-            "has_progress": target.barometer_indicator is not None and target.division_id,
+            "has_progress": bool(target.division_id),
         },
     )
 
@@ -325,11 +320,10 @@ def target_form(request: HttpRequest, pk: int | None = None) -> HttpResponse:
 @role_required(*STAFF)
 def workbench(request: HttpRequest, pk: int) -> HttpResponse:
     target = _target(request, pk)
-    if (
-        not can_decompose(request.user, target)
-        or target.indicator != Indicator.ENERGY_INTENSITY_REDUCTION
-    ):
+    if not can_decompose(request.user, target):
         raise PermissionDenied
+    if not services.is_intensity_reduction(target):
+        return redirect("targets:allocate", target.pk)
     rows = services.sub_regions(target)
     defaults = services.default_params(target, rows)
     current = target.decompositions.filter(is_current=True).first()
@@ -481,7 +475,7 @@ def _comparison(rows: list[services.BaseRow], results: dict[str, Any]) -> list[d
 @role_required(*STAFF)
 def progress(request: HttpRequest, pk: int) -> HttpResponse:
     target = _target(request, pk)
-    if target.barometer_indicator is None or target.division_id is None:
+    if target.division_id is None:
         raise Http404
     granularity = request.GET.get("granularity", "month")
     if granularity not in ("month", "quarter", "year"):
@@ -577,6 +571,80 @@ def drilldown(request: HttpRequest, pk: int) -> HttpResponse:
         "targets/drilldown.html",
         {**data, "page": page, "filters": {"year": year, "month": month}},
     )
+
+
+@role_required(*STAFF)
+def allocate(request: HttpRequest, pk: int) -> HttpResponse:
+    """分解 of a non-intensity target (caps, budgets, totals, shares, levels, amounts, peaks)."""
+    target = _target(request, pk)
+    if not can_decompose(request.user, target):
+        raise PermissionDenied
+    if services.is_intensity_reduction(target):
+        return redirect("targets:workbench", target.pk)
+    methods = services.allocation_methods(target)
+    if not methods:
+        raise Http404
+    data = request.POST if request.method == "POST" else request.GET
+    method = data.get("method") or methods[0]
+    reserve = _float(data.get("reserve")) or 0.0
+    manual: dict[str, float] = {}
+    for key, value in data.items():
+        if key.startswith("manual_") and _float(value) is not None:
+            manual[key.removeprefix("manual_")] = _float(value) or 0.0
+    preview = None
+    error = ""
+    try:
+        preview = services.preview_allocation(
+            target, method, reserve=reserve, manual=manual or None
+        )
+    except services.TargetError as exc:
+        error = str(exc)
+        if method == "manual" and not manual:
+            try:  # start the officer's figures from the proportional or uniform split
+                preview = services.preview_allocation(target, methods[0], reserve=reserve)
+            except services.TargetError:
+                preview = None
+    if request.method == "POST" and request.POST.get("adopt"):
+        try:
+            dec = services.adopt_allocation(
+                target=target,
+                method=method,
+                user=request.user,
+                reserve=reserve,
+                manual=manual or None,
+                allow_inconsistent=request.POST.get("allow_inconsistent") == "1",
+            )
+        except services.TargetError as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(
+                request,
+                _("已采用分解方案 #%(id)s，下级目标 %(n)s 个。")
+                % {"id": dec.pk, "n": dec.targets.count()},
+            )
+            return redirect("targets:detail", target.pk)
+    return render(
+        request,
+        "targets/allocate.html",
+        {
+            "target": target,
+            "indicator_name": catalogue_view.name(target.definition),
+            "methods": [(m, DecompositionMethod(m).label) for m in methods],
+            "method": method,
+            "reserve": reserve,
+            "preview": preview,
+            "error": error,
+            "unit": target.definition.warning_unit,
+            "current": target.decompositions.filter(is_current=True).first(),
+        },
+    )
+
+
+def _float(value: str | None) -> float | None:
+    try:
+        return float((value or "").replace(",", "").strip())
+    except ValueError:
+        return None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -695,7 +763,7 @@ def warning_list(request: HttpRequest) -> HttpResponse:
         qs = qs.filter(year=int(f["year"]))
     if f["month"].isdigit():
         qs = qs.filter(month=int(f["month"]))
-    if f["indicator"] in BAROMETER_LABELS:
+    if f["indicator"] in catalogue_view.by_barometer_id():
         qs = qs.filter(indicator=f["indicator"])
     if f["colour"] in insight.PALETTE:
         qs = qs.filter(colour=f["colour"])
@@ -728,7 +796,7 @@ def warning_list(request: HttpRequest) -> HttpResponse:
                 w.division.name,
                 w.division.code,
                 w.period_label,
-                BAROMETER_LABELS.get(w.indicator, w.indicator),
+                catalogue_view.barometer_labels().get(w.indicator, w.indicator),
                 w.level_label,
                 w.colour,
                 _fig(w.required, w.unit),
@@ -752,7 +820,7 @@ def warning_list(request: HttpRequest) -> HttpResponse:
         {
             "page": page,
             "filters": f,
-            "indicator_labels": BAROMETER_LABELS,
+            "indicator_labels": catalogue_view.barometer_labels(),
             "colours": list(insight.PALETTE),
             "rule_sets": rule_sets,
             "run_form": WarnRunForm(initial=_latest_initial())

@@ -58,12 +58,17 @@ def num(value: Any, places: int = 0) -> str:
 
 @register.filter
 def fig(value: Any, unit: str) -> str:
-    """A warning figure in its unit: a fraction as %, tce as 万吨标准煤."""
+    """A warning figure in its unit: a fraction as %, tce as 万tce, others as the catalogue
+    prints them (:func:`dualcontrol.targets.indicators.figure`)."""
     if value is None:
         return "—"
     if unit == "frac":
         return f"{float(value) * 100:.2f}%"
-    return gettext("%(v)s 万tce") % {"v": f"{float(value) / 10000:,.1f}"}
+    if unit == "tce":
+        return gettext("%(v)s 万tce") % {"v": f"{float(value) / 10000:,.1f}"}
+    from dualcontrol.targets.indicators import figure
+
+    return figure(value, unit)
 
 
 @register.filter

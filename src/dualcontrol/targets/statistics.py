@@ -1,0 +1,453 @@
+"""Regional statistics (地区统计数据): import and the series the tracking reads.
+
+A statistics file (CSV in UTF-8 or GB18030/GBK, or .xlsx) has one row per region (or sector of a
+region, column ``industry``) and period: ``region,year`` and optionally ``month`` or ``quarter``
+(January to that month / the first q quarters), ``source``, ``industry``, and any column of the
+catalogue's statistics (``energy_tce``, ``gdp_10k_yuan``, ``gdp_real_growth_pct``, ``co2_t``,
+``non_fossil_tce``, ``coal_t`` …, the 14th-FYP deduction columns) or of the regional CO2 accounting
+(energy by fuel, ``reference/data/regional_co2_fuels.csv``), from which ``co2_t`` is computed with
+its provenance when the row does not give it.  Any other column is a numeric decomposition factor.
+
+A row for a period not yet stored needs ``energy_tce`` and ``gdp_10k_yuan``; a row for a stored
+period updates only the columns the file gives.  Every cell is checked first; any error rejects the
+whole file (:class:`StatisticsRejected`, every problem with its row and column) and nothing is
+written.  Only province staff import statistics.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+from collections.abc import Iterable
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from dualcontrol.audit.services import record
+from dualcontrol.core.tracking import StatFigure, StatSeries
+from dualcontrol.entities.models import Industry
+from dualcontrol.formats.report205 import CellError
+from dualcontrol.reference.catalogue import catalogue
+from dualcontrol.regions.models import Division
+from dualcontrol.targets.errors import NotAllowed, StatisticsRejected
+from dualcontrol.targets.models import RegionalStatistic
+from dualcontrol.targets.queries import is_province
+
+REQUIRED_STAT_COLUMNS = ("region", "year", "energy_tce", "gdp_10k_yuan", "gdp_real_growth_pct")
+KEY_COLUMNS = ("region", "year")
+OPTIONAL_STAT_COLUMNS = ("month", "quarter", "source", "industry")
+FIELD_COLUMNS = ("energy_tce", "gdp_10k_yuan", "gdp_real_growth_pct")
+#: the most rows and columns a statistics file may have (a province's counties × months is far less)
+MAX_ROWS = 100_000
+MAX_COLUMNS = 200
+
+
+def _dec(value: str) -> Decimal | None:
+    try:
+        d = Decimal(value.strip().replace(",", ""))
+    except (InvalidOperation, AttributeError):
+        return None
+    return d if d.is_finite() else None
+
+
+def _letter(i: int) -> str:
+    out = ""
+    i += 1
+    while i:
+        i, r = divmod(i - 1, 26)
+        out = chr(65 + r) + out
+    return out
+
+
+def decode_text(data: bytes) -> str:
+    """UTF-8 (with or without BOM), else GB18030 (a superset of GBK and GB2312)."""
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return data.decode("gb18030")
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+def read_table(data: bytes, filename: str) -> tuple[str, list[str], list[list[str]]]:
+    """(sheet name, header, rows as text) of a CSV or .xlsx statistics file."""
+    sheet = filename or "csv"
+    if data[:4] == b"PK\x03\x04":
+        import zipfile
+
+        from openpyxl import load_workbook
+
+        try:
+            wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
+            raise StatisticsRejected(
+                [CellError(sheet, 1, "", _("不是有效的 Excel (.xlsx) 文件：%(e)s") % {"e": exc})]
+            ) from exc
+        try:
+            ws = wb.worksheets[0]
+            rows: list[list[str]] = []
+            for i, r in enumerate(ws.iter_rows(values_only=True, max_col=MAX_COLUMNS)):
+                if i > MAX_ROWS:
+                    raise StatisticsRejected(
+                        [CellError(ws.title, i + 1, "", _("行数超过 %(n)s") % {"n": MAX_ROWS})]
+                    )
+                cells = [_cell(c) for c in r]
+                while cells and not cells[-1]:
+                    cells.pop()
+                if cells and not cells[0].startswith("#"):
+                    rows.append(cells)
+            title = ws.title
+        finally:
+            wb.close()
+        if not rows:
+            raise StatisticsRejected([CellError(title, 1, "", _("文件没有数据行"))])
+        return title, [h.strip() for h in rows[0]], rows[1:]
+    try:
+        text = decode_text(data)
+    except UnicodeDecodeError:
+        raise StatisticsRejected(
+            [CellError(sheet, 1, "", _("文件既不是 UTF-8 也不是 GB18030/GBK 编码的 CSV"))]
+        ) from None
+    lines = [ln for ln in text.splitlines() if ln.strip() and not ln.startswith("#")]
+    if len(lines) > MAX_ROWS + 1:
+        raise StatisticsRejected([CellError(sheet, 1, "", _("行数超过 %(n)s") % {"n": MAX_ROWS})])
+    parsed = list(csv.reader(io.StringIO("\n".join(lines))))
+    if not parsed:
+        raise StatisticsRejected([CellError(sheet, 1, "", _("文件没有数据行"))])
+    return sheet, [h.strip() for h in parsed[0]], [[c.strip() for c in r] for r in parsed[1:]]
+
+
+def _fuel_columns() -> tuple[str, ...]:
+    try:
+        from dualcontrol.reference.regional_co2 import fuel_columns
+    except ImportError:  # pragma: no cover - the module ships with the platform
+        return ()
+    return fuel_columns()
+
+
+def _co2_of(values: dict[str, float], year: int) -> tuple[float, dict[str, Any]]:
+    """CO2 (t) of a region-period from its energy by fuel, with the provenance."""
+    from dualcontrol.reference.regional_co2 import co2_from_columns
+
+    result = co2_from_columns(values, year=year)
+    return result.co2_t, {"co2_t": result.provenance.as_dict()}
+
+
+def import_statistics(
+    *,
+    data: bytes,
+    user: Any,
+    filename: str = "",
+    is_synthetic: bool = False,
+    system: bool = False,
+) -> int:
+    """Create or update regional statistics from a file (see the module docstring).
+    ``system``: a batch job of the platform (the demo builder), not a user's upload."""
+    if not system and not is_province(user):
+        raise NotAllowed(_("只有省级用户可以导入地区统计数据"))
+    sheet, header, body = read_table(data, filename)
+    missing = [c for c in KEY_COLUMNS if c not in header]
+    if missing:
+        raise StatisticsRejected(
+            [CellError(sheet, 1, "", _("缺少列：%(cols)s") % {"cols": ", ".join(missing)})]
+        )
+    if not [h for h in header if h and h not in KEY_COLUMNS + OPTIONAL_STAT_COLUMNS]:
+        raise StatisticsRejected(
+            [
+                CellError(
+                    sheet,
+                    1,
+                    "",
+                    _("缺少列：至少需要一个统计数据列（如 %(cols)s）")
+                    % {"cols": ", ".join((*REQUIRED_STAT_COLUMNS[2:], "co2_t"))},
+                )
+            ]
+        )
+    dup_cols = sorted({h for h in header if h and header.count(h) > 1})
+    if dup_cols:
+        raise StatisticsRejected(
+            [CellError(sheet, 1, "", _("列名重复：%(cols)s") % {"cols": ", ".join(dup_cols)})]
+        )
+    fuel_cols = set(_fuel_columns())
+    known_stats = set(catalogue().statistics)
+    value_cols = [
+        c for c in header if c and c not in KEY_COLUMNS + OPTIONAL_STAT_COLUMNS + FIELD_COLUMNS
+    ]
+    col_letter = {c: _letter(i) for i, c in enumerate(header)}
+    by_code = {d.code: d for d in Division.objects.all()}
+    by_name: dict[str, list[Division]] = {}
+    for d in by_code.values():
+        by_name.setdefault(d.name, []).append(d)
+    industries = {i.code: i for i in Industry.objects.all()} if "industry" in header else {}
+    errors: list[CellError] = []
+    parsed: list[dict[str, Any]] = []
+    seen: dict[tuple[Any, ...], int] = {}
+
+    def err(row: int, col: str, reason: str) -> None:
+        errors.append(CellError(sheet, row, col_letter.get(col, ""), reason, field=col))
+
+    if not body:
+        raise StatisticsRejected([CellError(sheet, 2, "", _("文件没有数据行"))])
+    for i, raw in enumerate(body, start=2):
+        if len(raw) > len(header):
+            err(i, "", _("本行的列数多于表头"))
+            continue
+        cells = {h: (raw[j] if j < len(raw) else "") for j, h in enumerate(header)}
+        if not any(cells.values()):
+            continue
+        region = cells["region"]
+        div = by_code.get(region)
+        if div is None:
+            named = by_name.get(region, [])
+            div = named[0] if len(named) == 1 else None
+            if len(named) > 1:
+                err(i, "region", _("地区名称“%(v)s”不唯一，请用区划代码") % {"v": region})
+            elif div is None:
+                err(i, "region", _("未知地区“%(v)s”（应为区划代码或名称）") % {"v": region})
+        industry = None
+        if cells.get("industry"):
+            industry = industries.get(cells["industry"])
+            if industry is None:
+                err(
+                    i,
+                    "industry",
+                    _("未知行业代码“%(v)s”（GB/T 4754）") % {"v": cells["industry"]},
+                )
+        year = cells["year"]
+        if not (year.isdigit() and 1949 <= int(year) <= 2100):
+            err(i, "year", _("年份“%(v)s”无效") % {"v": year})
+        month = cells.get("month", "")
+        quarter = cells.get("quarter", "")
+        if month and not (month.isdigit() and 1 <= int(month) <= 12):
+            err(i, "month", _("月份“%(v)s”应为 1–12 或留空") % {"v": month})
+        if quarter and not (quarter.isdigit() and 1 <= int(quarter) <= 4):
+            err(i, "quarter", _("季度“%(v)s”应为 1–4 或留空") % {"v": quarter})
+        if month and quarter:
+            err(i, "quarter", _("同一行不能同时填写月份和季度"))
+        fields: dict[str, Decimal | None] = {}
+        if "energy_tce" in header and cells["energy_tce"]:
+            energy = _dec(cells["energy_tce"])
+            if energy is None or energy < 0:
+                err(
+                    i,
+                    "energy_tce",
+                    _("能源消费量“%(v)s”应为不小于 0 的数") % {"v": cells["energy_tce"]},
+                )
+            fields["energy_tce"] = energy
+        if "gdp_10k_yuan" in header and cells["gdp_10k_yuan"]:
+            gdp = _dec(cells["gdp_10k_yuan"])
+            if gdp is None or gdp <= 0:
+                err(
+                    i,
+                    "gdp_10k_yuan",
+                    _("地区生产总值“%(v)s”应为大于 0 的数") % {"v": cells["gdp_10k_yuan"]},
+                )
+            fields["gdp_10k_yuan"] = gdp
+        if "gdp_real_growth_pct" in header:
+            growth_text = cells["gdp_real_growth_pct"]
+            growth = _dec(growth_text) if growth_text else None
+            if growth_text and (growth is None or growth <= -100):
+                err(
+                    i,
+                    "gdp_real_growth_pct",
+                    _("GDP 实际增长“%(v)s”应为大于 −100 的百分数") % {"v": growth_text},
+                )
+            fields["gdp_real_growth_pct"] = growth
+        values: dict[str, float] = {}
+        for c in value_cols:
+            if not cells.get(c):
+                continue
+            v = _dec(cells[c])
+            if v is None:
+                err(i, c, _("“%(v)s”不是数") % {"v": cells[c]})
+            elif v < 0 and (c in known_stats or c in fuel_cols) and "_net_" not in f"_{c}":
+                err(i, c, _("%(c)s 不能为负数") % {"c": c})
+            else:
+                values[c] = float(v)
+        source = cells.get("source") or (f"import {filename}" if filename else "")
+        if not source:
+            err(i, "source", _("来源不能为空（填写 source 列）"))
+        key = (region, cells.get("industry", ""), year, month, quarter)
+        if key in seen:
+            err(
+                i,
+                "region",
+                _("与第 %(row)s 行重复（同一地区、年份、月份/季度）") % {"row": seen[key]},
+            )
+        seen[key] = i
+        derived: dict[str, Any] = {}
+        if "co2_t" not in values and fuel_cols & set(values) and year.isdigit():
+            try:
+                co2, derived = _co2_of(values, int(year))
+            except ValueError as exc:
+                first = sorted(fuel_cols & set(values))[0]
+                err(i, first, _("无法计算二氧化碳排放：%(e)s") % {"e": exc})
+            else:
+                values["co2_t"] = co2
+        parsed.append(
+            dict(
+                row=i,
+                division=div,
+                industry=industry,
+                year=int(year) if year.isdigit() else 0,
+                month=int(month) if month.isdigit() else None,
+                quarter=int(quarter) if quarter.isdigit() else None,
+                fields=fields,
+                values=values,
+                derived=derived,
+                source=source[:255],
+            )
+        )
+    existing = _existing(parsed)
+    for r in parsed:
+        if r["division"] is None or _key(r) in existing:
+            continue
+        for col, label in (("energy_tce", _("能源消费量")), ("gdp_10k_yuan", _("地区生产总值"))):
+            if r["fields"].get(col) is None:
+                err(
+                    r["row"],
+                    col,
+                    _("%(label)s（%(col)s）不能为空：该地区该期间尚无统计数据")
+                    % {"label": label, "col": col},
+                )
+    if errors:
+        raise StatisticsRejected(errors)
+    digest = hashlib.sha256(data).hexdigest()
+    with transaction.atomic():
+        created = _upsert_statistics(parsed, existing, user=user, is_synthetic=is_synthetic)
+        record(
+            actor=user,
+            action="statistics.import",
+            object_type="targets.regionalstatistic",
+            object_repr=filename or "statistics.csv",
+            after={
+                "rows": len(parsed),
+                "created": created,
+                "sha256": digest,
+                "columns": header,
+            },
+        )
+    return len(parsed)
+
+
+def _key(r: dict[str, Any]) -> tuple[Any, ...]:
+    industry = r["industry"].pk if r["industry"] is not None else None
+    return (r["division"].pk, industry, r["year"], r["month"], r["quarter"])
+
+
+def _existing(rows: list[dict[str, Any]]) -> dict[tuple[Any, ...], RegionalStatistic]:
+    divisions = {r["division"].pk for r in rows if r["division"] is not None}
+    years = {r["year"] for r in rows}
+    return {
+        (s.division_id, s.industry_id, s.year, s.month, s.quarter): s
+        for s in RegionalStatistic.objects.filter(division_id__in=divisions, year__in=years)
+    }
+
+
+def _upsert_statistics(
+    rows: Iterable[dict[str, Any]],
+    existing: dict[tuple[Any, ...], RegionalStatistic],
+    *,
+    user: Any,
+    is_synthetic: bool,
+) -> int:
+    actor = user if getattr(user, "is_authenticated", False) else None
+    new, changed = [], []
+    for r in rows:
+        obj = existing.get(_key(r))
+        if obj is None:
+            obj = RegionalStatistic(
+                division=r["division"],
+                industry=r["industry"],
+                year=r["year"],
+                month=r["month"],
+                quarter=r["quarter"],
+                energy_tce=r["fields"]["energy_tce"],
+                gdp_10k_yuan=r["fields"]["gdp_10k_yuan"],
+                gdp_real_growth_pct=r["fields"].get("gdp_real_growth_pct"),
+                factors=r["values"],
+                derived=r["derived"],
+                source=r["source"],
+                is_synthetic=is_synthetic,
+                imported_by=actor,
+            )
+            new.append(obj)
+        else:
+            for k, v in r["fields"].items():
+                setattr(obj, k, v)
+            obj.factors = {**(obj.factors or {}), **r["values"]}
+            if "co2_t" in r["values"] and not r["derived"]:
+                obj.derived = {k: v for k, v in (obj.derived or {}).items() if k != "co2_t"}
+            obj.derived = {**(obj.derived or {}), **r["derived"]}
+            obj.source = r["source"]
+            obj.is_synthetic = is_synthetic
+            obj.imported_by = actor
+            obj.imported_at = timezone.now()
+            changed.append(obj)
+    RegionalStatistic.objects.bulk_create(new, batch_size=1000)
+    RegionalStatistic.objects.bulk_update(
+        changed,
+        [
+            "energy_tce",
+            "gdp_10k_yuan",
+            "gdp_real_growth_pct",
+            "factors",
+            "derived",
+            "source",
+            "is_synthetic",
+            "imported_by",
+            "imported_at",
+        ],
+        batch_size=1000,
+    )
+    return len(new)
+
+
+def load_series(
+    division_ids: Iterable[int],
+    years: tuple[int, int] | None = None,
+    *,
+    industry_id: int | None = None,
+) -> dict[int, StatSeries]:
+    """Each division's statistics (of the whole region, or of one sector with ``industry_id``)
+    as a :class:`StatSeries` (optionally only the years ``years[0]…years[1]``)."""
+    out: dict[int, StatSeries] = {}
+    qs = RegionalStatistic.objects.filter(
+        division_id__in=list(division_ids), industry_id=industry_id
+    )
+    if years is not None:
+        qs = qs.filter(year__gte=years[0], year__lte=years[1])
+    for div, year, month, quarter, energy, gdp, growth, factors in qs.values_list(
+        "division_id",
+        "year",
+        "month",
+        "quarter",
+        "energy_tce",
+        "gdp_10k_yuan",
+        "gdp_real_growth_pct",
+        "factors",
+    ):
+        series = out.setdefault(div, StatSeries())
+        fig = StatFigure(
+            energy_tce=float(energy),
+            gdp_10k_yuan=float(gdp),
+            growth_frac=None if growth is None else float(growth) / 100,
+            values={k: float(v) for k, v in (factors or {}).items() if v is not None},
+        )
+        if month:
+            series.ytd[(year, month)] = fig
+        elif quarter:
+            series.ytd.setdefault((year, 3 * quarter), fig)
+        else:
+            series.annual[year] = fig
+    return out
