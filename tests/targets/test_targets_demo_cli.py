@@ -46,7 +46,14 @@ def test_demo_targets_statistics_and_a_changing_barometer(monkeypatch):
     assert t12.rule_set.name == "local-l1" and "十二五" in t12.source_document
     cod = Target.objects.get(division__code="530000", indicator=Indicator.COD_TOTAL)
     assert (cod.base_value, cod.base_level) == (529000, 564000)
-    assert not Target.objects.get(indicator=Indicator.ENERGY_TOTAL, end_year=2015).barometer
+    # “‘十二五’期间能源消费总量控制在5.7亿吨标准煤” is a cap on the period's sum, tracked as such
+    budget = Target.objects.get(indicator=Indicator.ENERGY_BUDGET, end_year=2015)
+    assert budget.barometer and budget.base_value == 570_000_000
+    w15 = WarningRecord.objects.get(target=budget, year=2015, month=12)
+    one_year = RegionalStatistic.objects.get(
+        division__code="530000", year=2015, month__isnull=True, industry__isnull=True
+    ).energy_tce
+    assert w15.achieved > 4 * float(one_year)  # five years accumulated, not one
     # the illustrative 2026–2030 set is marked synthetic, with base and incentive targets
     t15 = Target.objects.get(
         division__code="530000", indicator=Indicator.ENERGY_INTENSITY_REDUCTION, end_year=2030
@@ -57,7 +64,9 @@ def test_demo_targets_statistics_and_a_changing_barometer(monkeypatch):
     methods = Counter(Decomposition.objects.values_list("parent_target__division__code", "method"))
     assert methods == {
         ("530000", "tiered"): 1,
-        ("530000", "weighted"): 1,
+        ("530000", "weighted"): 2,  # energy and CO2 intensity 2026–2030
+        ("530000", "proportional"): 1,  # carbon budget
+        ("530000", "uniform"): 3,  # non-fossil share, coal share, peak year
         ("530100", "weighted"): 1,
     }
     assert Target.objects.filter(parent=t15).count() == 16
@@ -93,6 +102,20 @@ def test_demo_targets_statistics_and_a_changing_barometer(monkeypatch):
     red = next(r for r in board["ranking"] if r["warning"].colour == "red")
     drill = insight.drilldown(red["target"], admin, year=2026, month=10)
     assert drill["error"] is None and drill["region_excess_tce"] > 0
+    # carbon dual control: CO2 from the statistics by fuel, decomposed and on the barometer
+    stat = RegionalStatistic.objects.get(
+        division__code="530100", year=2025, month__isnull=True, industry__isnull=True
+    )
+    assert stat.value("co2_t") > 0 and "co2_t" in stat.derived
+    co2 = Target.objects.get(
+        division__code="530000", indicator=Indicator.CO2_INTENSITY_REDUCTION, end_year=2030
+    )
+    assert Target.objects.filter(parent=co2).count() == 16
+    assert Target.objects.filter(parent__indicator=Indicator.CO2_TOTAL).count() == 16
+    co2_now = WarningRecord.objects.filter(
+        year=2026, month=10, indicator="co2_intensity_reduction", division__level="prefecture"
+    )
+    assert co2_now.count() == 16
     # seeding twice adds nothing
     n = RegionalStatistic.objects.count(), Target.objects.count(), Alert.objects.count()
     original(today=dt.date(2026, 11, 21))

@@ -22,7 +22,7 @@ from dualcontrol.accounts.models import User
 from dualcontrol.demo.builder import latest_complete_month
 from dualcontrol.reference import load_yaml
 from dualcontrol.regions.models import Division
-from dualcontrol.targets import services
+from dualcontrol.targets import demo_carbon, services
 from dualcontrol.targets.models import (
     Indicator,
     PeriodKind,
@@ -41,11 +41,10 @@ ITEMS = {
     "energy_intensity_reduction": (Indicator.ENERGY_INTENSITY_REDUCTION, "%", True, ""),
     "energy_intensity_level": (Indicator.ENERGY_INTENSITY_LEVEL, "tce/10k yuan", False, ""),
     "energy_total_cap": (
-        Indicator.ENERGY_TOTAL,
+        Indicator.ENERGY_BUDGET,
         "tce",
-        False,
-        "原文为“‘十二五’期间能源消费总量控制在5.7亿吨标准煤”，按期间累计口径照录；"
-        "平台晴雨表按年度消费量评级，故不纳入预警。",
+        True,
+        "原文为“‘十二五’期间能源消费总量控制在5.7亿吨标准煤”：期间累计口径，按各年消费量累计跟踪。",
     ),
     "energy_increment_cap": (
         Indicator.ENERGY_INCREMENT,
@@ -272,14 +271,6 @@ def extend_demo(*, today: dt.date) -> None:
         note=f"示意：“十五五”能源消费增量上限，其中预留重大项目能耗单列 {reserve:.0f} 吨标准煤。",
         **common,
     )
-    services.create_target(
-        indicator=Indicator.CO2_INTENSITY_REDUCTION,
-        base_value=Decimal("17"),
-        unit="%",
-        note="示意：碳排放双控——碳排放强度降低目标（本平台尚无地区碳排放统计序列，暂不预警）。",
-        barometer=False,
-        **common,
-    )
 
     # --- decompose: 12th FYP by tiers, 2026–2030 by weights
     rows12 = services.sub_regions(t12["energy_intensity_reduction"])
@@ -349,7 +340,8 @@ def extend_demo(*, today: dt.date) -> None:
     for y, m in months:
         rows = {}
         for k in w:
-            required = float(city[k].base_value) / 100 * 1 / 5 if k in city else 0.027
+            # the city's pace after year 1 (compounded: consistent with logarithmic progress)
+            required = 1 - (1 - float(city[k].base_value) / 100) ** (1 / 5) if k in city else 0.027
             start, end = PROFILES[profile[k]]
             t = (m - 1) / 11
             perf_now = start + (end - start) * t + rng.gauss(0, 0.015)
@@ -367,6 +359,10 @@ def extend_demo(*, today: dt.date) -> None:
         later.append(_province_row(province, y, None if m == 12 else m, rows, prev_rows))
     RegionalStatistic.objects.bulk_create(later, batch_size=1000)
     _kunming_counties(rng, by_pk, city, months, rate_of, g26, growth_plan)
+
+    # --- carbon dual control 2026–2030: energy by fuel → CO2, targets, decomposition
+    demo_carbon.carbon_statistics(rng, province, prefs, admin)
+    demo_carbon.carbon_targets(province, admin)
 
     # --- warnings: 12th FYP at quarter ends (history, no alerts); 2026 month by month
     for y in range(2011, 2016):
