@@ -1,7 +1,8 @@
 """``dualcontrol warn-run --year Y --month M``: recompute the barometer for one month.
 
-Rates every target on the barometer (regional energy-intensity, total and increment targets)
-with its rule set against the regional statistics of January…M of year Y, stores the warnings
+Rates every regional target on the barometer — every indicator of the catalogue
+(``indicators.yaml``: energy and CO2 intensity, totals, increments, budgets, shares, peak years,
+pollutant caps …; sector targets with their sector's statistics) — with its rule set against the regional statistics of January…M of year Y, stores the warnings
 (replacing those of a previous run for that month) and alerts the responsible officers of new or
 worsened warnings (in-app; by email to officers with an address).  Runs as the operator
 (system actor in the audit log).

@@ -169,14 +169,14 @@ def carbon_targets(province: Division, admin: Any) -> dict[str, Target]:
         note="示意：煤炭消费比重。",
         **common,
     )
-    # decomposition: CO2 intensity by weights (with the CO2 total as its cap), the rest by
-    # the allocation methods of each kind
+    # decomposition: CO2 intensity by tiers around the target (consistent with both the
+    # intensity and the CO2 total, which is its cap), the rest by each kind's allocation
     ci = t["co2_intensity_reduction"]
     params = services.default_params(ci, services.sub_regions(ci))
     params.gdp_growth_pct_per_year = 5.5
     services.adopt_decomposition(
         target=ci,
-        method="weighted",
+        method="tiered",
         params=params,
         user=admin,
         system=True,

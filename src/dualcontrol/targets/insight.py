@@ -38,7 +38,12 @@ from dualcontrol.targets.models import (
 )
 from dualcontrol.targets.queries import root_division, visible_targets, visible_warnings
 from dualcontrol.targets.services import default_rule_set, observe
-from dualcontrol.targets.warnings import rule_set_for, series_for, target_progress
+from dualcontrol.targets.warnings import (
+    observe_actuals,
+    rule_set_for,
+    series_for,
+    target_progress,
+)
 
 #: CSS colours of the level colour names rule sets use
 PALETTE = {
@@ -342,12 +347,13 @@ def region_progress(target: Target, *, granularity: str = "month") -> dict[str, 
             continue
         if granularity == "year" and m != 12:
             continue
+        req: Any = None
         try:
             act, req = observe(target, series, year=y, month=m, compares_with="pace")
             prog = target_progress(target, act)
-        except tracking.NotDue as exc:
-            errors.append(f"{y}-{m:02d}: {exc}")
-            continue
+        except tracking.NotDue:
+            act = observe_actuals(target, series, year=y, month=m)
+            prog = target_progress(target, act)
         except tracking.ObservationError as exc:
             errors.append(f"{y}-{m:02d}: {exc}")
             continue
@@ -368,11 +374,11 @@ def region_progress(target: Target, *, granularity: str = "month") -> dict[str, 
             "time_pace_pct": _pct(time_pace_frac(k, n))
             if target.period_kind == PeriodKind.FIVE_YEAR
             else None,
-            "required_pct": _pct(req.required) if is_intensity else None,
-            "required_tce": None if is_intensity else req.required,
-            "required": req.required,
-            "achieved": req.achieved,
-            "required_means": req.required_means,
+            "required_pct": _pct(req.required) if is_intensity and req else None,
+            "required_tce": None if is_intensity or req is None else req.required,
+            "required": req.required if req else None,
+            "achieved": req.achieved if req else act.amount_estimate,
+            "required_means": req.required_means if req else _("达峰年前不评级"),
             "warning": warnings.get((y, m)),
             "estimated": act.estimated,
             "actuals": act,
@@ -441,7 +447,7 @@ def _progress_chart(
             required.append(round(req * 100, 3))
         else:
             achieved.append(_display(r["achieved"], unit) if r else None)
-            if r is not None:
+            if r is not None and r["required"] is not None:
                 required.append(_display(r["required"], unit))
             elif ind.kind in ("increment", "period_cap", "amount") and n:
                 required.append(_display(target.target_core * k / n, unit))
@@ -676,20 +682,30 @@ def drilldown(target: Target, user: Any, *, year: int, month: int) -> dict[str, 
     )
     cur: dict[int, dict[int, float]] = {}
     prev: dict[int, dict[int, float]] = {}
-    for eid, y, m, e in base.filter(Q(year=year) | Q(year=year - 1)).values_list(
-        "entity_id", "year", "month", report_field
+    cur_energy: dict[int, float] = {}
+    for eid, y, m, e, energy in base.filter(Q(year=year) | Q(year=year - 1)).values_list(
+        "entity_id", "year", "month", report_field, "energy_tce"
     ):
         (cur if y == year else prev).setdefault(eid, {})[m] = float(e or 0)
+        if y == year:
+            cur_energy[eid] = cur_energy.get(eid, 0.0) + float(energy or 0)
     inputs = []
     for eid, months in cur.items():
         ent = unit_map[eid]
         current = sum(months.values())
         p_months = prev.get(eid, {})
+        # an estimate of last year's same months from the unit's annual energy (and, for CO2,
+        # this year's CO2 per tce of the unit): 上年综合能源消费量 × months / 12 [× CO2/tce]
+        per_tce = (
+            1.0
+            if report_field == "energy_tce"
+            else (current / cur_energy[eid] if cur_energy.get(eid) else None)
+        )
         if all(m in p_months for m in months):
             previous: float | None = sum(p_months[m] for m in months)
             estimated = False
-        elif ent.annual_energy_tce and report_field == "energy_tce":
-            previous = float(ent.annual_energy_tce) * len(months) / 12
+        elif ent.annual_energy_tce and per_tce is not None:
+            previous = float(ent.annual_energy_tce) * len(months) / 12 * per_tce
             estimated = True
         else:
             previous, estimated = None, False
@@ -739,6 +755,7 @@ def drilldown(target: Target, user: Any, *, year: int, month: int) -> dict[str, 
             "estimated_previous": sum(1 for u in inputs if u.previous_estimated),
             "sub_warnings": sub_warnings,
             "amount_unit": _amount_unit(it.definition),
+            "is_co2": report_field == "co2_t",
         }
     )
     return out

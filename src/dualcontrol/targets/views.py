@@ -423,11 +423,14 @@ def workbench(request: HttpRequest, pk: int) -> HttpResponse:
             "p": _("上级目标"),
             "pv": [float(target.base_value)] * len(comparison),
         }
+    is_co2 = target.definition.metric.amount_column == "co2_t"
     return render(
         request,
         template,
         {
             "target": target,
+            "is_co2": is_co2,
+            "amount_label": _("万吨二氧化碳") if is_co2 else _("万吨标准煤"),
             "form": form,
             "rows": rows,
             "results": results,

@@ -187,12 +187,7 @@ def observe(
     Raises :class:`tracking.ObservationError` when statistics are missing (or
     :class:`tracking.NotDue` when the target is not rated yet, e.g. a peak year ahead)."""
     ind = target.definition
-    base = target.base_year if target.period_kind == PeriodKind.FIVE_YEAR else year - 1
-    if ind.kind == "peak_year":
-        base = min(target.base_year, int(target.base_value))
-    act = tracking.actuals(
-        series, ind.metric, base_year=base, year=year, month=month, deductions=deductions()
-    )
+    act = observe_actuals(target, series, year=year, month=month)
     req = tracking.requirement(
         ind,
         act,
@@ -204,6 +199,20 @@ def observe(
         pace=target.pace if ind.kind == "reduction" else None,
     )
     return act, analysis.Requirement.of(req)
+
+
+def observe_actuals(
+    target: Target, series: tracking.StatSeries, *, year: int, month: int
+) -> tracking.Actuals:
+    """What the statistics say about the target's metric at (year, month), whether or not the
+    target is rated then."""
+    ind = target.definition
+    base = target.base_year if target.period_kind == PeriodKind.FIVE_YEAR else year - 1
+    if ind.kind == "peak_year":
+        base = min(target.base_year, int(target.base_value))
+    return tracking.actuals(
+        series, ind.metric, base_year=base, year=year, month=month, deductions=deductions()
+    )
 
 
 def target_progress(target: Target, act: tracking.Actuals) -> tracking.ProgressFigure:
