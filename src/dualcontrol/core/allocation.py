@@ -78,6 +78,8 @@ from enum import Enum
 from fractions import Fraction
 from types import MappingProxyType
 
+from dualcontrol.core.decomposition import minmax_scores
+
 
 class AllocationError(ValueError):
     """Inputs or settings that cannot produce an allocation (the message names the problem)."""
@@ -356,16 +358,13 @@ def composite_scores(
     total_w = sum((f.weight for f in factors), Fraction(0))
     if total_w <= 0:
         raise AllocationError("the factor weights must sum to more than 0")
-    scores = [Fraction(0)] * len(regions)
-    for f in factors:
-        values = factor_values(regions, f.column)
-        lo, hi = min(values), max(values)
-        for k, v in enumerate(values):
-            norm = Fraction(1, 2) if hi == lo else (v - lo) / (hi - lo)
-            if f.direction is Direction.LOWER_IS_BETTER:
-                norm = 1 - norm
-            scores[k] += f.weight * norm
-    return [s / total_w for s in scores]
+    return minmax_scores(
+        [
+            (factor_values(regions, f.column), f.weight, f.direction is Direction.LOWER_IS_BETTER)
+            for f in factors
+        ],
+        len(regions),
+    )
 
 
 def proportional_targets(

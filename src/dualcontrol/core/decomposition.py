@@ -455,16 +455,30 @@ def composite_scores(regions: Sequence[RegionInput], factors: Sequence[Factor]) 
 
     A factor on which all regions are equal scores ½ for everyone.
     """
-    total_w = sum((f.weight for f in factors), Fraction(0))
-    scores = [Fraction(0)] * len(regions)
-    for f in factors:
-        values = factor_values(regions, f.column)
+    return minmax_scores(
+        [
+            (factor_values(regions, f.column), f.weight, f.direction is FactorDirection.HIGHER_LESS)
+            for f in factors
+        ],
+        len(regions),
+    )
+
+
+def minmax_scores(
+    factors: Sequence[tuple[Sequence[Fraction], Fraction, bool]], n: int
+) -> list[Fraction]:
+    """Weighted mean over ``factors`` (values per region, weight, flipped?) of the min–max
+    normalised values: 0…1, a factor on which all regions are equal scores ½ for everyone,
+    a flipped factor scores 1 − normalised."""
+    total_w = sum((w for _, w, _ in factors), Fraction(0))
+    scores = [Fraction(0)] * n
+    for values, weight, flipped in factors:
         lo, hi = min(values), max(values)
         for k, v in enumerate(values):
             norm = Fraction(1, 2) if hi == lo else (v - lo) / (hi - lo)
-            if f.direction is FactorDirection.HIGHER_LESS:
+            if flipped:
                 norm = 1 - norm
-            scores[k] += f.weight * norm
+            scores[k] += weight * norm
     return [s / total_w for s in scores]
 
 

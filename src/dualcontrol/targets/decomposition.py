@@ -74,6 +74,25 @@ def _base_amount(target: Target, stat: RegionalStatistic | None) -> float | None
     return value
 
 
+def _base_year_statistics(
+    target: Target,
+) -> tuple[list[Division], dict[int, RegionalStatistic]]:
+    """The sub-regions of the target's region and their base-year statistics (of the target's
+    sector, if it has one)."""
+    children = list(Division.objects.filter(parent=target.division).order_by("code"))
+    stats = {
+        s.division_id: s
+        for s in RegionalStatistic.objects.filter(
+            division__in=children,
+            year=target.base_year,
+            month__isnull=True,
+            quarter__isnull=True,
+            industry=target.industry,
+        )
+    }
+    return children, stats
+
+
 def is_intensity_reduction(target: Target) -> bool:
     ind = target.definition
     return ind.kind == "reduction" and ind.metric.kind == "intensity"
@@ -146,17 +165,7 @@ def sub_regions(target: Target) -> list[BaseRow]:
     """The divisions directly below the target's region, with their base-year statistics."""
     if target.division_id is None:
         return []
-    children = list(Division.objects.filter(parent=target.division).order_by("code"))
-    stats = {
-        s.division_id: s
-        for s in RegionalStatistic.objects.filter(
-            division__in=children,
-            year=target.base_year,
-            month__isnull=True,
-            quarter__isnull=True,
-            industry=target.industry,
-        )
-    }
+    children, stats = _base_year_statistics(target)
     out = []
     for d in children:
         s = stats.get(d.pk)
@@ -600,17 +609,7 @@ def _allocation_bases(target: Target) -> list[tuple[Division, float | None]]:
     the base-year amount of the metric for caps and amounts (energy where the amount is not
     reported), the base-year denominator of a share, the base-year GDP of a level."""
     ind = target.definition
-    children = list(Division.objects.filter(parent=target.division).order_by("code"))
-    stats = {
-        s.division_id: s
-        for s in RegionalStatistic.objects.filter(
-            division__in=children,
-            year=target.base_year,
-            month__isnull=True,
-            quarter__isnull=True,
-            industry=target.industry,
-        )
-    }
+    children, stats = _base_year_statistics(target)
     out = []
     for d in children:
         s = stats.get(d.pk)
