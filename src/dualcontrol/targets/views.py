@@ -936,7 +936,11 @@ def statistics(request: HttpRequest) -> HttpResponse:
             else:
                 messages.success(request, _("已导入 %(n)s 行地区统计数据。") % {"n": n})
                 return redirect("targets:statistics")
-    qs = visible_statistics(request.user).order_by("division__code", "-year", "-month", "-quarter")
+    qs = (
+        visible_statistics(request.user)
+        .select_related("division", "industry")
+        .order_by("division__code", "industry__code", "-year", "-month", "-quarter")
+    )
     f = {k: request.GET.get(k, "").strip() for k in ("division", "year", "kind")}
     if f["division"].isdigit():
         qs = qs.filter(division__path__contains=f"{f['division']}/")
@@ -949,14 +953,23 @@ def statistics(request: HttpRequest) -> HttpResponse:
     elif f["kind"] == "quarter":
         qs = qs.filter(quarter__isnull=False)
     if request.GET.get("export") == "xlsx":
+        # every other column present in the selection, catalogue columns first (the layout
+        # the import reads back)
+        present: set[str] = set()
+        for factors in qs.values_list("factors", flat=True).iterator(chunk_size=2000):
+            present.update(factors or {})
+        known = [c for c in catalogue_view.catalogue().statistics if c in present]
+        others = known + sorted(present - set(known))
         headers = [
             "region",
+            "industry",
             "year",
             "month",
             "quarter",
             "energy_tce",
             "gdp_10k_yuan",
             "gdp_real_growth_pct",
+            *others,
             "source",
             _("地区"),
             _("演示数据"),
@@ -964,17 +977,19 @@ def statistics(request: HttpRequest) -> HttpResponse:
         rows = (
             [
                 s.division.code,
+                s.industry.code if s.industry_id else None,
                 s.year,
                 s.month,
                 s.quarter,
                 float(s.energy_tce),
                 float(s.gdp_10k_yuan),
                 float(s.gdp_real_growth_pct) if s.gdp_real_growth_pct is not None else None,
+                *[(s.factors or {}).get(c) for c in others],
                 s.source,
                 s.division.name,
                 _("是") if s.is_synthetic else "",
             ]
-            for s in qs.iterator(chunk_size=1000)
+            for s in qs.select_related("industry").iterator(chunk_size=1000)
         )
         return xlsx_response("regional-statistics.xlsx", "statistics", headers, rows)
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
