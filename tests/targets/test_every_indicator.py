@@ -205,6 +205,13 @@ def test_the_catalogue_has_every_indicator_the_issue_names():
     }
 
 
+def test_codes_named_in_code_exist_in_the_catalogue():
+    from dualcontrol.targets.models import Indicator, indicator_choices
+
+    assert set(Indicator.values) <= set(catalogue().indicators)
+    assert [c for c, _name in indicator_choices()] == list(catalogue().indicators)
+
+
 def test_the_api_lists_the_catalogue(loop, client):
     client.force_login(loop.admin)
     listed = client.get("/api/targets/indicators").json()
