@@ -8,6 +8,11 @@ Figures are chosen so that results can be checked by hand:
 - 530300 (曲靖市): energy × 1.1 × 0.96 a year → intensity −4 % a year, reduction
   1 − 0.96⁵ = 18.4627 % vs 15 %: completion 1.2308 → 40 + 2 × 3 = 46 points;
 - the province: energy = the sum of the two cities (growth 10 %).
+
+CO2 (``co2=True``, kept per row as ``factors["co2_t"]``, as the statistics import stores it):
+C0 = 20 000 000 tCO2 in the base year b, × 1.1 × the city's factor a year, so that at the prices
+of b the CO2 intensity is exactly 4 × factor^(year − b) tCO2 / 10k yuan (4.0000, 3.8800, 3.7636 …
+for 昆明市; 4.0000, 3.8400, 3.6864, 3.5389 (3.538944 rounded) … for 曲靖市).
 """
 
 from __future__ import annotations
@@ -21,17 +26,28 @@ from dualcontrol.targets.models import Indicator, PeriodKind, RegionalStatistic,
 
 E0 = Decimal("10000000")
 G0 = Decimal("5000000")
+C0 = Decimal("20000000")
 FACTORS = {"530100": Decimal("0.97"), "530300": Decimal("0.96")}
 
 
-def energy(code: str, year: int) -> Decimal:
-    k = year - 2010
+def energy(code: str, year: int, base: int = 2010) -> Decimal:
+    k = year - base
     if code == "530000":
-        return energy("530100", year) + energy("530300", year)
+        return energy("530100", year, base) + energy("530300", year, base)
     return (E0 * (Decimal("1.1") * FACTORS[code]) ** k).quantize(Decimal("0.01"))
 
 
-def add_statistics(world, years=range(2010, 2016)) -> None:
+def co2(code: str, year: int, base: int = 2010) -> Decimal:
+    """tCO2 of a region and year (the province: the sum of the two cities)."""
+    k = year - base
+    if code == "530000":
+        return co2("530100", year, base) + co2("530300", year, base)
+    return (C0 * (Decimal("1.1") * FACTORS[code]) ** k).quantize(Decimal("0.01"))
+
+
+def add_statistics(world, years=range(2010, 2016), *, base: int = 2010, co2_t: bool = False):
+    """Annual rows of the province and the two cities (``base`` = the first year, the price
+    base of the figures above); with ``co2_t`` the rows carry their CO2."""
     rows = []
     for div in (world.province, world.city, world.other_city):
         for y in years:
@@ -39,13 +55,68 @@ def add_statistics(world, years=range(2010, 2016)) -> None:
                 RegionalStatistic(
                     division=div,
                     year=y,
-                    energy_tce=energy(div.code, y),
-                    gdp_10k_yuan=(G0 * Decimal("1.15") ** (y - 2010)).quantize(Decimal("0.01")),
-                    gdp_real_growth_pct=None if y == 2010 else Decimal("10"),
+                    energy_tce=energy(div.code, y, base),
+                    gdp_10k_yuan=(G0 * Decimal("1.15") ** (y - base)).quantize(Decimal("0.01")),
+                    gdp_real_growth_pct=None if y == base else Decimal("10"),
+                    factors={"co2_t": str(co2(div.code, y, base))} if co2_t else {},
                     source="test",
                 )
             )
     RegionalStatistic.objects.bulk_create(rows)
+
+
+def add_co2_targets(
+    world,
+    *,
+    base: int,
+    reduction: str = "17",
+    totals: tuple[str, str] | None = None,
+    budgets: tuple[str, str] | None = None,
+    is_synthetic: bool = False,
+) -> dict[str, object]:
+    """Five-year (``base`` → ``base`` + 5) CO2-intensity targets of the province and the two
+    cities (``reduction`` %, the catalogue's default pace: compound); with ``totals`` /
+    ``budgets`` (昆明市, 曲靖市) also their co2_total caps and carbon budgets (tCO2)."""
+    common = dict(
+        user=None,
+        system=True,
+        period_kind=PeriodKind.FIVE_YEAR,
+        base_year=base,
+        end_year=base + 5,
+        source_document="test plan (CO2)",
+        status=TargetStatus.ISSUED,
+        is_synthetic=is_synthetic,
+    )
+    province = target_services.create_target(
+        division=world.province,
+        indicator=Indicator.CO2_INTENSITY_REDUCTION,
+        base_value=Decimal(reduction),
+        unit="%",
+        **common,
+    )
+    out: dict[str, object] = {"province": province}
+    for i, (key, div) in enumerate((("city", world.city), ("other_city", world.other_city))):
+        out[key] = target_services.create_target(
+            division=div,
+            indicator=Indicator.CO2_INTENSITY_REDUCTION,
+            base_value=Decimal(reduction),
+            unit="%",
+            parent=province,
+            **common,
+        )
+        for indicator, values in (
+            (Indicator.CO2_TOTAL, totals),
+            (Indicator.CARBON_BUDGET, budgets),
+        ):
+            if values:
+                out[f"{key}_{indicator}"] = target_services.create_target(
+                    division=div,
+                    indicator=indicator,
+                    base_value=Decimal(values[i]),
+                    unit="tCO2",
+                    **common,
+                )
+    return out
 
 
 def add_targets(world) -> dict[str, object]:
@@ -88,6 +159,24 @@ def regional(world, media):
     return world, targets
 
 
+@pytest.fixture
+def carbon(world, media):
+    """The 15th-FYP carbon world: statistics 2025–2028 with CO2, the CO2-intensity targets
+    (−17 % 2025→2030), co2_total caps (昆明市 21 000 000, 曲靖市 30 000 000 tCO2 in 2030) and
+    carbon budgets 2026–2030 (100 000 000 and 125 000 000 tCO2); the sheets seeded."""
+    from dualcontrol.assessment import services
+
+    add_statistics(world, range(2025, 2029), base=2025, co2_t=True)
+    targets = add_co2_targets(
+        world,
+        base=2025,
+        totals=("21000000", "30000000"),
+        budgets=("100000000", "125000000"),
+    )
+    services.sync_sheets()
+    return world, targets
+
+
 PDF = b"%PDF-1.4\n1 0 obj\n<< >>\nendobj\ntrailer\n<< >>\n%%EOF\n"
 
 
@@ -97,8 +186,16 @@ def pdf_upload(name: str = "evidence.pdf"):
     return SimpleUploadedFile(name, PDF, content_type="application/pdf")
 
 
-def run_region_round(world, *, year: int = 2015, issued_on=None, measures: str = "55"):
-    """A province round for both cities taken to sign-off; returns the round."""
+def run_region_round(
+    world,
+    *,
+    year: int = 2015,
+    issued_on=None,
+    measures: str | dict[str, str] = "55",
+    sheet: str = "gf-2007-36",
+):
+    """A province round for both cities taken to sign-off; returns the round.  ``measures``:
+    the reviewers' total of the measures part, or a score per measure row."""
     import datetime as dt
 
     from dualcontrol.accounts.models import Role
@@ -106,19 +203,20 @@ def run_region_round(world, *, year: int = 2015, issued_on=None, measures: str =
     from dualcontrol.assessment.models import ScoringSheet
 
     admin = world.users[Role.PROVINCE_ADMIN]
-    rnd = services.create_round(
-        user=admin, year=year, sheet=ScoringSheet.objects.get(name="gf-2007-36")
-    )
+    rnd = services.create_round(user=admin, year=year, sheet=ScoringSheet.objects.get(name=sheet))
     officers = {
         world.city.pk: world.users[Role.CITY_OFFICER],
         world.other_city.pk: world.users["other_city"],
     }
+    scores = measures if isinstance(measures, dict) else {"measures": measures}
     for rec in rnd.records.all():
         officer = officers[rec.division_id]
         services.save_self_assessment(
-            record=rec, user=officer, scores={"measures": ("58", "自评说明")}
+            record=rec, user=officer, scores={k: (v, "自评说明") for k, v in scores.items()}
         )
         services.submit_self_assessment(record=rec, user=officer)
-        services.score_measures(record=rec, user=admin, scores={"measures": (measures, "评审意见")})
-    services.sign_off_round(round=rnd, user=admin, issued_on=issued_on or dt.date(2016, 6, 15))
+        services.score_measures(
+            record=rec, user=admin, scores={k: (v, "评审意见") for k, v in scores.items()}
+        )
+    services.sign_off_round(round=rnd, user=admin, issued_on=issued_on or dt.date(year + 1, 6, 15))
     return rnd

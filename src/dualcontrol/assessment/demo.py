@@ -11,6 +11,15 @@ units (annual energy-saving targets and certified savings invented).  Some prefe
 units miss their targets, so the veto, 区域限批, the rectification reports, an interview
 (约谈), mandatory energy audits and credit records all appear; some consequences are closed,
 some are still open.  Seeded RNG: two builds are identical.
+
+Carbon (co2-15th-fyp): the demo's CO2 targets start in 2026 (base year 2025), so a carbon round
+needs a *complete* year of the period — annual statistics with co2_t for every prefecture.  A
+demo built during 2026 has only January…the latest month of 2026 (and no CO2 targets before
+2026), so no carbon round is opened and none is invented; once 2026 annual statistics exist (a
+demo built from January 2027, or the 2026 annual rows imported), :func:`extend_demo` opens the
+round of the latest complete year with its target part computed from them and leaves it at the
+self-assessment stage (no invented measure scores).  tests/assessment/test_assessment_carbon.py
+covers the round itself.
 """
 
 from __future__ import annotations
@@ -35,7 +44,13 @@ from dualcontrol.assessment.models import (
 from dualcontrol.entities.models import Entity
 from dualcontrol.regions.models import Department, Division
 from dualcontrol.targets import services as target_services
-from dualcontrol.targets.models import Indicator, PeriodKind, RegionalStatistic, TargetStatus
+from dualcontrol.targets.models import (
+    Indicator,
+    PeriodKind,
+    RegionalStatistic,
+    Target,
+    TargetStatus,
+)
 
 YEAR = 2015
 ISSUED_ON = dt.date(2016, 6, 15)  # results announced (consequence deadlines count from here)
@@ -43,6 +58,7 @@ SEED = 20150
 UNITS = 12
 REGION_SHEET = "gf-2007-36"
 UNIT_SHEET = "gf-2007-36-enterprise"
+CARBON_SHEET = "co2-15th-fyp"
 SAVING_SOURCE = "平台演示：“十二五”重点用能单位年度节能量示意目标（非官方）"
 
 MEASURE_NOTES = [
@@ -87,24 +103,78 @@ def _pdf(title: str) -> bytes:
 
 
 def extend_demo(*, today: dt.date) -> None:
-    """Run the demo's 2015 assessments end to end (idempotent: skipped when already there)."""
+    """Run the demo's 2015 assessments end to end, and open the carbon round when the demo has
+    a complete year of the CO2 targets' period (idempotent: each is skipped when there)."""
     services.sync_sheets()
-    if AssessmentRound.objects.filter(is_synthetic=True).exists():
-        return
     province = (
         Division.objects.filter(parent__isnull=True, level="province").order_by("code").first()
     )
-    if (
-        province is None
-        or not RegionalStatistic.objects.filter(
-            division=province, year=YEAR, month__isnull=True, quarter__isnull=True
-        ).exists()
-    ):
-        return  # no targets demo (statistics) to assess from
-    rng = random.Random(SEED)
+    if province is None:
+        return
     admin = User.objects.filter(username="demo-province").first()
-    _regions(rng, province, admin)
-    _units(rng, province, admin)
+    if (
+        not AssessmentRound.objects.filter(is_synthetic=True, year=YEAR).exists()
+        and RegionalStatistic.objects.filter(
+            division=province, year=YEAR, month__isnull=True, quarter__isnull=True
+        ).exists()  # else no targets demo (statistics) to assess from
+    ):
+        rng = random.Random(SEED)
+        _regions(rng, province, admin)
+        _units(rng, province, admin)
+    _carbon_round(province, admin)
+
+
+def carbon_round_year(province: Division) -> int | None:
+    """The latest year of the demo's CO2-intensity target period whose annual statistics (with
+    co2_t) are complete for every prefecture; None when there is none (e.g. only months)."""
+    t = (
+        Target.objects.filter(
+            division=province,
+            indicator=Indicator.CO2_INTENSITY_REDUCTION,
+            period_kind=PeriodKind.FIVE_YEAR,
+            industry__isnull=True,
+            is_synthetic=True,
+        )
+        .order_by("-end_year")
+        .first()
+    )
+    prefectures = Division.objects.filter(parent=province)
+    if t is None or not prefectures.exists():
+        return None
+    for year in range(t.end_year, t.base_year, -1):
+        have = RegionalStatistic.objects.filter(
+            division__in=prefectures,
+            year__in=(year - 1, year),
+            month__isnull=True,
+            quarter__isnull=True,
+            industry__isnull=True,
+            factors__has_key="co2_t",
+        ).values_list("division_id", "year")
+        if len(set(have)) == 2 * prefectures.count():
+            return year
+    return None
+
+
+def _carbon_round(province: Division, admin: Any) -> AssessmentRound | None:
+    """The carbon round of the latest complete year (target part computed, left at the
+    self-assessment stage); nothing when the demo has no complete year (see the module doc)."""
+    year = carbon_round_year(province)
+    if year is None:
+        return None
+    sheet = ScoringSheet.objects.get(name=CARBON_SHEET)
+    if AssessmentRound.objects.filter(year=year, assessor=province, sheet_name=sheet.name).exists():
+        return None
+    return services.create_round(
+        user=admin,
+        system=True,
+        year=year,
+        sheet=sheet,
+        assessor=province,
+        title=f"{year}年度{province.name}州（市）人民政府碳排放双控目标责任评价考核（演示）",
+        note="演示：目标部分由演示统计数据（分品种能源→二氧化碳）和示意目标计算；计分表为平台预设，"
+        "措施部分尚未评分。",
+        is_synthetic=True,
+    )
 
 
 def _regions(rng: random.Random, province: Division, admin: Any) -> AssessmentRound:

@@ -296,8 +296,7 @@ def create_round(
     with transaction.atomic():
         rnd = AssessmentRound.objects.create(
             year=year,
-            title=title
-            or f"{year}年度{assessor.name}{'节能目标责任评价考核' if kind == 'region' else '重点用能单位节能目标责任评价考核'}",
+            title=title or _default_title(year, assessor, kind, core),
             subject_kind=kind,
             assessor=assessor,
             department=department,
@@ -332,6 +331,18 @@ def create_round(
             },
         )
     return rnd
+
+
+def _default_title(year: int, assessor: Division, kind: str, core: Any) -> str:
+    from dualcontrol.assessment.sources import is_carbon_sheet
+
+    if kind != SubjectKind.REGION:
+        what = "重点用能单位节能目标责任评价考核"
+    elif is_carbon_sheet(core):
+        what = "二氧化碳排放降低目标责任评价考核"
+    else:
+        what = "节能目标责任评价考核"
+    return f"{year}年度{assessor.name}{what}"
 
 
 def _compute_target(rec: AssessmentRecord, core: Any) -> bool:

@@ -17,16 +17,41 @@ A sheet's target items are mapped by key to an accounted source:
   certified for the year (核定节能量, recorded on the assessment record by the province or the
   unit's verifier).
 
-Any other item key has no accounted source: a round with such a sheet is refused.  Fractions
+The carbon sheets (co2-2014, co2-13th-fyp, co2-15th-fyp) read the same statistics rows, with the
+CO2 kept per row (``co2_t``, computed from energy by fuel at import; its provenance is carried
+into the basis).  CO2 intensity = co2_t / GDP at the comparable prices of the price base year
+(the base year of the region's five-year CO2-intensity target; without one, the base year of
+the five-year plan period the year falls in), and every rate comes from intensities rounded to 4
+decimals (``accounting_rules.yaml`` ``rate_basis``, through
+:func:`dualcontrol.core.regional.regional_indicators`):
+
+- ``annual`` (单位地区生产总值二氧化碳排放年度降低目标, rate): target = the region's annual
+  CO2-intensity target for the year when one exists, else the annual rate its five-year target
+  implies, 1 − (1 − R)^(1/n) (the rate the barometer compares with, core/tracking.py); actual =
+  1 − I_t / I_{t−1}.
+- ``cumulative`` (累计进度目标, rate): target = the reduction the five-year target's pace requires
+  by the year (compound 1 − (1 − R)^(k/n) or linear R·k/n; in the last year R itself); actual =
+  1 − (1 − D_cum_prev)(1 − D_year) when the region's cumulative reduction of the previous year
+  is on record in a signed-off (已审定) carbon assessment of the same period, else 1 − I_t / I_base
+  from the statistics (the product of the annual changes, which telescopes to it) — the basis
+  says which (``cumulative_method``).
+- ``total`` with unit tCO2 (二氧化碳排放总量, lower is better): target = an annual co2_total target
+  for the year, else the five-year cap along its pace (linear path E_base + (C − E_base)·k/n, the
+  cap itself in the last year — as the barometer rates it); actual = co2_t of the year.
+- ``budget`` (碳排放预算, tCO2): target = the carbon_budget × k/n (an annual budget: itself);
+  actual = Σ co2_t of the period's years so far (base + 1 … year).
+
+Any other item key has no accounted source: a round with such a sheet is refused.  Missing
+statistics (a year's row, its GDP growth or its co2_t) are reported, never estimated.  Fractions
 are carried as Decimals with 8 decimals (0.0001 percentage point), the resolution at which the
-veto compares the actual with the target.
+veto compares the actual with the target; tonnes of CO2 with 2.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 import pandas as pd
@@ -34,11 +59,23 @@ from django.conf import settings
 from django.utils import translation
 from django.utils.translation import gettext as _
 
-from dualcontrol.core.assessment import ScoringSheet, TargetFigures
-from dualcontrol.core.progress import PaceDefinition, ProgressDefinition
+from dualcontrol.core.assessment import (
+    AssessmentError,
+    ScoringSheet,
+    TargetFigures,
+    TargetItem,
+    cumulative_rate_frac,
+)
+from dualcontrol.core.progress import (
+    PaceDefinition,
+    ProgressDefinition,
+    annual_rate_frac,
+    required_reduction_frac,
+)
 from dualcontrol.core.regional import (
     ReductionTarget,
     RegionalDataError,
+    RegionalIndicators,
     regional_indicators,
 )
 from dualcontrol.entities.models import Entity
@@ -48,8 +85,14 @@ from dualcontrol.targets.models import Indicator, PeriodKind, RegionalStatistic,
 
 FRAC_PLACES = Decimal("0.00000001")
 TCE_PLACES = Decimal("0.01")
-REGION_ITEMS = ("intensity", "total")
+TCO2_PLACES = Decimal("0.01")
+#: region items with an accounted source: key → unit (the unit tells the energy total, in tce,
+#: from the CO2 total, in tCO2, which share the key ``total``)
+ENERGY_ITEMS = {"intensity": "frac", "total": "tce"}
+CO2_ITEMS = {"annual": "frac", "cumulative": "frac", "total": "tco2", "budget": "tco2"}
+REGION_ITEMS = tuple(dict.fromkeys((*ENERGY_ITEMS, *CO2_ITEMS)))
 ENTERPRISE_ITEMS = ("energy_saving",)
+CO2_ENGINE = "dualcontrol.core.regional.regional_indicators (co2_t)"
 
 
 class SourceError(ValueError):
@@ -92,6 +135,46 @@ def means_text(means: Mapping[str, Any]) -> str:
         return _("%(year)s 年核定节能量（%(source)s）") % {
             "year": means["year"],
             "source": means.get("source") or _("未注明依据"),
+        }
+    if kind == "annual_of_five_year":
+        return _("%(period)s 目标 %(value)s%% 隐含的年均降低率 1−(1−R)^(1/%(n)s)") % {
+            "period": means["period"],
+            "value": means["value"],
+            "n": means["n"],
+        }
+    if kind == "annual_reduction":
+        return _("%(year)s 年比 %(prev)s 年降低率（%(base)s 年可比价）") % {
+            "year": means["year"],
+            "prev": int(means["year"]) - 1,
+            "base": means["base"],
+        }
+    if kind == "chained_cumulative_reduction":
+        return _(
+            "%(base)s–%(year)s 年累计降低率（%(prev)s 年已审定累计降低率与 %(year)s 年降低率连乘）"
+        ) % {"base": means["base"], "year": means["year"], "prev": int(means["year"]) - 1}
+    if kind == "total_path":
+        return _(
+            "%(period)s %(indicator)s目标的 %(year)s 年路径值（基期排放 + (目标 − 基期排放) × %(k)s/%(n)s）"
+        ) % {
+            "period": means["period"],
+            "indicator": Indicator(means["indicator"]).label,
+            "year": means["year"],
+            "k": means["k"],
+            "n": means["n"],
+        }
+    if kind == "budget_pace":
+        return _("%(period)s 碳排放预算的 %(year)s 年时间进度（预算 × %(k)s/%(n)s）") % {
+            "period": means["period"],
+            "year": means["year"],
+            "k": means["k"],
+            "n": means["n"],
+        }
+    if kind == "co2_emissions":
+        return _("%(year)s 年二氧化碳排放量") % {"year": means["year"]}
+    if kind == "co2_sum":
+        return _("%(first)s–%(year)s 年二氧化碳排放量合计") % {
+            "first": means["first"],
+            "year": means["year"],
         }
     raise ValueError(f"unknown kind of figure {kind!r}")
 
@@ -189,14 +272,29 @@ def figures_from_json(data: Mapping[str, Any]) -> dict[str, TargetFigures]:
     return out
 
 
+def _source_of(item: TargetItem, subject: str) -> str | None:
+    """Which accounted source feeds ``item``: "energy", "co2", "enterprise", or None."""
+    if subject != "region":
+        return "enterprise" if item.key in ENTERPRISE_ITEMS else None
+    if ENERGY_ITEMS.get(item.key) == item.unit:
+        return "energy"
+    if CO2_ITEMS.get(item.key) == item.unit:
+        return "co2"
+    return None
+
+
 def unsupported_items(sheet: ScoringSheet) -> list[str]:
     """Target items of ``sheet`` that have no accounted source for its subject kind."""
-    allowed = REGION_ITEMS if sheet.subject == "region" else ENTERPRISE_ITEMS
     return [
         _("%(a)s（%(b)s）") % {"a": t.key, "b": t.title_zh}
         for t in sheet.target_items
-        if t.key not in allowed
+        if _source_of(t, sheet.subject) is None
     ]
+
+
+def is_carbon_sheet(sheet: ScoringSheet) -> bool:
+    """Whether the sheet's target items are the CO2 ones (a carbon assessment)."""
+    return any(_source_of(t, sheet.subject) == "co2" for t in sheet.target_items)
 
 
 def _frac(x: float) -> Decimal:
@@ -207,11 +305,15 @@ def _pct_text(x: Decimal) -> str:
     return f"{x * 100:.4f}"
 
 
-def _covering_target(indicators: tuple[str, ...], year: int, **holder: Any) -> Target | None:
+def _annual_target(indicators: tuple[str, ...], year: int, **holder: Any) -> Target | None:
+    """The holder's annual target of ``year`` (whole region or unit, not a sector)."""
     qs = Target.objects.filter(indicator__in=indicators, industry__isnull=True, **holder)
-    annual = qs.filter(period_kind=PeriodKind.YEAR, end_year=year).order_by("-id").first()
-    if annual is not None:
-        return annual
+    return qs.filter(period_kind=PeriodKind.YEAR, end_year=year).order_by("-id").first()
+
+
+def _five_year_target(indicators: tuple[str, ...], year: int, **holder: Any) -> Target | None:
+    """The holder's five-year target whose period (base year + 1 … end year) holds ``year``."""
+    qs = Target.objects.filter(indicator__in=indicators, industry__isnull=True, **holder)
     return (
         qs.filter(period_kind=PeriodKind.FIVE_YEAR, base_year__lt=year, end_year__gte=year)
         .order_by("-end_year", "-id")
@@ -219,7 +321,20 @@ def _covering_target(indicators: tuple[str, ...], year: int, **holder: Any) -> T
     )
 
 
+def _covering_target(indicators: tuple[str, ...], year: int, **holder: Any) -> Target | None:
+    return _annual_target(indicators, year, **holder) or _five_year_target(
+        indicators, year, **holder
+    )
+
+
+def plan_base_year(year: int) -> int:
+    """The base year of the five-year plan period holding ``year`` (2011–2015 → 2010,
+    2026–2030 → 2025): the comparable-price base when the region has no five-year target."""
+    return (year - 1 - 2010) // 5 * 5 + 2010
+
+
 def _annual_rows(division: Division, first: int, last: int) -> list[RegionalStatistic]:
+    """The region's annual rows (whole region: no sector, month or quarter rows)."""
     return list(
         RegionalStatistic.objects.filter(
             division=division,
@@ -227,6 +342,7 @@ def _annual_rows(division: Division, first: int, last: int) -> list[RegionalStat
             year__lte=last,
             month__isnull=True,
             quarter__isnull=True,
+            industry__isnull=True,
         ).order_by("year")
     )
 
@@ -407,6 +523,401 @@ def total_figures(division: Division, year: int) -> ItemFigures:
     )
 
 
+# ---------------------------------------------------------------------------------------------
+# Carbon sheets (co2-2014, co2-13th-fyp, co2-15th-fyp)
+
+
+def _co2_of(row: RegionalStatistic) -> Decimal | None:
+    value = (row.factors or {}).get("co2_t")
+    return None if value is None else Decimal(str(value))
+
+
+def _require_co2(division: Division, by_year: Mapping[int, RegionalStatistic], years: Any) -> None:
+    """Every year of ``years`` has an annual row with its CO2 (else :class:`SourceError`)."""
+    wanted = sorted(set(years))
+    absent = [y for y in wanted if y not in by_year]
+    if absent:
+        raise SourceError(
+            _("%(region)s：缺少 %(years)s 年的地区统计数据（二氧化碳排放量、GDP）")
+            % {"region": division.name, "years": _("、").join(map(str, absent))}
+        )
+    no_co2 = [y for y in wanted if _co2_of(by_year[y]) is None]
+    if no_co2:
+        raise SourceError(
+            _("%(region)s：%(years)s 年的地区统计数据没有二氧化碳排放量（co2_t）")
+            % {"region": division.name, "years": _("、").join(map(str, no_co2))}
+        )
+
+
+def _co2_stat_rows(rows: list[RegionalStatistic]) -> list[dict[str, Any]]:
+    """The statistics rows a CO2 figure used, with the CO2 and how it was obtained (the
+    accounting from energy by fuel at import, or the figure as imported)."""
+    out = []
+    for base, r in zip(_stat_rows(rows), rows, strict=True):
+        co2 = _co2_of(r)
+        derived = (r.derived or {}).get("co2_t")
+        base["co2_t"] = None if co2 is None else str(co2)
+        base["co2_t_from"] = (
+            {"kind": "computed_from_energy_by_fuel", "provenance": derived}
+            if derived
+            else {"kind": "as_imported"}
+            if co2 is not None
+            else None
+        )
+        out.append(base)
+    return out
+
+
+def _co2_target_ref(t: Target) -> dict[str, Any]:
+    return {**_target_ref(t), "indicator": t.indicator, "base_year": t.base_year}
+
+
+def _co2_intensities(
+    division: Division, year: int, price_base: int, co2_years: Any
+) -> tuple[list[RegionalStatistic], RegionalIndicators]:
+    """CO2 intensities and their changes from ``price_base`` to ``year`` (comparable prices of
+    ``price_base``, rounded-intensity rule); ``co2_years`` must have their CO2."""
+    rows = _annual_rows(division, price_base, year)
+    by_year = {r.year: r for r in rows}
+    _require_co2(division, by_year, co2_years)
+    df = _frame(division, rows, price_base, year)  # every year there, with its GDP growth
+    co2 = [_co2_of(r) for r in rows]
+    df["co2_t"] = [None if c is None else float(c) for c in co2]
+    try:
+        result = regional_indicators(df, base_year=price_base, rules=regional_rules())
+    except RegionalDataError as exc:
+        raise SourceError(
+            _("%(region)s：%(error)s") % {"region": division.name, "error": exc}
+        ) from exc
+    return rows, result
+
+
+def _co2_row(result: RegionalIndicators, year: int) -> pd.Series:
+    return result.frame[result.frame["year"] == year].iloc[0]
+
+
+def _rate_basis(result: RegionalIndicators) -> dict[str, Any]:
+    return {
+        "rule": result.rate_basis.rule,
+        "intensity_places": result.rate_basis.intensity_places,
+        "rules_version": result.rules_version,
+    }
+
+
+def _intensity_of(row: pd.Series) -> float | None:
+    value = row["co2_intensity_t_per_10k_yuan"]
+    return None if pd.isna(value) else round(float(value), 6)
+
+
+def _no_co2_target(division: Division, year: int, what: str) -> SourceError:
+    return SourceError(
+        _("%(region)s：没有覆盖 %(year)s 年的%(what)s")
+        % {"region": division.name, "year": year, "what": what}
+    )
+
+
+def co2_annual_figures(division: Division, year: int) -> ItemFigures:
+    """单位地区生产总值二氧化碳排放年度降低目标 of ``division`` in ``year`` (see the module doc)."""
+    indicator = (Indicator.CO2_INTENSITY_REDUCTION,)
+    annual = _annual_target(indicator, year, division=division)
+    five = _five_year_target(indicator, year, division=division)
+    t = annual or five
+    if t is None:
+        raise _no_co2_target(division, year, _("碳排放强度降低目标"))
+    price_base = five.base_year if five is not None else plan_base_year(year)
+    rows, result = _co2_intensities(division, year, price_base, (year - 1, year))
+    row, before = _co2_row(result, year), _co2_row(result, year - 1)
+    actual = _frac(-row["co2_intensity_change_frac"])
+    incentive = None
+    if annual is not None:
+        required = Decimal(annual.base_value / 100).quantize(FRAC_PLACES)
+        means = _means("required", kind="period_target", period=annual.period_label)
+        required_formula = "required = R (the region's annual target)"
+        if annual.incentive_value is not None:
+            incentive = Decimal(annual.incentive_value / 100).quantize(FRAC_PLACES)
+    else:
+        assert five is not None
+        n = five.end_year - five.base_year
+        required = _frac(annual_rate_frac(float(five.base_value) / 100, n))
+        means = _means(
+            "required",
+            kind="annual_of_five_year",
+            period=five.period_label,
+            value=str(five.base_value),
+            n=n,
+        )
+        required_formula = "required = 1 − (1 − R)^(1/n) (annual rate the five-year target implies)"
+    basis = {
+        **_co2_target_ref(t),
+        **means,
+        "metric": "co2_intensity",
+        "target_pct": _pct_text(required),
+        "actual_pct": _pct_text(actual),
+        **_means("actual", kind="annual_reduction", base=price_base, year=year),
+        "price_base_year": price_base,
+        "price_base_from": "five_year_target" if five is not None else "plan_period",
+        "co2_intensity_from_year": year - 1,
+        "co2_intensity_from_t_per_10k_yuan": _intensity_of(before),
+        "co2_intensity_year_t_per_10k_yuan": _intensity_of(row),
+        "rate_basis": _rate_basis(result),
+        "formulas": {
+            "required": required_formula,
+            "actual": "actual = −co2_intensity_change_frac",
+            **{
+                name: result.provenance[name].formula
+                for name in (
+                    "gdp_comparable_10k_yuan",
+                    "co2_intensity_t_per_10k_yuan",
+                    "co2_intensity_change_frac",
+                )
+            },
+        },
+        "statistics": _co2_stat_rows(rows),
+        "engine": CO2_ENGINE,
+    }
+    if annual is not None and five is not None:
+        basis["five_year_target"] = _target_ref(five)
+    return ItemFigures("annual", "frac", required, actual, incentive, basis)
+
+
+def _verified_cumulative(
+    division: Division, year: int, target: Target
+) -> tuple[Any, Decimal] | None:
+    """The region's cumulative CO2-intensity reduction of ``year`` as signed off (已审定) in a
+    carbon assessment of the same target period, latest first; None when none is on record."""
+    from dualcontrol.assessment.models import AssessmentRecord, RecordStatus
+
+    records = AssessmentRecord.objects.filter(
+        division=division, round__year=year, status=RecordStatus.SIGNED_OFF
+    ).order_by("-signed_off_at", "-pk")
+    for rec in records.select_related("round"):
+        fig = (rec.target_figures or {}).get("cumulative")
+        if not isinstance(fig, Mapping) or fig.get("unit") != "frac":
+            continue
+        basis = fig.get("basis") or {}
+        if basis.get("metric") == "co2_intensity" and basis.get("base_year") == target.base_year:
+            return rec, Decimal(str(fig["actual"]))
+    return None
+
+
+def co2_cumulative_figures(division: Division, year: int) -> ItemFigures:
+    """单位地区生产总值二氧化碳排放累计进度目标 of ``division`` in ``year`` (see the module doc)."""
+    t = _five_year_target((Indicator.CO2_INTENSITY_REDUCTION,), year, division=division)
+    if t is None:
+        raise _no_co2_target(division, year, _("五年碳排放强度降低目标（累计进度目标）"))
+    k, n = year - t.base_year, t.end_year - t.base_year
+    reduction = float(t.base_value) / 100
+    incentive = None
+    if year < t.end_year:
+        pace = PaceDefinition(t.pace)
+        required = _frac(required_reduction_frac(reduction, k, n, pace))
+        means = _means(
+            "required",
+            kind="intensity_pace",
+            period=t.period_label,
+            value=str(t.base_value),
+            year=year,
+            pace=pace.value,
+        )
+        required_formula = (
+            "required = R·k/n" if pace is PaceDefinition.LINEAR else "required = 1 − (1 − R)^(k/n)"
+        )
+    else:
+        required = Decimal(t.base_value / 100).quantize(FRAC_PLACES)
+        means = _means("required", kind="period_target", period=t.period_label)
+        required_formula = "required = R (the period's target, in its last year)"
+        if t.incentive_value is not None:
+            incentive = Decimal(t.incentive_value / 100).quantize(FRAC_PLACES)
+    previous = _verified_cumulative(division, year - 1, t) if year - 1 > t.base_year else None
+    cumulative: dict[str, Any]
+    if previous is not None:
+        record, prev_frac = previous
+        rows, result = _co2_intensities(division, year, t.base_year, (year - 1, year))
+        row = _co2_row(result, year)
+        year_frac = _frac(-row["co2_intensity_change_frac"])
+        try:
+            actual = cumulative_rate_frac(prev_frac, year_frac).quantize(FRAC_PLACES)
+        except AssessmentError as exc:
+            raise SourceError(
+                _("%(region)s：%(error)s") % {"region": division.name, "error": exc}
+            ) from exc
+        actual_means = _means(
+            "actual", kind="chained_cumulative_reduction", base=t.base_year, year=year
+        )
+        cumulative = {
+            "cumulative_method": "chained_verified",
+            "cumulative_formula": "1 − (1 − D_cum_prev) × (1 − D_year)",
+            "cumulative_rule": (
+                "《二氧化碳排放核算方法及数据核查表》 (国家发改委 2015): 年度累计下降率 = "
+                "1 − (1 − D上年累计) × (1 − D本年度) (dualcontrol.core.assessment."
+                "cumulative_rate_frac); the previous year's cumulative is the one signed off"
+            ),
+            "previous_cumulative": {
+                "year": year - 1,
+                "frac": str(prev_frac),
+                "record_id": record.pk,
+                "round_id": record.round_id,
+                "round": record.round.title,
+                "sheet": record.round.sheet_name,
+                "signed_off_at": None
+                if record.signed_off_at is None
+                else record.signed_off_at.isoformat(),
+            },
+            "year_reduction_frac": str(year_frac),
+        }
+    else:
+        rows, result = _co2_intensities(division, year, t.base_year, (t.base_year, year))
+        row = _co2_row(result, year)
+        actual = _frac(row["co2_achieved_reduction_frac"])
+        actual_means = _means("actual", kind="cumulative_reduction", base=t.base_year, year=year)
+        cumulative = {
+            "cumulative_method": "statistics",
+            "cumulative_formula": "1 − I_year / I_base (= 1 − Π(1 − D_s), s = base + 1 … year)",
+            "cumulative_reason": "first year of the period (the previous year is the base year)"
+            if year - 1 == t.base_year
+            else f"no signed-off cumulative of {year - 1} on record for this target period",
+        }
+    start = _co2_row(result, result.frame["year"].min())
+    basis = {
+        **_co2_target_ref(t),
+        **means,
+        "metric": "co2_intensity",
+        "target_pct": _pct_text(required),
+        "actual_pct": _pct_text(actual),
+        **actual_means,
+        **cumulative,
+        "price_base_year": t.base_year,
+        "co2_intensity_from_year": t.base_year,
+        "co2_intensity_from_t_per_10k_yuan": _intensity_of(start),
+        "co2_intensity_year_t_per_10k_yuan": _intensity_of(row),
+        "pace_definition": t.pace,
+        "progress_definition": t.progress,
+        "rate_basis": _rate_basis(result),
+        "formulas": {
+            "required": required_formula,
+            **{
+                name: result.provenance[name].formula
+                for name in (
+                    "gdp_comparable_10k_yuan",
+                    "co2_intensity_t_per_10k_yuan",
+                    "co2_intensity_change_frac",
+                    "cumulative_co2_intensity_change_frac",
+                )
+            },
+        },
+        "statistics": _co2_stat_rows(rows),
+        "engine": CO2_ENGINE,
+    }
+    return ItemFigures("cumulative", "frac", required, actual, incentive, basis)
+
+
+def _tco2(value: Decimal) -> Decimal:
+    return value.quantize(TCO2_PLACES, rounding=ROUND_HALF_UP)
+
+
+def co2_total_figures(division: Division, year: int) -> ItemFigures:
+    """二氧化碳排放总量 of ``division`` in ``year`` against its co2_total target (tCO2)."""
+    indicator = (Indicator.CO2_TOTAL,)
+    t = _annual_target(indicator, year, division=division) or _five_year_target(
+        indicator, year, division=division
+    )
+    if t is None:
+        raise _no_co2_target(division, year, _("二氧化碳排放总量目标"))
+    cap = Decimal(t.base_value)
+    path = t.period_kind == PeriodKind.FIVE_YEAR and year < t.end_year
+    years = (t.base_year, year) if path else (year,)
+    rows = [r for r in _annual_rows(division, min(years), year) if r.year in years]
+    by_year = {r.year: r for r in rows}
+    _require_co2(division, by_year, years)
+    actual = _tco2(_co2_of(by_year[year]) or Decimal(0))
+    extra: dict[str, Any] = {}
+    if path:
+        k, n = year - t.base_year, t.end_year - t.base_year
+        base_co2 = _co2_of(by_year[t.base_year]) or Decimal(0)
+        required = _tco2(base_co2 + (cap - base_co2) * k / n)
+        means = _means(
+            "required",
+            kind="total_path",
+            period=t.period_label,
+            indicator=t.indicator,
+            year=year,
+            k=k,
+            n=n,
+        )
+        extra = {
+            "pace_definition": t.pace,
+            "base_co2_t": str(base_co2),
+            "formula": "required = E_base + (C − E_base)·k/n; actual = co2_t[year]",
+            "pace_rule": "the co2_total target's pace (linear path, indicators.yaml): the cap "
+            "is the end year's; earlier years are held to the straight path from the base "
+            "year's emissions, as the barometer rates them (core/tracking.py)",
+        }
+    else:
+        required = _tco2(cap)
+        means = _means("required", kind="cap", period=t.period_label, indicator=t.indicator)
+        extra = {"formula": "required = C; actual = co2_t[year]"}
+    basis = {
+        **_co2_target_ref(t),
+        **means,
+        **_means("actual", kind="co2_emissions", year=year),
+        "metric": "co2_t",
+        **extra,
+        "statistics": _co2_stat_rows(rows),
+    }
+    return ItemFigures("total", "tco2", required, actual, None, basis)
+
+
+def co2_budget_figures(division: Division, year: int) -> ItemFigures:
+    """碳排放预算执行情况 of ``division`` in ``year``: the budget × k/n against the emissions of
+    the period's years so far (an annual budget: itself against the year's emissions)."""
+    indicator = (Indicator.CARBON_BUDGET,)
+    t = _annual_target(indicator, year, division=division) or _five_year_target(
+        indicator, year, division=division
+    )
+    if t is None:
+        raise _no_co2_target(division, year, _("碳排放预算"))
+    budget = Decimal(t.base_value)
+    five = t.period_kind == PeriodKind.FIVE_YEAR
+    first = t.base_year + 1 if five else year
+    rows = _annual_rows(division, first, year)
+    by_year = {r.year: r for r in rows}
+    _require_co2(division, by_year, range(first, year + 1))
+    actual = _tco2(
+        sum((_co2_of(by_year[y]) or Decimal(0) for y in range(first, year + 1)), Decimal(0))
+    )
+    if five:
+        k, n = year - t.base_year, t.end_year - t.base_year
+        required = _tco2(budget * k / n)
+        means = _means("required", kind="budget_pace", period=t.period_label, year=year, k=k, n=n)
+        formula = "required = budget·k/n; actual = Σ co2_t[s], s = base + 1 … year"
+    else:
+        required = _tco2(budget)
+        means = _means("required", kind="cap", period=t.period_label, indicator=t.indicator)
+        formula = "required = budget; actual = co2_t[year]"
+    basis = {
+        **_co2_target_ref(t),
+        **means,
+        **(
+            _means("actual", kind="co2_sum", first=first, year=year)
+            if five
+            else _means("actual", kind="co2_emissions", year=year)
+        ),
+        "metric": "co2_t",
+        "formula": formula,
+        "remaining_budget_t": str(_tco2(budget - actual)) if five else None,
+        "statistics": _co2_stat_rows(rows),
+    }
+    return ItemFigures("budget", "tco2", required, actual, None, basis)
+
+
+CO2_SOURCES = {
+    "annual": co2_annual_figures,
+    "cumulative": co2_cumulative_figures,
+    "total": co2_total_figures,
+    "budget": co2_budget_figures,
+}
+
+
 def saving_figures(
     entity: Entity, year: int, certified: Decimal | None, source: str
 ) -> ItemFigures:
@@ -447,15 +958,28 @@ def target_part(
             % {"sheet": sheet.name, "items": _("、").join(bad)}
         )
     out: dict[str, ItemFigures] = {}
+    problems: list[str] = []
     for item in sheet.target_items:
-        if item.key == "intensity":
-            assert division is not None
-            figures = intensity_figures(division, year)
-        elif item.key == "total":
-            assert division is not None
-            figures = total_figures(division, year)
-        else:
-            assert entity is not None
-            figures = saving_figures(entity, year, certified_saving_tce, certified_source)
+        source = _source_of(item, sheet.subject)
+        try:
+            if source == "co2":
+                assert division is not None
+                figures = CO2_SOURCES[item.key](division, year)
+            elif item.key == "intensity":
+                assert division is not None
+                figures = intensity_figures(division, year)
+            elif item.key == "total":
+                assert division is not None
+                figures = total_figures(division, year)
+            else:
+                assert entity is not None
+                figures = saving_figures(entity, year, certified_saving_tce, certified_source)
+        except SourceError as exc:
+            if source != "co2":
+                raise
+            problems.append(str(exc))  # every missing CO2 figure is named, not only the first
+            continue
         out[item.key] = replace(figures, basis={"title_zh": item.title_zh, **figures.basis})
+    if problems:
+        raise SourceError(_("；").join(dict.fromkeys(problems)))
     return out

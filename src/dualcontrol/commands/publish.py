@@ -4,6 +4,11 @@ Writes the year's bulletin (公报) in the official layout.  When a bulletin for
 published on the platform, that frozen version is written; otherwise the figures are computed
 now from the accounted statistics and the document is marked 草稿（未发布） (``--require-published``
 refuses instead).  Needs the database (Django).
+
+When the year has CO2 data the bulletin carries the CO2 table too (单位地区生产总值二氧化碳排放上升或
+下降, platform layout): below the energy table in HTML and PDF, on a second sheet in Excel, as
+``co2`` in JSON; a CSV holds one table — ``--table co2`` writes the CO2 one (the default,
+``energy``, is the energy table as before).
 """
 
 from __future__ import annotations
@@ -21,7 +26,11 @@ def register(subparsers: Any) -> None:
         "publish", help="write published documents (公报) as HTML, PDF or Excel"
     )
     sub = parser.add_subparsers(dest="document", metavar="DOCUMENT")
-    p = sub.add_parser("bulletin", help="the annual bulletin of energy-intensity figures (公报)")
+    p = sub.add_parser(
+        "bulletin",
+        help="the annual bulletin of energy-intensity figures (公报), with the CO2 table when "
+        "the year has CO2 data",
+    )
     p.add_argument("--year", type=int, required=True)
     p.add_argument(
         "--format", choices=("html", "pdf", "xlsx", "csv", "json"), default="pdf", dest="fmt"
@@ -30,6 +39,13 @@ def register(subparsers: Any) -> None:
         "--output", required=True, help="file to write ('-' = standard output, text formats only)"
     )
     p.add_argument("--issuers", default="", help="issuing offices printed under the title (drafts)")
+    p.add_argument(
+        "--table",
+        choices=("energy", "co2"),
+        default="energy",
+        help="which table a CSV holds (default energy; co2 = the CO2 table, when the year has "
+        "CO2 data); the other formats hold both",
+    )
     p.add_argument(
         "--require-published",
         action="store_true",
@@ -78,7 +94,9 @@ def bulletin(args: argparse.Namespace) -> int:
     elif args.fmt == "xlsx":
         data = render.to_xlsx(content)
     elif args.fmt == "csv":
-        data = render.to_csv(content)
+        if args.table == "co2" and not content.get("co2"):
+            raise CommandError(f"the {args.year} bulletin has no CO2 table (no CO2 statistics)")
+        data = render.to_csv(content, table=args.table)
     elif args.fmt == "json":
         data = json.dumps({**content, "draft": draft}, ensure_ascii=False, indent=2, default=str)
     else:

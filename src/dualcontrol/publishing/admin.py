@@ -23,6 +23,8 @@ class NationalFigureAdmin(AuditedAdmin):
         "intensity_change_pct",
         "energy_growth_pct",
         "electricity_intensity_change_pct",
+        "co2_intensity_change_pct",
+        "co2_intensity_cumulative_change_pct",
         "source",
     )
 

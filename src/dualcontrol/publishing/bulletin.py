@@ -16,6 +16,18 @@ statistics bureau's annual rows, :class:`~dualcontrol.targets.models.RegionalSta
 
 Floats from the engine are rounded to 12 decimals before the Decimal printing rules apply, so
 binary noise never decides a 四舍五入 tie.
+
+**CO2 table** (``content["co2"]``, only when a region has ``co2_t`` in its statistics for the
+year — without CO2 data the content is exactly the energy bulletin): beside the energy table,
+单位地区生产总值二氧化碳排放上升或下降(±%) and its cumulative change since the price base year of
+the plan period, for the same rows (全国, the province, its prefectures), printed by
+:func:`dualcontrol.core.bulletin.co2_bulletin_rows` (two decimals; 全国 one decimal, from
+:class:`NationalFigure`).  A platform layout: no official per-region CO2 table was found.  CO2
+intensity = co2_t / GDP at the comparable prices of the plan period's base year, rates from the
+intensities rounded to 4 decimals — the figures the carbon assessment uses
+(:mod:`dualcontrol.assessment.sources`), so the published and the assessed rates agree.  Both
+columns need the region's annual rows from the base year on (the comparable-price chain); a
+figure that cannot be computed is blank and a footnote says why.
 """
 
 from __future__ import annotations
@@ -29,6 +41,9 @@ import pandas as pd
 from dualcontrol.core.bulletin import (
     EDITION_2020,
     BulletinEdition,
+    Co2BulletinFigures,
+    co2_bulletin_rows,
+    co2_edition,
     column_places,
     format_pct,
     region_label,
@@ -75,6 +90,7 @@ def available_years(province: Division | None = None) -> list[int]:
             division__level__in=("province", "prefecture"),
             month__isnull=True,
             quarter__isnull=True,
+            industry__isnull=True,
         ).values_list("year", flat=True)
     )
     return sorted((y for y in years if y - 1 in years), reverse=True)
@@ -99,6 +115,7 @@ def compute(
             year__in=(year - 1, year),
             month__isnull=True,
             quarter__isnull=True,
+            industry__isnull=True,  # the whole region's rows, not its sector rows
         )
     }
     if not any(y == year for (_, y) in stats):
@@ -214,7 +231,8 @@ def compute(
 
     footnotes = _footnotes(year, base, edition, rows, regions, national, synthetic)
     title = f"{province.name}{year}年各州（市）万元地区生产总值能耗降低率等指标公报"
-    return {
+    co2 = co2_table(year, province=province, regions=regions, national=national)
+    content = {
         "edition": edition.key,
         "edition_source": edition.source,
         "year": year,
@@ -232,6 +250,232 @@ def compute(
         "synthetic": synthetic,
         "provenance": provenance,
     }
+    if co2 is not None:  # added only with CO2 data: the energy bulletin is unchanged without
+        content["co2"] = co2
+        content["synthetic"] = synthetic or bool(co2["synthetic"])
+    return content
+
+
+def _co2(row: RegionalStatistic) -> float | None:
+    return row.value("co2_t")
+
+
+def co2_table(
+    year: int,
+    *,
+    province: Division,
+    regions: list[Division],
+    national: NationalFigure | None,
+) -> dict[str, Any] | None:
+    """The CO2 table of the bulletin (see the module doc), or None when no region has CO2
+    statistics for ``year``."""
+    base = price_base_year(year)
+    stats = {
+        (s.division_id, s.year): s
+        for s in RegionalStatistic.objects.filter(
+            division__in=regions,
+            year__gte=base,
+            year__lte=year,
+            month__isnull=True,
+            quarter__isnull=True,
+            industry__isnull=True,
+        )
+    }
+    if not any((d.pk, year) in stats and _co2(stats[(d.pk, year)]) is not None for d in regions):
+        return None
+    years = range(base, year + 1)
+    chained = [
+        d
+        for d in regions
+        if all((d.pk, y) in stats for y in years)
+        and all(stats[(d.pk, y)].gdp_real_growth_pct is not None for y in years[1:])
+    ]
+    figures: dict[int, tuple[Decimal | None, Decimal | None]] = {}
+    provenance: dict[str, Any] = {}
+    synthetic = False
+    if chained:
+        frame = pd.DataFrame(
+            [
+                {
+                    "region": d.code,
+                    "year": y,
+                    "energy_tce": float(stats[(d.pk, y)].energy_tce),
+                    "gdp_10k_yuan": float(stats[(d.pk, y)].gdp_10k_yuan),
+                    "gdp_real_growth_frac": None
+                    if y == base
+                    else float(stats[(d.pk, y)].gdp_real_growth_pct) / 100,  # type: ignore[arg-type]
+                    "co2_t": _co2(stats[(d.pk, y)]),
+                }
+                for d in chained
+                for y in years
+            ]
+        )
+        try:
+            result = regional_indicators(frame, base_year=base, rules=regional_rules())
+        except RegionalDataError as exc:
+            raise BulletinError(str(exc)) from exc
+        out = result.frame.set_index(["region", "year"])
+        for d in chained:
+            now = out.loc[(d.code, year)]
+            figures[d.pk] = (
+                _dec(now["co2_intensity_change_frac"]),
+                _dec(now["cumulative_co2_intensity_change_frac"]),
+            )
+            used = [stats[(d.pk, y)] for y in years]
+            synthetic = synthetic or any(r.is_synthetic for r in used)
+            provenance[d.code] = {
+                "statistics": [
+                    {
+                        "year": r.year,
+                        "co2_t": None if _co2(r) is None else str(r.factors["co2_t"]),
+                        "co2_t_from": {
+                            "kind": "computed_from_energy_by_fuel",
+                            "provenance": r.derived["co2_t"],
+                        }
+                        if (r.derived or {}).get("co2_t")
+                        else {"kind": "as_imported"},
+                        "gdp_10k_yuan": str(r.gdp_10k_yuan),
+                        "gdp_real_growth_pct": None
+                        if r.gdp_real_growth_pct is None
+                        else str(r.gdp_real_growth_pct),
+                        "source": r.source,
+                    }
+                    for r in used
+                ],
+                "co2_intensity_t_per_10k_yuan": {
+                    str(y): None
+                    if pd.isna(out.loc[(d.code, y), "co2_intensity_t_per_10k_yuan"])
+                    else round(float(out.loc[(d.code, y), "co2_intensity_t_per_10k_yuan"]), 6)
+                    for y in (base, year - 1, year)
+                },
+            }
+        provenance["formulas"] = {
+            name: result.provenance[name].formula
+            for name in (
+                "gdp_comparable_10k_yuan",
+                "co2_intensity_t_per_10k_yuan",
+                "co2_intensity_change_frac",
+                "cumulative_co2_intensity_change_frac",
+            )
+        }
+        provenance["rate_basis"] = {
+            "rule": result.rate_basis.rule,
+            "intensity_places": result.rate_basis.intensity_places,
+            "rules_version": result.rules_version,
+        }
+        provenance["engine"] = ENGINE
+    provenance["price_base_year"] = base
+
+    def pct(value: Decimal | None) -> Decimal | None:
+        return None if value is None else value / 100
+
+    nat = Co2BulletinFigures(
+        "全国",
+        pct(national.co2_intensity_change_pct) if national else None,
+        pct(national.co2_intensity_cumulative_change_pct) if national else None,
+    )
+    printed = co2_bulletin_rows(
+        [Co2BulletinFigures(d.name, *figures.get(d.pk, (None, None))) for d in regions],
+        cumulative_base_year=base,
+        national=nat,
+    )
+    edition = co2_edition(base)
+    rows = []
+    for (name, code, level), cells in zip(
+        [("全国", "", "national"), *((d.name, d.code, d.level) for d in regions)],
+        printed,
+        strict=True,
+    ):
+        rows.append(
+            {
+                "label": cells[0],
+                "name": name,
+                "code": code,
+                "level": level,
+                "cells": cells,
+                "values_pct": [cell if cell != "" else None for cell in cells[1:]],
+            }
+        )
+    has_national = national is not None and (
+        national.co2_intensity_change_pct is not None
+        or national.co2_intensity_cumulative_change_pct is not None
+    )
+    return {
+        "edition": edition.key,
+        "edition_source": edition.source,
+        "title": f"{province.name}{year}年各州（市）单位地区生产总值二氧化碳排放降低率",
+        "header": ["地 区", *(c.header_zh for c in edition.columns)],
+        "columns": [
+            {"key": c.key, "header": c.header_zh, "places": c.places} for c in edition.columns
+        ],
+        "rows": rows,
+        "footnotes": _co2_footnotes(
+            year,
+            base,
+            edition,
+            rows,
+            stats,
+            regions,
+            national if has_national else None,
+            synthetic,
+        ),
+        "price_base_year": base,
+        "cumulative_base_year": base,
+        "synthetic": synthetic,
+        "provenance": provenance,
+    }
+
+
+def _co2_footnotes(
+    year: int,
+    base: int,
+    edition: BulletinEdition,
+    rows: list[dict[str, Any]],
+    stats: Mapping[tuple[int, int], RegionalStatistic],
+    regions: list[Division],
+    national: NationalFigure | None,
+    synthetic: bool,
+) -> list[str]:
+    notes = [
+        "指标解释：单位地区生产总值二氧化碳排放 = 二氧化碳排放量 ÷ 地区生产总值。上升或下降(±%)为"
+        f"与上年相比的变化，累计上升或下降为与{base}年相比的变化，“-”表示下降。",
+        f"计算方法：地区生产总值按{base}年价格（可比价）计算；二氧化碳排放量为地区统计数据所载排放量"
+        "（由分品种能源消费量按平台区域碳排放核算规则计算，或按导入数据）；变化率由保留四位小数的"
+        "单位地区生产总值二氧化碳排放计算，与碳排放目标责任考核的口径一致。",
+        "数字修约：上升或下降(±%)保留两位小数，四舍五入；全国数据按国家统计局公布的一位小数列示。",
+    ]
+    if national is not None:
+        notes.append(f"全国数据来源：{national.source}。")
+    else:
+        notes.append(
+            "全国数据暂缺：本平台尚未录入国家统计局公布的全国二氧化碳排放强度变化，故空缺。"
+        )
+    by_name = {d.name: d for d in regions}
+    for i, column in enumerate(edition.columns):
+        missing = [r["name"] for r in rows[1:] if r["cells"][i + 1] == ""]
+        if not missing:
+            continue
+        who = "各地区" if len(missing) == len(rows) - 1 else "、".join(missing)
+        needed = (year - 1, year) if i == 0 else (base, year)
+        reasons = set()
+        for name in missing:
+            d = by_name[name]
+            absent = [y for y in range(base, year + 1) if (d.pk, y) not in stats]
+            if absent:
+                reasons.add(f"缺少{base}–{year}年逐年统计数据")
+            elif any(_co2(stats[(d.pk, y)]) is None for y in needed):
+                reasons.add(f"缺少{needed[0]}年或{needed[1]}年二氧化碳排放量")
+            else:
+                reasons.add("缺少地区生产总值实际增速")
+        header = column.header_zh.split("(")[0]
+        notes.append(f"{who}{header}数据暂缺（{'；'.join(sorted(reasons))}）。")
+    notes.append(
+        "版式说明：未找到官方分地区单位地区生产总值二氧化碳排放公报表式，本表为平台版式，"
+        "列示与修约规则参照能耗公报。"
+    )
+    if synthetic:
+        notes.append("本表为平台演示，所用统计数据为合成数据，非官方发布，不代表真实情况。")
+    return [f"{i}. {n}" for i, n in enumerate(notes, 1)]
 
 
 def _footnotes(

@@ -5,6 +5,11 @@ bulletin's electricity-intensity column can be shown); the published 2015 bullet
 2015 result lists are built from the demo's synthetic statistics and assessments.  The national
 row (全国) is left blank on purpose: the platform holds no NBS figure for it, and the bulletin
 says so in a footnote rather than inventing one.
+
+CO2 table: the bulletin carries it for a year with co2_t in the statistics.  The demo's CO2
+statistics are 2025 and January…the latest month of 2026, so while 2026 is incomplete no
+bulletin year has them (a bulletin needs the year and the year before, annual); once 2026 annual
+statistics exist the latest such year's bulletin is published too, CO2 table included.
 """
 
 from __future__ import annotations
@@ -29,14 +34,38 @@ SEED = 20151
 
 
 def extend_demo(*, today: dt.date) -> None:
-    """Seed synthetic electricity, publish the 2015 bulletin and result lists (idempotent)."""
-    if Publication.objects.filter(is_synthetic=True).exists():
-        return
+    """Seed synthetic electricity, publish the 2015 bulletin and result lists, and the bulletin
+    of the latest complete 15th-FYP year when there is one (idempotent)."""
     province = (
         Division.objects.filter(parent__isnull=True, level="province").order_by("code").first()
     )
     if province is None:
         return
+    if not Publication.objects.filter(is_synthetic=True, year=YEAR).exists():
+        _year_2015(province)
+    _latest_bulletin(province)
+
+
+def _latest_bulletin(province: Division) -> Publication | None:
+    """The bulletin of the latest year after the 12th FYP whose annual statistics (and the year
+    before's) exist — with its CO2 table — unless published already."""
+    from dualcontrol.publishing import bulletin
+
+    years = [y for y in bulletin.available_years(province) if y > YEAR]
+    if not years or services.current("bulletin", years[0]) is not None:
+        return None
+    admin = User.objects.filter(username="demo-province").first()
+    return services.publish_bulletin(
+        user=admin,
+        year=years[0],
+        published_on=dt.date(years[0] + 1, 3, 1),
+        issuers=ISSUERS,
+        province=province,
+        system=True,
+    )
+
+
+def _year_2015(province: Division) -> None:
     stats = {
         (s.division_id, s.year): s
         for s in RegionalStatistic.objects.filter(

@@ -6,7 +6,8 @@
   Re-publishing supersedes the earlier version (kept, marked superseded).
 - :class:`RegionalElectricity` — 全社会用电量 of a region and year (the bulletin's electricity
   intensity column); optional: where it is missing the column is blank and a footnote says so.
-- :class:`NationalFigure` — the national row (全国) as published by NBS; optional likewise.
+- :class:`NationalFigure` — the national row (全国) as published by NBS, for the energy table
+  and the CO2 table; optional likewise.
 """
 
 from __future__ import annotations
@@ -140,6 +141,22 @@ class NationalFigure(models.Model):
         decimal_places=2,
         null=True,
         blank=True,
+    )
+    # the CO2 table (platform layout): NBS publishes these with one decimal ("下降3.8%")
+    co2_intensity_change_pct = models.DecimalField(
+        _("万元国内生产总值二氧化碳排放上升或下降(±%)"),
+        max_digits=7,
+        decimal_places=2,
+        null=True,
+        blank=True,
+    )
+    co2_intensity_cumulative_change_pct = models.DecimalField(
+        _("万元国内生产总值二氧化碳排放比五年规划基期累计上升或下降(±%)"),
+        max_digits=7,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text=_("基期为该年所在五年规划期的基期年（如 2026–2030 年为 2025 年）"),
     )
     source = models.CharField(_("来源（公报名称与网址）"), max_length=500)
 

@@ -1,7 +1,11 @@
 """Published documents as PDF, Excel and CSV (the HTML is a template).
 
 Every document's content has ``title``, ``header``, ``rows`` (each with its printed ``cells``)
-and ``footnotes``; the bulletin's rows also carry ``values_pct`` (numbers as printed).
+and ``footnotes``; the bulletin's rows also carry ``values_pct`` (numbers as printed).  A
+bulletin with CO2 data also has ``co2``, a second table of the same shape (title, header,
+columns, rows, footnotes): the workbook gets it as a second sheet, the PDF below the energy
+table and its notes, the CSV on request (``to_csv(content, table="co2")``; one table per CSV).
+Without ``co2`` the output is the energy bulletin's alone.
 
 PDF: fpdf2 (pure Python) with Noto Sans CJK SC, which the project installs from PyPI
 (``noto-cjk-sans-otc``, SIL OFL 1.1): the face is taken from the OpenType collection and only the
@@ -56,8 +60,27 @@ def _numeric(cell: str) -> float | None:
         return None
 
 
-def to_csv(content: Mapping[str, Any]) -> str:
-    """UTF-8 CSV (with BOM for Excel) of the table: the printed cells, as published."""
+TABLES = ("energy", "co2")
+
+
+def table_of(content: Mapping[str, Any], table: str = "energy") -> Mapping[str, Any] | None:
+    """One table of a document: the document itself (``energy``, the main table) or its CO2
+    table (``co2``; None when the document has none)."""
+    if table not in TABLES:
+        raise ValueError(f"table must be one of {', '.join(TABLES)}, not {table!r}")
+    if table == "co2":
+        co2 = content.get("co2")
+        return None if co2 is None else {**co2, "year": content.get("year")}
+    return content
+
+
+def to_csv(content: Mapping[str, Any], *, table: str = "energy") -> str:
+    """UTF-8 CSV (with BOM for Excel) of the table: the printed cells, as published.
+    ``table="co2"``: the bulletin's CO2 table instead (ValueError when it has none)."""
+    chosen = table_of(content, table)
+    if chosen is None:
+        raise ValueError("the document has no CO2 table")
+    content = chosen
     out = io.StringIO()
     out.write("\ufeff")
     w = csv.writer(out, lineterminator="\r\n")
@@ -69,15 +92,27 @@ def to_csv(content: Mapping[str, Any]) -> str:
 
 def to_xlsx(content: Mapping[str, Any]) -> bytes:
     """The document as a workbook: title, header, rows (numbers kept with the printed decimals),
-    then the footnotes."""
+    then the footnotes; a bulletin's CO2 table on a second sheet ("<year> CO2")."""
     from openpyxl import Workbook
-    from openpyxl.styles import Alignment, Border, Font, Side
-    from openpyxl.utils import get_column_letter
 
     wb = Workbook()
     ws = wb.active
     assert ws is not None
     ws.title = str(content.get("year", "sheet"))[:31]
+    _write_table(ws, content)
+    co2 = content.get("co2")
+    if co2:
+        _write_table(wb.create_sheet(f"{content.get('year', '')} CO2".strip()[:31]), co2)
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
+
+
+def _write_table(ws: Any, content: Mapping[str, Any]) -> None:
+    """One table on a worksheet: title, issuers, header, rows, footnotes."""
+    from openpyxl.styles import Alignment, Border, Font, Side
+    from openpyxl.utils import get_column_letter
+
     ncol = len(content["header"])
     thin = Side(style="thin", color="000000")
     box = Border(left=thin, right=thin, top=thin, bottom=thin)
@@ -126,9 +161,6 @@ def to_xlsx(content: Mapping[str, Any]) -> bytes:
     for c in range(2, ncol + 1):
         ws.column_dimensions[get_column_letter(c)].width = 24
     ws.row_dimensions[header_row].height = 36
-    out = io.BytesIO()
-    wb.save(out)
-    return out.getvalue()
 
 
 def to_pdf(content: Mapping[str, Any], *, published_on: str = "", draft: bool = False) -> bytes:
@@ -147,8 +179,6 @@ def _pdf_cached(key: str, published_on: str, draft: bool) -> bytes:
 
 def _render_pdf(content: Mapping[str, Any], *, published_on: str, draft: bool) -> bytes:
     from fpdf import FPDF
-    from fpdf.enums import TableCellFillMode
-    from fpdf.fonts import FontFace
 
     path, index = cjk_font()
     pdf = FPDF(orientation="P", unit="mm", format="A4")
@@ -170,6 +200,22 @@ def _render_pdf(content: Mapping[str, Any], *, published_on: str, draft: bool) -
     if published_on:
         pdf.cell(0, 6, published_on, align="C", new_x="LMARGIN", new_y="NEXT")
     pdf.ln(3)
+    _pdf_table(pdf, content)
+    co2 = content.get("co2")
+    if co2:
+        pdf.ln(8)
+        pdf.set_font(FONT_FAMILY, size=12.5)
+        pdf.multi_cell(0, 7, str(co2["title"]), align="C", new_x="LMARGIN", new_y="NEXT")
+        pdf.ln(2)
+        _pdf_table(pdf, co2)
+    return bytes(pdf.output())
+
+
+def _pdf_table(pdf: Any, content: Mapping[str, Any]) -> None:
+    """A table and its footnotes (附注) at the current position."""
+    from fpdf.enums import TableCellFillMode
+    from fpdf.fonts import FontFace
+
     ncol = len(content["header"])
     first = 40 if ncol > 2 else 60
     widths = (first, *([(pdf.epw - first) / (ncol - 1)] * (ncol - 1))) if ncol > 1 else (pdf.epw,)
@@ -201,4 +247,3 @@ def _render_pdf(content: Mapping[str, Any], *, published_on: str, draft: bool) -
         for note in content["footnotes"]:
             text = str(note).replace(". ", ".\u00a0", 1)  # keep "2." with its text
             pdf.multi_cell(0, 5, text, align="L", new_x="LMARGIN", new_y="NEXT")
-    return bytes(pdf.output())

@@ -164,9 +164,7 @@ def _grades_content(rnd: AssessmentRound, records: list[Any]) -> dict[str, Any]:
     )
     notes = [
         f"考核依据：{rnd.sheet.title_zh}（计分表 {rnd.sheet_name}，版本 {rnd.sheet_version}）。",
-        f"考核等级：{grade_text}。未完成节能目标（否决性指标）的，均为未完成等级。",
-        "目标完成情况按统计部门核算的能源消费量和地区生产总值（可比价）计算；节能措施落实情况由"
-        "考核组根据被考核方的自评和佐证材料评分。",
+        *_basis_notes(rnd, grade_text),
     ]
     if rnd.is_synthetic:
         notes.append("本名单为平台演示，考核数据为合成数据，非官方发布，不代表真实情况。")
@@ -180,6 +178,28 @@ def _grades_content(rnd: AssessmentRound, records: list[Any]) -> dict[str, Any]:
         "round_id": rnd.pk,
         "sheet": {"name": rnd.sheet_name, "version": rnd.sheet_version},
     }
+
+
+def _basis_notes(rnd: AssessmentRound, grade_text: str) -> list[str]:
+    """What the grades and the target part rest on: the energy wording, or for a carbon sheet
+    (co2-*) its veto items and the CO2 statistics."""
+    from dualcontrol.assessment.sources import is_carbon_sheet
+
+    sheet = rnd.core_sheet()
+    if not is_carbon_sheet(sheet):
+        return [
+            f"考核等级：{grade_text}。未完成节能目标（否决性指标）的，均为未完成等级。",
+            "目标完成情况按统计部门核算的能源消费量和地区生产总值（可比价）计算；节能措施落实情况由"
+            "考核组根据被考核方的自评和佐证材料评分。",
+        ]
+    vetoes = "、".join(t.title_zh for t in sheet.target_items if t.veto)
+    veto_grade = sheet.grade(sheet.veto_grade).name_zh
+    return [
+        f"考核等级：{grade_text}。未完成否决性指标（{vetoes}）的，考核结果为{veto_grade}。",
+        "目标完成情况按地区统计数据所载二氧化碳排放量和地区生产总值（可比价）计算，单位地区生产总值"
+        "二氧化碳排放保留四位小数后计算降低率；任务措施、基础工作与能力建设由考核组根据被考核方的"
+        "自评和佐证材料评分。",
+    ]
 
 
 def _bounds(g: dict[str, Any]) -> str:
