@@ -186,7 +186,9 @@ def test_co2_fields_from_a_co2_column(tmp_path, capsys):
     assert r["co2_progress_pct"] == round(math.log(1 - 0.084075) / math.log(0.82) * 100, 2)
     assert r["co2_progress_pct"] == 44.25
     assert r["energy_assessed_tce"] == 9800.0
-    assert r["progress_pct"] == 40.18 and r["progress_definition"] == "log"
+    # 原料用能 is out of the intensity as well (发改环资〔2022〕803号): 9 800 / 5 459 = 1.7952 against
+    # 9 500 / 5 000 = 1.9000 → −5.5158 %; ln(1 − 0.055158)/ln(1 − 0.135) = 39.12 %
+    assert r["progress_pct"] == 39.12 and r["progress_definition"] == "log"
     assert data["rows"][1]["co2_intensity_change_pct"] == -5.19  # 3.7925 / 4 − 1 = −5.1875 %
     other = data["rows"][4]  # 乙省: no CO2 data → null CO2 fields
     assert other["co2_t"] is None and other["co2_progress_pct"] is None

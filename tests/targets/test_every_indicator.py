@@ -44,7 +44,26 @@ BASE = {
     "so2_t": 15_000.0,
     "nox_t": 18_000.0,
     "pollutant_project_reduction_t": 1_000.0,
+    "vocs_t": 12_000.0,
+    "cod_project_reduction_t": 500.0,
+    "nh3n_project_reduction_t": 60.0,
+    "nox_project_reduction_t": 700.0,
+    "vocs_project_reduction_t": 300.0,
+    "water_10k_m3": 150_000.0,
+    "water_industrial_m3": 40_000_000.0,
+    "industry_value_added_10k_yuan": 600_000.0,
+    "industry_value_added_real_growth_pct": 6.0,
+    "public_energy_tce": 30_000.0,
+    "public_staff_persons": 60_000.0,
+    "public_floor_area_m2": 3_000_000.0,
+    "public_water_m3": 2_400_000.0,
+    "new_building_area_m2": 5_000_000.0,
+    "green_building_area_m2": 3_000_000.0,
+    "vehicles_new": 100_000.0,
+    "nev_new": 15_000.0,
 }
+#: columns that are rates, not amounts: the same in every row (not split by month or city, not summed)
+RATES = {"industry_value_added_real_growth_pct"}
 #: 2026 change against 2025 (same months) per column; GDP grows 5 % at comparable prices
 CHANGE_26 = {
     "energy_tce": 0.02,
@@ -60,6 +79,23 @@ CHANGE_26 = {
     "so2_t": -0.03,
     "nox_t": -0.03,
     "pollutant_project_reduction_t": 0.0,
+    "vocs_t": -0.02,
+    "cod_project_reduction_t": 0.10,
+    "nh3n_project_reduction_t": 0.10,
+    "nox_project_reduction_t": 0.10,
+    "vocs_project_reduction_t": 0.10,
+    "water_10k_m3": -0.01,
+    "water_industrial_m3": -0.02,
+    "industry_value_added_10k_yuan": 0.07,
+    "industry_value_added_real_growth_pct": 0.0,
+    "public_energy_tce": -0.02,
+    "public_staff_persons": 0.0,
+    "public_floor_area_m2": 0.01,
+    "public_water_m3": -0.03,
+    "new_building_area_m2": 0.0,
+    "green_building_area_m2": 0.10,
+    "vehicles_new": 0.0,
+    "nev_new": 0.30,
 }
 COLUMNS = list(BASE)
 MONTHS = 6
@@ -85,6 +121,24 @@ TARGET_VALUES = {
     "nox_total": "30000",
     "pollutant_project_reduction": "8000",
     "energy_saving": "300000",
+    "vocs_total": "23000",
+    "cod_reduction": "8",
+    "nh3n_reduction": "8",
+    "so2_reduction": "10",
+    "nox_reduction": "10",
+    "vocs_reduction": "10",
+    "cod_project_reduction": "4000",
+    "nh3n_project_reduction": "500",
+    "nox_project_reduction": "6000",
+    "vocs_project_reduction": "2500",
+    "water_total": "300000",
+    "industrial_water_intensity": "50",
+    "public_energy_total": "60000",
+    "public_energy_per_person": "5",
+    "public_energy_per_area": "5",
+    "public_water_per_person": "6",
+    "green_building_share": "80",
+    "nev_share": "40",
 }
 
 
@@ -97,7 +151,7 @@ def _rows() -> list[list[str]]:
             share = 1.0 if month is None else month / 12
             values = []
             for col in COLUMNS:
-                v = BASE[col] * w * share
+                v = BASE[col] if col in RATES else BASE[col] * w * share
                 if year == 2026:
                     v *= 1 + CHANGE_26[col]
                 values.append(f"{v:.2f}")
@@ -107,7 +161,7 @@ def _rows() -> list[list[str]]:
     for r in rows:
         acc = sums.setdefault((r[1], r[2]), [0.0] * len(COLUMNS))
         for i, v in enumerate(r[3 : 3 + len(COLUMNS)]):
-            acc[i] += float(v)
+            acc[i] = float(v) if COLUMNS[i] in RATES else acc[i] + float(v)
     for (year, month), acc in sums.items():
         rows.append(["530000", year, month, *[f"{v:.2f}" for v in acc], "5.0"])
     return rows

@@ -69,6 +69,21 @@ PROGRESSES: Mapping[Kind, frozenset[str]] = {
 #: the progress definition each pace is consistent with (a region exactly on pace shows k/n)
 CONSISTENT_PACE = {"log": "compound", "linear": "linear"}
 HOLDERS = frozenset({"region", "sector", "unit"})
+#: the default denominator of an intensity (GDP at current prices) and its real growth
+GDP_COLUMN = "gdp_10k_yuan"
+GDP_GROWTH_COLUMN = "gdp_real_growth_pct"
+VALUE_SUFFIX = "_10k_yuan"
+GROWTH_SUFFIX = "_real_growth_pct"
+
+
+def growth_column(denominator: str) -> str:
+    """The real-growth column of a value column: ``X_10k_yuan`` → ``X_real_growth_pct``."""
+    if not denominator.endswith(VALUE_SUFFIX):
+        raise CatalogueError(
+            f"an intensity's denominator is a value in 10k yuan (…{VALUE_SUFFIX}), "
+            f"got {denominator!r}"
+        )
+    return denominator.removesuffix(VALUE_SUFFIX) + GROWTH_SUFFIX
 
 
 @dataclass(frozen=True)
@@ -103,14 +118,35 @@ class Metric:
     name_en: str
     column: str = ""  # kind column
     numerator: str = ""  # kinds intensity and share
-    denominator: str = ""  # kind share
+    # kind share: the denominator; kind intensity: a value at current prices (``…_10k_yuan``) the
+    # numerator is divided by at comparable prices — GDP unless named (e.g. industrial value added
+    # for 万元工业增加值用水量)
+    denominator: str = ""
     deductions: str = ""  # "total" | "intensity" | "" — which control's deductions apply
 
     @property
+    def intensity_denominator(self) -> str:
+        """The denominator of an intensity (GDP unless the metric names another)."""
+        return self.denominator or GDP_COLUMN
+
+    @property
+    def denominator_growth(self) -> str:
+        """The column with the real growth (%, comparable prices, against the same period of the
+        previous year) of an intensity's denominator: ``X_10k_yuan`` → ``X_real_growth_pct``
+        (``gdp_10k_yuan`` → ``gdp_real_growth_pct``)."""
+        return growth_column(self.intensity_denominator)
+
+    @property
     def inputs(self) -> tuple[str, ...]:
-        cols = (self.column, self.numerator, self.denominator)
-        extra = ("gdp_10k_yuan", "gdp_real_growth_pct") if self.kind is MetricKind.INTENSITY else ()
-        return tuple(c for c in cols if c) + extra
+        if self.kind is MetricKind.INTENSITY:
+            cols: tuple[str, ...] = (
+                self.numerator,
+                self.intensity_denominator,
+                self.denominator_growth,
+            )
+        else:
+            cols = (self.column, self.numerator, self.denominator)
+        return tuple(dict.fromkeys(c for c in cols if c))
 
     @property
     def amount_column(self) -> str:
@@ -195,6 +231,12 @@ def validate_catalogue(cat: Catalogue, *, rating_classes: frozenset[str]) -> Non
         for col in needed:
             if not col:
                 raise CatalogueError(f"{where}: a {m.kind.value} metric needs its columns")
+        if m.kind is MetricKind.INTENSITY:
+            try:
+                needed = (m.numerator, m.intensity_denominator, m.denominator_growth)
+            except CatalogueError as exc:
+                raise CatalogueError(f"{where}: {exc}") from None
+        for col in needed:
             if col not in cat.statistics:
                 raise CatalogueError(f"{where}: unknown statistics column {col!r}")
         if m.deductions not in ("", "total", "intensity"):

@@ -11,8 +11,10 @@ are used as published (never sums of key units):
 Metrics (:class:`dualcontrol.core.catalogue.Metric`), for one row F:
 
 * column    ``A(F) = F[column] − deductions``;
-* intensity numerator ``N(F) = F[numerator] − deductions`` over comparable GDP; the change against
-  the same period of the previous year is ``(N_t / N_{t−1}) / (1 + g_t) − 1``;
+* intensity numerator ``N(F) = F[numerator] − deductions`` over its denominator D at comparable
+  prices (GDP, or the value the metric names, e.g. industrial value added); the change against the
+  same period of the previous year is ``(N_t / N_{t−1}) / (1 + g_t) − 1`` with ``g_t`` the real
+  growth of D (``gdp_real_growth_pct``, or ``X_real_growth_pct`` for a denominator ``X_10k_yuan``);
 * share     ``S(F) = F[numerator] / F[denominator]``.
 
 Deductions (14th-FYP rules, ``accounting_rules.yaml``): each adjustment column is subtracted from
@@ -44,7 +46,14 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from dualcontrol.core.catalogue import Direction, IndicatorDef, Kind, Metric, MetricKind
+from dualcontrol.core.catalogue import (
+    GDP_GROWTH_COLUMN,
+    Direction,
+    IndicatorDef,
+    Kind,
+    Metric,
+    MetricKind,
+)
 from dualcontrol.core.progress import (
     PaceDefinition,
     ProgressDefinition,
@@ -155,10 +164,31 @@ def yoy_change_frac(
             f"{metric.amount_column} of the previous period must be positive ({where})"
         )
     if metric.kind is MetricKind.INTENSITY:
-        if current.growth_frac is None:
-            raise ObservationError(f"real GDP growth (gdp_real_growth_pct) is missing ({where})")
-        return (a_now / a_prev) / (1 + current.growth_frac) - 1
+        growth = denominator_growth_frac(metric, current)
+        if growth is None:
+            column = metric.denominator_growth
+            what = "real GDP growth" if column == GDP_GROWTH_COLUMN else "real growth"
+            raise ObservationError(f"{what} ({column}) is missing ({where})")
+        return (a_now / a_prev) / (1 + growth) - 1
     return a_now / a_prev - 1
+
+
+def denominator_growth_frac(metric: Metric, fig: StatFigure) -> float | None:
+    """The real growth of an intensity's denominator in one row (GDP: the row's growth)."""
+    column = metric.denominator_growth
+    if column == GDP_GROWTH_COLUMN:
+        return fig.growth_frac
+    value = fig.get(column)
+    return None if value is None else value / 100
+
+
+def denominator(metric: Metric, fig: StatFigure, where: str) -> float:
+    """An intensity's denominator in one row (current prices; positive)."""
+    column = metric.intensity_denominator
+    value = _needed(fig, column, where)
+    if value <= 0:
+        raise ObservationError(f"{column} must be positive for {where}")
+    return value
 
 
 def _label(year: int, month: int) -> str:
@@ -277,7 +307,7 @@ def actuals(
         if metric.kind is MetricKind.SHARE:
             return share(metric, fig, w)
         if metric.kind is MetricKind.INTENSITY:
-            return amt(fig, w) / fig.gdp_10k_yuan
+            return amt(fig, w) / denominator(metric, fig, w)
         return amt(fig, w)
 
     annual_amounts = tuple((y, amt(series.annual[y], str(y))) for y in range(base_year, year))
@@ -320,7 +350,12 @@ def actuals(
         period_sum=sum(a for _, a in annual_amounts[1:]) + estimate,
         annual_amounts=annual_amounts,
         annual_values=tuple(values),
-        ytd_growth_frac=current.growth_frac or 0.0,
+        ytd_growth_frac=(
+            denominator_growth_frac(metric, current)
+            if metric.kind is MetricKind.INTENSITY
+            else current.growth_frac
+        )
+        or 0.0,
         estimated=not complete,
     )
 
