@@ -607,7 +607,8 @@ def allocation_methods(target: Target) -> tuple[str, ...]:
 def _allocation_bases(target: Target) -> list[tuple[Division, float | None]]:
     """Each sub-region and the base quantity its share is computed from (platform rule):
     the base-year amount of the metric for caps and amounts (energy where the amount is not
-    reported), the base-year denominator of a share, the base-year GDP of a level."""
+    reported) and for reduction rates, the base-year denominator of a share, the base-year GDP
+    (or the metric's own denominator) of a level."""
     ind = target.definition
     children, stats = _base_year_statistics(target)
     out = []
@@ -615,10 +616,14 @@ def _allocation_bases(target: Target) -> list[tuple[Division, float | None]]:
         s = stats.get(d.pk)
         base: float | None = None
         if s is not None:
-            if ind.allocation == "share":
+            if ind.kind == "reduction":
+                # a reduction rate of an amount or a ratio: the parent's rate is the rates
+                # weighted by the base-year amounts (numerators)
+                base = _base_amount(target, s)
+            elif ind.allocation == "share":
                 base = s.value(ind.metric.denominator)
             elif ind.allocation == "level":
-                base = s.value("gdp_10k_yuan")
+                base = s.value(ind.metric.denominator or "gdp_10k_yuan")
             elif ind.allocation in ("cap", "amount"):
                 base = _base_amount(target, s)
                 if base is None and ind.allocation == "amount":

@@ -79,8 +79,8 @@ def figure(value: Any, unit: str) -> str:
     if value is None:
         return "—"
     u = catalogue().units.get(unit)
-    if u is None:
-        return f"{float(value):,.4g}"
+    if u is None:  # a statistic's own unit (m², persons …): the number as it is, with the unit
+        return f"{float(value):,.0f} {unit}".rstrip()
     number = float(value) / u.scale
     label = u.label_en if _english() else u.label_zh
     if unit == "frac":

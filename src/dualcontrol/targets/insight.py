@@ -305,9 +305,14 @@ STAT_UNIT_DISPLAY = {"tce": "tce", "tCO2": "tco2", "t": "t", "10k kWh": "kwh10k"
 
 
 def _amount_unit(ind: Any) -> str:
-    """The display unit of the additive amount behind an indicator (energy, CO2, tonnes …)."""
+    """The display unit of the additive amount behind an indicator (energy, CO2, tonnes …):
+    a column metric's own unit, else its numerator's (the statistic's unit as printed when no
+    display unit matches)."""
+    if ind.metric.kind == "column":
+        return str(ind.metric.unit)
     stat = catalogue_view.catalogue().statistics.get(ind.metric.amount_column)
-    return STAT_UNIT_DISPLAY.get(stat.unit if stat else "", "t")
+    unit = stat.unit if stat else ""
+    return STAT_UNIT_DISPLAY.get(unit, unit)
 
 
 def _display(value: float | None, unit: str) -> float | None:

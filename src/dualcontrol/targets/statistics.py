@@ -270,7 +270,14 @@ def import_statistics(
             v = _dec(cells[c])
             if v is None:
                 err(i, c, _("“%(v)s”不是数") % {"v": cells[c]})
-            elif v < 0 and (c in known_stats or c in fuel_cols) and "_net_" not in f"_{c}":
+            elif c.endswith("_growth_pct") and v <= -100:
+                err(i, c, _("%(c)s 应为大于 −100 的百分数") % {"c": c})
+            elif (
+                v < 0
+                and (c in known_stats or c in fuel_cols)
+                and "_net_" not in f"_{c}"
+                and not c.endswith("_growth_pct")
+            ):
                 err(i, c, _("%(c)s 不能为负数") % {"c": c})
             else:
                 values[c] = float(v)
