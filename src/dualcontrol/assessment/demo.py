@@ -124,44 +124,49 @@ def extend_demo(*, today: dt.date) -> None:
     _carbon_round(province, admin)
 
 
-def carbon_round_year(province: Division) -> int | None:
-    """The latest year of the demo's CO2-intensity target period whose annual statistics (with
-    co2_t) are complete for every prefecture; None when there is none (e.g. only months)."""
-    t = (
-        Target.objects.filter(
-            division=province,
-            indicator=Indicator.CO2_INTENSITY_REDUCTION,
-            period_kind=PeriodKind.FIVE_YEAR,
-            industry__isnull=True,
-            is_synthetic=True,
-        )
-        .order_by("-end_year")
-        .first()
-    )
+def carbon_round_year(province: Division) -> tuple[int, Target] | None:
+    """The latest year of a demo CO2-intensity target period whose annual statistics (with
+    co2_t) are complete for every prefecture, with that target; None when there is none."""
     prefectures = Division.objects.filter(parent=province)
-    if t is None or not prefectures.exists():
+    if not prefectures.exists():
         return None
-    for year in range(t.end_year, t.base_year, -1):
-        have = RegionalStatistic.objects.filter(
-            division__in=prefectures,
-            year__in=(year - 1, year),
-            month__isnull=True,
-            quarter__isnull=True,
-            industry__isnull=True,
-            factors__has_key="co2_t",
-        ).values_list("division_id", "year")
-        if len(set(have)) == 2 * prefectures.count():
-            return year
+    targets = Target.objects.filter(
+        division=province,
+        indicator=Indicator.CO2_INTENSITY_REDUCTION,
+        period_kind=PeriodKind.FIVE_YEAR,
+        industry__isnull=True,
+        is_synthetic=True,
+    ).order_by("-end_year")
+    for t in targets:
+        for year in range(t.end_year, t.base_year, -1):
+            have = RegionalStatistic.objects.filter(
+                division__in=prefectures,
+                year__in=(year - 1, year),
+                month__isnull=True,
+                quarter__isnull=True,
+                industry__isnull=True,
+                factors__has_key="co2_t",
+            ).values_list("division_id", "year")
+            if len(set(have)) == 2 * prefectures.count():
+                return year, t
     return None
+
+
+#: the sheet of a carbon round by the target's plan period: the 15th-FYP preset from 2026, the
+#: NDRC 2014 sheet (annual and cumulative CO2-intensity items, official grades) before
+CARBON_SHEET_BEFORE_2026 = "co2-2014"
 
 
 def _carbon_round(province: Division, admin: Any) -> AssessmentRound | None:
     """The carbon round of the latest complete year (target part computed, left at the
     self-assessment stage); nothing when the demo has no complete year (see the module doc)."""
-    year = carbon_round_year(province)
-    if year is None:
+    found = carbon_round_year(province)
+    if found is None:
         return None
-    sheet = ScoringSheet.objects.get(name=CARBON_SHEET)
+    year, target = found
+    sheet = ScoringSheet.objects.get(
+        name=CARBON_SHEET if target.end_year > 2025 else CARBON_SHEET_BEFORE_2026
+    )
     if AssessmentRound.objects.filter(year=year, assessor=province, sheet_name=sheet.name).exists():
         return None
     return services.create_round(
@@ -170,9 +175,16 @@ def _carbon_round(province: Division, admin: Any) -> AssessmentRound | None:
         year=year,
         sheet=sheet,
         assessor=province,
-        title=f"{year}年度{province.name}州（市）人民政府碳排放双控目标责任评价考核（演示）",
-        note="演示：目标部分由演示统计数据（分品种能源→二氧化碳）和示意目标计算；计分表为平台预设，"
-        "措施部分尚未评分。",
+        title=f"{year}年度{province.name}州（市）人民政府碳排放双控目标责任评价考核（演示）"
+        if target.end_year > 2025
+        else f"{year}年度{province.name}州（市）人民政府单位地区生产总值二氧化碳排放降低目标责任考核评估（演示）",
+        note="演示：目标部分由演示统计数据（分品种能源→二氧化碳）和示意目标计算；"
+        + (
+            "计分表为平台预设（“十五五”官方计分表尚未发布）"
+            if target.end_year > 2025
+            else "计分表为国家发展改革委2014年考核评估办法"
+        )
+        + "；措施部分尚未评分。",
         is_synthetic=True,
     )
 

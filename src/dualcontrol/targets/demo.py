@@ -22,7 +22,7 @@ from dualcontrol.accounts.models import User
 from dualcontrol.demo.builder import latest_complete_month
 from dualcontrol.reference import load_yaml
 from dualcontrol.regions.models import Division
-from dualcontrol.targets import demo_carbon, services
+from dualcontrol.targets import demo_carbon, demo_pollutants, services
 from dualcontrol.targets.models import (
     Indicator,
     PeriodKind,
@@ -363,6 +363,7 @@ def extend_demo(*, today: dt.date) -> None:
     # --- carbon dual control 2026–2030: energy by fuel → CO2, targets, decomposition
     demo_carbon.carbon_statistics(rng, province, prefs, admin)
     demo_carbon.carbon_targets(province, admin)
+    demo_pollutants.extend(province, prefs, admin)
 
     # --- warnings: 12th FYP at quarter ends (history, no alerts); 2026 month by month
     for y in range(2011, 2016):

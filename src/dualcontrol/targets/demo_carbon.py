@@ -8,6 +8,13 @@ illustrative target set: CO2 intensity (−17 %, the national 15th-FYP figure, u
 example only), CO2 total, carbon budget, peak year, non-fossil share and coal share, decomposed to
 the prefectures.  The fuel mix of each prefecture shifts in 2026 so that its CO2 intensity moves
 faster or slower than its energy intensity.
+
+So that a complete carbon year can be assessed and published, the demo also carries the 14th FYP
+(2021–2025): synthetic annual statistics of 2020–2024 back-cast from 2025 (energy about +3 % and
+GDP about +6 % a year, the coal share a little higher in earlier years) and an illustrative
+2021–2025 CO2-intensity target (−18 %, the national 14th-FYP figure, as an example) decomposed to
+the prefectures and rated at each year end; the assessment demo opens its 2025 carbon round and
+the publishing demo the 2025 bulletin with its CO2 table.
 """
 
 from __future__ import annotations
@@ -57,16 +64,95 @@ def _mix(rng: random.Random) -> dict[str, float]:
     }
 
 
+HISTORY = range(2020, 2025)
+
+
+def history_statistics(rng: random.Random, province: Division, prefs: list[Division]) -> int:
+    """Annual 2020–2024 rows of the prefectures and the province, back-cast from 2025."""
+    from dualcontrol.targets.demo import SYNTHETIC_SOURCE as SOURCE
+
+    base = {
+        s.division_id: s
+        for s in RegionalStatistic.objects.filter(
+            division__in=prefs, year=2025, month__isnull=True, quarter__isnull=True
+        )
+    }
+    rows: dict[int, dict[int, tuple[float, float, float]]] = {}
+    for d in prefs:
+        s = base.get(d.pk)
+        if s is None:
+            continue
+        e, g = float(s.energy_tce), float(s.gdp_10k_yuan)
+        growth_e, growth_g = rng.uniform(0.015, 0.045), rng.uniform(0.045, 0.07)
+        for y in range(2024, 2019, -1):
+            nxt = rows.get(y + 1, {}).get(d.pk, (e, g, growth_g))
+            # this year's figures: next year's divided by next year's growth (prices +2 %)
+            rows.setdefault(y, {})[d.pk] = (
+                nxt[0] / (1 + growth_e),
+                nxt[1] / (1 + nxt[2]) / 1.02,
+                growth_g + rng.gauss(0, 0.004),
+            )
+    out = []
+    for y in HISTORY:
+        year_rows = rows.get(y, {})
+        total_e = total_g = 0.0
+        for d in prefs:
+            if d.pk not in year_rows:
+                continue
+            e, g, growth = year_rows[d.pk]
+            total_e, total_g = total_e + e, total_g + g
+            out.append(_row(d, y, e, g, growth if y > 2020 else None, SOURCE))
+        prev = rows.get(y - 1)
+        growth_p = None
+        if prev:
+            weights = sum(prev[k][1] for k in year_rows)
+            growth_p = sum(prev[k][1] * (1 + year_rows[k][2]) for k in year_rows) / weights - 1
+        out.append(_row(province, y, total_e, total_g, growth_p, SOURCE))
+    RegionalStatistic.objects.bulk_create(out)
+    # the province's 2025 row was built without a 2024 to grow from: its real growth now
+    # follows from the prefectures' (weighted by their 2024 GDP)
+    p25 = RegionalStatistic.objects.filter(
+        division=province, year=2025, month__isnull=True, quarter__isnull=True
+    ).first()
+    if p25 is not None and p25.gdp_real_growth_pct is None and 2024 in rows:
+        weights = sum(rows[2024][k][1] for k in base)
+        real = sum(
+            rows[2024][k][1] * (1 + float(base[k].gdp_real_growth_pct or 0) / 100) for k in base
+        )
+        p25.gdp_real_growth_pct = Decimal(str(round((real / weights - 1) * 100, 3)))
+        p25.save(update_fields=["gdp_real_growth_pct"])
+    return len(out)
+
+
+def _row(
+    div: Division, year: int, e: float, g: float, growth: float | None, source: str
+) -> RegionalStatistic:
+    return RegionalStatistic(
+        division=div,
+        year=year,
+        energy_tce=Decimal(str(round(e, 2))),
+        gdp_10k_yuan=Decimal(str(round(g, 2))),
+        gdp_real_growth_pct=None if growth is None else Decimal(str(round(growth * 100, 3))),
+        source=source,
+        is_synthetic=True,
+    )
+
+
 def carbon_statistics(
     rng: random.Random, province: Division, prefs: list[Division], user: Any
 ) -> int:
-    """Energy by fuel for every synthetic 2025/2026 row of the prefectures and the province,
+    """Energy by fuel for every synthetic 2020–2026 row of the prefectures and the province,
     imported through :func:`services.import_statistics` (which computes ``co2_t``)."""
+    history_statistics(rng, province, prefs)
     mix25 = {d.pk: _mix(rng) for d in prefs}
-    # 2026: coal share shifts between −12 % and +4 % of itself, gas takes the difference
+    # 2026: coal share shifts between −12 % and +4 % of itself, gas takes the difference;
+    # 2020–2024: the coal share was higher by 1.5 % of itself a year (gas lower)
     shift = {d.pk: rng.uniform(-0.12, 0.04) for d in prefs}
     rows = RegionalStatistic.objects.filter(
-        division__in=prefs, year__in=(2025, 2026), industry__isnull=True, quarter__isnull=True
+        division__in=prefs,
+        year__in=(*HISTORY, 2025, 2026),
+        industry__isnull=True,
+        quarter__isnull=True,
     ).select_related("division")
     out: dict[tuple[int, int | None], dict[str, float]] = {}
     lines = []
@@ -77,6 +163,10 @@ def carbon_statistics(
             delta = mix["raw_coal_10k_t"] * shift[s.division_id]
             mix["raw_coal_10k_t"] += delta
             mix["natural_gas_100m_m3"] -= delta * 0.5
+        elif s.year < 2025:
+            delta = mix["raw_coal_10k_t"] * 0.015 * (2025 - s.year)
+            mix["raw_coal_10k_t"] += delta
+            mix["natural_gas_100m_m3"] = max(0.01, mix["natural_gas_100m_m3"] - delta * 0.5)
         values = {c: e * share / TCE_PER_UNIT[c] for c, share in mix.items()}
         fossil = sum(v for c, v in mix.items() if c != "electricity_net_import_100m_kwh")
         values["coal_tce"] = e * mix["raw_coal_10k_t"]
@@ -183,6 +273,7 @@ def carbon_targets(province: Division, admin: Any) -> dict[str, Target]:
         is_synthetic=True,
         rerate=False,
     )
+    t["co2_intensity_reduction_14th"] = _fourteenth(province, admin)
     for code in ("carbon_budget", "non_fossil_share", "coal_share", "co2_peak_year"):
         method = services.allocation_methods(t[code])[0]
         services.adopt_allocation(
@@ -192,4 +283,37 @@ def carbon_targets(province: Division, admin: Any) -> dict[str, Target]:
             system=True,
             is_synthetic=True,
         )
+    return t
+
+
+def _fourteenth(province: Division, admin: Any) -> Target:
+    """The illustrative 2021–2025 CO2-intensity target, decomposed by tiers, rated each year end."""
+    t = services.create_target(
+        user=None,
+        system=True,
+        indicator=Indicator.CO2_INTENSITY_REDUCTION,
+        division=province,
+        period_kind="five_year",
+        base_year=2020,
+        end_year=2025,
+        base_value=Decimal("18"),
+        source_document=ILLUSTRATIVE.replace("“十五五”", "“十四五”"),
+        note="示意：“十四五”碳排放强度降低，取全国“十四五”降低18%为例。",
+        status="issued",
+        is_synthetic=True,
+    )
+    params = services.default_params(t, services.sub_regions(t))
+    params.gdp_growth_pct_per_year = 6.0
+    services.adopt_decomposition(
+        target=t,
+        method="tiered",
+        params=params,
+        user=admin,
+        system=True,
+        is_synthetic=True,
+        rerate=False,
+    )
+    rated = [t, *Target.objects.filter(parent=t)]
+    for year in range(2021, 2026):
+        services.compute_warnings(year=year, month=12, targets=rated, system=True, notify=False)
     return t
