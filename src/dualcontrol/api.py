@@ -9,6 +9,7 @@ from dualcontrol.assessment.api import router as assessment_router
 from dualcontrol.entities.api import router as entities_router
 from dualcontrol.metering.api import router as metering_router
 from dualcontrol.monitoring.api import router as monitoring_router
+from dualcontrol.projects.api import router as projects_router
 from dualcontrol.publishing.api import router as public_router
 from dualcontrol.reporting.api import router as reporting_router
 from dualcontrol.targets.api import router as targets_router
@@ -28,5 +29,6 @@ api.add_router("/targets", targets_router)
 api.add_router("/metering", metering_router)
 api.add_router("/tasks", tasks_router)
 api.add_router("/monitoring", monitoring_router)
+api.add_router("/projects", projects_router)
 api.add_router("/assessment", assessment_router)
 api.add_router("/public", public_router)

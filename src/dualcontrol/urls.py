@@ -16,6 +16,7 @@ urlpatterns = [
     path("metering/", include("dualcontrol.metering.urls")),
     path("tasks/", include("dualcontrol.tasks.urls")),
     path("monitoring/", include("dualcontrol.monitoring.urls")),
+    path("projects/", include("dualcontrol.projects.urls")),
     path("assessment/", include("dualcontrol.assessment.urls")),
     path("public/", include("dualcontrol.publishing.urls")),
     path("audit/", include("dualcontrol.audit.urls")),

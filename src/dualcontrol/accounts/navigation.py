@@ -23,6 +23,8 @@ ITEMS: list[tuple[Any, str, set[str]]] = [
     (_("Excel 上传"), "reporting:upload", {Role.ENTERPRISE}),
     (_("能耗在线监测"), "metering:list", ALL),
     (_("污染源监控"), "monitoring:list", ALL),
+    (_("减排项目"), "projects:ledger", STAFF),
+    (_("减排项目"), "projects:list", {Role.ENTERPRISE, Role.VERIFIER}),
     (_("任务跟踪"), "tasks:plans", STAFF),
     (_("考核"), "assessment:list", ALL),
     (_("公报公告"), "publishing:manage", PROVINCE),
