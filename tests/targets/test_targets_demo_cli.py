@@ -63,10 +63,10 @@ def test_demo_targets_statistics_and_a_changing_barometer(monkeypatch):
     # decomposed with one method per plan; 16 signed letters of 2011
     methods = Counter(Decomposition.objects.values_list("parent_target__division__code", "method"))
     assert methods == {
-        ("530000", "tiered"): 2,  # energy 2011–2015, CO2 intensity 2026–2030
+        ("530000", "tiered"): 3,  # energy 2011–2015, CO2 intensity 2021–2025 and 2026–2030
         ("530000", "weighted"): 1,  # energy intensity 2026–2030
-        ("530000", "proportional"): 1,  # carbon budget
-        ("530000", "uniform"): 3,  # non-fossil share, coal share, peak year
+        ("530000", "proportional"): 7,  # carbon budget; pollutant caps and project amounts
+        ("530000", "uniform"): 13,  # shares, peak year, pollutant and other rates and levels
         ("530100", "weighted"): 1,
     }
     assert Target.objects.filter(parent=t15).count() == 16
