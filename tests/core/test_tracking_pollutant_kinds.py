@@ -237,3 +237,26 @@ def test_the_new_indicators_and_their_units():
     for pollutant in ("cod", "nh3n", "nox", "vocs"):
         assert f"{pollutant}_project_reduction_t" in CAT.statistics
     assert CAT.units["m310ky"].label_zh == "m³/万元"
+
+
+def test_a_peak_year_says_what_the_data_show():
+    """Peak declared for 2030: not due in 2026; the data's highest year is 2025 (2026 lower)."""
+    from dualcontrol.core.tracking import StatFigure, StatSeries, actuals, progress
+    from dualcontrol.reference.catalogue import indicator
+
+    ind = indicator("co2_peak_year")
+
+    def fig(co2: float) -> StatFigure:
+        return StatFigure(energy_tce=1.0, gdp_10k_yuan=1.0, growth_frac=0.05, values={"co2_t": co2})
+
+    s = StatSeries(
+        annual={2024: fig(98.0), 2025: fig(100.0)}, ytd={(2025, 6): fig(50.0), (2026, 6): fig(49.0)}
+    )
+    act = actuals(s, ind.metric, base_year=2024, year=2026, month=6)
+    p = progress(ind, act, target=2030)
+    assert p.status == "not_due" and p.observed_peak_year == 2025
+    rising = StatSeries(
+        annual={2024: fig(98.0), 2025: fig(100.0)}, ytd={(2025, 6): fig(50.0), (2026, 6): fig(52.0)}
+    )
+    act = actuals(rising, ind.metric, base_year=2024, year=2026, month=6)
+    assert progress(ind, act, target=2030).observed_peak_year is None

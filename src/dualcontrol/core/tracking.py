@@ -527,7 +527,9 @@ class ProgressFigure:
     definition: str
     formula: str
     remaining: float | None = None  # period caps: what is left of the budget
-    status: str = ""  # peak years: due / peaked / exceeded
+    status: str = ""  # peak years: not_due / held / exceeded / unknown
+    observed_peak_year: int | None = None  # peak years: the highest year in the data so far,
+    # None while the latest year is the highest (still rising)
 
 
 PROGRESS_FORMULAS: dict[str, str] = {
@@ -576,7 +578,15 @@ def progress(
             status = "unknown"
         else:
             status = "held" if act.amount_estimate <= amounts[declared] else "exceeded"
-        return ProgressFigure(None, d, formula, status=status)
+        seen = {**amounts, act.year: act.amount_estimate}
+        top = max(seen, key=lambda y: seen[y])
+        return ProgressFigure(
+            None,
+            d,
+            formula,
+            status=status,
+            observed_peak_year=None if top == act.year else top,
+        )
     base_v, now_v = (
         (act.base_amount, act.amount_estimate)
         if ind.kind is Kind.TOTAL

@@ -391,6 +391,7 @@ def region_progress(target: Target, *, granularity: str = "month") -> dict[str, 
             "progress_pct": _pct(prog.value_frac, 1),
             "remaining": prog.remaining,
             "status": prog.status,
+            "observed_peak_year": prog.observed_peak_year,
         }
         if is_intensity and target.period_kind != PeriodKind.FIVE_YEAR:
             row["progress_pct"] = None
