@@ -112,13 +112,14 @@ def test_intensity_changes_do_not_depend_on_the_base_year():
 
 
 def test_fourteenth_fyp_deductions_follow_the_rules():
-    """02: new renewable electricity and feedstock are not counted in the total; with the default
-    rules (accounting_rules.yaml) the intensity is unchanged, the assessed total is reduced."""
+    """New renewable electricity is out of the total only (2022-11-16 notice); feedstock out of
+    both the total and the intensity (发改环资〔2022〕803号) — the default rules of
+    accounting_rules.yaml."""
     frame = SAMPLE.assign(renewable_new_tce=[0, 100, 200, 0, 0, 0], feedstock_tce=500.0)
     result = regional_indicators(frame, base_year=2020, rules=regional_rules())
     r = row(result, "甲", 2022)
     assert r["energy_assessed_tce"] == 10300 - 200 - 500
-    assert r["energy_for_intensity_tce"] == 10300
+    assert r["energy_for_intensity_tce"] == 10300 - 500
     assert r["energy_increment_tce"] == (10300 - 700) - (10000 - 500)
     assert any("原料用能" in n for n in result.provenance["energy_assessed_tce"].notes)
     both = RegionalRules(
