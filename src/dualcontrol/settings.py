@@ -126,6 +126,8 @@ if ENV == "test":
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
 LOCALE_PATHS = [PACKAGE_DIR / "locale"]
+# ISO dates first in forms (``<input type="date">`` shows nothing else): see that module
+FORMAT_MODULE_PATH = ["dualcontrol.formats_locale"]
 TIME_ZONE = "Asia/Shanghai"
 USE_I18N = True
 USE_TZ = True
