@@ -50,9 +50,49 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def subcommands(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:
+    """The sub-command parsers of ``parser`` by name (empty when it has none)."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            return dict(action.choices)
+    return {}
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command; a closed output pipe (``dualcontrol … | head``) ends it quietly."""
+    try:
+        try:
+            return _run(list(sys.argv[1:] if argv is None else argv))
+        finally:
+            # buffered output meets a closed pipe here, not in a traceback at interpreter exit
+            sys.stdout.flush()
+    except BrokenPipeError:
+        _discard_stdout()
+        return 141  # 128 + SIGPIPE: the status of a program the closed pipe would have killed
+    except KeyboardInterrupt:
+        print(file=sys.stderr)
+        return 130
+
+
+def _discard_stdout() -> None:
+    """Point stdout at /dev/null so the interpreter's final flush finds no broken pipe."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # not a real file (e.g. captured in tests)
+        pass
+
+
+def _run(argv: list[str]) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    pass_through = subcommands(parser).get(argv[0]) if argv else None
+    if pass_through is not None and pass_through.get_default("pass_through"):
+        # the rest of the line belongs to another parser (``manage`` → Django), options first
+        # included: argparse's REMAINDER cannot start with an option such as ``--help``
+        args = parser.parse_args(argv[:1])
+        args.args = argv[1:]
+    else:
+        args = parser.parse_args(argv)
     func = getattr(args, "func", None)
     if func is None:
         parser.print_help()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import sys
 
 from dualcontrol.cli import CommandError, setup_django
 
@@ -31,9 +30,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     p = subparsers.add_parser("migrate", help="apply database migrations")
     p.set_defaults(func=migrate)
 
-    p = subparsers.add_parser("manage", help="run a Django management command", add_help=False)
+    p = subparsers.add_parser(
+        "manage",
+        help="run a Django management command (dualcontrol manage help: the list)",
+        add_help=False,
+    )
     p.add_argument("args", nargs=argparse.REMAINDER)
-    p.set_defaults(func=manage)
+    # the whole rest of the line goes to Django, ``--help`` included (see cli.main)
+    p.set_defaults(func=manage, pass_through=True)
 
 
 def _data_dirs() -> None:
@@ -95,5 +99,5 @@ def manage(args: argparse.Namespace) -> int:
     setup_django()
     from django.core.management import execute_from_command_line
 
-    execute_from_command_line([f"{sys.argv[0]} manage", *args.args])
+    execute_from_command_line(["dualcontrol manage", *args.args])
     return 0
