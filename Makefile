@@ -46,7 +46,12 @@ clean:
 
 ## Refresh the locally served front-end libraries from npm (committed, so offline installs need no npm).
 vendor:
-	npm ci --no-audit --no-fund
+	npm ci --no-audit --no-fund --ignore-scripts  # swagger-ui-dist pulls @scarf/scarf, a telemetry postinstall
 	cp node_modules/echarts/dist/echarts.min.js node_modules/htmx.org/dist/htmx.min.js src/dualcontrol/static/vendor/
 	cp node_modules/echarts/LICENSE src/dualcontrol/static/vendor/echarts.LICENSE.txt
 	cp node_modules/htmx.org/LICENSE src/dualcontrol/static/vendor/htmx.LICENSE.txt
+	# the API docs viewer (/api/docs); no source maps (their files are not shipped)
+	cp node_modules/swagger-ui-dist/swagger-ui-bundle.js node_modules/swagger-ui-dist/swagger-ui-bundle.js.LICENSE.txt src/dualcontrol/static/vendor/
+	sed '/sourceMappingURL/d' node_modules/swagger-ui-dist/swagger-ui.css > src/dualcontrol/static/vendor/swagger-ui.css
+	cp node_modules/swagger-ui-dist/LICENSE src/dualcontrol/static/vendor/swagger-ui.LICENSE.txt
+	cp node_modules/swagger-ui-dist/NOTICE src/dualcontrol/static/vendor/swagger-ui.NOTICE.txt
