@@ -220,3 +220,114 @@ def run_region_round(
         )
     services.sign_off_round(round=rnd, user=admin, issued_on=issued_on or dt.date(year + 1, 6, 15))
     return rnd
+
+
+# ---------------------------------------------------------------------------------------------
+# Pollutants (sheets pollutants-total and pollutants-key-projects)
+#
+# Each city's emissions fall by a fixed factor a year from the base year 2025 (the province's
+# are the cities' sums), so that in 2027 (k = 2 of n = 5) the reduction is 1 − f²:
+#   pollutant  base (t)  昆明市 f → 2027 reduction   曲靖市 f → 2027 reduction   target  pace 2027
+#   COD        10 000    0.97 → 5.91 %               0.98 → 3.96 %               8 %     3.20 %
+#   NH3-N       1 000    0.97 → 5.91 %               0.99 → 1.99 % (missed)      8 %     3.20 %
+#   SO2        20 000    0.95 → 9.75 %               0.96 → 7.84 %               15 %    6.00 %
+#   NOx        20 000    0.96 → 7.84 %               0.97 → 5.91 %               10 %    4.00 %
+#   VOCs       15 000    0.96 → 7.84 %               0.97 → 5.91 %               10 %    4.00 %
+# (linear pace R·k/n).  Caps in 2030 (path E_base + (C − E_base)·2/5 in 2027): COD 9 000 → 9 600
+# (昆明市 9 409 met, 曲靖市 9 604 missed); NH3-N 920 → 968 (940.9 met, 980.1 missed); SO2 17 000 →
+# 18 800; NOx 18 000 → 19 200 (all met).  Key-project reductions 2026–2030: 1 000 t of each
+# pollutant per city, required by 2027 1 000 × 2/5 = 400 t; verified 昆明市 300 t a year (600 t),
+# 曲靖市 100 t a year (200 t, completion 0.5).
+
+POLLUTANT_BASE = {"cod": 10000, "nh3n": 1000, "so2": 20000, "nox": 20000, "vocs": 15000}
+POLLUTANT_FACTORS = {
+    "530100": {"cod": "0.97", "nh3n": "0.97", "so2": "0.95", "nox": "0.96", "vocs": "0.96"},
+    "530300": {"cod": "0.98", "nh3n": "0.99", "so2": "0.96", "nox": "0.97", "vocs": "0.97"},
+}
+POLLUTANT_REDUCTIONS = {"cod": "8", "nh3n": "8", "so2": "15", "nox": "10", "vocs": "10"}
+POLLUTANT_CAPS = {"cod": "9000", "nh3n": "920", "so2": "17000", "nox": "18000"}
+PROJECT_VERIFIED = {"530100": Decimal("300"), "530300": Decimal("100")}
+
+
+def pollutant_t(code: str, pollutant: str, year: int, base: int = 2025) -> Decimal:
+    if code == "530000":
+        return sum((pollutant_t(c, pollutant, year, base) for c in POLLUTANT_FACTORS), Decimal(0))
+    factor = Decimal(POLLUTANT_FACTORS[code][pollutant])
+    return (POLLUTANT_BASE[pollutant] * factor ** (year - base)).quantize(Decimal("0.0001"))
+
+
+def add_pollutant_statistics(world, years=range(2025, 2028), *, base: int = 2025):
+    """Annual rows 2025–2027 (energy and GDP as :func:`add_statistics`) with the pollutant
+    emissions and the verified key-project reductions (the base year's, 50 t more, is not
+    counted)."""
+    rows = []
+    for div in (world.province, world.city, world.other_city):
+        for y in years:
+            factors = {f"{p}_t": str(pollutant_t(div.code, p, y, base)) for p in POLLUTANT_BASE}
+            verified = (
+                sum(PROJECT_VERIFIED.values())
+                if div.code == "530000"
+                else PROJECT_VERIFIED[div.code]
+            ) + (Decimal(50) if y == base else 0)  # the base year's amount is not counted
+            factors |= {
+                f"{p}_project_reduction_t": str(verified) for p in ("cod", "nh3n", "nox", "vocs")
+            }
+            rows.append(
+                RegionalStatistic(
+                    division=div,
+                    year=y,
+                    energy_tce=energy(div.code, y, base),
+                    gdp_10k_yuan=(G0 * Decimal("1.15") ** (y - base)).quantize(Decimal("0.01")),
+                    gdp_real_growth_pct=None if y == base else Decimal("10"),
+                    factors=factors,
+                    source="test (pollutants)",
+                )
+            )
+    RegionalStatistic.objects.bulk_create(rows)
+
+
+def add_pollutant_targets(world, *, base: int = 2025) -> dict[str, object]:
+    """The cities' five-year pollutant targets (``base`` → ``base`` + 5, linear pace)."""
+    common = dict(
+        user=None,
+        system=True,
+        period_kind=PeriodKind.FIVE_YEAR,
+        base_year=base,
+        end_year=base + 5,
+        source_document="test plan (pollutants)",
+        status=TargetStatus.ISSUED,
+    )
+    out: dict[str, object] = {}
+    for div in (world.city, world.other_city):
+        for p, pct in POLLUTANT_REDUCTIONS.items():
+            out[f"{div.code}_{p}_reduction"] = target_services.create_target(
+                division=div,
+                indicator=f"{p}_reduction",
+                base_value=Decimal(pct),
+                pace_definition="linear",
+                progress_definition="linear",
+                **common,
+            )
+        for p, cap in POLLUTANT_CAPS.items():
+            out[f"{div.code}_{p}_total"] = target_services.create_target(
+                division=div, indicator=f"{p}_total", base_value=Decimal(cap), **common
+            )
+        for p in ("cod", "nh3n", "nox", "vocs"):
+            out[f"{div.code}_{p}_project_reduction"] = target_services.create_target(
+                division=div,
+                indicator=f"{p}_project_reduction",
+                base_value=Decimal("1000"),
+                **common,
+            )
+    return out
+
+
+@pytest.fixture
+def pollutants(world, media):
+    """The pollutant world (see above); the sheets seeded."""
+    from dualcontrol.assessment import services
+
+    add_pollutant_statistics(world)
+    targets = add_pollutant_targets(world)
+    services.sync_sheets()
+    return world, targets

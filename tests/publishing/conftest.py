@@ -1,3 +1,3 @@
 """Fixtures of the assessment and publishing tests (builders in tests/assessment/assessment_builders.py)."""
 
-from tests.assessment.assessment_builders import carbon, media, regional  # noqa: F401
+from tests.assessment.assessment_builders import carbon, media, pollutants, regional  # noqa: F401

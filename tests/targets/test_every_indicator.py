@@ -266,6 +266,14 @@ def test_codes_named_in_code_exist_in_the_catalogue():
     assert [c for c, _name in indicator_choices()] == list(catalogue().indicators)
 
 
+def test_every_sheet_the_catalogue_names_exists():
+    from dualcontrol.reference.scoring_sheets import scoring_sheets
+
+    names = set(scoring_sheets())
+    for ind in catalogue().indicators.values():
+        assert set(ind.assessment_sheets) <= names, ind.code
+
+
 def test_the_api_lists_the_catalogue(loop, client):
     client.force_login(loop.admin)
     listed = client.get("/api/targets/indicators").json()

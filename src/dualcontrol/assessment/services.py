@@ -63,7 +63,11 @@ from dualcontrol.targets.models import Indicator, PeriodKind, Target
 from dualcontrol.uploads import refusal
 
 #: rule keys (``consequences`` of the sheets) that suspend approvals (区域限批 / 企业限批)
-RESTRICTING_RULES = {"high_energy_project_approval_suspended", "high_energy_projects_deferred"}
+RESTRICTING_RULES = {
+    "high_energy_project_approval_suspended",
+    "high_energy_projects_deferred",
+    "pollutant_project_approval_suspended",  # 区域限批 of the pollutant sheets (环评审批)
+}
 #: rule keys that order a mandatory energy audit (强制能源审计)
 AUDIT_RULES = {"mandatory_energy_audit"}
 #: rule keys written to the unit's credit record when issued
@@ -334,10 +338,12 @@ def create_round(
 
 
 def _default_title(year: int, assessor: Division, kind: str, core: Any) -> str:
-    from dualcontrol.assessment.sources import is_carbon_sheet
+    from dualcontrol.assessment.sources import is_carbon_sheet, is_pollutant_sheet
 
     if kind != SubjectKind.REGION:
         what = "重点用能单位节能目标责任评价考核"
+    elif is_pollutant_sheet(core):
+        what = "主要污染物总量减排目标责任评价考核"
     elif is_carbon_sheet(core):
         what = "二氧化碳排放降低目标责任评价考核"
     else:

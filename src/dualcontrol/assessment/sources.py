@@ -90,9 +90,18 @@ TCO2_PLACES = Decimal("0.01")
 #: from the CO2 total, in tCO2, which share the key ``total``)
 ENERGY_ITEMS = {"intensity": "frac", "total": "tce"}
 CO2_ITEMS = {"annual": "frac", "cumulative": "frac", "total": "tco2", "budget": "tco2"}
-REGION_ITEMS = tuple(dict.fromkeys((*ENERGY_ITEMS, *CO2_ITEMS)))
+#: pollutant items (sheets pollutants-*): keyed by their catalogue indicator code — caps and
+#: key-project reductions in tonnes, reduction rates as fractions
+POLLUTANT_ITEMS = {
+    **{f"{p}_total": "t" for p in ("cod", "nh3n", "so2", "nox", "vocs")},
+    **{f"{p}_reduction": "frac" for p in ("cod", "nh3n", "so2", "nox", "vocs")},
+    **{f"{p}_project_reduction": "t" for p in ("cod", "nh3n", "nox", "vocs")},
+}
+REGION_ITEMS = tuple(dict.fromkeys((*ENERGY_ITEMS, *CO2_ITEMS, *POLLUTANT_ITEMS)))
 ENTERPRISE_ITEMS = ("energy_saving",)
 CO2_ENGINE = "dualcontrol.core.regional.regional_indicators (co2_t)"
+POLLUTANT_ENGINE = "dualcontrol.targets.warnings.observe (core.tracking: actuals, requirement)"
+T_PLACES = Decimal("0.01")
 
 
 class SourceError(ValueError):
@@ -176,6 +185,8 @@ def means_text(means: Mapping[str, Any]) -> str:
             "first": means["first"],
             "year": means["year"],
         }
+    if kind in POLLUTANT_MEANS:
+        return _pollutant_means_text(means)
     raise ValueError(f"unknown kind of figure {kind!r}")
 
 
@@ -273,9 +284,12 @@ def figures_from_json(data: Mapping[str, Any]) -> dict[str, TargetFigures]:
 
 
 def _source_of(item: TargetItem, subject: str) -> str | None:
-    """Which accounted source feeds ``item``: "energy", "co2", "enterprise", or None."""
+    """Which accounted source feeds ``item``: "energy", "co2", "pollutant", "enterprise", or
+    None."""
     if subject != "region":
         return "enterprise" if item.key in ENTERPRISE_ITEMS else None
+    if POLLUTANT_ITEMS.get(item.key) == item.unit:
+        return "pollutant"
     if ENERGY_ITEMS.get(item.key) == item.unit:
         return "energy"
     if CO2_ITEMS.get(item.key) == item.unit:
@@ -295,6 +309,11 @@ def unsupported_items(sheet: ScoringSheet) -> list[str]:
 def is_carbon_sheet(sheet: ScoringSheet) -> bool:
     """Whether the sheet's target items are the CO2 ones (a carbon assessment)."""
     return any(_source_of(t, sheet.subject) == "co2" for t in sheet.target_items)
+
+
+def is_pollutant_sheet(sheet: ScoringSheet) -> bool:
+    """Whether the sheet's target items are pollutant ones (a total-reduction assessment)."""
+    return any(_source_of(t, sheet.subject) == "pollutant" for t in sheet.target_items)
 
 
 def _frac(x: float) -> Decimal:
@@ -917,6 +936,203 @@ CO2_SOURCES = {
     "budget": co2_budget_figures,
 }
 
+# ---------------------------------------------------------------------------------------------
+# Pollutant sheets (pollutants-total, pollutants-key-projects)
+
+POLLUTANT_MEANS = frozenset(
+    {
+        "pollutant_cap",
+        "pollutant_cap_path",
+        "pollutant_amount",
+        "pollutant_amount_pace",
+        "pollutant_emissions",
+        "pollutant_cumulative_reduction",
+        "pollutant_annual_reduction",
+        "pollutant_verified_sum",
+    }
+)
+
+
+def _indicator_name(code: str) -> str:
+    from dualcontrol.targets.models import indicator_def
+
+    return _(indicator_def(code).name_zh)
+
+
+def _metric_name(code: str) -> str:
+    from dualcontrol.targets.models import indicator_def
+
+    return _(indicator_def(code).metric.name_zh)
+
+
+def _pollutant_means_text(means: Mapping[str, Any]) -> str:
+    kind, code = means["kind"], means["indicator"]
+    values = {
+        **means,
+        "indicator": _indicator_name(code),
+        "metric": _metric_name(code),
+        "prev": int(means.get("year") or 0) - 1,
+    }
+    texts = {
+        "pollutant_cap": _("%(period)s %(indicator)s目标（上限）"),
+        "pollutant_cap_path": _(
+            "%(period)s %(indicator)s目标的 %(year)s 年路径值（基期排放 + (目标 − 基期排放) × %(k)s/%(n)s）"
+        ),
+        "pollutant_amount": _("%(period)s %(indicator)s目标"),
+        "pollutant_amount_pace": _(
+            "%(period)s %(indicator)s目标的 %(year)s 年时间进度（目标 × %(k)s/%(n)s）"
+        ),
+        "pollutant_emissions": _("%(year)s 年%(metric)s"),
+        "pollutant_cumulative_reduction": _(
+            "%(base)s–%(year)s 年%(metric)s累计减少率（1 − 排放量%(year)s / 排放量%(base)s）"
+        ),
+        "pollutant_annual_reduction": _("%(year)s 年比 %(prev)s 年%(metric)s减少率"),
+        "pollutant_verified_sum": _(
+            "%(first)s–%(year)s 年%(metric)s合计（统计数据所载核定减排量）"
+        ),
+    }
+    return texts[kind] % values
+
+
+def _tonnes(x: float) -> Decimal:
+    return Decimal(repr(float(x))).quantize(T_PLACES, rounding=ROUND_HALF_UP)
+
+
+def _pollutant_rows(rows: list[RegionalStatistic], column: str) -> list[dict[str, Any]]:
+    return [
+        {
+            "year": r.year,
+            column: None if r.value(column) is None else str((r.factors or {}).get(column)),
+            "source": r.source,
+            "synthetic": r.is_synthetic,
+        }
+        for r in rows
+    ]
+
+
+def pollutant_figures(division: Division, year: int, code: str) -> ItemFigures:
+    """A pollutant item of ``division`` in ``year`` against the region's target of the catalogue
+    indicator ``code`` (an annual target for the year, else the five-year target holding it),
+    from the statistics through the barometer's own observation (``targets.warnings.observe``,
+    pace ``compares_with="pace"``), so the assessed and the tracked figures agree:
+
+    - caps (``…_total``, t, lower is better): required = the cap in its last year (an annual
+      target: itself), earlier the straight path E_base + (C − E_base)·k/n; actual = the year's
+      emissions;
+    - reduction rates (``…_reduction``, frac): required = the pace R·k/n or 1 − (1 − R)^(k/n) (R
+      in the last year; an annual target: R); actual = 1 − E_year / E_base (an annual target:
+      1 − E_year / E_year−1);
+    - key-project reductions (``…_project_reduction``, t): required = target × k/n (an annual
+      target: itself); actual = Σ of the verified reductions in the statistics, base + 1 … year.
+    """
+    from dualcontrol.core import tracking
+    from dualcontrol.targets import warnings
+
+    unit = POLLUTANT_ITEMS[code]
+    t = _covering_target((code,), year, division=division)
+    if t is None:
+        raise SourceError(
+            _("%(region)s：没有覆盖 %(year)s 年的%(indicator)s目标")
+            % {"region": division.name, "year": year, "indicator": _indicator_name(code)}
+        )
+    ind = t.definition
+    column = ind.metric.column
+    five = t.period_kind == PeriodKind.FIVE_YEAR
+    base = t.base_year if five else year - 1
+    rows = _annual_rows(division, base, year)
+    have = {r.year for r in rows if r.value(column) is not None}
+    absent = [y for y in range(base, year + 1) if y not in have]
+    # an amount's base year is not counted, but the barometer's observation reads it (its
+    # year-on-year change): it is needed like the others
+    if absent:
+        raise SourceError(
+            _("%(region)s：缺少 %(years)s 年的年度%(metric)s（%(column)s）")
+            % {
+                "region": division.name,
+                "years": _("、").join(map(str, absent)),
+                "metric": _metric_name(code),
+                "column": column,
+            }
+        )
+    series = warnings.series_for(t, (base, year))
+    try:
+        act, req = warnings.observe(t, series, year=year, month=12, compares_with="pace")
+    except tracking.ObservationError as exc:
+        raise SourceError(
+            _("%(region)s：%(error)s") % {"region": division.name, "error": exc}
+        ) from exc
+    k, n = year - t.base_year, t.end_year - t.base_year
+    last = not five or year == t.end_year
+    common = {"period": t.period_label, "indicator": code, "year": year}
+    extra: dict[str, Any] = {}
+    if ind.kind == "total":
+        required, actual = _tonnes(req.required), _tonnes(req.achieved)
+        means = (
+            _means("required", kind="pollutant_cap", **common)
+            if last
+            else _means("required", kind="pollutant_cap_path", k=k, n=n, **common)
+        )
+        actual_means = _means("actual", kind="pollutant_emissions", **common)
+        extra = {"base_emissions_t": str(_tonnes(act.base_amount))}
+    elif ind.kind == "reduction":
+        required, actual = _frac(req.required), _frac(req.achieved)
+        if last:
+            means = _means("required", kind="period_target", period=t.period_label)
+        else:
+            means = _means(
+                "required",
+                kind="intensity_pace",
+                period=t.period_label,
+                value=str(t.base_value),
+                year=year,
+                pace=t.pace,
+            )
+        actual_means = (
+            _means("actual", kind="pollutant_cumulative_reduction", base=base, **common)
+            if five
+            else _means("actual", kind="pollutant_annual_reduction", **common)
+        )
+        extra = {
+            "target_pct": _pct_text(required),
+            "actual_pct": _pct_text(actual),
+            "base_emissions_t": str(_tonnes(act.base_amount)),
+            "year_emissions_t": str(_tonnes(act.amount_estimate)),
+        }
+    else:  # amount: key-project reductions
+        required, actual = _tonnes(req.required), _tonnes(req.achieved)
+        means = (
+            _means("required", kind="pollutant_amount", **common)
+            if last
+            else _means("required", kind="pollutant_amount_pace", k=k, n=n, **common)
+        )
+        actual_means = _means(
+            "actual", kind="pollutant_verified_sum", first=base + 1 if five else year, **common
+        )
+        extra = {
+            "amounts_t": {str(y): str(_tonnes(a)) for y, a in act.annual_amounts[1:]}
+            | {str(year): str(_tonnes(act.amount_estimate))},
+        }
+    progress = warnings.target_progress(t, act)
+    basis = {
+        **_target_ref(t),
+        "indicator": code,
+        "base_year": t.base_year,
+        **means,
+        **actual_means,
+        "metric": column,
+        **extra,
+        "k": k,
+        "n": n,
+        "pace_definition": t.pace,
+        "progress_definition": progress.definition,
+        "progress_frac": None if progress.value_frac is None else round(progress.value_frac, 6),
+        "formula": req.formula.replace(" (estimated)", "").replace("(estimated)", ""),
+        "requirement": req.means,
+        "statistics": _pollutant_rows(rows, column),
+        "engine": POLLUTANT_ENGINE,
+    }
+    return ItemFigures(code, unit, required, actual, None, basis)
+
 
 def saving_figures(
     entity: Entity, year: int, certified: Decimal | None, source: str
@@ -965,6 +1181,9 @@ def target_part(
             if source == "co2":
                 assert division is not None
                 figures = CO2_SOURCES[item.key](division, year)
+            elif source == "pollutant":
+                assert division is not None
+                figures = pollutant_figures(division, year, item.key)
             elif item.key == "intensity":
                 assert division is not None
                 figures = intensity_figures(division, year)
@@ -975,9 +1194,9 @@ def target_part(
                 assert entity is not None
                 figures = saving_figures(entity, year, certified_saving_tce, certified_source)
         except SourceError as exc:
-            if source != "co2":
+            if source not in ("co2", "pollutant"):
                 raise
-            problems.append(str(exc))  # every missing CO2 figure is named, not only the first
+            problems.append(str(exc))  # every missing figure is named, not only the first
             continue
         out[item.key] = replace(figures, basis={"title_zh": item.title_zh, **figures.basis})
     if problems:

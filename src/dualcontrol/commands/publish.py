@@ -41,10 +41,10 @@ def register(subparsers: Any) -> None:
     p.add_argument("--issuers", default="", help="issuing offices printed under the title (drafts)")
     p.add_argument(
         "--table",
-        choices=("energy", "co2"),
+        choices=("energy", "co2", "pollutants"),
         default="energy",
-        help="which table a CSV holds (default energy; co2 = the CO2 table, when the year has "
-        "CO2 data); the other formats hold both",
+        help="which table a CSV holds (default energy; co2 = the CO2 table, pollutants = the "
+        "pollutant table, when the year has such data); the other formats hold them all",
     )
     p.add_argument(
         "--require-published",
@@ -94,8 +94,10 @@ def bulletin(args: argparse.Namespace) -> int:
     elif args.fmt == "xlsx":
         data = render.to_xlsx(content)
     elif args.fmt == "csv":
-        if args.table == "co2" and not content.get("co2"):
-            raise CommandError(f"the {args.year} bulletin has no CO2 table (no CO2 statistics)")
+        if args.table != "energy" and not content.get(args.table):
+            raise CommandError(
+                f"the {args.year} bulletin has no {args.table} table (no such statistics)"
+            )
         data = render.to_csv(content, table=args.table)
     elif args.fmt == "json":
         data = json.dumps({**content, "draft": draft}, ensure_ascii=False, indent=2, default=str)

@@ -48,7 +48,12 @@ from enum import Enum
 ZERO = Decimal(0)
 ONE = Decimal(1)
 
-UNITS = ("frac", "tce", "tco2")  # rates (fractions), tonnes of standard coal, tonnes of CO2
+UNITS = (
+    "frac",
+    "tce",
+    "tco2",
+    "t",
+)  # rates (fractions), tonnes of standard coal, of CO2, of a pollutant
 
 DEFAULT_COMPARE_PLACES_PCT = 2
 COMPARE_PLACES_RULE = (
@@ -189,7 +194,7 @@ class TargetItem:
     key: str
     title_zh: str
     max_points: Decimal
-    unit: str  # "frac" (rates) or "tce" (amounts)
+    unit: str  # "frac" (rates) or an amount: "tce", "tco2", "t" (tonnes of a pollutant)
     direction: Direction
     veto: bool = False
     scoring: CompletionScoring | None = None  # None: assessed separately, no points

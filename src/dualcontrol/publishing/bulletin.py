@@ -253,7 +253,201 @@ def compute(
     if co2 is not None:  # added only with CO2 data: the energy bulletin is unchanged without
         content["co2"] = co2
         content["synthetic"] = synthetic or bool(co2["synthetic"])
+    pollutants = pollutant_table(year, province=province, regions=regions)
+    if pollutants is not None:  # likewise only with pollutant data
+        content["pollutants"] = pollutants
+        content["synthetic"] = bool(content["synthetic"]) or bool(pollutants["synthetic"])
     return content
+
+
+#: the pollutants of the pollutant table: (statistics column, name, cap indicator)
+POLLUTANTS = (
+    ("cod_t", "化学需氧量", "cod_total"),
+    ("nh3n_t", "氨氮", "nh3n_total"),
+    ("so2_t", "二氧化硫", "so2_total"),
+    ("nox_t", "氮氧化物", "nox_total"),
+    ("vocs_t", "挥发性有机物", "vocs_total"),
+)
+AMOUNT_PLACES = 0
+PCT_PLACES = 2
+
+
+def _cap_for(division: Division, indicator: str, year: int) -> Any:
+    """The region's cap of ``indicator`` in force for ``year`` (annual, else five-year; issued or
+    not, the latest), with the value it sets for the year: (target, cap t, basis)."""
+    from dualcontrol.targets.models import PeriodKind, Target
+
+    qs = Target.objects.filter(division=division, indicator=indicator, industry__isnull=True)
+    annual = qs.filter(period_kind=PeriodKind.YEAR, end_year=year).order_by("-id").first()
+    if annual is not None:
+        return annual, Decimal(annual.base_value), "annual"
+    five = (
+        qs.filter(period_kind=PeriodKind.FIVE_YEAR, base_year__lt=year, end_year__gte=year)
+        .order_by("-end_year", "-id")
+        .first()
+    )
+    if five is None:
+        return None
+    return five, Decimal(five.base_value), "period_end"
+
+
+def pollutant_table(
+    year: int, *, province: Division, regions: list[Division]
+) -> dict[str, Any] | None:
+    """主要污染物排放 table of the bulletin (platform layout), or None when no region has any
+    pollutant emissions for ``year`` in its annual statistics.
+
+    Columns, for each pollutant some region has for the year (the order of ``POLLUTANTS``):
+    排放量(吨) and 排放量上升或下降(±%) (vs the previous year's annual row); for a pollutant that
+    has a cap (…_total target) covering the year for some region, 排放总量控制目标使用(%) = the
+    year's emissions ÷ the cap (the cap of an annual target, else the five-year target's cap for
+    its end year).  Missing figures are blank and a footnote says why."""
+    stats = {
+        (s.division_id, s.year): s
+        for s in RegionalStatistic.objects.filter(
+            division__in=regions,
+            year__in=(year - 1, year),
+            month__isnull=True,
+            quarter__isnull=True,
+            industry__isnull=True,
+        )
+    }
+
+    def value(d: Division, y: int, column: str) -> Decimal | None:
+        row = stats.get((d.pk, y))
+        if row is None or row.value(column) is None:
+            return None
+        return Decimal(str((row.factors or {})[column]))
+
+    present = [p for p in POLLUTANTS if any(value(d, year, p[0]) is not None for d in regions)]
+    if not present:
+        return None
+    caps = {
+        (d.pk, p[2]): c
+        for p in present
+        for d in regions
+        if (c := _cap_for(d, p[2], year)) is not None
+    }
+    capped = [p for p in present if any((d.pk, p[2]) in caps for d in regions)]
+    columns: list[dict[str, Any]] = []
+    for column, name, cap in present:
+        columns.append({"key": f"{column}", "header": f"{name}排放量(吨)", "places": AMOUNT_PLACES})
+        columns.append(
+            {
+                "key": f"{column}_change",
+                "header": f"{name}排放量上升或下降(±%)",
+                "places": PCT_PLACES,
+            }
+        )
+        if (column, name, cap) in capped:
+            columns.append(
+                {
+                    "key": f"{cap}_used",
+                    "header": f"{name}排放总量控制目标使用(%)",
+                    "places": PCT_PLACES,
+                }
+            )
+    rows = []
+    provenance: dict[str, Any] = {}
+    synthetic = False
+    missing: dict[str, set[str]] = {}
+    for d in regions:
+        cells = [region_label(d.name)]
+        values: list[str | None] = []
+        used_rows = [stats[(d.pk, y)] for y in (year - 1, year) if (d.pk, y) in stats]
+        prov: dict[str, Any] = {}
+        for column, name, cap in present:
+            now, before = value(d, year, column), value(d, year - 1, column)
+            amount = "" if now is None else f"{round_half(now, AMOUNT_PLACES)}"
+            change = None
+            if now is not None and before is not None and before > 0:
+                change = now / before - 1
+            change_text = format_pct(change, PCT_PLACES)
+            cells += [amount, change_text]
+            values += [amount or None, change_text or None]
+            if now is None:
+                missing.setdefault(f"{name}排放量", set()).add(d.name)
+            elif change is None:
+                missing.setdefault(f"{name}排放量上升或下降", set()).add(d.name)
+            prov[column] = {
+                str(year - 1): None if before is None else str(before),
+                str(year): None if now is None else str(now),
+            }
+            if (column, name, cap) in capped:
+                c = caps.get((d.pk, cap))
+                used = None
+                if c is not None and now is not None and c[1] > 0:
+                    used = now / c[1]
+                    prov[f"{cap}_used"] = {
+                        "target_id": c[0].pk,
+                        "target": str(c[0]),
+                        "cap_t": str(c[1]),
+                        "cap_of": c[2],
+                        "formula": "used = emissions[year] / cap",
+                    }
+                used_text = format_pct(used, PCT_PLACES)
+                cells.append(used_text)
+                values.append(used_text or None)
+        if any(r.is_synthetic for r in used_rows):
+            synthetic = True
+        prov["sources"] = sorted({r.source for r in used_rows})
+        provenance[d.code] = prov
+        rows.append(
+            {
+                "label": cells[0],
+                "name": d.name,
+                "code": d.code,
+                "level": d.level,
+                "cells": cells,
+                "values_pct": values,
+            }
+        )
+    notes = [
+        "指标解释：排放量为地区统计数据所载年度排放量（吨）；上升或下降(±%)为与上年相比的变化，“-”表示下降；"
+        "排放总量控制目标使用(%) = 本年排放量 ÷ 覆盖本年的排放总量控制目标（年度目标；否则为五年目标的期末总量），"
+        "仅列示有排放总量控制目标的污染物。",
+        "数字修约：排放量取整（吨），百分数保留两位小数，四舍五入。",
+    ]
+    for what, names in missing.items():
+        who = (
+            "各地区"
+            if len(names) == len(regions)
+            else "、".join(d.name for d in regions if d.name in names)
+        )
+        reason = "缺少本年数据" if what.endswith("排放量") else f"缺少{year - 1}年排放量"
+        notes.append(f"{who}{what}数据暂缺（{reason}）。")
+    no_cap = [
+        f"{name}：" + "、".join(d.name for d in regions if (d.pk, cap) not in caps)
+        for _c, name, cap in capped
+        if any((d.pk, cap) not in caps for d in regions)
+    ]
+    if no_cap:
+        notes.append("未设排放总量控制目标的地区，目标使用栏空缺（" + "；".join(no_cap) + "）。")
+    notes.append(
+        "版式说明：未找到官方分地区主要污染物排放公报表式，本表为平台版式（排放量与上升或下降并列，"
+        "参照能耗公报的“指标值、上升或下降(±%)”列示）。"
+    )
+    if synthetic:
+        notes.append("本表为平台演示，所用统计数据为合成数据，非官方发布，不代表真实情况。")
+    return {
+        "edition": "platform-pollutants-1",
+        "edition_source": "platform layout (no official per-region pollutant bulletin found: "
+        "shared/reference/formats.md §6.2, 15_pollutant_reductions.md)",
+        "title": f"{province.name}{year}年各州（市）主要污染物排放情况",
+        "header": ["地 区", *(c["header"] for c in columns)],
+        "columns": columns,
+        "rows": rows,
+        "footnotes": [f"{i}. {n}" for i, n in enumerate(notes, 1)],
+        "synthetic": synthetic,
+        "provenance": provenance,
+    }
+
+
+def round_half(value: Decimal, places: int) -> Decimal:
+    """``value`` rounded half up to ``places`` decimals (排放量 取整)."""
+    from decimal import ROUND_HALF_UP
+
+    return value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
 
 
 def _co2(row: RegionalStatistic) -> float | None:

@@ -10,6 +10,11 @@ CO2 table: the bulletin carries it for a year with co2_t in the statistics.  The
 statistics are 2025 and January…the latest month of 2026, so while 2026 is incomplete no
 bulletin year has them (a bulletin needs the year and the year before, annual); once 2026 annual
 statistics exist the latest such year's bulletin is published too, CO2 table included.
+
+Pollutant table: the 2025 bulletin carries it (the demo's 2025 annual rows have cod_t … vocs_t);
+the change on 2024 is blank with a footnote, because the demo has no 2024 emissions, and no cap
+column appears, because no cap target covers 2025 (the 12th-FYP caps end in 2015, the
+illustrative SO2 cap starts in 2026).  Nothing is estimated.
 """
 
 from __future__ import annotations

@@ -5,7 +5,8 @@ and ``footnotes``; the bulletin's rows also carry ``values_pct`` (numbers as pri
 bulletin with CO2 data also has ``co2``, a second table of the same shape (title, header,
 columns, rows, footnotes): the workbook gets it as a second sheet, the PDF below the energy
 table and its notes, the CSV on request (``to_csv(content, table="co2")``; one table per CSV).
-Without ``co2`` the output is the energy bulletin's alone.
+A bulletin with pollutant data likewise has ``pollutants`` (third sheet, after the CO2 table in
+the PDF, ``table="pollutants"``).  Without them the output is the energy bulletin's alone.
 
 PDF: fpdf2 (pure Python) with Noto Sans CJK SC, which the project installs from PyPI
 (``noto-cjk-sans-otc``, SIL OFL 1.1): the face is taken from the OpenType collection and only the
@@ -60,17 +61,19 @@ def _numeric(cell: str) -> float | None:
         return None
 
 
-TABLES = ("energy", "co2")
+TABLES = ("energy", "co2", "pollutants")
+#: the bulletin's further tables (key in the content, worksheet suffix), in printing order
+EXTRA_TABLES = (("co2", "CO2"), ("pollutants", "污染物"))
 
 
 def table_of(content: Mapping[str, Any], table: str = "energy") -> Mapping[str, Any] | None:
-    """One table of a document: the document itself (``energy``, the main table) or its CO2
-    table (``co2``; None when the document has none)."""
+    """One table of a document: the document itself (``energy``, the main table), its CO2
+    table (``co2``) or its pollutant table (``pollutants``; None when the document has none)."""
     if table not in TABLES:
         raise ValueError(f"table must be one of {', '.join(TABLES)}, not {table!r}")
-    if table == "co2":
-        co2 = content.get("co2")
-        return None if co2 is None else {**co2, "year": content.get("year")}
+    if table != "energy":
+        extra = content.get(table)
+        return None if extra is None else {**extra, "year": content.get("year")}
     return content
 
 
@@ -79,7 +82,7 @@ def to_csv(content: Mapping[str, Any], *, table: str = "energy") -> str:
     ``table="co2"``: the bulletin's CO2 table instead (ValueError when it has none)."""
     chosen = table_of(content, table)
     if chosen is None:
-        raise ValueError("the document has no CO2 table")
+        raise ValueError(f"the document has no {'CO2' if table == 'co2' else table} table")
     content = chosen
     out = io.StringIO()
     out.write("\ufeff")
@@ -100,9 +103,10 @@ def to_xlsx(content: Mapping[str, Any]) -> bytes:
     assert ws is not None
     ws.title = str(content.get("year", "sheet"))[:31]
     _write_table(ws, content)
-    co2 = content.get("co2")
-    if co2:
-        _write_table(wb.create_sheet(f"{content.get('year', '')} CO2".strip()[:31]), co2)
+    for key, suffix in EXTRA_TABLES:
+        extra = content.get(key)
+        if extra:
+            _write_table(wb.create_sheet(f"{content.get('year', '')} {suffix}".strip()[:31]), extra)
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()
@@ -201,27 +205,29 @@ def _render_pdf(content: Mapping[str, Any], *, published_on: str, draft: bool) -
         pdf.cell(0, 6, published_on, align="C", new_x="LMARGIN", new_y="NEXT")
     pdf.ln(3)
     _pdf_table(pdf, content)
-    co2 = content.get("co2")
-    if co2:
+    for key, _suffix in EXTRA_TABLES:
+        extra = content.get(key)
+        if not extra:
+            continue
         pdf.ln(8)
         pdf.set_font(FONT_FAMILY, size=12.5)
-        pdf.multi_cell(0, 7, str(co2["title"]), align="C", new_x="LMARGIN", new_y="NEXT")
+        pdf.multi_cell(0, 7, str(extra["title"]), align="C", new_x="LMARGIN", new_y="NEXT")
         pdf.ln(2)
-        _pdf_table(pdf, co2)
+        _pdf_table(pdf, extra, size=7 if len(extra["header"]) > 6 else 9.5)
     return bytes(pdf.output())
 
 
-def _pdf_table(pdf: Any, content: Mapping[str, Any]) -> None:
+def _pdf_table(pdf: Any, content: Mapping[str, Any], *, size: float = 9.5) -> None:
     """A table and its footnotes (附注) at the current position."""
     from fpdf.enums import TableCellFillMode
     from fpdf.fonts import FontFace
 
     ncol = len(content["header"])
-    first = 40 if ncol > 2 else 60
+    first = (40 if ncol <= 6 else 22) if ncol > 2 else 60
     widths = (first, *([(pdf.epw - first) / (ncol - 1)] * (ncol - 1))) if ncol > 1 else (pdf.epw,)
     numeric = [False, *(True for _ in content.get("columns", []))]
     aligns = tuple("RIGHT" if (i < len(numeric) and numeric[i]) else "CENTER" for i in range(ncol))
-    pdf.set_font(FONT_FAMILY, size=9.5)
+    pdf.set_font(FONT_FAMILY, size=size)
     pdf.set_draw_color(0, 0, 0)
     with pdf.table(
         col_widths=widths,

@@ -183,9 +183,17 @@ def _grades_content(rnd: AssessmentRound, records: list[Any]) -> dict[str, Any]:
 def _basis_notes(rnd: AssessmentRound, grade_text: str) -> list[str]:
     """What the grades and the target part rest on: the energy wording, or for a carbon sheet
     (co2-*) its veto items and the CO2 statistics."""
-    from dualcontrol.assessment.sources import is_carbon_sheet
+    from dualcontrol.assessment.sources import is_carbon_sheet, is_pollutant_sheet
 
     sheet = rnd.core_sheet()
+    if is_pollutant_sheet(sheet):
+        vetoes = "、".join(t.title_zh for t in sheet.target_items if t.veto)
+        veto_grade = sheet.grade(sheet.veto_grade).name_zh
+        return [
+            f"考核等级：{grade_text}。未完成否决性指标（{vetoes}）的，考核结果为{veto_grade}。",
+            "目标完成情况按地区统计数据所载主要污染物排放量和重点工程核定减排量、按各地区污染物总量减排"
+            "目标及其序时（时间）进度计算；计分表为平台预设（未找到官方计分表）。",
+        ]
     if not is_carbon_sheet(sheet):
         return [
             f"考核等级：{grade_text}。未完成节能目标（否决性指标）的，均为未完成等级。",
@@ -246,7 +254,10 @@ def _restricted_content(rnd: AssessmentRound, items: list[Consequence]) -> dict[
         for c in items
     ]
     notes = [
-        "依据：对考核等级为未完成的地区（单位），暂停其新建高耗能项目的核准和审批，整改到位后解除。",
+        "依据：对考核等级为未完成的地区（单位），暂停其新建高耗能项目的核准和审批，整改到位后解除。"
+        if not any(c.kind == "pollutant_project_approval_suspended" for c in items)
+        else "依据：对未通过主要污染物总量减排考核的地区，暂停其新增排放重点污染物建设项目的环评审批"
+        "（区域限批），整改到位后解除。",
     ]
     if rnd.is_synthetic:
         notes.append("本名单为平台演示，非官方发布。")

@@ -42,7 +42,12 @@ from dualcontrol.reference import DATA_PACKAGE, ReferenceDataError, load_yaml, p
 
 FILE_PREFIX = "scoring_"
 FILE_SUFFIX = ".yaml"
-COLUMN_SUFFIXES = {"frac": ("_pct", "_frac"), "tce": ("_tce",), "tco2": ("_tco2",)}
+COLUMN_SUFFIXES = {
+    "frac": ("_pct", "_frac"),
+    "tce": ("_tce",),
+    "tco2": ("_tco2",),
+    "t": ("_t",),
+}
 
 
 def default_compare_places(unit: str) -> tuple[int | None, str]:

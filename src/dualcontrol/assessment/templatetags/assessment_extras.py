@@ -21,7 +21,7 @@ def assessment_nav(context: Any, current: str) -> dict[str, Any]:
 
 @register.filter
 def figure(value: Any, unit: str = "frac") -> str:
-    """A stored figure for reading: fractions as percentages (4 decimals), tce and tCO2 as is."""
+    """A stored figure for reading: fractions as percentages (4 decimals), tce, tCO2 and tonnes as is."""
     if value in (None, ""):
         return "—"
     try:
@@ -32,6 +32,8 @@ def figure(value: Any, unit: str = "frac") -> str:
         return f"{d * 100:.4f}%"
     if unit == "tco2":
         return f"{d:,.2f} tCO2"
+    if unit == "t":
+        return f"{d:,.2f} t"
     return f"{d:,.2f} tce"
 
 
