@@ -93,6 +93,18 @@ def _base_year_statistics(
     return children, stats
 
 
+def _retire_previous(target: Target, parents: Q) -> list[int]:
+    """The targets of the previous adoption (to be replaced), refused when one of them is signed,
+    has a letter or was decomposed further; the previous decomposition is no longer current."""
+    old = Target.objects.filter(parents, decomposition__isnull=False)
+    if old.filter(Q(status=TargetStatus.SIGNED) | Q(letters__isnull=False)).exists():
+        raise TargetError(_("原分解结果已签订或已生成责任书，不能替换"))
+    if old.filter(children__isnull=False).exists():
+        raise TargetError(_("原分解结果已被继续分解，不能替换"))
+    Decomposition.objects.filter(parent_target=target, is_current=True).update(is_current=False)
+    return list(old.values_list("pk", flat=True))
+
+
 def is_intensity_reduction(target: Target) -> bool:
     ind = target.definition
     return ind.kind == "reduction" and ind.metric.kind == "intensity"
@@ -432,13 +444,7 @@ def adopt_decomposition(
     _cap, cap_target = total_cap_for(target, params.reserve_tce)
     with transaction.atomic():
         parents = Q(parent=target) | (Q(parent=cap_target) if cap_target else Q())
-        old = Target.objects.filter(parents, decomposition__isnull=False)
-        if old.filter(Q(status=TargetStatus.SIGNED) | Q(letters__isnull=False)).exists():
-            raise TargetError(_("原分解结果已签订或已生成责任书，不能替换"))
-        if old.filter(children__isnull=False).exists():
-            raise TargetError(_("原分解结果已被继续分解，不能替换"))
-        old_ids = list(old.values_list("pk", flat=True))
-        Decomposition.objects.filter(parent_target=target, is_current=True).update(is_current=False)
+        old_ids = _retire_previous(target, parents)
         dec = Decomposition.objects.create(
             parent_target=target,
             method=method,
@@ -771,13 +777,7 @@ def adopt_allocation(
         )
     summary = preview.as_dict()
     with transaction.atomic():
-        old = Target.objects.filter(parent=target, decomposition__isnull=False)
-        if old.filter(Q(status=TargetStatus.SIGNED) | Q(letters__isnull=False)).exists():
-            raise TargetError(_("原分解结果已签订或已生成责任书，不能替换"))
-        if old.filter(children__isnull=False).exists():
-            raise TargetError(_("原分解结果已被继续分解，不能替换"))
-        old_ids = list(old.values_list("pk", flat=True))
-        Decomposition.objects.filter(parent_target=target, is_current=True).update(is_current=False)
+        old_ids = _retire_previous(target, Q(parent=target))
         dec = Decomposition.objects.create(
             parent_target=target,
             method=method,
