@@ -415,3 +415,23 @@ def test_deductions_apply_to_both_controls_where_the_rules_say(loop):
     assert intensity.achieved == pytest.approx(
         1 - ((e25 * 1.02 / 2 - 50000) / (e25 / 2 - 50000)) / 1.05, rel=1e-9
     )
+
+
+def test_the_cli_imports_statistics_all_or_nothing(world, tmp_path, capsys):
+    from dualcontrol.cli import main
+
+    good = tmp_path / "stats-gb18030.csv"
+    good.write_bytes(statistics_csv())
+    assert main(["import", "statistics", str(good)]) == 0
+    assert "statistics: 39 rows imported" in capsys.readouterr().out
+    assert RegionalStatistic.objects.get(
+        division__code="530100", year=2026, month=6, industry=None
+    ).value("co2_t") == pytest.approx(BASE["co2_t"] * 0.5)
+    bad = tmp_path / "bad.csv"
+    bad.write_text(
+        "region,year,co2_t,source\n530100,2027,-1,x\n999999,2027,5,x\n", encoding="utf-8"
+    )
+    assert main(["import", "statistics", str(bad)]) != 0
+    err = capsys.readouterr().err
+    assert "bad.csv" in err and "co2_t" in err and "999999" in err
+    assert not RegionalStatistic.objects.filter(year=2027).exists()
