@@ -8,8 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import PurePath
+from typing import Any
 
 from django.core.files.uploadedfile import UploadedFile
+from django.http import FileResponse, Http404
 from django.utils.translation import gettext as _
 
 # Leading bytes of each accepted document type ("txt": decodable text without NUL bytes).
@@ -62,3 +64,13 @@ def refusal(upload: UploadedFile, *, extensions: Sequence[str], max_bytes: int) 
     if signatures and not any(head.startswith(s) for s in signatures):
         return _("文件内容与扩展名 .%(ext)s 不符。") % {"ext": ext}
     return None
+
+
+def download(document: Any, filename: str) -> FileResponse:
+    """A stored upload as an attachment named ``filename``; 404 when the file is missing (none
+    stored, or gone from storage)."""
+    try:
+        handle = document.open("rb")
+    except (FileNotFoundError, ValueError) as exc:
+        raise Http404 from exc
+    return FileResponse(handle, as_attachment=True, filename=filename)

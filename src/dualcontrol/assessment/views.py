@@ -8,7 +8,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import F, QuerySet
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -37,6 +37,7 @@ from dualcontrol.assessment.models import (
     ScoringSheet,
 )
 from dualcontrol.exports import xlsx_response
+from dualcontrol.uploads import download
 
 PAGE_SIZE = 50
 STAFF = access.STAFF_ROLES
@@ -466,11 +467,7 @@ def evidence_file(request: HttpRequest, pk: int) -> HttpResponse:
     ev = get_object_or_404(
         Evidence.objects.filter(record__in=access.visible_records(request.user)), pk=pk
     )
-    try:
-        handle = ev.file.open("rb")
-    except FileNotFoundError as exc:
-        raise Http404 from exc
-    return FileResponse(handle, as_attachment=True, filename=ev.name)
+    return download(ev.file, ev.name)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -625,11 +622,7 @@ def consequence_file(request: HttpRequest, pk: int) -> HttpResponse:
     c = _consequence(request, pk)
     if not c.response_file:
         raise Http404
-    try:
-        handle = c.response_file.open("rb")
-    except FileNotFoundError as exc:
-        raise Http404 from exc
-    return FileResponse(handle, as_attachment=True, filename=c.response_name or "response")
+    return download(c.response_file, c.response_name or "response")
 
 
 @role_required(*ALL)

@@ -14,7 +14,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import OuterRef, Q, QuerySet, Subquery
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -45,6 +45,7 @@ from dualcontrol.monitoring.models import (
     Station,
 )
 from dualcontrol.monitoring.rules import monitoring_rules
+from dualcontrol.uploads import download
 
 VIEWERS = (
     Role.PROVINCE_ADMIN,
@@ -868,8 +869,4 @@ def shutdown_document(request: HttpRequest, pk: int) -> HttpResponse:
         Shutdown.objects.filter(outlet__in=queries.visible_outlets(request.user).values("pk")),
         pk=pk,
     )
-    try:
-        handle = shutdown.document.open("rb")
-    except (FileNotFoundError, ValueError) as exc:
-        raise Http404 from exc
-    return FileResponse(handle, as_attachment=True, filename=shutdown.document_name or "document")
+    return download(shutdown.document, shutdown.document_name or "document")

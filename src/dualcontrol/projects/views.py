@@ -16,7 +16,7 @@ from typing import Any
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.http import content_disposition_header, url_has_allowed_host_and_scheme
@@ -48,6 +48,7 @@ from dualcontrol.projects.models import (
     Status,
 )
 from dualcontrol.projects.rules import Measure, project_rules
+from dualcontrol.uploads import download
 
 VIEWERS = (
     Role.PROVINCE_ADMIN,
@@ -406,11 +407,7 @@ def evidence_download(request: HttpRequest, pk: int) -> HttpResponse:
         Evidence.objects.filter(project__in=queries.visible_projects(request.user).values("pk")),
         pk=pk,
     )
-    try:
-        handle = evidence.document.open("rb")
-    except (FileNotFoundError, ValueError) as exc:
-        raise Http404 from exc
-    return FileResponse(handle, as_attachment=True, filename=evidence.document_name or "document")
+    return download(evidence.document, evidence.document_name or "document")
 
 
 @role_required(*STAFF)

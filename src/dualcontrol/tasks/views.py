@@ -17,7 +17,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Count, Prefetch, Q
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -48,6 +48,7 @@ from dualcontrol.tasks.models import (
     TaskAssignment,
 )
 from dualcontrol.tasks.rules import load_rules
+from dualcontrol.uploads import download
 
 PAGE_SIZE = 50
 TASK_ROLES = access.TASK_ROLES
@@ -774,11 +775,7 @@ def evidence(request: HttpRequest, pk: int) -> HttpResponse:
     )
     if not report.evidence:
         raise Http404
-    try:
-        handle = report.evidence.open("rb")
-    except FileNotFoundError as exc:
-        raise Http404 from exc
-    return FileResponse(handle, as_attachment=True, filename=report.evidence_name or "evidence")
+    return download(report.evidence, report.evidence_name or "evidence")
 
 
 # --------------------------------------------------------------------------------------------
