@@ -66,13 +66,16 @@ def world() -> World:
     other_unit = entity(other_county, "曲靖测试钢铁有限公司", "31")
     dept = Department.objects.create(division=province, name="省发展改革委")
     users = {
-        Role.PROVINCE_ADMIN: user("admin1", Role.PROVINCE_ADMIN, is_staff=True, is_superuser=True),
+        Role.PROVINCE_ADMIN: user("admin1", Role.PROVINCE_ADMIN),
         Role.PROVINCE_OFFICER: user("officer1", Role.PROVINCE_OFFICER, department=dept),
         Role.CITY_OFFICER: user("city1", Role.CITY_OFFICER, division=city),
         Role.ENTERPRISE: user("ent1", Role.ENTERPRISE, entity=unit),
         Role.VERIFIER: user("ver1", Role.VERIFIER),
         "other_enterprise": user("ent2", Role.ENTERPRISE, entity=other_unit),
         "other_city": user("city2", Role.CITY_OFFICER, division=other_city),
+        Role.SYSTEM_ADMIN: user("sys1", Role.SYSTEM_ADMIN, is_staff=True, is_superuser=True),
+        Role.SECURITY_ADMIN: user("sec1", Role.SECURITY_ADMIN, is_staff=True),
+        Role.AUDITOR: user("aud1", Role.AUDITOR),
     }
     users[Role.VERIFIER].assigned_entities.set([unit])
     return World(province, city, other_city, county, unit, other_unit, users)

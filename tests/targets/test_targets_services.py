@@ -26,6 +26,7 @@ from dualcontrol.targets.models import (
     WarningRecord,
     WarningRuleSet,
 )
+from tests.auth import login
 from tests.factories import user
 
 pytestmark = pytest.mark.django_db
@@ -192,17 +193,21 @@ def test_warnings_refused_for_city_officers(tw):
         services.compute_warnings(year=2026, month=6, user=tw.world.users[Role.CITY_OFFICER])
 
 
-def test_alerts_go_to_the_responsible_officers_once(tw, django_capture_on_commit_callbacks):
+def test_alerts_go_to_the_responsible_officers_once(tw):
+    from dualcontrol.jobs.services import deliver_due
+
     w = tw.world
     w.users[Role.CITY_OFFICER].email = "km@example.gov.cn"
     w.users[Role.CITY_OFFICER].save()
-    with django_capture_on_commit_callbacks(execute=True):
-        s = services.compute_warnings(year=2026, month=5, system=True)
+    s = services.compute_warnings(year=2026, month=5, system=True)
     # Kunming yellow → city1 + province staff; Qujing red → city2 + province staff;
     # the province itself (2.23 % against 2.7 %) red → province staff
     recipients = sorted(Alert.objects.values_list("recipient__username", flat=True))
     assert recipients == sorted(["city1", "city2"] + ["admin1", "officer1"] * 3)
     assert s.alerts == 8 and s.emails == 1
+    # the mail waits in the outbox until the worker's delivery run (tests/jobs)
+    assert mail.outbox == [] and Alert.objects.get(recipient__username="city1").emailed_at is None
+    assert deliver_due().sent == 1
     assert len(mail.outbox) == 1 and mail.outbox[0].to == ["km@example.gov.cn"]
     assert "昆明市" in mail.outbox[0].subject and "ndrc-2021" in mail.outbox[0].body
     assert Alert.objects.get(recipient__username="city1").emailed_at is not None
@@ -516,7 +521,7 @@ def test_rule_sets_are_edited_in_the_admin(tw):
     from django.test import Client
 
     c = Client()
-    c.force_login(tw.world.users[Role.PROVINCE_ADMIN])
+    login(c, tw.world.users[Role.SYSTEM_ADMIN])
     good = WarningRuleSet.objects.get(name="ndrc-2021")
     import yaml
 

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from typing import Any
 
 from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -18,6 +20,10 @@ class Role(models.TextChoices):
     ENTERPRISE = "enterprise", _("企业填报人")
     VERIFIER = "verifier", _("第三方核查人员")
     PUBLIC = "public", _("公众")
+    # 等保 2.0 三员: separated system, security and audit administrators
+    SYSTEM_ADMIN = "system_admin", _("系统管理员")
+    SECURITY_ADMIN = "security_admin", _("安全管理员")
+    AUDITOR = "auditor", _("安全审计员")
 
 
 class User(AbstractUser):
@@ -50,6 +56,13 @@ class User(AbstractUser):
         "entities.Entity", verbose_name=_("核查分配的单位"), blank=True, related_name="verifiers"
     )
     is_demo = models.BooleanField(_("演示账号"), default=False)
+    # set when an administrator creates the account or sets its password: until the user picks
+    # their own, every page leads to the password change (accounts.passwords)
+    must_change_password = models.BooleanField(
+        _("须修改初始密码"),
+        default=False,
+        help_text=_("管理员创建账号或重置密码后自动勾选；用户自行修改密码后清除。"),
+    )
 
     class Meta:
         verbose_name = _("用户")
@@ -65,6 +78,26 @@ class User(AbstractUser):
             raise ValidationError({"department": _("省级部门人员必须指定所属部门")})
 
 
+class PasswordHistory(models.Model):
+    """A user's earlier password hashes (never the password): a new one may repeat none of the last N.
+
+    Written on every change of ``User.password`` (self-service, admin, CLI): see
+    :mod:`dualcontrol.accounts.passwords`.
+    """
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="password_history")
+    password = models.CharField(_("密码哈希"), max_length=128)
+    created = models.DateTimeField(_("设置时间"), auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created", "-id"]
+        verbose_name = _("历史密码")
+        verbose_name_plural = _("历史密码")
+
+    def __str__(self) -> str:
+        return f"{self.user} {self.created:%Y-%m-%d %H:%M}"
+
+
 def hash_token(raw: str) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()
 
@@ -78,6 +111,10 @@ class ApiToken(models.Model):
     created = models.DateTimeField(auto_now_add=True)
     expires = models.DateTimeField()
     last_used = models.DateTimeField(null=True, blank=True)
+    # revoked, never deleted (logout, password change, owner, security administrator, cap):
+    # see dualcontrol.accounts.tokens
+    revoked_at = models.DateTimeField(_("吊销时间"), null=True, blank=True)
+    revoked_reason = models.CharField(_("吊销原因"), max_length=200, blank=True)
 
     class Meta:
         verbose_name = _("API 令牌")
@@ -85,6 +122,14 @@ class ApiToken(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} {self.prefix}…"
+
+    def state(self, now: Any = None) -> str:
+        """``revoked``, ``expired`` or ``live``."""
+        if self.revoked_at is not None:
+            return "revoked"
+        if self.expires <= (now or timezone.now()):
+            return "expired"
+        return "live"
 
     @staticmethod
     def new_key() -> str:

@@ -25,8 +25,9 @@ STAFF_ROLES = PROVINCE_ROLES | {Role.CITY_OFFICER}
 def role_of(user: Any) -> str:
     if not getattr(user, "is_authenticated", False):
         return Role.PUBLIC
-    if user.is_superuser:
-        return Role.PROVINCE_ADMIN
+    if user.is_superuser and user.role == Role.PUBLIC:
+        # ``createsuperuser`` leaves the role at its default: such an account runs the system
+        return Role.SYSTEM_ADMIN
     return str(user.role)
 
 
@@ -63,15 +64,30 @@ def can_file_for(user: Any, entity: Entity) -> bool:
 
 
 def can_review(user: Any, entity: Entity) -> bool:
-    """City officers review units in their region; province staff review any unit."""
+    """City officers review units in their region; province staff whose department reviews
+    (``duties.yaml``) review any unit."""
+    from dualcontrol.accounts.duties import REVIEW_REPORTS, has_duty
+
     role = role_of(user)
     if role in PROVINCE_ROLES:
-        return True
+        return has_duty(user, REVIEW_REPORTS)
     return role == Role.CITY_OFFICER and can_view_entity(user, entity)
 
 
+def reviews_reports(user: Any) -> bool:
+    """Whether the user has a review queue at all (region for a city, duty for the province)."""
+    from dualcontrol.accounts.duties import REVIEW_REPORTS, has_duty
+
+    role = role_of(user)
+    return role == Role.CITY_OFFICER or (role in PROVINCE_ROLES and has_duty(user, REVIEW_REPORTS))
+
+
+ADMIN_ROLES = {Role.SYSTEM_ADMIN, Role.SECURITY_ADMIN, Role.AUDITOR}
+
+
 def can_view_audit(user: Any) -> bool:
-    return role_of(user) == Role.PROVINCE_ADMIN
+    """Separated duties: the auditor alone reads the audit log (not the system administrator)."""
+    return role_of(user) == Role.AUDITOR
 
 
 def is_staff_role(user: Any) -> bool:

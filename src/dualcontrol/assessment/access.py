@@ -41,9 +41,14 @@ def is_province(user: Any) -> bool:
 
 def assessor_rounds(user: Any) -> QuerySet[AssessmentRound]:
     """Rounds the user runs (scores, signs off): province staff all, a city its own."""
+    from dualcontrol.accounts.duties import SCORE_ASSESSMENT, has_duty
+
     role = role_of(user)
     if role in PROVINCE_ROLES:
-        return AssessmentRound.objects.all()
+        # separated duties: only departments that score (duties.yaml) run the province's rounds
+        if has_duty(user, SCORE_ASSESSMENT):
+            return AssessmentRound.objects.all()
+        return AssessmentRound.objects.none()
     if role == Role.CITY_OFFICER and user.division_id:
         return AssessmentRound.objects.filter(assessor_id=user.division_id)
     return AssessmentRound.objects.none()
@@ -120,7 +125,9 @@ def can_close(user: Any, c: Consequence) -> bool:
     """Close (or record an interview for) a consequence: province staff, or the city that
     assessed the region or unit (a region below it, never its own)."""
     if is_province(user):
-        return True
+        from dualcontrol.accounts.duties import SCORE_ASSESSMENT, has_duty
+
+        return has_duty(user, SCORE_ASSESSMENT)
     if role_of(user) != Role.CITY_OFFICER or not user.division_id:
         return False
     if c.record_id:

@@ -252,12 +252,14 @@ def create_round(
     if assessor is None:
         raise Rejected({"assessor": _("没有考核方（省级区划未建立）")})
     if not system:
-        if role in access.PROVINCE_ROLES or (
+        from dualcontrol.accounts.duties import SCORE_ASSESSMENT, has_duty
+
+        if (role in access.PROVINCE_ROLES and has_duty(user, SCORE_ASSESSMENT)) or (
             role == Role.CITY_OFFICER and user.division_id == assessor.pk
         ):
             pass
         else:
-            raise NotAllowed(_("只有省级人员或本级政府人员可以组织考核"))
+            raise NotAllowed(_("只有负责考核的省级部门或本级政府人员可以组织考核"))
     problems: dict[str, str] = {}
     if not 2000 <= int(year) <= 2100:
         problems["year"] = _("年度不正确")

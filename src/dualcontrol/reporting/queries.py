@@ -15,9 +15,9 @@ def visible_reports(user: Any) -> QuerySet[EnergyReport]:
 
 
 def review_queue(user: Any) -> QuerySet[EnergyReport]:
-    from dualcontrol.accounts.scope import is_staff_role
+    from dualcontrol.accounts.scope import reviews_reports
 
-    if not is_staff_role(user):
+    if not reviews_reports(user):
         return EnergyReport.objects.none()
     return (
         visible_reports(user)
