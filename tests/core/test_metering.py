@@ -12,14 +12,18 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
-from hypothesis import given
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from dualcontrol.core import metering as m
+from dualcontrol.core.workcalendar import WorkCalendar
 from dualcontrol.reference.metering import code_catalogue, metering_rules
+from dualcontrol.reference.workcalendar import work_calendar
 
 RULES = metering_rules()
 CAT = code_catalogue()
+CAL = work_calendar()
+WEEKDAYS = WorkCalendar.weekdays_only()
 D = dt.datetime
 
 
@@ -267,16 +271,26 @@ def test_stuck_meter_runs():
 def test_working_days_for_the_repair_rule():
     fri = dt.date(2026, 5, 15)
     assert fri.weekday() == 4
-    assert m.working_days_between(fri, dt.date(2026, 5, 18)) == 1  # Sat, Sun, Mon
-    assert m.working_days_between(fri, dt.date(2026, 5, 20)) == 3
-    assert m.working_days_between(fri, fri) == 0
-    assert m.add_working_days(fri, 3) == dt.date(2026, 5, 20)
-    assert m.working_days_between(dt.date(2026, 1, 1), dt.date(2026, 12, 31)) == 260
+    assert m.working_days_between(fri, dt.date(2026, 5, 18), CAL) == 1  # Sat, Sun, Mon
+    assert m.working_days_between(fri, dt.date(2026, 5, 20), CAL) == 3
+    assert m.working_days_between(fri, fri, CAL) == 0
+    assert m.add_working_days(fri, 3, CAL) == dt.date(2026, 5, 20)
+    # Monday–Friday only where no notice applies; 2026 has 19 weekday holidays and 6 调休 Saturdays/Sundays
+    assert m.working_days_between(dt.date(2026, 1, 1), dt.date(2026, 12, 31), WEEKDAYS) == 260
+    assert m.working_days_between(dt.date(2026, 1, 1), dt.date(2026, 12, 31), CAL) == 260 - 18 + 6
+    # over 国庆 2026 (1–7 Oct off, Sat 10 Oct worked): 30 Sep + 3 working days = Thu 8, Fri 9, Sat 10
+    assert m.add_working_days(dt.date(2026, 9, 30), 3, WEEKDAYS) == dt.date(2026, 10, 5)
+    assert m.add_working_days(dt.date(2026, 9, 30), 3, CAL) == dt.date(2026, 10, 10)
+    assert not m.is_working_day(dt.date(2026, 10, 5), CAL) and m.is_working_day(
+        dt.date(2026, 10, 10), CAL
+    )
 
 
-@given(st.dates(min_value=dt.date(2020, 1, 1), max_value=dt.date(2030, 1, 1)), st.integers(0, 40))
+@settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.dates(min_value=dt.date(2010, 1, 1), max_value=dt.date(2030, 1, 1)), st.integers(0, 40))
 def test_add_and_count_working_days_agree(start, n):
-    assert m.working_days_between(start, m.add_working_days(start, n)) == n
+    for cal in (CAL, WEEKDAYS):
+        assert m.working_days_between(start, m.add_working_days(start, n, cal), cal) == n
 
 
 def test_upload_late():

@@ -10,7 +10,8 @@ Pure functions over plain values (shared/reference/formats.md §3):
   (tolerance 1 day);
 * a reading's checks (bad value, future, too old, off the grid, out of range), expected counts,
   数据完整性 (received / expected), 数据一致性 (Σ daily vs monthly), stuck-meter runs, working days
-  for the 3-working-day repair rule, and the reconciliation of meter totals with the 205-1 report.
+  for the 3-working-day repair rule (counted on a :class:`~dualcontrol.core.workcalendar.WorkCalendar`:
+  China's public holidays and 调休), and the reconciliation of meter totals with the 205-1 report.
 
 Timestamps are naive :class:`datetime.datetime` in platform local time (Asia/Shanghai, UTC+8, no
 daylight saving): the shells convert at the edges. A reading's timestamp is the *start* of its
@@ -29,6 +30,7 @@ from enum import IntEnum, StrEnum
 
 from dualcontrol.core.report205 import Row205
 from dualcontrol.core.units import conversion_factor
+from dualcontrol.core.workcalendar import WorkCalendar
 
 CODE_LENGTH = 16
 # (part, start, end, zh, en)
@@ -547,32 +549,19 @@ def identical_runs(
     return runs
 
 
-def is_working_day(day: dt.date) -> bool:
-    """Monday–Friday (public holidays are not modelled)."""
-    return day.weekday() < 5
+def is_working_day(day: dt.date, calendar: WorkCalendar) -> bool:
+    """A working day of ``calendar`` (public holidays and 调休 of the covered years, else Mon–Fri)."""
+    return calendar.is_working_day(day)
 
 
-def working_days_between(start: dt.date, end: dt.date) -> int:
+def working_days_between(start: dt.date, end: dt.date, calendar: WorkCalendar) -> int:
     """Working days d with start < d <= end (0 when end <= start)."""
-    if end <= start:
-        return 0
-    days = (end - start).days
-    weeks, rest = divmod(days, 7)
-    n = weeks * 5
-    for k in range(1, rest + 1):
-        if is_working_day(start + dt.timedelta(days=weeks * 7 + k)):
-            n += 1
-    return n
+    return calendar.working_days_between(start, end)
 
 
-def add_working_days(start: dt.date, n: int) -> dt.date:
+def add_working_days(start: dt.date, n: int, calendar: WorkCalendar) -> dt.date:
     """The day on which ``n`` working days after ``start`` have passed."""
-    day = start
-    while n > 0:
-        day += dt.timedelta(days=1)
-        if is_working_day(day):
-            n -= 1
-    return day
+    return calendar.add_working_days(start, n)
 
 
 def upload_late(last: dt.datetime | None, now: dt.datetime, rules: MeteringRules) -> bool:

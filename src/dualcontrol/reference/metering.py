@@ -12,6 +12,7 @@ from dualcontrol.core.metering import (
     MeteringRules,
 )
 from dualcontrol.reference import ReferenceDataError, load_csv, load_yaml
+from dualcontrol.reference.workcalendar import work_calendar
 
 RULES_FILE = "metering_rules.yaml"
 DATA_TYPES_FILE = "metering_data_types.csv"
@@ -153,4 +154,5 @@ def versions() -> dict[str, Any]:
     out: dict[str, Any] = {RULES_FILE: load_yaml(RULES_FILE)[0]}
     for name in (*CATALOGUE_FILES, FREQUENCIES_FILE, SOURCES_FILE, GRADES_FILE, KINDS_FILE):
         out[name] = load_csv(name).version
+    out["holidays_cn"] = work_calendar().version  # the working days of the repair rule
     return out
