@@ -1,4 +1,5 @@
-"""The audit log for administrators: filter by actor, action, object and date; export."""
+"""The audit log for the auditor: filter by actor, action, object and date; export; the state of
+the hash chain (verified up to which entry, or the first broken link)."""
 
 from __future__ import annotations
 
@@ -12,10 +13,11 @@ from django.utils.translation import gettext as _
 from dualcontrol.accounts.decorators import role_required
 from dualcontrol.accounts.models import Role
 from dualcontrol.audit.models import AuditEntry
+from dualcontrol.audit.services import chain_status
 from dualcontrol.exports import xlsx_response
 
 
-@role_required(Role.PROVINCE_ADMIN)
+@role_required(Role.AUDITOR)
 def audit_list(request: HttpRequest) -> HttpResponse:
     qs = AuditEntry.objects.all()
     f = {
@@ -60,12 +62,18 @@ def audit_list(request: HttpRequest) -> HttpResponse:
             ]
             for e in qs[:100000]
         )
-        return xlsx_response("audit.xlsx", "audit", headers, rows)
+        return xlsx_response("audit.xlsx", "audit", headers, rows, user=request.user)
     page = Paginator(qs, 50).get_page(request.GET.get("page"))
     actions = AuditEntry.objects.order_by().values_list("action", flat=True).distinct()
     types = AuditEntry.objects.order_by().values_list("object_type", flat=True).distinct()
     return render(
         request,
         "audit/list.html",
-        {"page": page, "filters": f, "actions": sorted(set(actions)), "types": sorted(set(types))},
+        {
+            "page": page,
+            "filters": f,
+            "actions": sorted(set(actions)),
+            "types": sorted(set(types)),
+            "chain": chain_status(),
+        },
     )
