@@ -19,6 +19,7 @@ ITEMS: list[tuple[Any, str, set[str]]] = [
     (_("目标与预警"), "targets:dashboard", STAFF),
     (_("能源报表"), "reporting:list", ALL),
     (_("审核"), "reporting:review", STAFF),
+    (_("统计自报"), "reporting:statistics", STAFF),
     (_("在线填报"), "reporting:new", {Role.ENTERPRISE}),
     (_("Excel 上传"), "reporting:upload", {Role.ENTERPRISE}),
     (_("能耗在线监测"), "metering:list", ALL),
@@ -29,13 +30,18 @@ ITEMS: list[tuple[Any, str, set[str]]] = [
     (_("考核"), "assessment:list", ALL),
     (_("公报公告"), "publishing:manage", PROVINCE),
     (_("报告单位"), "entities:list", ALL),
-    (_("审计日志"), "audit:list", {Role.PROVINCE_ADMIN}),
-    (_("系统管理"), "admin:index", {Role.PROVINCE_ADMIN}),
+    (_("审计日志"), "audit:list", {Role.AUDITOR}),
+    (_("后台任务"), "jobs:home", {Role.SYSTEM_ADMIN}),
+    (_("登录锁定"), "accounts:lockouts", {Role.SECURITY_ADMIN}),
+    (_("动态口令"), "accounts:otp-users", {Role.SECURITY_ADMIN}),
+    (_("API 令牌"), "accounts:tokens", {Role.SECURITY_ADMIN}),
+    (_("系统管理"), "admin:index", {Role.SYSTEM_ADMIN, Role.SECURITY_ADMIN}),
 ]
 PUBLIC_ITEMS: list[tuple[Any, str]] = [
     (_("公开信息"), "public-home"),
     (_("公报"), "publishing:bulletins"),
     (_("考核结果"), "publishing:results"),
+    (_("超标名单"), "publishing:exceedances"),
 ]
 
 
