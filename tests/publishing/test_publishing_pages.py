@@ -14,6 +14,7 @@ from dualcontrol.accounts.models import Role, User
 from dualcontrol.publishing import services
 from dualcontrol.publishing.models import Publication, PublicationKind
 from tests.assessment.assessment_builders import run_region_round
+from tests.auth import login
 from tests.factories import PASSWORD
 
 pytestmark = pytest.mark.django_db
@@ -50,7 +51,7 @@ def setup(regional):
 def client_for(world, role):
     c = Client()
     if role != "anon":
-        c.force_login(world.users[role])
+        login(c, world.users[role])
     return c
 
 

@@ -1,7 +1,8 @@
 """Open data under /api/public/ (no login): published documents as JSON and CSV.
 
 Only what is published is served — the frozen snapshot of each document (bulletin, grade list,
-restricted regions, mandatory-audit units), never unit data that was not published.
+restricted regions, mandatory-audit units, quarterly exceedance lists), never unit data that was
+not published and never a draft.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ class PublicationOut(Schema):
     kind: str
     kind_zh: str
     year: int
+    quarter: int | None = None
     title: str
     version: int
     published_on: dt.date
@@ -44,6 +46,7 @@ def _out(p: Publication) -> dict[str, Any]:
         "kind": p.kind,
         "kind_zh": str(p.get_kind_display()),
         "year": p.year,
+        "quarter": p.quarter,
         "title": p.title,
         "version": p.version,
         "published_on": p.published_on,
@@ -82,7 +85,8 @@ def get_publication(request: HttpRequest, pub_id: int) -> Any:
 
 def _csv(p: Publication) -> HttpResponse:
     response = HttpResponse(render.to_csv(p.content), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{p.kind}-{p.year}-v{p.version}.csv"'
+    period = f"{p.year}-q{p.quarter}" if p.quarter else str(p.year)
+    response["Content-Disposition"] = f'attachment; filename="{p.kind}-{period}-v{p.version}.csv"'
     return response
 
 
@@ -107,3 +111,29 @@ def get_bulletin(request: HttpRequest, year: int) -> Any:
 @router.get("/bulletins/{year}/csv")
 def get_bulletin_csv(request: HttpRequest, year: int) -> HttpResponse:
     return _csv(_bulletin(year))
+
+
+def _exceedances(year: int, quarter: int) -> Publication:
+    if not 1 <= quarter <= 4:
+        raise HttpError(404, "quarter must be 1-4")
+    p = (
+        _published()
+        .filter(kind=PublicationKind.EXCEEDANCES, year=year, quarter=quarter)
+        .order_by("-version")
+        .first()
+    )
+    if p is None:
+        raise HttpError(404, f"no exceedance list published for {year} Q{quarter}")
+    return p
+
+
+@router.get("/exceedances/{year}/{quarter}")
+def get_exceedances(request: HttpRequest, year: int, quarter: int) -> Any:
+    """The published exceedance list (超标名单) of a quarter (current version): rows with their
+    figures and the alarms each row counted, the alarms not counted and why, footnotes."""
+    return _document(_exceedances(year, quarter))
+
+
+@router.get("/exceedances/{year}/{quarter}/csv")
+def get_exceedances_csv(request: HttpRequest, year: int, quarter: int) -> HttpResponse:
+    return _csv(_exceedances(year, quarter))

@@ -15,6 +15,11 @@ Pollutant table: the 2025 bulletin carries it (the demo's 2025 annual rows have 
 the change on 2024 is blank with a footnote, because the demo has no 2024 emissions, and no cap
 column appears, because no cap target covers 2025 (the 12th-FYP caps end in 2015, the
 illustrative SO2 cap starts in 2026).  Nothing is estimated.
+
+Exceedance list (超标名单): the list of the last complete quarter, built from the monitoring demo's
+history (:mod:`dualcontrol.monitoring.demo`), reviewed — the alarm the unit explained as a
+calibration run is struck as 误报 with the reason, which the list publishes — and published by the
+province a month after the quarter (or today, if sooner).  The running quarter has no list.
 """
 
 from __future__ import annotations
@@ -22,6 +27,8 @@ from __future__ import annotations
 import datetime as dt
 import random
 from decimal import Decimal
+
+from django.utils import timezone
 
 from dualcontrol.accounts.models import User
 from dualcontrol.assessment.models import AssessmentRound, RoundStatus
@@ -35,6 +42,7 @@ SOURCE = "平台演示：合成全社会用电量（非官方，仅用于演示�
 PUBLISHED_ON = dt.date(2016, 6, 15)
 BULLETIN_ON = dt.date(2016, 8, 18)
 ISSUERS = "（演示）省统计局　省发展改革委　省能源局"
+EXCEEDANCE_ISSUERS = "（演示）省生态环境厅"
 SEED = 20151
 
 
@@ -49,6 +57,43 @@ def extend_demo(*, today: dt.date) -> None:
     if not Publication.objects.filter(is_synthetic=True, year=YEAR).exists():
         _year_2015(province)
     _latest_bulletin(province)
+    _exceedance_list(today)
+
+
+def _exceedance_list(today: dt.date) -> Publication | None:
+    """Build, review and publish the last complete quarter's exceedance list (unless published)."""
+    from dualcontrol.core.exceedances import last_complete_quarter, quarter_dates
+    from dualcontrol.monitoring.demo import FALSE_ALARM_TEXT
+    from dualcontrol.monitoring.models import Alarm, Outlet
+    from dualcontrol.publishing.models import PublicationKind
+
+    if not Outlet.objects.filter(is_synthetic=True).exists():
+        return None
+    year, quarter = last_complete_quarter(today)
+    if services.current_quarterly(PublicationKind.EXCEEDANCES, year, quarter) is not None:
+        return None
+    admin = User.objects.filter(username="demo-province").first()
+    now = dt.datetime.combine(today, dt.time(9), tzinfo=timezone.get_current_timezone())
+    draft = services.build_exceedance_draft(
+        user=admin, year=year, quarter=quarter, issuers=EXCEEDANCE_ISSUERS, now=now, system=True
+    )
+    listed = {a["id"] for r in draft.content["rows"] for a in r["alarms"]}
+    for alarm in Alarm.objects.filter(pk__in=listed, explanation=FALSE_ALARM_TEXT):
+        draft = services.strike_alarm(
+            user=admin,
+            draft=draft,
+            alarm_id=alarm.pk,
+            reason="经核实为在线监测设备比对校准期间的数据，属误报（演示）",
+            system=True,
+        )
+    last = quarter_dates(year, quarter)[1]
+    return services.publish_exceedance_list(
+        user=admin,
+        draft=draft,
+        published_on=min(today, last + dt.timedelta(days=30)),
+        now=now,
+        system=True,
+    )
 
 
 def _latest_bulletin(province: Division) -> Publication | None:

@@ -1,9 +1,13 @@
 """Published documents and the optional figures only the bulletin needs.
 
 - :class:`Publication` — a published document: the annual bulletin (公报), the grade list
-  (考核结果), the restricted regions (区域限批) and the mandatory-audit units (强制能源审计), each a
-  frozen snapshot (header, rows, footnotes) so that what the public sees never changes under it.
-  Re-publishing supersedes the earlier version (kept, marked superseded).
+  (考核结果), the restricted regions (区域限批), the mandatory-audit units (强制能源审计) and the
+  quarterly exceedance list of monitored outlets (超标名单, with ``quarter``), each a frozen
+  snapshot (header, rows, footnotes) so that what the public sees never changes under it.
+  Re-publishing supersedes the earlier version (kept, marked superseded).  The exceedance list is
+  first saved as a draft (status ``draft``: reviewed by the province, never public); once
+  published its content can no longer change (:meth:`Publication.save` refuses) — a correction
+  is a new version.
 - :class:`RegionalElectricity` — 全社会用电量 of a region and year (the bulletin's electricity
   intensity column); optional: where it is missing the column is blank and a footnote says so.
 - :class:`NationalFigure` — the national row (全国) as published by NBS, for the energy table
@@ -12,7 +16,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -25,19 +32,50 @@ class PublicationKind(models.TextChoices):
     GRADES = "grades", _("考核结果（等级）")
     RESTRICTED = "restricted", _("限批名单（区域、企业）")
     AUDITS = "audits", _("强制能源审计单位名单")
+    EXCEEDANCES = "exceedances", _("重点排污单位超标名单（季度）")
+
+
+#: kinds published per quarter (``Publication.quarter`` set); all others per year
+QUARTERLY_KINDS = (PublicationKind.EXCEEDANCES,)
 
 
 class PublicationStatus(models.TextChoices):
+    DRAFT = "draft", _("草稿（待审核发布）")
     PUBLISHED = "published", _("已发布")
     SUPERSEDED = "superseded", _("已被新版本替代")
     WITHDRAWN = "withdrawn", _("已撤回")
 
 
+class FrozenPublication(Exception):
+    """A published (superseded, withdrawn) document's content cannot change."""
+
+
+#: what a document says; frozen once it leaves the draft status
+FROZEN_FIELDS = (
+    "kind",
+    "year",
+    "quarter",
+    "title",
+    "content",
+    "round_id",
+    "version",
+    "published_on",
+    "is_synthetic",
+)
+
+
 class Publication(models.Model):
-    """A published document (snapshot) — what /public/ and /api/public/ serve."""
+    """A published document (snapshot) — what /public/ and /api/public/ serve (drafts never)."""
 
     kind = models.CharField(_("类别"), max_length=16, choices=PublicationKind.choices)
     year = models.PositiveSmallIntegerField(_("年度"))
+    quarter = models.PositiveSmallIntegerField(
+        _("季度"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(4)],
+        help_text=_("季度发布的文件（超标名单）填 1–4；年度文件为空。"),
+    )
     title = models.CharField(_("标题"), max_length=255)
     content = models.JSONField(_("内容（表头、行、附注）"))
     round = models.ForeignKey(
@@ -64,7 +102,7 @@ class Publication(models.Model):
     is_synthetic = models.BooleanField(_("演示数据（示意）"), default=False)
 
     class Meta:
-        ordering = ["-year", "kind", "-version"]
+        ordering = ["-year", "-quarter", "kind", "-version"]
         verbose_name = _("公开发布")
         verbose_name_plural = _("公开发布")
         constraints = [
@@ -75,13 +113,60 @@ class Publication(models.Model):
             ),
             models.UniqueConstraint(
                 fields=["kind", "year"],
-                condition=Q(status="published", round__isnull=True),
+                condition=Q(status="published", round__isnull=True, quarter__isnull=True),
                 name="one_published_bulletin_per_year",
+            ),
+            models.UniqueConstraint(
+                fields=["kind", "year", "quarter"],
+                condition=Q(status="published", quarter__isnull=False),
+                name="one_published_per_kind_year_quarter",
+            ),
+            models.UniqueConstraint(
+                fields=["kind", "year", "quarter"],
+                condition=Q(status="draft"),
+                name="one_draft_per_kind_year_quarter",
+            ),
+            models.CheckConstraint(
+                condition=Q(quarter__isnull=True) | Q(quarter__gte=1, quarter__lte=4),
+                name="publication_quarter_1_to_4",
+            ),
+            models.CheckConstraint(
+                condition=(Q(kind__in=QUARTERLY_KINDS) & Q(quarter__isnull=False))
+                | (~Q(kind__in=QUARTERLY_KINDS) & Q(quarter__isnull=True)),
+                name="publication_quarter_iff_quarterly",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="draft") | Q(kind__in=QUARTERLY_KINDS),
+                name="publication_draft_only_quarterly",
             ),
         ]
 
     def __str__(self) -> str:
         return self.title
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        """Refuse to change what a document says once it has left the draft status."""
+        if self.pk is not None:
+            stored = type(self).objects.filter(pk=self.pk).values("status", *FROZEN_FIELDS).first()
+            if stored is not None and stored["status"] != PublicationStatus.DRAFT:
+                changed = [f for f in FROZEN_FIELDS if getattr(self, f) != stored[f]]
+                if changed:
+                    raise FrozenPublication(
+                        f"publication {self.pk} is {stored['status']}: "
+                        f"{', '.join(changed)} cannot change (publish a new version)"
+                    )
+        super().save(*args, **kwargs)
+
+    @property
+    def is_draft(self) -> bool:
+        return self.status == PublicationStatus.DRAFT
+
+    @property
+    def period_label(self) -> str:
+        """``2026`` or ``2026年第三季度``."""
+        if self.quarter:
+            return f"{self.year}年第{'一二三四'[self.quarter - 1]}季度"
+        return str(self.year)
 
     @property
     def header(self) -> list[str]:

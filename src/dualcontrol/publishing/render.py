@@ -8,6 +8,11 @@ table and its notes, the CSV on request (``to_csv(content, table="co2")``; one t
 A bulletin with pollutant data likewise has ``pollutants`` (third sheet, after the CO2 table in
 the PDF, ``table="pollutants"``).  Without them the output is the energy bulletin's alone.
 
+A list with many columns (the quarterly exceedance list) says ``landscape: true`` (A4 landscape
+PDF, smaller type) and gives ``column_places`` — per column the decimals of a numeric column
+(None: text): Excel keeps those cells as numbers, the PDF aligns them right — and may give
+``column_widths`` (relative widths of the PDF columns).
+
 PDF: fpdf2 (pure Python) with Noto Sans CJK SC, which the project installs from PyPI
 (``noto-cjk-sans-otc``, SIL OFL 1.1): the face is taken from the OpenType collection and only the
 glyphs used are embedded (subset, CID-keyed CFF), so the PDF shows Chinese on a machine with no
@@ -137,7 +142,10 @@ def _write_table(ws: Any, content: Mapping[str, Any]) -> None:
         cell.border = box
         cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
     header_row = r
-    places = [None, *(c["places"] for c in content.get("columns", []))]
+    places = content.get("column_places") or [
+        None,
+        *(c["places"] for c in content.get("columns", [])),
+    ]
     for row in content["rows"]:
         r += 1
         for c, text in enumerate(row["cells"], 1):
@@ -185,7 +193,7 @@ def _render_pdf(content: Mapping[str, Any], *, published_on: str, draft: bool) -
     from fpdf import FPDF
 
     path, index = cjk_font()
-    pdf = FPDF(orientation="P", unit="mm", format="A4")
+    pdf = FPDF(orientation="L" if content.get("landscape") else "P", unit="mm", format="A4")
     pdf.set_creator("dualcontrol")
     pdf.set_title(str(content["title"]))
     pdf.set_auto_page_break(auto=True, margin=18)
@@ -204,7 +212,7 @@ def _render_pdf(content: Mapping[str, Any], *, published_on: str, draft: bool) -
     if published_on:
         pdf.cell(0, 6, published_on, align="C", new_x="LMARGIN", new_y="NEXT")
     pdf.ln(3)
-    _pdf_table(pdf, content)
+    _pdf_table(pdf, content, size=7.5 if len(content["header"]) > 8 else 9.5)
     for key, _suffix in EXTRA_TABLES:
         extra = content.get(key)
         if not extra:
@@ -225,13 +233,20 @@ def _pdf_table(pdf: Any, content: Mapping[str, Any], *, size: float = 9.5) -> No
     ncol = len(content["header"])
     first = (40 if ncol <= 6 else 22) if ncol > 2 else 60
     widths = (first, *([(pdf.epw - first) / (ncol - 1)] * (ncol - 1))) if ncol > 1 else (pdf.epw,)
+    weights = content.get("column_widths")
+    if weights and len(weights) == ncol:
+        widths = tuple(pdf.epw * w / sum(weights) for w in weights)
     numeric = [False, *(True for _ in content.get("columns", []))]
+    column_places = content.get("column_places")
+    if column_places:
+        numeric = [p is not None for p in column_places]
     aligns = tuple("RIGHT" if (i < len(numeric) and numeric[i]) else "CENTER" for i in range(ncol))
+    aligned = bool(content.get("columns") or column_places)
     pdf.set_font(FONT_FAMILY, size=size)
     pdf.set_draw_color(0, 0, 0)
     with pdf.table(
         col_widths=widths,
-        text_align=aligns if content.get("columns") else "LEFT",
+        text_align=aligns if aligned else "LEFT",
         headings_style=FontFace(emphasis="", fill_color=(232, 238, 247)),
         line_height=6.5,
         cell_fill_mode=TableCellFillMode.NONE,
@@ -244,7 +259,7 @@ def _pdf_table(pdf: Any, content: Mapping[str, Any], *, size: float = 9.5) -> No
         for row in content["rows"]:
             tr = table.row()
             for i, text in enumerate(row["cells"]):
-                tr.cell(str(text), align=aligns[i] if content.get("columns") else "LEFT")
+                tr.cell(str(text), align=aligns[i] if aligned else "LEFT")
     if content.get("footnotes"):
         pdf.ln(4)
         pdf.set_font(FONT_FAMILY, size=10)

@@ -5,9 +5,15 @@
 - :func:`publish_results` — the grade list of a signed-off assessment round, and with it the
   lists of regions under approval suspension (区域限批) and of units ordered to carry out an
   energy audit (强制能源审计);
-- :func:`withdraw` — take a publication down (reason required; kept, marked withdrawn).
+- :func:`withdraw` — take a publication down (reason required; kept, marked withdrawn);
+- the quarterly exceedance list (超标名单): :func:`build_exceedance_draft` (the draft, computed now
+  from the monitoring data), :func:`strike_alarm` / :func:`restore_alarm` (the reviewer takes an
+  alarm out, e.g. 误报, with a reason that is published — or puts it back),
+  :func:`publish_exceedance_list` (the reviewed draft becomes the published version) and
+  :func:`discard_draft`.
 
-Re-publishing supersedes the published version of the same document (kept, version + 1).
+Re-publishing supersedes the published version of the same document (kept, version + 1).  A
+published document never changes (:meth:`Publication.save` refuses): a correction is a new version.
 """
 
 from __future__ import annotations
@@ -15,7 +21,9 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
+from django.db.models import Max
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from dualcontrol.accounts.scope import PROVINCE_ROLES, role_of
@@ -27,8 +35,9 @@ from dualcontrol.assessment.models import (
     SubjectKind,
 )
 from dualcontrol.audit.services import record as audit
+from dualcontrol.core import exceedances as core_exceedances
 from dualcontrol.core.bulletin import region_label
-from dualcontrol.publishing import bulletin
+from dualcontrol.publishing import bulletin, exceedances
 from dualcontrol.publishing.models import Publication, PublicationKind, PublicationStatus
 from dualcontrol.regions.models import Division
 
@@ -356,3 +365,275 @@ def withdraw(*, publication: Publication, user: Any, note: str) -> Publication:
         publication.save(update_fields=["status", "withdrawn_note"])
         audit(actor=user, action="publication.withdraw", obj=publication, note=note[:255])
     return publication
+
+
+# ---------------------------------------------------------------------------------------------
+# The quarterly exceedance list (超标名单): draft → review → publish
+
+
+def current_quarterly(kind: str, year: int, quarter: int) -> Publication | None:
+    """The published version of a quarterly document (None: not published)."""
+    return (
+        Publication.objects.filter(
+            kind=kind, year=year, quarter=quarter, status=PublicationStatus.PUBLISHED
+        )
+        .order_by("-version")
+        .first()
+    )
+
+
+def exceedance_draft(year: int, quarter: int) -> Publication | None:
+    return Publication.objects.filter(
+        kind=PublicationKind.EXCEEDANCES,
+        year=year,
+        quarter=quarter,
+        status=PublicationStatus.DRAFT,
+    ).first()
+
+
+def _next_version(kind: str, year: int, quarter: int) -> int:
+    top = (
+        Publication.objects.filter(kind=kind, year=year, quarter=quarter)
+        .exclude(status=PublicationStatus.DRAFT)
+        .aggregate(v=Max("version"))["v"]
+    )
+    return (top or 0) + 1
+
+
+def _require_publisher(user: Any, system: bool, message: str) -> None:
+    if not system and not can_publish(user):
+        raise NotAllowed(message)
+
+
+def _list_content(
+    year: int, quarter: int, struck: dict[int, str], issuers: str, now: dt.datetime | None
+) -> dict[str, Any]:
+    try:
+        return exceedances.compute(year, quarter, struck=struck, issuers=issuers, now=now)
+    except exceedances.ExceedanceListError as exc:
+        raise PublishError("；".join(exc.problems)) from exc
+
+
+def _struck_of(draft: Publication) -> dict[int, str]:
+    return {int(k): str(v) for k, v in (draft.content.get("struck") or {}).items()}
+
+
+def _summary(content: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "rows": len(content.get("rows", [])),
+        "alarms": sorted(a["id"] for r in content.get("rows", []) for a in r.get("alarms", [])),
+        "struck": content.get("struck", {}),
+        "rules": content.get("rules", {}),
+    }
+
+
+def build_exceedance_draft(
+    *,
+    user: Any,
+    year: int,
+    quarter: int,
+    issuers: str | None = None,
+    now: dt.datetime | None = None,
+    system: bool = False,
+) -> Publication:
+    """超标名单草稿: compute the quarter's list now from the monitoring data and save it as the
+    draft (replacing the previous draft's figures; the reviewer's strikes are kept)."""
+    _require_publisher(user, system, _("只有省级人员可以编制超标名单"))
+    try:
+        core_exceedances.check_quarter(year, quarter)
+    except core_exceedances.ExceedanceInputError as exc:
+        raise PublishError("；".join(exc.problems)) from exc
+    kind = PublicationKind.EXCEEDANCES
+    try:
+        with transaction.atomic():
+            draft = (
+                Publication.objects.select_for_update()
+                .filter(kind=kind, year=year, quarter=quarter, status=PublicationStatus.DRAFT)
+                .first()
+            )
+            struck = _struck_of(draft) if draft else {}
+            if issuers is None:
+                issuers = str(draft.content.get("issuers", "")) if draft else ""
+            content = _list_content(year, quarter, struck, issuers.strip(), now)
+            before = _summary(draft.content) if draft else None
+            version = _next_version(kind, year, quarter)
+            if draft is None:
+                draft = Publication(
+                    kind=kind,
+                    year=year,
+                    quarter=quarter,
+                    status=PublicationStatus.DRAFT,
+                    published_on=timezone.localdate(),
+                )
+            draft.title = content["title"]
+            draft.content = {**content, "version": version}
+            draft.version = version
+            draft.is_synthetic = bool(content["synthetic"])
+            draft.published_by = _user(user)
+            draft.save()
+            audit(
+                actor=user,
+                action="publication.draft.exceedances",
+                obj=draft,
+                before=before,
+                after=_summary(draft.content),
+            )
+    except IntegrityError as exc:
+        raise PublishError(_("该季度的草稿正由他人同时生成，请刷新后重试")) from exc
+    return draft
+
+
+def _draft_for_review(draft: Publication) -> Publication:
+    draft = Publication.objects.select_for_update().get(pk=draft.pk)
+    if draft.status != PublicationStatus.DRAFT:
+        raise PublishError(_("该名单已发布，不能再修改；如需更正请生成新版本草稿"))
+    return draft
+
+
+def _restrike(
+    *, user: Any, draft: Publication, struck: dict[int, str], action: str, note: str
+) -> Publication:
+    before = _summary(draft.content)
+    content = _list_content(
+        draft.year, int(draft.quarter or 0), struck, str(draft.content.get("issuers", "")), None
+    )
+    draft.content = {**content, "version": draft.version}
+    draft.title = content["title"]
+    draft.is_synthetic = bool(content["synthetic"])
+    draft.save()
+    audit(
+        actor=user,
+        action=action,
+        obj=draft,
+        before=before,
+        after=_summary(draft.content),
+        note=note,
+    )
+    return draft
+
+
+def strike_alarm(
+    *, user: Any, draft: Publication, alarm_id: int, reason: str, system: bool = False
+) -> Publication:
+    """The reviewer takes an alarm out of the draft (e.g. 经核实为误报); the reason is published."""
+    _require_publisher(user, system, _("只有省级人员可以审核超标名单"))
+    if not exceedances.list_rules().reviewer_strike:
+        raise PublishError(_("规则不允许审核剔除报警"))
+    reason = (reason or "").strip()
+    problems = []
+    if not reason:
+        problems.append(_("请填写剔除理由（将随名单公布）"))
+    if len(reason) > 200:
+        problems.append(_("剔除理由最长 200 字"))
+    with transaction.atomic():
+        draft = _draft_for_review(draft)
+        known = {a["id"] for r in draft.content.get("rows", []) for a in r.get("alarms", [])}
+        known |= {n["alarm"] for n in draft.content.get("not_counted", [])}
+        if alarm_id not in known:
+            problems.append(_("报警 %(id)s 不属于本季度的超标报警") % {"id": alarm_id})
+        if problems:
+            raise PublishError("；".join(problems))
+        struck = {**_struck_of(draft), alarm_id: reason}
+        return _restrike(
+            user=user,
+            draft=draft,
+            struck=struck,
+            action="publication.exceedances.strike",
+            note=f"alarm {alarm_id}: {reason}"[:255],
+        )
+
+
+def restore_alarm(*, user: Any, draft: Publication, alarm_id: int) -> Publication:
+    """Put a struck alarm back into the draft."""
+    _require_publisher(user, False, _("只有省级人员可以审核超标名单"))
+    with transaction.atomic():
+        draft = _draft_for_review(draft)
+        struck = _struck_of(draft)
+        if alarm_id not in struck:
+            raise PublishError(_("报警 %(id)s 未被剔除") % {"id": alarm_id})
+        del struck[alarm_id]
+        return _restrike(
+            user=user,
+            draft=draft,
+            struck=struck,
+            action="publication.exceedances.restore",
+            note=f"alarm {alarm_id}",
+        )
+
+
+def publish_exceedance_list(
+    *,
+    user: Any,
+    draft: Publication,
+    published_on: dt.date,
+    now: dt.datetime | None = None,
+    system: bool = False,
+) -> Publication:
+    """The reviewed draft, exactly as reviewed, becomes the published list (version n + 1; the
+    previous version is kept, superseded).  Refused while the quarter is running."""
+    _require_publisher(user, system, _("只有省级人员可以发布超标名单"))
+    rules = exceedances.list_rules()
+    now = now or timezone.now()
+    with transaction.atomic():
+        draft = _draft_for_review(draft)
+        year, quarter = draft.year, int(draft.quarter or 0)
+        _first, last = core_exceedances.quarter_dates(year, quarter)
+        problems = []
+        if rules.publish_after_quarter_end and timezone.localdate(now) <= last:
+            problems.append(
+                _("%(y)s年第%(q)s季度尚未结束（%(d)s），季度结束后才能发布")
+                % {"y": year, "q": quarter, "d": last.isoformat()}
+            )
+        if published_on <= last:
+            problems.append(_("发布日期须在季度结束之后"))
+        if problems:
+            raise PublishError("；".join(problems))
+        kind = PublicationKind.EXCEEDANCES
+        previous = (
+            Publication.objects.select_for_update()
+            .filter(kind=kind, year=year, quarter=quarter, status=PublicationStatus.PUBLISHED)
+            .first()
+        )
+        if previous is not None:
+            previous.status = PublicationStatus.SUPERSEDED
+            previous.save(update_fields=["status"])
+        version = _next_version(kind, year, quarter)
+        draft.status = PublicationStatus.PUBLISHED
+        draft.version = version
+        draft.content = {
+            **draft.content,
+            "published_on": published_on.isoformat(),
+            "version": version,
+        }
+        draft.published_on = published_on
+        draft.published_at = now
+        draft.published_by = _user(user)
+        draft.save()
+        audit(
+            actor=user,
+            action="publication.publish.exceedances",
+            obj=draft,
+            after={
+                "year": year,
+                "quarter": quarter,
+                "version": version,
+                "rows": len(draft.content.get("rows", [])),
+                "superseded": previous.pk if previous else None,
+                "computed_at": draft.content.get("computed_at"),
+            },
+        )
+    return draft
+
+
+def discard_draft(*, user: Any, draft: Publication) -> None:
+    """Throw a draft away (audited; nothing was public)."""
+    _require_publisher(user, False, _("只有省级人员可以删除草稿"))
+    with transaction.atomic():
+        draft = _draft_for_review(draft)
+        audit(
+            actor=user,
+            action="publication.draft.discard",
+            obj=draft,
+            before=_summary(draft.content),
+        )
+        draft.delete()

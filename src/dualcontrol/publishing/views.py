@@ -1,5 +1,6 @@
-"""Public pages (no login): published bulletins and result lists; and the province's
-publishing desk (preview the bulletin, publish, withdraw)."""
+"""Public pages (no login): published bulletins, result lists and the quarterly exceedance
+lists; and the province's publishing desk (preview the bulletin, publish, withdraw; build,
+review and publish an exceedance list).  Drafts are never served on a public page."""
 
 from __future__ import annotations
 
@@ -18,8 +19,9 @@ from django.views.decorators.http import require_POST
 from dualcontrol.accounts.decorators import role_required
 from dualcontrol.accounts.models import Role
 from dualcontrol.assessment.models import AssessmentRound, RecordStatus, RoundStatus
+from dualcontrol.core import exceedances as core_exceedances
 from dualcontrol.exports import XLSX
-from dualcontrol.publishing import bulletin, services
+from dualcontrol.publishing import bulletin, exceedances, services
 from dualcontrol.publishing import render as documents
 from dualcontrol.publishing.models import Publication, PublicationKind, PublicationStatus
 
@@ -90,8 +92,11 @@ def bulletin_file(request: HttpRequest, year: int, fmt: str) -> HttpResponse:
 
 def _versions(pub: Publication) -> Any:
     return (
-        Publication.objects.filter(kind=pub.kind, year=pub.year, round=pub.round)
+        Publication.objects.filter(
+            kind=pub.kind, year=pub.year, quarter=pub.quarter, round=pub.round
+        )
         .exclude(pk=pub.pk)
+        .exclude(status=PublicationStatus.DRAFT)
         .order_by("-version")
     )
 
@@ -103,16 +108,20 @@ def results_list(request: HttpRequest) -> HttpResponse:
 
 def publication_detail(request: HttpRequest, pk: int) -> HttpResponse:
     pub = get_object_or_404(Publication.objects.exclude(kind=PublicationKind.BULLETIN), pk=pk)
-    if pub.status == PublicationStatus.WITHDRAWN:
+    if pub.status in (PublicationStatus.WITHDRAWN, PublicationStatus.DRAFT):
         raise Http404
     fmt = request.GET.get("export", "")
     if fmt:
-        return document_response(pub.content, fmt, f"{pub.kind}-{pub.year}-v{pub.version}")
+        return document_response(pub.content, fmt, f"{_stem(pub)}-v{pub.version}")
     return render(
         request,
         "publishing/publication.html",
         {"pub": pub, "content": pub.content, "versions": _versions(pub)},
     )
+
+
+def _stem(pub: Publication) -> str:
+    return f"{pub.kind}-{pub.year}" + (f"-q{pub.quarter}" if pub.quarter else "")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -223,3 +232,251 @@ def withdraw(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         messages.success(request, _("已撤回"))
     return redirect("publishing:manage")
+
+
+# ---------------------------------------------------------------------------------------------
+# the quarterly exceedance list (超标名单): public pages
+
+
+def _quarter(year: int, quarter: int) -> None:
+    if not (1 <= quarter <= 4 and 1900 <= year <= 2999):
+        raise Http404
+
+
+def exceedance_lists(request: HttpRequest) -> HttpResponse:
+    """Published quarterly lists (current versions), newest first."""
+    pubs = _published().filter(kind=PublicationKind.EXCEEDANCES).order_by("-year", "-quarter")
+    return render(request, "publishing/exceedance_list.html", {"pubs": pubs})
+
+
+def _exceedance(year: int, quarter: int) -> Publication:
+    _quarter(year, quarter)
+    pub = services.current_quarterly(PublicationKind.EXCEEDANCES, year, quarter)
+    if pub is None:
+        raise Http404
+    return pub
+
+
+def doc_rows(content: dict[str, Any] | None) -> list[dict[str, Any]]:
+    """The list's rows for the page: (cell, is a number) pairs and the alarms behind the row."""
+    if not content:
+        return []
+    places = content.get("column_places") or []
+    return [
+        {
+            "cells": [
+                (text, i < len(places) and places[i] is not None)
+                for i, text in enumerate(row["cells"])
+            ],
+            "alarms": row.get("alarms", []),
+        }
+        for row in content.get("rows", [])
+    ]
+
+
+def exceedance_detail(request: HttpRequest, year: int, quarter: int) -> HttpResponse:
+    pub = _exceedance(year, quarter)
+    return render(
+        request,
+        "publishing/exceedance.html",
+        {
+            "pub": pub,
+            "content": pub.content,
+            "doc_rows": doc_rows(pub.content),
+            "draft": False,
+            "versions": _versions(pub),
+        },
+    )
+
+
+def exceedance_file(request: HttpRequest, year: str, quarter: str, fmt: str) -> HttpResponse:
+    pub = _exceedance(int(year), int(quarter))  # re_path: the groups arrive as text
+    return document_response(pub.content, fmt, f"exceedances-{year}-q{quarter}")
+
+
+# ---------------------------------------------------------------------------------------------
+# the quarterly exceedance list: the province's desk (build → review → publish)
+
+
+@role_required(*PROVINCE)
+def exceedance_desk(request: HttpRequest) -> HttpResponse:
+    rules = exceedances.list_rules()
+    today = timezone.localdate()
+    quarters = []
+    for year, quarter in exceedances.quarters_with_alarms(today=today):
+        _first, last = core_exceedances.quarter_dates(year, quarter)
+        published = services.current_quarterly(PublicationKind.EXCEEDANCES, year, quarter)
+        due = rules.deadline(year, quarter)
+        quarters.append(
+            {
+                "year": year,
+                "quarter": quarter,
+                "label": f"{year}年第{core_exceedances.QUARTER_ZH[quarter]}季度",
+                "ended": today > last,
+                "deadline": due,
+                "overdue": published is None and today > due,
+                "draft": services.exceedance_draft(year, quarter),
+                "published": published,
+            }
+        )
+    return render(
+        request,
+        "publishing/exceedance_desk.html",
+        {"quarters": quarters, "rules": rules, "today": today},
+    )
+
+
+def _review_context(year: int, quarter: int) -> dict[str, Any]:
+    draft = services.exceedance_draft(year, quarter)
+    published = services.current_quarterly(PublicationKind.EXCEEDANCES, year, quarter)
+    shown = draft or published
+    _first, last = core_exceedances.quarter_dates(year, quarter)
+    strike = exceedances.list_rules().reviewer_strike
+    return {
+        "doc_rows": doc_rows(shown.content if shown else None),
+        "can_strike": draft is not None and strike,
+        "year": year,
+        "quarter": quarter,
+        "label": f"{year}年第{core_exceedances.QUARTER_ZH[quarter]}季度",
+        "draft": draft,
+        "published": published,
+        "pub": shown,
+        "content": shown.content if shown else None,
+        "ended": timezone.localdate() > last,
+        "deadline": exceedances.list_rules().deadline(year, quarter),
+        "today": timezone.localdate(),
+        "history": Publication.objects.filter(
+            kind=PublicationKind.EXCEEDANCES, year=year, quarter=quarter
+        )
+        .exclude(status=PublicationStatus.DRAFT)
+        .order_by("-version"),
+    }
+
+
+@role_required(*PROVINCE)
+def exceedance_review(request: HttpRequest, year: int, quarter: int) -> HttpResponse:
+    """The draft with the alarms behind every row (links), strike/restore, publish; or, without a
+    draft, the published version with the same links."""
+    _quarter(year, quarter)
+    context = _review_context(year, quarter)
+    fmt = request.GET.get("format", "")
+    if fmt:
+        if context["pub"] is None:
+            raise Http404
+        return document_response(
+            context["content"],
+            fmt,
+            f"exceedances-{year}-q{quarter}" + ("-draft" if context["draft"] else ""),
+            draft=context["draft"] is not None,
+        )
+    return render(request, "publishing/exceedance_review.html", context)
+
+
+def _review_redirect(year: int, quarter: int) -> HttpResponse:
+    return redirect("publishing:exceedance-review", year, quarter)
+
+
+def _draft_or_404(year: int, quarter: int) -> Publication:
+    _quarter(year, quarter)
+    draft = services.exceedance_draft(year, quarter)
+    if draft is None:
+        raise Http404
+    return draft
+
+
+def _alarm_id(request: HttpRequest) -> int:
+    try:
+        return int(request.POST.get("alarm", ""))
+    except ValueError as exc:
+        raise Http404 from exc
+
+
+@require_POST
+@role_required(*PROVINCE)
+def exceedance_build(request: HttpRequest, year: int, quarter: int) -> HttpResponse:
+    _quarter(year, quarter)
+    try:
+        draft = services.build_exceedance_draft(
+            user=request.user,
+            year=year,
+            quarter=quarter,
+            issuers=request.POST.get("issuers") if "issuers" in request.POST else None,
+        )
+    except services.NotAllowed as exc:
+        raise PermissionDenied(str(exc)) from exc
+    except services.PublishError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(
+            request, _("草稿已生成：%(n)s 行") % {"n": len(draft.content.get("rows", []))}
+        )
+    return _review_redirect(year, quarter)
+
+
+@require_POST
+@role_required(*PROVINCE)
+def exceedance_strike(request: HttpRequest, year: int, quarter: int) -> HttpResponse:
+    draft = _draft_or_404(year, quarter)
+    try:
+        services.strike_alarm(
+            user=request.user,
+            draft=draft,
+            alarm_id=_alarm_id(request),
+            reason=request.POST.get("reason", ""),
+        )
+    except services.NotAllowed as exc:
+        raise PermissionDenied(str(exc)) from exc
+    except services.PublishError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("已剔除该报警，名单已重新计算"))
+    return _review_redirect(year, quarter)
+
+
+@require_POST
+@role_required(*PROVINCE)
+def exceedance_restore(request: HttpRequest, year: int, quarter: int) -> HttpResponse:
+    draft = _draft_or_404(year, quarter)
+    try:
+        services.restore_alarm(user=request.user, draft=draft, alarm_id=_alarm_id(request))
+    except services.NotAllowed as exc:
+        raise PermissionDenied(str(exc)) from exc
+    except services.PublishError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("已恢复该报警，名单已重新计算"))
+    return _review_redirect(year, quarter)
+
+
+@require_POST
+@role_required(*PROVINCE)
+def exceedance_publish(request: HttpRequest, year: int, quarter: int) -> HttpResponse:
+    draft = _draft_or_404(year, quarter)
+    try:
+        pub = services.publish_exceedance_list(
+            user=request.user,
+            draft=draft,
+            published_on=_date(request.POST.get("published_on", "")),
+        )
+    except services.NotAllowed as exc:
+        raise PermissionDenied(str(exc)) from exc
+    except services.PublishError as exc:
+        messages.error(request, str(exc))
+        return _review_redirect(year, quarter)
+    messages.success(
+        request, _("已发布：%(t)s（第 %(v)s 版）") % {"t": pub.title, "v": pub.version}
+    )
+    return redirect("publishing:exceedance", year, quarter)
+
+
+@require_POST
+@role_required(*PROVINCE)
+def exceedance_discard(request: HttpRequest, year: int, quarter: int) -> HttpResponse:
+    draft = _draft_or_404(year, quarter)
+    try:
+        services.discard_draft(user=request.user, draft=draft)
+    except services.PublishError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("草稿已删除"))
+    return _review_redirect(year, quarter)
