@@ -174,3 +174,11 @@ class ReportEvent(models.Model):
 
     class Meta:
         ordering = ["at", "id"]
+
+
+# self-reported statistics of governments and public institutions (their own module)
+from dualcontrol.reporting.statistics_models import (  # noqa: E402, F401
+    StatisticsReport,
+    StatisticsReportEvent,
+    StatisticsStatus,
+)

@@ -19,7 +19,8 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -52,6 +53,26 @@ def _dec(value: str) -> Decimal | None:
     except (InvalidOperation, AttributeError):
         return None
     return d if d.is_finite() else None
+
+
+def check_value(
+    column: str, text: str, *, known: frozenset[str] | None = None
+) -> tuple[Decimal | None, str | None]:
+    """(the number, None) of a statistics cell, or (None, why it is refused) — the import's rule
+    for every column, shared by the self-reported statistics (:func:`merge_reported_columns`).
+    ``known``: the columns that may not be negative (the catalogue's and the fuel columns)."""
+    v = _dec(text)
+    if v is None:
+        return None, _("“%(v)s”不是数") % {"v": text}
+    if column.endswith("_growth_pct"):
+        if v <= -100:
+            return None, _("%(c)s 应为大于 −100 的百分数") % {"c": column}
+        return v, None
+    if known is None:
+        known = frozenset(catalogue().statistics) | frozenset(_fuel_columns())
+    if v < 0 and column in known and "_net_" not in f"_{column}":
+        return None, _("%(c)s 不能为负数") % {"c": column}
+    return v, None
 
 
 def _letter(i: int) -> str:
@@ -179,7 +200,7 @@ def import_statistics(
             [CellError(sheet, 1, "", _("列名重复：%(cols)s") % {"cols": ", ".join(dup_cols)})]
         )
     fuel_cols = set(_fuel_columns())
-    known_stats = set(catalogue().statistics)
+    known_cols = frozenset(catalogue().statistics) | fuel_cols
     value_cols = [
         c for c in header if c and c not in KEY_COLUMNS + OPTIONAL_STAT_COLUMNS + FIELD_COLUMNS
     ]
@@ -267,18 +288,9 @@ def import_statistics(
         for c in value_cols:
             if not cells.get(c):
                 continue
-            v = _dec(cells[c])
-            if v is None:
-                err(i, c, _("“%(v)s”不是数") % {"v": cells[c]})
-            elif c.endswith("_growth_pct") and v <= -100:
-                err(i, c, _("%(c)s 应为大于 −100 的百分数") % {"c": c})
-            elif (
-                v < 0
-                and (c in known_stats or c in fuel_cols)
-                and "_net_" not in f"_{c}"
-                and not c.endswith("_growth_pct")
-            ):
-                err(i, c, _("%(c)s 不能为负数") % {"c": c})
+            v, problem = check_value(c, cells[c], known=known_cols)
+            if problem is not None or v is None:
+                err(i, c, problem or "")
             else:
                 values[c] = float(v)
         source = cells.get("source") or (f"import {filename}" if filename else "")
@@ -332,6 +344,7 @@ def import_statistics(
     digest = hashlib.sha256(data).hexdigest()
     with transaction.atomic():
         created = _upsert_statistics(parsed, existing, user=user, is_synthetic=is_synthetic)
+        _merge_held_reports(parsed, existing, user=user)
         record(
             actor=user,
             action="statistics.import",
@@ -418,6 +431,127 @@ def _upsert_statistics(
         batch_size=1000,
     )
     return len(new)
+
+
+def _merge_held_reports(
+    rows: list[dict[str, Any]],
+    existing: dict[tuple[Any, ...], RegionalStatistic],
+    *,
+    user: Any,
+) -> int:
+    """Self-reported statistics accepted before the annual row of their region and year existed
+    wait on their filing (:mod:`dualcontrol.reporting.statistics_services`); a new annual row
+    takes them now, in the import's transaction (a column the import gives keeps the import's)."""
+    keys = {
+        (r["division"].pk, r["year"])
+        for r in rows
+        if r["industry"] is None
+        and r["month"] is None
+        and r["quarter"] is None
+        and _key(r) not in existing
+    }
+    if not keys:
+        return 0
+    from dualcontrol.reporting.statistics_services import merge_held_filings
+
+    return merge_held_filings(keys, user=user)
+
+
+def _joined_source(existing: str, source: str, replaces: str) -> str:
+    """The row's source with ``source`` added (an earlier part starting ``replaces`` dropped)."""
+    source = source[:255]
+    parts = [
+        p for p in (existing or "").split("；") if p and not (replaces and p.startswith(replaces))
+    ]
+    if source not in parts:
+        parts.append(source)
+    joined = "；".join(parts)
+    if len(joined) > 255:
+        head = "；".join(p for p in parts if p != source)
+        joined = f"{head[: max(0, 255 - len(source) - 2)]}…；{source}"
+    return joined[:255]
+
+
+@dataclass(frozen=True)
+class MergeResult:
+    """What :func:`merge_reported_columns` did to the annual row."""
+
+    statistic: RegionalStatistic
+    written: dict[str, float]
+    kept: dict[str, float]  # columns the row already had and kept (``only_missing``)
+
+
+def merge_reported_columns(
+    *,
+    division: Division,
+    year: int,
+    columns: Mapping[str, Any],
+    source: str,
+    user: Any,
+    replaces: str = "",
+    is_synthetic: bool = False,
+    only_missing: bool = False,
+) -> MergeResult | None:
+    """Set ``columns`` (statistics columns, not energy/GDP) on the annual row of ``division``
+    (the whole region) for ``year``: the writer of the self-reported statistics.
+
+    Every value is checked with the import's rule first (:class:`StatisticsRejected` lists every
+    problem; nothing is written).  The row's ``source`` gets ``source`` added (an earlier part
+    starting with ``replaces`` — the same filing's previous revision — is dropped).  Audited.
+
+    Returns ``None`` and writes nothing when the region has no annual row for the year: such a row
+    needs the statistics office's energy consumption and GDP, which a self-reported table does not
+    carry, and the platform does not invent them.  The caller keeps the values; the import that
+    creates the row merges them (:func:`_merge_held_reports`).  ``only_missing``: leave the columns
+    the row already has as they are (the later import's figures win)."""
+    errors: list[CellError] = []
+    parsed: dict[str, float] = {}
+    for column, raw in columns.items():
+        if column in FIELD_COLUMNS:
+            errors.append(CellError("", 0, "", _("%(c)s 不能自报") % {"c": column}, field=column))
+            continue
+        v, problem = check_value(column, str(raw))
+        if problem is not None or v is None:
+            errors.append(CellError("", 0, "", problem or "", field=column))
+        else:
+            parsed[column] = float(v)
+    if errors:
+        raise StatisticsRejected(errors)
+    with transaction.atomic():
+        stat = (
+            RegionalStatistic.objects.select_for_update()
+            .filter(
+                division=division,
+                year=year,
+                month__isnull=True,
+                quarter__isnull=True,
+                industry__isnull=True,
+            )
+            .first()
+        )
+        if stat is None:
+            return None
+        factors = dict(stat.factors or {})
+        kept = {c: float(factors[c]) for c in parsed if only_missing and factors.get(c) is not None}
+        written = {c: v for c, v in parsed.items() if c not in kept}
+        before = {"columns": {c: factors.get(c) for c in written}, "source": stat.source}
+        factors.update(written)
+        stat.factors = factors
+        stat.derived = {k: v for k, v in (stat.derived or {}).items() if k not in written}
+        if written:
+            stat.source = _joined_source(stat.source, source, replaces)
+        stat.is_synthetic = stat.is_synthetic or is_synthetic
+        stat.imported_by = user if getattr(user, "is_authenticated", False) else stat.imported_by
+        stat.save()
+        record(
+            actor=user,
+            action="statistics.merge_reported",
+            obj=stat,
+            before=before,
+            after={"columns": written, "kept": kept, "source": stat.source},
+            note=source,
+        )
+    return MergeResult(stat, written, kept)
 
 
 def load_series(
