@@ -122,6 +122,42 @@ def extend_demo(*, today: dt.date) -> None:
         _regions(rng, province, admin)
         _units(rng, province, admin)
     _carbon_round(province, admin)
+    _pollutant_round(province, admin)
+
+
+#: the pollutant round of the demo: the 14th-FYP regime (reduction rates with veto and key-project
+#: reductions), assessed in the last year of the illustrative 2021–2025 targets
+POLLUTANT_SHEET = "pollutants-key-projects"
+POLLUTANT_YEAR = 2025
+
+
+def _pollutant_round(province: Division, admin: Any) -> AssessmentRound | None:
+    """The 2025 pollutant round (target part computed from the demo's emissions and key-project
+    reductions, left at the self-assessment stage); nothing without the 14th-FYP targets."""
+    has_targets = Target.objects.filter(
+        division=province,
+        indicator="cod_reduction",
+        end_year=POLLUTANT_YEAR,
+        is_synthetic=True,
+    ).exists()
+    if not has_targets:
+        return None
+    sheet = ScoringSheet.objects.get(name=POLLUTANT_SHEET)
+    if AssessmentRound.objects.filter(
+        year=POLLUTANT_YEAR, assessor=province, sheet_name=sheet.name
+    ).exists():
+        return None
+    return services.create_round(
+        user=admin,
+        system=True,
+        year=POLLUTANT_YEAR,
+        sheet=sheet,
+        assessor=province,
+        title=f"{POLLUTANT_YEAR}年度{province.name}州（市）人民政府主要污染物减排目标责任评价考核（演示）",
+        note="演示：目标部分由演示统计数据（污染物排放量、核定的重点工程减排量）和示意的“十四五”"
+        "目标计算；计分表为平台预设（未找到官方计分表）；措施部分尚未评分。",
+        is_synthetic=True,
+    )
 
 
 def carbon_round_year(province: Division) -> tuple[int, Target] | None:

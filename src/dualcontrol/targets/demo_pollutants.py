@@ -352,4 +352,124 @@ def extend(province: Division, prefs: list[Division], admin: Any) -> dict[str, T
     rng = random.Random(SEED)
     statistics(rng, province, prefs, admin)
     project_statistics(rng, province, prefs, admin)
-    return targets(province, admin)
+    made = targets(province, admin)
+    made |= fourteenth(rng, province, prefs, admin)
+    return made
+
+
+#: the 14th FYP (2021–2025): the national reduction rates of 国发〔2021〕33号 used as the demo
+#: province's illustrative targets, so that a complete year (2025) can be assessed
+FOURTEENTH = {
+    "cod_reduction": ("cod_t", 8.0),
+    "nh3n_reduction": ("nh3n_t", 8.0),
+    "nox_reduction": ("nox_t", 10.0),
+    "vocs_reduction": ("vocs_t", 10.0),
+}
+FOURTEENTH_YEARS = range(2020, 2025)  # the annual rows back-cast here (2025 is built above)
+
+
+def fourteenth(
+    rng: random.Random, province: Division, prefs: list[Division], admin: Any
+) -> dict[str, Target]:
+    """The 14th-FYP pollutant part of the demo: emissions of 2020–2024 back-cast from 2025 (each
+    prefecture cut its pollutants at some multiple of the target's rate, so some missed it),
+    key-project reductions of 2021–2024 near 2025's, and the illustrative 2021–2025 reduction and
+    key-project targets, decomposed to the prefectures and rated at each year's end."""
+    annual = {
+        s.division_id: s
+        for s in RegionalStatistic.objects.filter(
+            division__in=prefs,
+            year=2025,
+            month__isnull=True,
+            quarter__isnull=True,
+            industry__isnull=True,
+        )
+    }
+    have = set(
+        RegionalStatistic.objects.filter(
+            division__in=[province, *prefs],
+            year__in=FOURTEENTH_YEARS,
+            month__isnull=True,
+            quarter__isnull=True,
+            industry__isnull=True,
+        ).values_list("division_id", "year")
+    )
+    emissions: dict[Key, dict[str, float]] = {}
+    projects: dict[Key, dict[str, float]] = {}
+    columns = [column for column, _pct in FOURTEENTH.values()]
+    for d in prefs:
+        s = annual.get(d.pk)
+        if s is None or any((d.pk, y) not in have for y in FOURTEENTH_YEARS):
+            continue
+        # the five-year cut of each pollutant: the target's rate times 0.6–1.5
+        cut = {c: pct / 100 * rng.uniform(0.6, 1.5) for c, pct in FOURTEENTH.values()}
+        for y in FOURTEENTH_YEARS:
+            k = 2025 - y  # years before 2025
+            emissions[(d.pk, y, None)] = {
+                c: float(s.value(c) or 0)
+                / (1 - cut[c]) ** (k / 5)
+                * (1 + (rng.gauss(0, 0.004) if y > 2020 else 0))
+                for c in columns
+            }
+            if y > 2020:
+                projects[(d.pk, y, None)] = {
+                    c: float(s.value(c) or 0) * rng.uniform(0.7, 1.1) for c in PROJECT_COLUMNS
+                }
+    for data, cols in ((emissions, columns), (projects, PROJECT_COLUMNS)):
+        for y in FOURTEENTH_YEARS:
+            keys = [(d.pk, y, None) for d in prefs if (d.pk, y, None) in data]
+            if keys and (province.pk, y) in have:
+                data[(province.pk, y, None)] = {c: sum(data[k][c] for k in keys) for c in cols}
+    if not emissions:
+        return {}
+    _import(emissions, [province, *prefs], columns, SYNTHETIC_SOURCE, admin)
+    _import(projects, [province, *prefs], PROJECT_COLUMNS, PROJECT_SOURCE, admin)
+
+    source = ILLUSTRATIVE.replace("“十五五”", "“十四五”")
+    common = dict(
+        user=None,
+        system=True,
+        division=province,
+        period_kind="five_year",
+        base_year=2020,
+        end_year=2025,
+        source_document=source,
+        status="issued",
+        is_synthetic=True,
+    )
+    t: dict[str, Target] = {}
+    for code, (_column, pct) in FOURTEENTH.items():
+        t[f"{code}_14th"] = services.create_target(
+            indicator=code,
+            base_value=Decimal(str(pct)),
+            note=f"示意：“十四五”比2020年下降{pct:g}%（取国发〔2021〕33号全国目标数值为例）。",
+            **common,
+        )
+    done = RegionalStatistic.objects.filter(
+        division=province,
+        year__in=range(2021, 2026),
+        month__isnull=True,
+        quarter__isnull=True,
+        industry__isnull=True,
+    )
+    for code, (column, _pollutant, _rate) in PROJECTS.items():
+        total = sum(float(r.value(column) or 0) for r in done)
+        t[f"{code}_14th"] = services.create_target(
+            indicator=code,
+            # a little above what the prefectures achieved, so that some fall short
+            base_value=_dec(total * 1.04, -1),
+            note="示意：2021–2025年重点工程减排量（五年合计，以核定的项目减排量计）。",
+            **common,
+        )
+    for target in t.values():
+        services.adopt_allocation(
+            target=target,
+            method=services.allocation_methods(target)[0],
+            user=admin,
+            system=True,
+            is_synthetic=True,
+        )
+    rated = [*t.values(), *Target.objects.filter(parent__in=list(t.values()))]
+    for year in range(2021, 2026):
+        services.compute_warnings(year=year, month=12, targets=rated, system=True, notify=False)
+    return t
