@@ -20,6 +20,19 @@ def _media_in_tmp(settings, tmp_path):
 
 
 @pytest.fixture(autouse=True)
+def _fresh_rate_limits():
+    """API rate-limit counters (Ninja throttling, in the cache) start empty in every test.
+
+    Login locks (django-axes) live in the database, which each test rolls back: axes stays on.
+    """
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
 def _default_language():
     """Each test starts in the platform's default language (a request may have switched it)."""
     from django.conf import settings

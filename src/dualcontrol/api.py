@@ -9,6 +9,7 @@ from ninja import NinjaAPI
 from ninja.openapi.docs import Swagger
 from ninja.security import django_auth
 
+from dualcontrol.accounts import throttling
 from dualcontrol.accounts.api import BearerAuth
 from dualcontrol.accounts.api import router as auth_router
 from dualcontrol.assessment.api import router as assessment_router
@@ -18,6 +19,7 @@ from dualcontrol.monitoring.api import router as monitoring_router
 from dualcontrol.projects.api import router as projects_router
 from dualcontrol.publishing.api import router as public_router
 from dualcontrol.reporting.api import router as reporting_router
+from dualcontrol.reporting.statistics_api import router as statistics_reports_router
 from dualcontrol.targets.api import router as targets_router
 from dualcontrol.tasks.api import router as tasks_router
 
@@ -50,9 +52,14 @@ api = NinjaAPI(
     auth=[BearerAuth(), django_auth],
     urls_namespace="api",
     docs=LocalSwagger(),
+    # rate limits of reference/data/login_policy.yaml (per address / per user)
+    throttle=throttling.api_throttles(),
 )
-api.add_router("/auth", auth_router)
+throttling.install(api)
+# the token endpoint also has a stricter per-address limit (on top of the login lockout)
+api.add_router("/auth", auth_router, throttle=throttling.login_throttles())
 api.add_router("/entities", entities_router)
+api.add_router("/reports/statistics", statistics_reports_router)
 api.add_router("/reports", reporting_router)
 api.add_router("/targets", targets_router)
 api.add_router("/metering", metering_router)

@@ -20,6 +20,7 @@ urlpatterns = [
     path("assessment/", include("dualcontrol.assessment.urls")),
     path("public/", include("dualcontrol.publishing.urls")),
     path("audit/", include("dualcontrol.audit.urls")),
+    path("jobs/", include("dualcontrol.jobs.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("api/", api.urls),

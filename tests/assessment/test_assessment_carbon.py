@@ -23,6 +23,7 @@ from dualcontrol.assessment.sources import means_text
 from dualcontrol.targets import services as target_services
 from dualcontrol.targets.models import Indicator, PeriodKind, RegionalStatistic, TargetStatus
 from tests.assessment.assessment_builders import add_co2_targets, add_statistics, run_region_round
+from tests.auth import login
 
 pytestmark = pytest.mark.django_db
 
@@ -343,11 +344,11 @@ def test_record_page_shows_the_carbon_figures(carbon):
     rec = rnd.records.get(division=world.city)
     for role, status in ((Role.PROVINCE_ADMIN, 200), (Role.CITY_OFFICER, 200), ("other_city", 404)):
         c = Client()
-        c.force_login(world.users[role])
+        login(c, world.users[role])
         response = c.get(f"/assessment/records/{rec.pk}/")
         assert response.status_code == status
     page = Client()
-    page.force_login(world.users[Role.CITY_OFFICER])
+    login(page, world.users[Role.CITY_OFFICER])
     html = page.get(f"/assessment/records/{rec.pk}/").content.decode()
     assert "20,200,000.00 tCO2" in html and "21,340,000.00 tCO2" in html
     assert "3.6580%" in html and "3.0000%" in html

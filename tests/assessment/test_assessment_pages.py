@@ -17,6 +17,7 @@ from dualcontrol.assessment.models import Consequence, Evidence, RecordStatus, S
 from dualcontrol.targets import services as target_services
 from dualcontrol.targets.models import Indicator, PeriodKind, TargetStatus
 from tests.assessment.assessment_builders import pdf_upload, run_region_round
+from tests.auth import login
 from tests.factories import PASSWORD
 
 pytestmark = pytest.mark.django_db
@@ -102,7 +103,7 @@ def setup(regional):
 def client_for(world, role):
     c = Client()
     if role != "anon":
-        c.force_login(world.users[role])
+        login(c, world.users[role])
     return c
 
 

@@ -15,6 +15,7 @@ from openpyxl import load_workbook
 from dualcontrol.accounts.models import Role
 from dualcontrol.metering import services
 from dualcontrol.metering.models import FaultReport, GapExplanation
+from tests.auth import api_token, login
 
 pytestmark = pytest.mark.django_db
 
@@ -48,7 +49,7 @@ def setup(world):
 def client_for(mw, role):
     c = Client()
     if role != "anon":
-        c.force_login(mw.user(role))
+        login(c, mw.user(role))
     return c
 
 
@@ -200,13 +201,8 @@ def test_enterprise_files_a_fault_and_a_manual_entry_through_the_pages(setup):
 
 
 def token(mw, role):
-    r = Client().post(
-        "/api/auth/token",
-        json.dumps({"username": mw.user(role).username, "password": "test-pass-123"}),
-        content_type="application/json",
-    )
-    assert r.status_code == 200, r.content
-    return r.json()["token"]
+    """A bearer token from POST /api/auth/token (password, and the second factor where due)."""
+    return api_token(Client(), mw.user(role), "test-pass-123")
 
 
 def api(mw, role, method, path, body=None):

@@ -60,6 +60,10 @@ def test_monitoring_pages_draw_their_charts(live_server, metering_world, tmp_pat
         page.fill("#id_password", PASSWORD)
         page.click("button[type=submit]")
         page.wait_for_load_state("networkidle")
+        # officers pass the second factor (first login: the setup page)
+        from tests.browser.test_smoke import pass_second_factor
+
+        pass_second_factor(page, live_server.url, "city1")
         for path in pages:
             response = page.goto(f"{live_server.url}{path}")
             assert response is not None and response.status == 200, path

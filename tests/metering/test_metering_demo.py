@@ -9,9 +9,11 @@ import datetime as dt
 import pytest
 from django.test import Client
 
+from dualcontrol.accounts.models import User
 from dualcontrol.demo.builder import build
 from dualcontrol.metering import storage
 from dualcontrol.metering.models import Alert, AlertKind, DataItem, FaultReport
+from tests.auth import login
 
 pytestmark = pytest.mark.django_db
 
@@ -31,7 +33,7 @@ def test_demo_extension():
     } <= kinds
     assert FaultReport.objects.filter(status=FaultReport.Status.CLOSED).count() == 1
     c = Client()
-    assert c.login(username="demo-province", password="demo12345")
+    login(c, User.objects.get(username="demo-province"))
     unit = sorted(units, key=lambda u: u.uscc)[0]
     for path in (
         "/metering/",

@@ -15,6 +15,7 @@ from metering_world import COAL, ELEC, SUB, at, build, day_of_readings, raw
 from dualcontrol.accounts.models import Role
 from dualcontrol.audit.models import AuditEntry
 from dualcontrol.core import metering as core
+from dualcontrol.jobs.services import deliver_due
 from dualcontrol.metering import queries, services, storage
 from dualcontrol.metering.models import (
     Alert,
@@ -308,6 +309,9 @@ def test_checks_raise_alerts_for_the_unit_and_the_city_officer(mw):
     alert = Alert.objects.get(kind=AlertKind.INCOMPLETE_DAY)
     assert alert.recipients == ["ent1", "city1"]  # not the other city's officer
     assert alert.day == d and "90%" in alert.message
+    # the mails go through the outbox (sent by the worker's delivery run, tests/jobs)
+    assert mail.outbox == []
+    assert deliver_due().sent >= 1
     assert {tuple(m.to) for m in mail.outbox} >= {("city1@example.org", "ent1@example.org")}
     # idempotent: a second run raises nothing new
     assert dict(services.run_checks(now=at(2026, 5, 19, 3, 30), entities=[mw.unit]).raised) == {}

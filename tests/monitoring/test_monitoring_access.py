@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-import json
 
 import pytest
 from django.test import Client
@@ -19,6 +18,7 @@ from dualcontrol.accounts.models import Role, User
 from dualcontrol.monitoring import services
 from dualcontrol.monitoring.models import Alarm, Outlet, PollutantLimit
 from dualcontrol.monitoring.sink import DatabaseSink
+from tests.auth import api_token, login
 from tests.factories import PASSWORD
 from tests.monitoring.helpers import hour_record, make_outlet
 
@@ -98,7 +98,7 @@ def setup(world):
 def client_for(world, role):
     c = Client()
     if role != "anon":
-        c.force_login(world.users[role])
+        login(c, world.users[role])
     return c
 
 
@@ -238,13 +238,10 @@ def test_configuration_through_the_pages(setup):
 
 
 def token(client, username):
-    r = client.post(
-        "/api/auth/token",
-        json.dumps({"username": username, "password": PASSWORD}),
-        content_type="application/json",
-    )
-    assert r.status_code == 200, r.content
-    return r.json()["token"]
+    """A bearer token from POST /api/auth/token (password, and the second factor where due)."""
+    from dualcontrol.accounts.models import User
+
+    return api_token(client, User.objects.get(username=username), PASSWORD)
 
 
 API_COUNTS = {

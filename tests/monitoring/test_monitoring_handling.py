@@ -28,6 +28,7 @@ from dualcontrol.monitoring.models import (
 )
 from dualcontrol.monitoring.rules import monitoring_rules
 from dualcontrol.monitoring.sink import DatabaseSink
+from tests.auth import login
 from tests.monitoring.helpers import hour_record, make_outlet
 
 BJ = dt.timezone(dt.timedelta(hours=8))
@@ -291,22 +292,22 @@ def test_reevaluation_keeps_handled_alarms_as_withdrawn(world, outlet, alarm):
 # --------------------------------------------------------------------------------------------
 
 
-def login(world, role):
+def client_as(world, role):
     c = Client()
-    c.force_login(world.users[role])
+    login(c, world.users[role])
     return c
 
 
 @pytest.mark.django_db
 def test_pages_explain_close_file_review_and_download(world, outlet, alarm):
-    unit = login(world, Role.ENTERPRISE)
+    unit = client_as(world, Role.ENTERPRISE)
     page = unit.get(f"/monitoring/alarms/{alarm.pk}/").content.decode()
     assert 'value="explain"' in page and 'value="close"' not in page
     r = unit.post(
         f"/monitoring/alarms/{alarm.pk}/", {"action": "explain", "text": "设备故障已修复"}
     )
     assert r.status_code == 302
-    city = login(world, Role.CITY_OFFICER)
+    city = client_as(world, Role.CITY_OFFICER)
     r = city.post(f"/monitoring/alarms/{alarm.pk}/", {"action": "close", "note": "已核实"})
     assert r.status_code == 302
     alarm.refresh_from_db()
@@ -334,7 +335,7 @@ def test_pages_explain_close_file_review_and_download(world, outlet, alarm):
     assert report.status == ShutdownStatus.ACCEPTED
     download = unit.get(f"/monitoring/shutdowns/{report.pk}/document/")
     assert download.status_code == 200 and b"".join(download.streaming_content) == PDF
-    other = login(world, "other_enterprise")
+    other = client_as(world, "other_enterprise")
     assert other.get(f"/monitoring/shutdowns/{report.pk}/document/").status_code == 404
     assert (
         other.post(f"/monitoring/shutdowns/{report.pk}/review/", {"action": "accept"}).status_code
@@ -344,7 +345,7 @@ def test_pages_explain_close_file_review_and_download(world, outlet, alarm):
 
 @pytest.mark.django_db
 def test_bad_document_on_the_page_is_refused_with_the_reason(world, outlet):
-    unit = login(world, Role.ENTERPRISE)
+    unit = client_as(world, Role.ENTERPRISE)
     r = unit.post(
         f"/monitoring/outlets/{outlet.pk}/shutdowns/new/",
         {
@@ -361,7 +362,7 @@ def test_bad_document_on_the_page_is_refused_with_the_reason(world, outlet):
 
 @pytest.mark.django_db
 def test_api_explain_close_and_list(world, outlet, alarm):
-    unit = login(world, Role.ENTERPRISE)
+    unit = client_as(world, Role.ENTERPRISE)
     r = unit.post(
         f"/api/monitoring/alarms/{alarm.pk}/explain",
         {"text": "已整改"},
@@ -372,7 +373,7 @@ def test_api_explain_close_and_list(world, outlet, alarm):
         f"/api/monitoring/alarms/{alarm.pk}/close", {"note": "x"}, content_type="application/json"
     )
     assert r.status_code == 403
-    city = login(world, Role.CITY_OFFICER)
+    city = client_as(world, Role.CITY_OFFICER)
     r = city.post(
         f"/api/monitoring/alarms/{alarm.pk}/close", {"note": ""}, content_type="application/json"
     )
@@ -384,7 +385,7 @@ def test_api_explain_close_and_list(world, outlet, alarm):
     )
     assert r.status_code == 200 and r.json()["status"] == "closed"
     assert city.get("/api/monitoring/alarms?status=closed").json()["count"] == 1
-    other = login(world, "other_enterprise")
+    other = client_as(world, "other_enterprise")
     assert (
         other.post(
             f"/api/monitoring/alarms/{alarm.pk}/explain",
@@ -407,6 +408,6 @@ def test_api_explain_close_and_list(world, outlet, alarm):
 def test_officers_see_how_many_reports_wait_for_them(world, outlet):
     file(world, outlet)
     badge = 'title="待审核">1</span>'
-    assert badge in login(world, Role.CITY_OFFICER).get("/monitoring/").content.decode()
-    assert badge not in login(world, "other_city").get("/monitoring/").content.decode()
-    assert badge not in login(world, Role.ENTERPRISE).get("/monitoring/").content.decode()
+    assert badge in client_as(world, Role.CITY_OFFICER).get("/monitoring/").content.decode()
+    assert badge not in client_as(world, "other_city").get("/monitoring/").content.decode()
+    assert badge not in client_as(world, Role.ENTERPRISE).get("/monitoring/").content.decode()

@@ -18,6 +18,7 @@ from django import forms
 from django.utils import translation
 
 import dualcontrol
+from tests.auth import login
 
 DAY = dt.date(2026, 11, 29)
 MOMENT = dt.datetime(2026, 11, 29, 20, 45, 0)
@@ -103,7 +104,7 @@ def test_the_outlet_edit_page_shows_its_connection_date_in_iso(world):
 
     outlet = make_outlet(world.unit, connected_on=DAY)
     c = Client()
-    c.force_login(world.users["province_admin"])
+    login(c, world.users["province_admin"])
     page = c.get(f"/monitoring/outlets/{outlet.pk}/edit/").content.decode()
     assert 'lang="zh-hans"' in page
     assert 'name="connected_on" value="2026-11-29"' in page

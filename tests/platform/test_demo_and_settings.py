@@ -9,6 +9,7 @@ import subprocess
 import sys
 
 import pytest
+from django.http import HttpRequest
 from django.test import Client, override_settings
 
 from dualcontrol.demo.builder import DEMO_USERS, DemoRefused, build, latest_complete_month
@@ -43,7 +44,8 @@ def test_demo_province_small_build():
         build(dt.date(2026, 11, 21), units=1, months_limit=1)
     c = Client()
     for username in DEMO_USERS:
-        assert c.login(username=username, password="demo12345")
+        # axes needs the request of a login attempt (it counts failures per user and address)
+        assert c.login(request=HttpRequest(), username=username, password="demo12345")
 
 
 @pytest.mark.django_db(transaction=True)
@@ -85,7 +87,9 @@ def test_production_refuses_the_default_secret_key():
         {
             "DUALCONTROL_ENV": "production",
             "DJANGO_ALLOWED_HOSTS": "energy.example.gov.cn",
-            "DJANGO_SECRET_KEY": "x" * 50,
+            "DJANGO_SECRET_KEY": "k3y-abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGHIJ",
+            # production refuses SQLite (tests/platform/test_production.py); never connected to
+            "DATABASE_URL": "postgres://app@db.invalid:5432/dualcontrol",
         }
     )
     assert ok.returncode == 0, ok.stderr
@@ -97,9 +101,10 @@ def test_cli_demo_refused_in_production(tmp_path):
         {
             "DUALCONTROL_ENV": "production",
             "DJANGO_ALLOWED_HOSTS": "x",
-            "DJANGO_SECRET_KEY": "y" * 50,
+            "DJANGO_SECRET_KEY": "k3y-abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGHIJ",
             "DUALCONTROL_DATA_DIR": str(tmp_path),
-            "DATABASE_URL": f"sqlite:///{tmp_path}/p.sqlite3",
+            # refused before any connection (production refuses SQLite, so no file database)
+            "DATABASE_URL": "postgres://app@db.invalid:5432/dualcontrol",
         }
     )
     r = subprocess.run(

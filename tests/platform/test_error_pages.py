@@ -11,13 +11,15 @@ from django.conf import settings
 from django.contrib.staticfiles import finders
 from django.test import Client
 
+from tests.auth import login
+
 pytestmark = pytest.mark.django_db
 
 
 def _client(user=None, language=None) -> Client:
     c = Client()
     if user is not None:
-        c.force_login(user)
+        login(c, user)
     if language:
         c.cookies[settings.LANGUAGE_COOKIE_NAME] = language
     return c

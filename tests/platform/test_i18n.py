@@ -6,6 +6,8 @@ import pytest
 from django.conf import settings
 from django.test import Client
 
+from tests.auth import login
+
 pytestmark = pytest.mark.django_db
 
 
@@ -20,7 +22,7 @@ def test_chinese_by_default_english_when_chosen(world):
 
 def test_english_pages_for_a_logged_in_user(world):
     c = Client()
-    c.force_login(world.users["enterprise"])
+    login(c, world.users["enterprise"])
     c.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
     page = c.get("/reports/new/").content.decode()
     assert "Save and submit for review" in page and "Opening stock" in page
@@ -36,7 +38,7 @@ def test_english_pages_use_their_own_punctuation(world):
     tw = build(world)
     services.compute_warnings(year=2026, month=6, system=True)
     c = Client()
-    c.force_login(world.users["province_admin"])
+    login(c, world.users["province_admin"])
     c.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
     detail = c.get(f"/targets/{tw.city_target.pk}/").content.decode()
     assert "Reduction in energy intensity of GDP (2026–2030)" in detail

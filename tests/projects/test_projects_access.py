@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-import json
 
 import pytest
 from django.test import Client
@@ -17,6 +16,7 @@ from openpyxl import load_workbook
 
 from dualcontrol.accounts.models import Role, User
 from dualcontrol.projects.models import Status
+from tests.auth import api_token, login
 from tests.factories import PASSWORD
 from tests.projects.helpers import annual_rows, completed, pdf, project, verified
 
@@ -83,7 +83,7 @@ def setup(world):
 def client_for(world, role):
     c = Client()
     if role != "anon":
-        c.force_login(world.users[role])
+        login(c, world.users[role])
     return c
 
 
@@ -204,13 +204,10 @@ def test_evidence_upload_page(setup):
 
 
 def token(client, username):
-    r = client.post(
-        "/api/auth/token",
-        json.dumps({"username": username, "password": PASSWORD}),
-        content_type="application/json",
-    )
-    assert r.status_code == 200, r.content
-    return r.json()["token"]
+    """A bearer token from POST /api/auth/token (password, and the second factor where due)."""
+    from dualcontrol.accounts.models import User
+
+    return api_token(client, User.objects.get(username=username), PASSWORD)
 
 
 API_COUNT = {P: 0, PA: 4, PO: 4, C: 3, E: 3, V: 3, OC: 1, OE: 1}

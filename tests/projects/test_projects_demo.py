@@ -9,6 +9,7 @@ from collections import Counter
 import pytest
 from django.test import Client
 
+from dualcontrol.accounts.models import User
 from dualcontrol.demo.builder import build
 from dualcontrol.projects import queries
 from dualcontrol.projects.ledger import build_ledger
@@ -17,6 +18,7 @@ from dualcontrol.projects.rules import project_rules
 from dualcontrol.projects.services import missing_evidence
 from dualcontrol.regions.models import Division
 from dualcontrol.targets.models import RegionalStatistic
+from tests.auth import login
 
 pytestmark = pytest.mark.django_db
 TODAY = dt.date(2026, 11, 21)
@@ -60,6 +62,6 @@ def test_demo_projects():
     assert ProjectAlert.objects.filter(recipient__username="demo-city").exists()
     assert ProjectAlert.objects.filter(recipient__username="demo-enterprise").exists()
     c = Client()
-    assert c.login(username="demo-city", password="demo12345")
+    login(c, User.objects.get(username="demo-city"))
     page = c.get("/projects/ledger/530100/?pollutant=cod&year=2025").content.decode()
     assert "建设滞后的项目" in page and "（演示）" in page

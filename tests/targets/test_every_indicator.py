@@ -27,6 +27,7 @@ from dualcontrol.targets.models import (
     TargetStatus,
     WarningRecord,
 )
+from tests.auth import login
 
 CITIES = {"530100": 1.0, "530300": 0.8}
 #: 2025 annual figures of a city of weight 1 (the other columns are derived from them)
@@ -275,7 +276,7 @@ def test_every_sheet_the_catalogue_names_exists():
 
 
 def test_the_api_lists_the_catalogue(loop, client):
-    client.force_login(loop.admin)
+    login(client, loop.admin)
     listed = client.get("/api/targets/indicators").json()
     assert [i["code"] for i in listed] == list(catalogue().indicators)
     assert all(i["source"] and i["barometer_id"] for i in listed)
@@ -291,7 +292,7 @@ def test_statistics_import_reads_gb18030_and_keeps_every_column(loop):
 
 def test_every_indicator_runs_the_loop(loop, client):
     admin, targets, sector = loop.admin, loop.targets, loop.sector
-    client.force_login(admin)
+    login(client, admin)
     summary = services.compute_warnings(year=2026, month=MONTHS, user=admin, notify=False)
     skipped = dict(summary.skipped)
     all_targets = {**targets, **{f"{c}@sector": t for c, t in sector.items()}}
@@ -355,7 +356,7 @@ def test_a_sector_target_uses_the_sectors_own_statistics(loop):
 def test_a_sector_target_without_sector_statistics_says_so(loop, client):
     admin, _targets, sector = loop.admin, loop.targets, loop.sector
     RegionalStatistic.objects.filter(industry__isnull=False).delete()
-    client.force_login(admin)
+    login(client, admin)
     page = client.get(f"/targets/{sector['energy_intensity_reduction'].pk}/progress/")
     assert page.status_code == 200
     assert "制造业" in page.content.decode()

@@ -26,6 +26,7 @@ from dualcontrol.targets.models import (
     Target,
     WarningRecord,
 )
+from tests.auth import login
 
 SIZE = sum(CITIES.values())  # the province is the sum of its cities
 
@@ -110,7 +111,7 @@ def test_a_reduction_rate_is_decomposed_uniformly(loop):  # noqa: F811
 
 def test_the_progress_api_of_a_pollutant_reduction(loop, client):  # noqa: F811
     services.compute_warnings(year=2026, month=MONTHS, user=loop.admin, notify=False)
-    client.force_login(loop.admin)
+    login(client, loop.admin)
     t = loop.targets["so2_reduction"]
     data = client.get(f"/api/targets/{t.pk}/progress").json()
     assert data["indicator"] == "so2_reduction" and data["rows"]

@@ -17,6 +17,7 @@ from dualcontrol.targets.models import (
     Target,
     WarningRecord,
 )
+from tests.auth import api_token, login
 from tests.factories import PASSWORD
 
 pytestmark = pytest.mark.django_db
@@ -82,7 +83,7 @@ def setup(tw):
 def client_for(world, role):
     c = Client()
     if role != "anon":
-        c.force_login(world.users[role])
+        login(c, world.users[role])
     return c
 
 
@@ -231,7 +232,7 @@ def test_letter_printable_and_signing_through_the_page(setup):
     tw, ids = setup
     c = client_for(tw.world, Role.PROVINCE_OFFICER)
     html = c.get(f"/targets/letters/{ids['letter']}/").content.decode()
-    assert "目标责任书" in html and "登记签订" in html and "window.print()" in html
+    assert "目标责任书" in html and "登记签订" in html and "data-print" in html  # platform.js
     c.post(
         f"/targets/letters/{ids['letter']}/sign/",
         {"signed_on": "2026-01-05", "issuer_signatory": "甲", "party_signatory": "乙"},
@@ -240,13 +241,10 @@ def test_letter_printable_and_signing_through_the_page(setup):
 
 
 def token(client, username):
-    r = client.post(
-        "/api/auth/token",
-        json.dumps({"username": username, "password": PASSWORD}),
-        content_type="application/json",
-    )
-    assert r.status_code == 200, r.content
-    return r.json()["token"]
+    """A bearer token from POST /api/auth/token (password, and the second factor where due)."""
+    from dualcontrol.accounts.models import User
+
+    return api_token(client, User.objects.get(username=username), PASSWORD)
 
 
 API = {

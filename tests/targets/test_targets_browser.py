@@ -53,6 +53,10 @@ def page(live_server, targets_world):
         pg.fill("#id_password", PASSWORD)
         pg.click("button[type=submit]")
         pg.wait_for_load_state("networkidle")
+        # officers pass the second factor (first login: the setup page)
+        from tests.browser.test_smoke import pass_second_factor
+
+        pass_second_factor(pg, live_server.url, "admin1")
         pg.errors = errors
         yield pg
         browser.close()

@@ -12,6 +12,7 @@ from dualcontrol.accounts.models import User
 from dualcontrol.tasks import demo, queries
 from dualcontrol.tasks.models import Plan, PlanTask, ProgressReport
 from dualcontrol.tasks.rules import load_rules
+from tests.auth import login
 
 pytestmark = pytest.mark.django_db
 TODAY = dt.date(2026, 11, 21)
@@ -75,7 +76,7 @@ def test_demo_province_user_uses_every_page(world):
     task = plan.tasks.filter(reports__isnull=False).first()
     report = ProgressReport.objects.exclude(evidence="").first()
     c = Client()
-    c.force_login(admin)
+    login(c, admin)
     for url in [
         "/tasks/",
         "/tasks/import/",

@@ -15,6 +15,7 @@ from dualcontrol.accounts.models import Role, User
 from dualcontrol.regions.models import Department
 from dualcontrol.tasks import services
 from dualcontrol.tasks.models import ImportedDepartment, Plan, PlanTask, ProgressReport
+from tests.auth import api_token, login
 from tests.factories import PASSWORD
 from tests.tasks.conftest import SMALL, TODAY
 
@@ -98,7 +99,7 @@ def pages(tracked):
 def client_for(world, role):
     c = Client()
     if role != "anon":
-        c.force_login(world.users[role])
+        login(c, world.users[role])
     return c
 
 
@@ -423,13 +424,10 @@ API = {
 
 
 def token(c, username):
-    r = c.post(
-        "/api/auth/token",
-        json.dumps({"username": username, "password": PASSWORD}),
-        content_type="application/json",
-    )
-    assert r.status_code == 200, r.content
-    return r.json()["token"]
+    """A bearer token from POST /api/auth/token (password, and the second factor where due)."""
+    from dualcontrol.accounts.models import User
+
+    return api_token(c, User.objects.get(username=username), PASSWORD)
 
 
 @pytest.mark.parametrize("path", list(API))

@@ -531,7 +531,7 @@ def consequence_list(request: HttpRequest) -> HttpResponse:
             ]
             for c in qs
         )
-        return xlsx_response("consequences.xlsx", "consequences", headers, rows)
+        return xlsx_response("consequences.xlsx", "consequences", headers, rows, user=request.user)
     kinds = sorted(set(access.visible_consequences(request.user).values_list("kind", "title_zh")))
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
@@ -648,7 +648,7 @@ def credit_list(request: HttpRequest) -> HttpResponse:
             [r.entity.name, r.entity.uscc, r.year, r.title, r.detail, r.grade_name, r.recorded_on]
             for r in qs
         )
-        return xlsx_response("credit.xlsx", "credit", headers, rows)
+        return xlsx_response("credit.xlsx", "credit", headers, rows, user=request.user)
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "assessment/credit_list.html", {"page": page, "filters": f})
 

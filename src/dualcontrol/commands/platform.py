@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import subprocess
 
 from dualcontrol.cli import CommandError, setup_django
 
@@ -80,6 +81,13 @@ def demo(args: argparse.Namespace) -> int:
         )
     print(f"database: {settings.DATABASES['default']['NAME']}")
     print("demo logins (password " + DEMO_PASSWORD + "): " + ", ".join(DEMO_USERS))
+    from dualcontrol.commands.demo_otp import HINT, demo_lines
+
+    lines = demo_lines(DEMO_USERS)
+    if lines:
+        print("demo second factor (TOTP, RFC 6238; demo accounts only):")
+        print("\n".join(lines))
+        print(HINT)
     if args.serve:
         return serve(argparse.Namespace(addr=args.serve))
     return 0
@@ -88,11 +96,36 @@ def demo(args: argparse.Namespace) -> int:
 def serve(args: argparse.Namespace) -> int:
     setup_django()
     _data_dirs()
+    from django.conf import settings
+    from django.core.exceptions import ImproperlyConfigured
     from django.core.management import call_command
 
+    from dualcontrol.checks import refuse_to_start_if_insecure
+
+    try:  # production: the WSGI start-up's gate (demo accounts, static files…), said plainly
+        refuse_to_start_if_insecure()
+    except ImproperlyConfigured as exc:
+        raise CommandError(str(exc)) from exc
+
+    # the demo runs the background jobs (mail outbox, page jobs) beside the development server;
+    # production runs `dualcontrol worker` as its own service (docs/operations.md)
+    worker = _demo_worker() if settings.ENV == "demo" else None
     print(f"serving http://{args.addr}/  (Ctrl-C to stop)", flush=True)
-    call_command("runserver", args.addr, use_reloader=False)
+    try:
+        call_command("runserver", args.addr, use_reloader=False)
+    finally:
+        if worker is not None:
+            worker.terminate()
+            worker.wait(timeout=60)
     return 0
+
+
+def _demo_worker() -> subprocess.Popen[bytes]:
+    import sys
+
+    worker = subprocess.Popen([sys.executable, "-m", "dualcontrol.cli", "worker"])
+    print(f"background jobs: dualcontrol worker (pid {worker.pid})", flush=True)
+    return worker
 
 
 def manage(args: argparse.Namespace) -> int:

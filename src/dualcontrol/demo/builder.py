@@ -19,6 +19,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from dualcontrol.accounts import second_factor
 from dualcontrol.accounts.models import Role, User
 from dualcontrol.audit.services import record
 from dualcontrol.core.codes import USCC_CHARSET, make_uscc
@@ -39,7 +40,15 @@ from dualcontrol.reporting.models import (
 )
 
 DEMO_PASSWORD = "demo12345"
-DEMO_USERS = ("demo-province", "demo-city", "demo-enterprise", "demo-verifier")
+DEMO_USERS = (
+    "demo-province",
+    "demo-city",
+    "demo-enterprise",
+    "demo-verifier",
+    "demo-sysadmin",
+    "demo-security",
+    "demo-auditor",
+)
 NAME_WORDS = [
     "滇源",
     "云岭",
@@ -481,11 +490,20 @@ def _make_users(
             "demo-province",
             "省发展改革委（演示）",
             Role.PROVINCE_ADMIN,
-            dict(is_staff=True, is_superuser=True, department=depts[0]),
+            dict(department=depts[0]),
         ),
         ("demo-city", "昆明市发展改革委（演示）", Role.CITY_OFFICER, dict(division=kunming)),
         ("demo-enterprise", "能源管理负责人（演示）", Role.ENTERPRISE, dict(entity=own)),
         ("demo-verifier", "第三方核查机构（演示）", Role.VERIFIER, {}),
+        # separated duties (等保 2.0 三员): none of them reads or writes the province's data
+        (
+            "demo-sysadmin",
+            "系统管理员（演示）",
+            Role.SYSTEM_ADMIN,
+            dict(is_staff=True, is_superuser=True),
+        ),
+        ("demo-security", "安全管理员（演示）", Role.SECURITY_ADMIN, dict(is_staff=True)),
+        ("demo-auditor", "安全审计员（演示）", Role.AUDITOR, {}),
     ]
     for username, first, role, extra in specs:
         user = User(
@@ -498,6 +516,14 @@ def _make_users(
         )
         user.set_password(DEMO_PASSWORD)
         user.save()
+        if second_factor.required_for(user):
+            # a fixed secret per account, printed by `dualcontrol demo` (demo accounts only)
+            second_factor.enrol_demo_device(user)
         if role == Role.VERIFIER:
             user.assigned_entities.set([e for e, _, _ in entities[:5]])
+        if role == Role.SECURITY_ADMIN:
+            # sees and clears login locks (accounts.lockout)
+            from dualcontrol.accounts.lockout import security_group
+
+            user.groups.add(security_group())
     return len(specs)

@@ -49,7 +49,7 @@ def entity_list(request: HttpRequest) -> HttpResponse:
             ]
             for e in qs
         )
-        return xlsx_response("entities.xlsx", "entities", headers, rows)
+        return xlsx_response("entities.xlsx", "entities", headers, rows, user=request.user)
     page = Paginator(qs, 50).get_page(request.GET.get("page"))
     divisions = visible_divisions(request.user).exclude(level="county")
     return render(

@@ -19,11 +19,11 @@ from ninja import Field, Router, Schema
 from ninja import Status as HttpStatus
 from ninja.errors import HttpError
 
-from dualcontrol.core import metering as core
 from dualcontrol.entities.models import Entity
 from dualcontrol.metering import codecs, queries, services
 from dualcontrol.metering.models import Alert, DataItem, FaultReport, MeteringInstrument
 from dualcontrol.reference.metering import metering_rules
+from dualcontrol.reference.workcalendar import work_calendar
 
 router = Router(tags=["metering"])
 
@@ -299,7 +299,12 @@ class FaultOut(Schema):
     status: str
     started: dt.datetime
     expected_repair: dt.date
-    repair_deadline: dt.date
+    repair_deadline: dt.date = Field(
+        description="start + the repair rule's working days (China's holidays and 调休 counted)"
+    )
+    repair_deadline_estimated: bool = Field(
+        description="true when a year of the span has no holiday notice: Monday–Friday assumed"
+    )
     reason: str
     items: list[str]
     review_note: str
@@ -667,6 +672,9 @@ def alerts(
 
 def _fault_out(f: FaultReport) -> dict[str, Any]:
     rules = metering_rules()
+    deadline = work_calendar().deadline(
+        services.to_local(f.started).date(), rules.fault_repair_working_days
+    )
     return {
         "id": f.pk,
         "uscc": f.entity.uscc,
@@ -674,9 +682,8 @@ def _fault_out(f: FaultReport) -> dict[str, Any]:
         "status": f.status,
         "started": f.started,
         "expected_repair": f.expected_repair,
-        "repair_deadline": core.add_working_days(
-            services.to_local(f.started).date(), rules.fault_repair_working_days
-        ),
+        "repair_deadline": deadline.day,
+        "repair_deadline_estimated": deadline.estimated,
         "reason": f.reason,
         "items": [i.code for i in f.items.all()],
         "review_note": f.review_note,

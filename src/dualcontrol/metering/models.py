@@ -392,7 +392,7 @@ def alert_text(
                 "minutes": params["after_minutes"],
             }
         if kind == AlertKind.FAULT_OVERDUE:
-            return gettext(
+            text = gettext(
                 "自 %(since)s 起中断已 %(days)s 个工作日，超过 %(limit)s 个工作日修复期限且未报备："
                 "请报备并定期手工填报"
             ) % {
@@ -400,6 +400,11 @@ def alert_text(
                 "days": params["working_days"],
                 "limit": params["limit_days"],
             }
+            if params.get("weekday_fallback_years"):
+                text += gettext("（%(years)s 年节假日安排未收录，工作日按周一至周五计）") % {
+                    "years": "、".join(str(y) for y in params["weekday_fallback_years"])
+                }
+            return text
         if kind == AlertKind.INCOMPLETE_DAY:
             return gettext(
                 "%(day)s 数据完整率 %(frac)s（实采 %(received)s / 应采 %(expected)s），低于 %(min)s"

@@ -27,7 +27,6 @@ from functools import lru_cache
 from typing import Any
 
 from django.conf import settings
-from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import F, QuerySet
 from django.utils import timezone, translation
@@ -56,6 +55,7 @@ from dualcontrol.metering.models import (
 )
 from dualcontrol.reference.energy_products import energy_products
 from dualcontrol.reference.metering import code_catalogue, metering_rules
+from dualcontrol.reference.workcalendar import work_calendar
 
 SYSTEM_CHANNELS = {"demo", "bench", "system"}
 MAX_ERRORS_KEPT = 100
@@ -922,15 +922,29 @@ def _raise_alert(
         recipients=[u.username for u in people],
     )
     emails = sorted({u.email for u in people if u.email} | ({entity.contact_email} - {""}))
-    if emails:
-        send_mail(
-            subject,
-            f"{entity.name}（{entity.uscc}）{day:%Y-%m-%d}：{message}",
-            None,
-            emails,
-            fail_silently=True,
+    usable = [e for e in emails if _valid_email(e)]  # the in-app alert reaches the others
+    if usable:
+        from dualcontrol.jobs.services import enqueue_mail
+
+        # through the outbox: sent by the worker, retried while the mail server is down
+        enqueue_mail(
+            to=usable,
+            subject=subject,
+            body=f"{entity.name}（{entity.uscc}）{day:%Y-%m-%d}：{message}",
+            origin=f"metering.alert:{alert.pk}",
         )
     return alert
+
+
+def _valid_email(address: str) -> bool:
+    from django.core.exceptions import ValidationError
+    from django.core.validators import validate_email
+
+    try:
+        validate_email(address)
+    except ValidationError:
+        return False
+    return True
 
 
 @dataclass
@@ -1038,18 +1052,23 @@ def _check_uploads(
         summary.raised[AlertKind.LATE_UPLOAD] += 1
     if last_local is None:
         return
-    overdue = core.working_days_between(last_local.date(), now_local.date())
+    calendar = work_calendar()
+    overdue = core.working_days_between(last_local.date(), now_local.date(), calendar)
     if overdue <= rules.fault_repair_working_days or _open_fault(entity, now) is not None:
         return
+    params: dict[str, Any] = {
+        "since": since,
+        "working_days": overdue,
+        "limit_days": rules.fault_repair_working_days,
+    }
+    fallback = calendar.uncovered_years(last_local.date(), now_local.date())
+    if fallback:  # no holiday notice for these years: counted Monday–Friday, and said so
+        params["weekday_fallback_years"] = list(fallback)
     if _raise_alert(
         entity=entity,
         kind=AlertKind.FAULT_OVERDUE,
         day=now_local.date(),
-        params={
-            "since": since,
-            "working_days": overdue,
-            "limit_days": rules.fault_repair_working_days,
-        },
+        params=params,
         now=now,
     ):
         summary.raised[AlertKind.FAULT_OVERDUE] += 1

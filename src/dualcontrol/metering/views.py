@@ -31,6 +31,7 @@ from dualcontrol.metering.models import (
     MeteringInstrument,
 )
 from dualcontrol.reference.metering import data_type_names, metering_rules, use_names
+from dualcontrol.reference.workcalendar import calendar_info, work_calendar
 
 ALL_ROLES = (
     Role.PROVINCE_ADMIN,
@@ -106,7 +107,9 @@ def unit_list(request: HttpRequest) -> HttpResponse:
             ]
             for n, r in enumerate(rows, start=1)
         )
-        return xlsx_response(f"metering-{f['month']}.xlsx", "metering", headers, data)
+        return xlsx_response(
+            f"metering-{f['month']}.xlsx", "metering", headers, data, user=request.user
+        )
     page = Paginator(
         [{"r": r, "pct": _pct(r.completeness), "gap_pct": _pct(r.gap_frac)} for r in rows],
         PAGE_SIZE,
@@ -278,7 +281,7 @@ def registry(request: HttpRequest, uscc: str) -> HttpResponse:
             ]
             for i in items
         )
-        return xlsx_response(f"items-{entity.uscc}.xlsx", "items", headers, rows)
+        return xlsx_response(f"items-{entity.uscc}.xlsx", "items", headers, rows, user=request.user)
     if export == "instruments":
         headers = [
             _("计量器具编号"),
@@ -307,7 +310,9 @@ def registry(request: HttpRequest, uscc: str) -> HttpResponse:
             ]
             for i in instruments
         )
-        return xlsx_response(f"instruments-{entity.uscc}.xlsx", "instruments", headers, rows)
+        return xlsx_response(
+            f"instruments-{entity.uscc}.xlsx", "instruments", headers, rows, user=request.user
+        )
     can_edit = services.can_configure(request.user, entity)
     item_form = forms.ItemForm(prefix="item")
     inst_form = forms.InstrumentForm(prefix="inst")
@@ -462,7 +467,7 @@ def alerts(request: HttpRequest) -> HttpResponse:
             ]
             for a in qs
         )
-        return xlsx_response("metering-alerts.xlsx", "alerts", headers, rows)
+        return xlsx_response("metering-alerts.xlsx", "alerts", headers, rows, user=request.user)
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request, "metering/alerts.html", {"page": page, "filters": f, "kinds": AlertKind.choices}
@@ -501,12 +506,13 @@ def faults(request: HttpRequest) -> HttpResponse:
             ]
             for x in qs
         )
-        return xlsx_response("metering-faults.xlsx", "faults", headers, rows)
+        return xlsx_response("metering-faults.xlsx", "faults", headers, rows, user=request.user)
     page = Paginator(qs.prefetch_related("items"), PAGE_SIZE).get_page(request.GET.get("page"))
+    calendar = work_calendar()
     rows = [
         {
             "f": x,
-            "deadline": core.add_working_days(
+            "deadline": calendar.deadline(
                 services.to_local(x.started).date(), rules.fault_repair_working_days
             ),
             "can_review": can_review(request.user, x.entity)
@@ -527,6 +533,8 @@ def faults(request: HttpRequest) -> HttpResponse:
             "filters": f,
             "statuses": FaultReport.Status.choices,
             "rules": rules,
+            "calendar": calendar_info(),
+            "calendar_version": calendar.version,
             "review_form": forms.ReviewForm(),
             "close_form": forms.CloseForm(
                 initial={"repaired_at": timezone.localtime().replace(second=0, microsecond=0)}
@@ -661,6 +669,8 @@ def batches(request: HttpRequest, uscc: str) -> HttpResponse:
             ]
             for b in qs
         )
-        return xlsx_response(f"batches-{entity.uscc}.xlsx", "batches", headers, rows)
+        return xlsx_response(
+            f"batches-{entity.uscc}.xlsx", "batches", headers, rows, user=request.user
+        )
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "metering/batches.html", {"entity": entity, "page": page, "filters": {}})

@@ -8,6 +8,16 @@ gone silent, maintenance flags that pull the effective-transmission rate under 9
 analyser, a negative value, and one data logger no outlet is registered for.  Seeded: two
 builds for the same day are identical.
 
+History (for the quarterly exceedance list, 超标名单): hourly data (CN 2061) from the first day of
+the last complete quarter up to the week, so that the outlets are online (联网) from that day on
+without a gap; in the quarter a few exceedance episodes (:data:`HISTORY_EXCEEDANCES`): some
+verified and closed, some explained, some open, one inside an accepted shutdown report (start-up
+after a facility shutdown: not counted on the list), one explained as a calibration run
+(:data:`FALSE_ALARM_TEXT`: the publishing demo strikes it as 误报), and hours flagged M
+(maintenance) with high values, which are not valid data and raise no alarm.  Alarms are
+evaluated for the days with planted episodes; every other history hour is drawn between 35 % and
+78 % of the limit, so evaluating those days finds nothing (tests/publishing/test_exceedances.py).
+
 Limit values are ILLUSTRATIVE (marked “演示示意值”): the figures of the national standards named
 in ``standard`` as commonly quoted, not checked against the standards' text.
 """
@@ -26,6 +36,7 @@ from django.utils import timezone
 from fpdf import FPDF
 
 from dualcontrol.accounts.models import User
+from dualcontrol.core.exceedances import last_complete_quarter, quarter_dates
 from dualcontrol.core.hj212_stream import DataRecord
 from dualcontrol.entities.models import Entity
 from dualcontrol.monitoring import services
@@ -38,6 +49,20 @@ DAYS = 7
 MINUTE_STEP = 10
 MAX_OUTLETS = 8
 SEED = 212
+HISTORY_SEED = 2126
+#: (outlet index, item index, day of the quarter (0 = first), first hour, hours, factor range,
+#: handling: open | explained | closed | shutdown | false_alarm)
+HISTORY_EXCEEDANCES = (
+    (0, 0, 11, 9, 5, (1.2, 1.6), "closed"),
+    (0, 0, 39, 2, 3, (1.1, 1.3), "explained"),
+    (1, -1, 19, 20, 26, (1.05, 1.25), "open"),
+    (2, 0, 54, 10, 5, (1.3, 1.8), "shutdown"),
+    (5, 0, 69, 8, 2, (1.1, 1.2), "false_alarm"),
+    (6, -1, 79, 14, 1, (1.05, 1.1), "open"),
+)
+#: (outlet index, day of the quarter, first hour, hours): flagged M (维护) with high values
+HISTORY_MAINTENANCE = (4, 29, 9, 6)
+FALSE_ALARM_TEXT = "该时段为在线监测设备比对校准，标准气体数值未标记为校准数据（演示数据）。"
 
 NOTE = "演示示意值"
 # industry (GB/T 4754 division) -> outlet kind, name, [(code, limit, unit, standard)]
@@ -128,6 +153,8 @@ def extend_demo(*, today: dt.date) -> dict[str, int]:
         now = day_start(today + dt.timedelta(days=1), rules)
     first_day = today - dt.timedelta(days=DAYS - 1)
     start = day_start(first_day, rules)
+    history_first, _last = quarter_dates(*last_complete_quarter(today))
+    history_first = min(history_first, first_day)
     candidates = list(
         Entity.objects.filter(is_synthetic=True, is_key_discharger=True)
         .select_related("division", "industry")
@@ -147,7 +174,7 @@ def extend_demo(*, today: dt.date) -> dict[str, int]:
             name=name,
             kind=kind,
             permit_number=f"{entity.uscc}{n + 1:03d}P",
-            connected_on=first_day,
+            connected_on=history_first,
             is_synthetic=True,
             note="演示数据（合成）",
         )
@@ -169,6 +196,9 @@ def extend_demo(*, today: dt.date) -> dict[str, int]:
     records: list[DataRecord] = []
     for index, (outlet, items) in enumerate(outlets):
         records += _series(index, outlet.mn, items, start, now, tz, rng)
+    history_rng = random.Random(HISTORY_SEED)
+    for index, (outlet, items) in enumerate(outlets):
+        records += _history(index, outlet.mn, items, history_first, start, tz, history_rng)
     # a data logger no outlet is registered for (listed for the province)
     unknown = "DEMO5301990001W"
     for h in range(6):
@@ -184,9 +214,15 @@ def extend_demo(*, today: dt.date) -> dict[str, int]:
     finally:
         sink_log.setLevel(level)
     shutdowns = _shutdowns([o for o, _ in outlets], now)
+    shutdowns += _history_shutdowns([o for o, _ in outlets], history_first, tz)
+    for day, indexes in _history_days(history_first, len(outlets)).items():
+        if day < first_day:  # only the outlets with an episode that day (the rest: normal data)
+            pks = [outlets[i][0].pk for i in indexes]
+            services.evaluate_alarms(day=day, now=now, outlets=Outlet.objects.filter(pk__in=pks))
     for d in range(DAYS):
         services.evaluate_alarms(day=first_day + dt.timedelta(days=d), now=now)
-    handled = _handle_alarms([o for o, _ in outlets], now)
+    handled = _handle_alarms([o for o, _ in outlets], now, since=start)
+    handled += _handle_history([o for o, _ in outlets], history_first, start)
     return {
         "outlets": len(outlets),
         "records": sink.stats.stored,
@@ -249,15 +285,18 @@ def _shutdowns(outlets: list[Outlet], now: dt.datetime) -> int:
     return made
 
 
-def _handle_alarms(outlets: list[Outlet], now: dt.datetime) -> int:
-    """The exceedance of outlet 1 explained by its unit; that of outlet 6 explained and closed."""
+def _handle_alarms(outlets: list[Outlet], now: dt.datetime, *, since: dt.datetime) -> int:
+    """The exceedance of outlet 1 explained by its unit; that of outlet 6 explained and closed
+    (the week's alarms, from ``since``)."""
     province = User.objects.filter(username="demo-province").first()
     handled = 0
     for index, close in ((0, False), (5, True)):
         if len(outlets) <= index:
             continue
         alarm = (
-            Alarm.objects.filter(outlet=outlets[index], kind=AlarmKind.EXCEEDANCE)
+            Alarm.objects.filter(
+                outlet=outlets[index], kind=AlarmKind.EXCEEDANCE, started_at__gte=since
+            )
             .order_by("started_at")
             .first()
         )
@@ -353,3 +392,147 @@ def _series(
             out.append(_record(mn, "2011", local, rt))
         when += dt.timedelta(minutes=MINUTE_STEP)
     return out
+
+
+# --------------------------------------------------------------------------------------------
+# History: the last complete quarter (for the quarterly exceedance list)
+# --------------------------------------------------------------------------------------------
+
+
+def _history_days(first: dt.date, n_outlets: int) -> dict[dt.date, set[int]]:
+    """The days with planted episodes (and the days an episode runs on into) -> the outlets."""
+    days: dict[dt.date, set[int]] = {}
+    for index, _item, offset, hour, hours, _factor, _handling in HISTORY_EXCEEDANCES:
+        if index >= n_outlets:
+            continue
+        for extra in range((hour + hours - 1) // 24 + 1):
+            days.setdefault(first + dt.timedelta(days=offset + extra), set()).add(index)
+    return dict(sorted(days.items()))
+
+
+def _history(
+    index: int,
+    mn: str,
+    items: list[tuple[str, float, str, str]],
+    first: dt.date,
+    until: dt.datetime,
+    tz: Any,
+    rng: random.Random,
+) -> list[DataRecord]:
+    """Hourly records of one outlet from ``first`` (local midnight) up to ``until``: normal values
+    (35–78 % of the limit) with the planted episodes and maintenance hours of its position."""
+    start = dt.datetime(first.year, first.month, first.day, tzinfo=tz)
+    levels = {code: limit * rng.uniform(0.35, 0.55) for code, limit, _, _ in items}
+    planted: dict[tuple[str, dt.datetime], tuple[float, float]] = {}
+    for pos, item, offset, hour, hours, factor, _handling in HISTORY_EXCEEDANCES:
+        if pos != index:
+            continue
+        code = items[item][0]
+        begin = start + dt.timedelta(days=offset, hours=hour)
+        for h in range(hours):
+            planted[(code, begin + dt.timedelta(hours=h))] = factor
+    maintenance: set[dt.datetime] = set()
+    if HISTORY_MAINTENANCE[0] == index:
+        _pos, offset, hour, hours = HISTORY_MAINTENANCE
+        begin = start + dt.timedelta(days=offset, hours=hour)
+        maintenance = {begin + dt.timedelta(hours=h) for h in range(hours)}
+    # the daily swing by local hour (Asia/Shanghai has no DST: local hours run on evenly)
+    swing = [1 + 0.18 * math.sin((h - 8) / 24 * 2 * math.pi) for h in range(24)]
+    naive = start.replace(tzinfo=None)
+    hour = dt.timedelta(hours=1)
+    out = []
+    when = start
+    i = 0
+    while when < until:
+        values = {}
+        for code, limit, _, _ in items:
+            v = max(0.05, levels[code] * swing[i % 24] * rng.uniform(0.9, 1.1))
+            flag = "N"
+            factor = planted.get((code, when))
+            if factor is not None:
+                v = limit * rng.uniform(*factor)
+            if when in maintenance:
+                v, flag = limit * rng.uniform(1.5, 2.5), "M"  # calibration gas: not valid data
+            # hourly Avg and flag only (months of data): the Decimal the sink stores as sent
+            values[code] = {"Avg": Decimal(f"{v:.2f}"), "Flag": flag}
+        out.append(
+            DataRecord(
+                mn=mn,
+                st="31" if mn.endswith("G") else "32",
+                cn="2061",
+                data_time=naive + i * hour,
+                values=values,
+                source_codes={},
+                qn=None,
+                flag=4,
+                version="HJ 212-2017",
+            )
+        )
+        i += 1
+        when += hour
+    return out
+
+
+def _history_shutdowns(outlets: list[Outlet], first: dt.date, tz: Any) -> int:
+    """The episode planted as ``shutdown``: its outlet's treatment facility was stopped for repair
+    and started again; the unit reported the shutdown (start-up hours included) in time and the
+    province accepted it."""
+    province = User.objects.filter(username="demo-province").first()
+    made = 0
+    for index, _item, offset, hour, hours, _factor, handling in HISTORY_EXCEEDANCES:
+        if handling != "shutdown" or index >= len(outlets):
+            continue
+        outlet = outlets[index]
+        begin = dt.datetime(first.year, first.month, first.day, tzinfo=tz) + dt.timedelta(
+            days=offset, hours=hour
+        )
+        report = services.file_shutdown(
+            user=None,
+            outlet=outlet,
+            kind=ShutdownKind.FACILITY,
+            started_at=begin - dt.timedelta(hours=6),
+            ended_at=begin + dt.timedelta(hours=hours),
+            reason="脱硫设施检修停运，检修后启机调试（演示数据）",
+            document=_document(outlet, "facility-restart"),
+            now=begin + dt.timedelta(days=1),
+            is_synthetic=True,
+        )
+        services.review_shutdown(
+            user=province, shutdown=report, accept=True, note="材料齐全（演示）", reevaluate=False
+        )
+        made += 1
+    return made
+
+
+def _handle_history(outlets: list[Outlet], first: dt.date, until: dt.datetime) -> int:
+    """Handle the history's exceedance alarms as planted: explained by the unit, closed by the
+    province, explained as a calibration run, or left open."""
+    province = User.objects.filter(username="demo-province").first()
+    texts = {
+        "explained": "布袋除尘器部分滤袋破损，已更换滤袋并恢复正常（演示数据）。",
+        "closed": "脱硫浆液循环泵故障，已抢修恢复（演示数据）。",
+        "shutdown": "治理设施检修后启机调试，已按规定停运报备（演示数据）。",
+        "false_alarm": FALSE_ALARM_TEXT,
+    }
+    start = day_start(first)
+    handled = 0
+    for index, _item, offset, hour, _hours, _factor, handling in HISTORY_EXCEEDANCES:
+        if index >= len(outlets) or handling == "open":
+            continue
+        begin = start + dt.timedelta(days=offset, hours=hour)
+        alarm = Alarm.objects.filter(
+            outlet=outlets[index],
+            kind=AlarmKind.EXCEEDANCE,
+            started_at=begin,
+            started_at__lt=until,
+        ).first()
+        if alarm is None:
+            continue
+        owner = User.objects.filter(entity=alarm.outlet.entity, role="enterprise").first()
+        services.explain_alarm(user=owner, alarm=alarm, text=texts[handling])
+        if handling == "closed":
+            services.close_alarm(
+                user=province, alarm=alarm, note="经现场核实，超标属实，已责令整改（演示）。"
+            )
+        handled += 1
+    return handled

@@ -167,7 +167,7 @@ def outlet_list(request: HttpRequest) -> HttpResponse:
             ]
             for r in _rows(outlets, now)
         )
-        return xlsx_response("outlets.xlsx", "outlets", headers, rows)
+        return xlsx_response("outlets.xlsx", "outlets", headers, rows, user=request.user)
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
     rows = _rows(list(page.object_list), now)
     province = role_of(request.user) in PROVINCE_ROLES
@@ -602,7 +602,7 @@ def alarm_list(request: HttpRequest) -> HttpResponse:
             ]
             for a in qs.iterator(chunk_size=2000)
         )
-        return xlsx_response("alarms.xlsx", "alarms", headers, rows)
+        return xlsx_response("alarms.xlsx", "alarms", headers, rows, user=request.user)
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request,
@@ -796,7 +796,7 @@ def shutdown_list(request: HttpRequest) -> HttpResponse:
             ]
             for s in qs.iterator(chunk_size=2000)
         )
-        return xlsx_response("shutdowns.xlsx", "shutdowns", headers, rows)
+        return xlsx_response("shutdowns.xlsx", "shutdowns", headers, rows, user=request.user)
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
     user = request.user
     return render(

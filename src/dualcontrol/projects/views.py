@@ -172,7 +172,9 @@ def project_list(request: HttpRequest) -> HttpResponse:
                 _("是") if p.is_synthetic else "",
             ]
 
-        return xlsx_response("projects.xlsx", "projects", headers, (row(p) for p in qs))
+        return xlsx_response(
+            "projects.xlsx", "projects", headers, (row(p) for p in qs), user=request.user
+        )
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
     rows = [
         {
@@ -668,6 +670,7 @@ def region_page(request: HttpRequest, code: str) -> HttpResponse:
             "projects",
             headers,
             rows,
+            user=request.user,
         )
     return render(
         request,
@@ -712,7 +715,7 @@ def alert_list(request: HttpRequest) -> HttpResponse:
             ]
             for a in qs
         )
-        return xlsx_response("project-alerts.xlsx", "alerts", headers, rows)
+        return xlsx_response("project-alerts.xlsx", "alerts", headers, rows, user=request.user)
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request,

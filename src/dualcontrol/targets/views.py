@@ -11,7 +11,6 @@ from django.core.paginator import Paginator
 from django.db.models import QuerySet
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -116,7 +115,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             ]
             for r in data["ranking"]
         )
-        return xlsx_response("barometer-ranking.xlsx", "ranking", headers, rows)
+        return xlsx_response("barometer-ranking.xlsx", "ranking", headers, rows, user=request.user)
     geo = insight.geojson_path(data["root"])
     geo_data = [
         {
@@ -398,6 +397,7 @@ def workbench(request: HttpRequest, pk: int) -> HttpResponse:
                 ]
                 for c in comparison
             ),
+            user=request.user,
         )
     _cap, cap_target = services.total_cap_for(target, 0)
     template = (
@@ -512,7 +512,9 @@ def progress(request: HttpRequest, pk: int) -> HttpResponse:
             ]
             for r in data["rows"]
         )
-        return xlsx_response(f"progress-{target.pk}.xlsx", "progress", headers, rows)
+        return xlsx_response(
+            f"progress-{target.pk}.xlsx", "progress", headers, rows, user=request.user
+        )
     latest = data["latest"]
     return render(
         request,
@@ -566,7 +568,9 @@ def drilldown(request: HttpRequest, pk: int) -> HttpResponse:
             ]
             for c in data[what]
         )
-        return xlsx_response(f"drilldown-{target.pk}-{what}.xlsx", what, headers, rows)
+        return xlsx_response(
+            f"drilldown-{target.pk}-{what}.xlsx", what, headers, rows, user=request.user
+        )
     units = data.get("units") or []
     page = Paginator(units, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
@@ -708,7 +712,7 @@ def letter_list(request: HttpRequest) -> HttpResponse:
             ]
             for lt in qs
         )
-        return xlsx_response("letters.xlsx", "letters", headers, rows)
+        return xlsx_response("letters.xlsx", "letters", headers, rows, user=request.user)
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "targets/letter_list.html", {"page": page, "filters": f})
 
@@ -814,7 +818,7 @@ def warning_list(request: HttpRequest) -> HttpResponse:
             ]
             for w in qs.iterator(chunk_size=1000)
         )
-        return xlsx_response("warnings.xlsx", "warnings", headers, rows)
+        return xlsx_response("warnings.xlsx", "warnings", headers, rows, user=request.user)
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
     rule_sets = sorted(set(visible_warnings(request.user).values_list("rule_set_name", flat=True)))
     return render(
@@ -848,25 +852,16 @@ def warning_run(request: HttpRequest) -> HttpResponse:
     if not form.is_valid():
         messages.error(request, _("请填写年份和月份。"))
         return redirect("targets:warnings")
-    summary = services.compute_warnings(
-        year=form.cleaned_data["year"], month=form.cleaned_data["month"], user=request.user
+    # a background job (the run rates every target and alerts by mail): the page answers at once
+    # and the officer follows the run on its status page
+    from dualcontrol.jobs.services import start_job
+
+    job = start_job(
+        kind="warnings.run",
+        params={"year": form.cleaned_data["year"], "month": form.cleaned_data["month"]},
+        user=request.user,
     )
-    messages.success(
-        request,
-        _(
-            "已计算 %(y)s年1–%(m)s月预警：%(n)s 条（新增 %(c)s，更新 %(u)s），提醒 %(a)s 条，跳过 %(s)s 个目标。"
-        )
-        % {
-            "y": summary.year,
-            "m": summary.month,
-            "n": summary.rated,
-            "c": summary.created,
-            "u": summary.updated,
-            "a": summary.alerts,
-            "s": len(summary.skipped),
-        },
-    )
-    return redirect(reverse("targets:warnings") + f"?year={summary.year}&month={summary.month}")
+    return redirect("jobs:detail", pk=job.pk)
 
 
 @role_required(*STAFF)
@@ -888,7 +883,7 @@ def alert_list(request: HttpRequest) -> HttpResponse:
             ]
             for a in qs
         )
-        return xlsx_response("alerts.xlsx", "alerts", headers, rows)
+        return xlsx_response("alerts.xlsx", "alerts", headers, rows, user=request.user)
     page = Paginator(qs, 20).get_page(request.GET.get("page"))
     return render(
         request,
@@ -991,7 +986,9 @@ def statistics(request: HttpRequest) -> HttpResponse:
             ]
             for s in qs.select_related("industry").iterator(chunk_size=1000)
         )
-        return xlsx_response("regional-statistics.xlsx", "statistics", headers, rows)
+        return xlsx_response(
+            "regional-statistics.xlsx", "statistics", headers, rows, user=request.user
+        )
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request,

@@ -20,6 +20,7 @@ from fractions import Fraction
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone, translation
@@ -524,9 +525,18 @@ def _recipients(target: Target) -> list[User]:
 
 
 def _alert(warnings: Sequence[tuple[WarningRecord, Target]]) -> tuple[int, int]:
-    from django.core.mail import EmailMessage, get_connection
+    """Alert each responsible officer of each warning once (a re-run of the month with the same
+    level alerts nobody again); officers with an address also get the alert by mail through the
+    outbox (sent by the worker, retried while the mail server is down; ``Alert.emailed_at`` is
+    set when it went out)."""
+    from dualcontrol.jobs.services import enqueue_mail
 
     alerts: list[Alert] = []
+    already = set(
+        Alert.objects.filter(warning__in=[w for w, _t in warnings if w.pk]).values_list(
+            "recipient_id", "warning_id", "subject"
+        )
+    )
     for w, t in warnings:
         unit = "%" if w.unit == "frac" else f" {w.unit}"
         scale = 100 if w.unit == "frac" else 1
@@ -550,25 +560,42 @@ def _alert(warnings: Sequence[tuple[WarningRecord, Target]]) -> tuple[int, int]:
         lines.append(f"查看：/targets/{t.pk}/progress/?year={w.year}&month={w.month}")
         body = "\n".join(lines)
         for u in _recipients(t):
+            if (u.pk, w.pk, subject[:255]) in already:
+                continue
             alerts.append(
                 Alert(recipient=u, warning=w, subject=subject[:255], body=body, emailed_to=u.email)
             )
     Alert.objects.bulk_create(alerts, batch_size=500)
-    mails = [a for a in alerts if a.emailed_to]
-    if mails:
-        sender = getattr(settings, "DEFAULT_FROM_EMAIL", "noreply@localhost")
-        messages = [EmailMessage(a.subject, a.body, sender, [a.emailed_to]) for a in mails]
-        keys = [(a.recipient_id, a.warning_id) for a in mails]
+    if any(a.pk is None for a in alerts):  # backends without RETURNING ids
+        ids = {
+            (a.recipient_id, a.warning_id, a.subject): a.pk
+            for a in Alert.objects.filter(warning__in=[w for w, _t in warnings]).order_by("pk")
+        }
+        for a in alerts:
+            a.pk = ids[(a.recipient_id, a.warning_id, a.subject)]
+    mails = 0
+    for a in alerts:
+        if not a.emailed_to:
+            continue
+        try:
+            enqueue_mail(
+                to=[a.emailed_to],
+                subject=a.subject,
+                body=a.body,
+                origin=f"targets.alert:{a.pk}",
+                on_sent="dualcontrol.targets.warnings.alert_emailed",
+            )
+        except ValidationError:  # an unusable address: the in-app alert is enough
+            continue
+        mails += 1
+    return len(alerts), mails
 
-        def send() -> None:
-            get_connection().send_messages(messages)
-            q = Q()
-            for rid, wid in keys:
-                q |= Q(recipient_id=rid, warning_id=wid)
-            Alert.objects.filter(q, emailed_at__isnull=True).update(emailed_at=timezone.now())
 
-        transaction.on_commit(send)
-    return len(alerts), len(mails)
+def alert_emailed(message: Any) -> None:
+    """Outbox callback: the mail of the alert named by ``message.origin`` went out."""
+    label, _sep, pk = message.origin.partition(":")
+    if label == "targets.alert" and pk.isdigit():
+        Alert.objects.filter(pk=int(pk), emailed_at__isnull=True).update(emailed_at=message.sent_at)
 
 
 def mark_alert_read(*, alert: Alert, user: Any) -> Alert:

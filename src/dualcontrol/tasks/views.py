@@ -155,7 +155,7 @@ def plan_list(request: HttpRequest) -> HttpResponse:
             ]
             for p in qs
         )
-        return xlsx_response("plans.xlsx", "plans", headers, rows)
+        return xlsx_response("plans.xlsx", "plans", headers, rows, user=request.user)
     return render(
         request,
         "tasks/plan_list.html",
@@ -494,7 +494,9 @@ def plan_matrix(request: HttpRequest, pk: int) -> HttpResponse:
                     str(labels[task.effective]),
                 ] + [f"{c.mark}·{labels[c.status]}" if c else "" for c in cells]
 
-        return xlsx_response(f"plan-{plan.pk}-matrix.xlsx", "matrix", headers, rows())
+        return xlsx_response(
+            f"plan-{plan.pk}-matrix.xlsx", "matrix", headers, rows(), user=request.user
+        )
     page = _page(request, qs)
     return render(
         request,
@@ -565,7 +567,9 @@ def _department_page(request: HttpRequest, department: Department) -> HttpRespon
                     else "",
                 ]
 
-        return xlsx_response(f"department-{department.pk}-tasks.xlsx", "tasks", headers, rows())
+        return xlsx_response(
+            f"department-{department.pk}-tasks.xlsx", "tasks", headers, rows(), user=request.user
+        )
     page = _page(request, qs)
     for t in page:
         mine = next(a for a in t.assignments.all() if a.department_id == department.pk)
@@ -620,6 +624,7 @@ def my_department(request: HttpRequest) -> HttpResponse:
             "departments",
             [_("部门"), _("所属政府"), _("责任分工数")],
             ([d.name, d.division.name, d.n] for d in departments),
+            user=request.user,
         )
     return render(
         request,
@@ -689,7 +694,9 @@ def _task_page(
             ]
             for r in reports
         )
-        return xlsx_response(f"task-{task.pk}-progress.xlsx", "progress", headers, rows)
+        return xlsx_response(
+            f"task-{task.pk}-progress.xlsx", "progress", headers, rows, user=request.user
+        )
     if progress_form is None and filing:
         progress_form = ProgressForm(departments=filing)
     if edit_form is None and can_manage:
@@ -827,7 +834,7 @@ def warnings(request: HttpRequest) -> HttpResponse:
             ]
             for t in qs
         )
-        return xlsx_response("task-warnings.xlsx", "warnings", headers, rows)
+        return xlsx_response("task-warnings.xlsx", "warnings", headers, rows, user=request.user)
     page = _page(request, qs)
     for t in page:
         t.reason = queries.warning_reason(t, today)  # type: ignore[attr-defined]
@@ -875,6 +882,7 @@ def imported_departments(request: HttpRequest) -> HttpResponse:
             "departments",
             [_("部门名称（原文）"), _("所属政府"), _("来源方案"), _("责任分工数")],
             rows,
+            user=request.user,
         )
     page = _page(request, qs)
     for item in page:
