@@ -287,7 +287,7 @@ def test_api_needs_authentication(setup):
 
 def test_admin_pages_show_monitoring_tables(setup):
     world, own, _ = setup
-    c = client_for(world, Role.PROVINCE_ADMIN)
+    c = client_for(world, Role.SYSTEM_ADMIN)
     for path in (
         "/admin/monitoring/outlet/",
         f"/admin/monitoring/outlet/{own.pk}/change/",
