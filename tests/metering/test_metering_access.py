@@ -287,7 +287,7 @@ def test_api_unit_list_is_scoped(setup, role_index):
 
 def test_admin_registers_items_through_the_same_validation(setup):
     mw, _ = setup
-    c = client_for(mw, Role.PROVINCE_ADMIN)
+    c = client_for(mw, Role.SYSTEM_ADMIN)
     assert c.get("/admin/metering/dataitem/add/").status_code == 200
     assert c.get("/admin/metering/meteringinstrument/").status_code == 200
     assert c.get("/admin/metering/ingestbatch/").status_code == 200
