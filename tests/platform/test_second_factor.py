@@ -123,7 +123,9 @@ def test_optional_roles_are_not_held_until_they_enrol(world, role):
 
 def test_open_paths_before_the_second_factor(world):
     c = password_login(world.users[Role.CITY_OFFICER])
-    assert c.get("/accounts/2fa/setup/").status_code == 200
+    setup = c.get("/accounts/2fa/setup/")
+    assert setup.status_code == 200
+    assert 'href="/reports/"' not in setup.content.decode()  # no navigation before the code
     assert c.post("/i18n/setlang/", {"language": "zh-hans", "next": "/"}).status_code == 302
     assert c.get("/accounts/2fa/").status_code == 302  # the status page is behind it
     assert c.get("/accounts/tokens/").status_code == 302

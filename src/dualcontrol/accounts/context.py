@@ -17,5 +17,8 @@ def platform(request: HttpRequest) -> dict[str, Any]:
         "platform_name": settings.PLATFORM_NAME,
         "demo_mode": settings.DEMO_MODE,
         "user_role": role,
-        "nav_items": nav_for(role, request.user.is_authenticated),
+        # between password and second factor (accounts.second_factor): no navigation yet
+        "nav_items": []
+        if getattr(request, "second_factor_pending", False)
+        else nav_for(role, request.user.is_authenticated),
     }

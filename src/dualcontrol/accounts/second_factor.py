@@ -167,6 +167,8 @@ class SecondFactorMiddleware:
                 exact, prefixes = _open_paths()
                 if path not in exact and not path.startswith(prefixes):
                     return _to_second_factor(request, user)
+                # an open page: no navigation to pages that would only send the user back here
+                request.second_factor_pending = True  # type: ignore[attr-defined]
         return self.get_response(request)
 
 

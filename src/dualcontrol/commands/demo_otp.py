@@ -33,7 +33,8 @@ def demo_lines(usernames: tuple[str, ...] | list[str]) -> list[str]:
     from dualcontrol.accounts.models import User
 
     lines = []
-    for user in User.objects.filter(username__in=usernames, is_demo=True).order_by("username"):
+    found = {u.username: u for u in User.objects.filter(username__in=usernames, is_demo=True)}
+    for user in (found[name] for name in usernames if name in found):
         device = second_factor.confirmed_device(user)
         if device is None:
             if second_factor.required_for(user):
