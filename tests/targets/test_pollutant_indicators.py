@@ -133,7 +133,7 @@ def test_the_demo_carries_pollutant_statistics_and_targets(monkeypatch):
 
     monkeypatch.setattr(demo_pollutants, "extend", timed)
     build(dt.date(2026, 11, 21), units=6, months_limit=3)
-    assert len(seconds) == 1 and seconds[0] < 5  # this part of the demo stays fast
+    assert len(seconds) == 1  # speed: python -m benchmarks demo
     # emissions of the five pollutants, the province and its 16 prefectures, 2025 and 2026 so far
     columns = ["cod_t", "nh3n_t", "so2_t", "nox_t", "vocs_t", "water_10k_m3", "nev_new"]
     rows = RegionalStatistic.objects.filter(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import time
 
 import pytest
 from django.test import Client
@@ -25,9 +24,7 @@ def test_the_demo_plan_is_packaged_with_the_app():
 
 
 def test_extend_demo(world):
-    started = time.perf_counter()
-    demo.extend_demo(today=TODAY)
-    elapsed = time.perf_counter() - started
+    demo.extend_demo(today=TODAY)  # speed: python -m benchmarks demo
     plan = Plan.objects.get()
     assert plan.is_demo and plan.title == demo.PLAN_TITLE and plan.office.name == "省发展改革委"
     assert plan.tasks.count() == 138
@@ -45,7 +42,6 @@ def test_extend_demo(world):
     assert all(plan.tracking_start <= r.submitted_at.date() <= TODAY for r in reports)
     officer = User.objects.get(username="demo-dept")
     assert officer.is_demo and officer.department.name == "省环境保护厅"
-    assert elapsed < 20
     # a second build (the builder's reproducibility test) leaves it alone
     demo.extend_demo(today=TODAY)
     assert Plan.objects.count() == 1

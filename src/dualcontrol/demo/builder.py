@@ -218,7 +218,8 @@ def build(
                 "reports": n_reports,
                 "lines": n_lines,
                 "users": users,
-                "extensions": extensions,
+                "extensions": list(extensions),
+                "extension_seconds": extensions,
             },
         )
     return DemoSummary(
@@ -226,21 +227,41 @@ def build(
     )
 
 
-def _extend(today: dt.date) -> list[str]:
-    """Let each capability app add its part of the demo: ``<app>.demo.extend_demo(today=...)``."""
+def _extend(today: dt.date) -> dict[str, float]:
+    """Let each capability app add its part of the demo: ``<app>.demo.extend_demo(today=...)``.
+
+    Apps run in ``INSTALLED_APPS`` order, except that an app whose demo module names others in
+    ``DEMO_AFTER`` runs after them. Returns the seconds each app took (``python -m benchmarks
+    demo`` prints them).
+    """
     import importlib
     import importlib.util
+    import time
 
-    done = []
+    modules = {}
     for app in settings.INSTALLED_APPS:
         if not app.startswith("dualcontrol.") or importlib.util.find_spec(f"{app}.demo") is None:
             continue
         module = importlib.import_module(f"{app}.demo")
-        extend = getattr(module, "extend_demo", None)
-        if extend is not None:
-            extend(today=today)
-            done.append(app)
-    return done
+        if getattr(module, "extend_demo", None) is not None:
+            modules[app] = module
+    seconds: dict[str, float] = {}
+
+    def run(app: str, chain: tuple[str, ...]) -> None:
+        if app in seconds:
+            return
+        if app in chain:
+            raise ValueError(f"demo extensions depend on each other in a circle: {(*chain, app)}")
+        for first in getattr(modules[app], "DEMO_AFTER", ()):
+            if first in modules:
+                run(first, (*chain, app))
+        started = time.perf_counter()
+        modules[app].extend_demo(today=today)
+        seconds[app] = round(time.perf_counter() - started, 3)
+
+    for app in modules:
+        run(app, ())
+    return seconds
 
 
 def _make_entities(

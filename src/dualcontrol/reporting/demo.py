@@ -10,6 +10,9 @@ import datetime as dt
 
 from dualcontrol.reporting import demo_statistics
 
+# the filings copy the statistics the targets part of the demo imports
+DEMO_AFTER = ("dualcontrol.targets",)
+
 
 def extend_demo(*, today: dt.date) -> None:
     demo_statistics.extend(today=today)

@@ -71,10 +71,11 @@ def _values(stat: RegionalStatistic, table: str) -> dict[str, str] | None:
 
 
 def extend(*, today: dt.date) -> int:
-    """File the demo's statistics (once); returns the number of filings made."""
-    from dualcontrol.targets import demo as targets_demo
+    """File the demo's statistics (once); returns the number of filings made.
 
-    targets_demo.extend_demo(today=today)
+    Runs after the targets part of the demo (``DEMO_AFTER`` in :mod:`dualcontrol.reporting.demo`),
+    whose imported statistics it files; without them it files nothing.
+    """
     if StatisticsReport.objects.filter(is_synthetic=True).exists():
         return 0
     filer = User.objects.filter(username=FILER).first()
