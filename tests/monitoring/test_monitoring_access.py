@@ -187,10 +187,15 @@ def test_configuration_through_the_pages(setup):
         "kind": "gas",
         "permit_number": "",
         "active": "on",
+        "station_password": "km0002",
     }
+    # the station password (PW) is required when registering: without it no data is accepted
+    r = city.post("/monitoring/outlets/new/", {**form, "station_password": ""})
+    assert r.status_code == 200 and not Outlet.objects.filter(mn="KM0002").exists()
     r = city.post("/monitoring/outlets/new/", form)
     assert r.status_code == 302
     new = Outlet.objects.get(mn="KM0002")
+    assert new.station_password == "km0002"
     assert r["Location"] == f"/monitoring/outlets/{new.pk}/"
     empty = city.get(r["Location"]).content.decode()  # no data, no limits yet
     assert "尚未收到该排放口的数据" in empty and "未收到数据" in empty

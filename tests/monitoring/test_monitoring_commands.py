@@ -10,6 +10,7 @@ import json
 import socket
 import threading
 import time
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -43,8 +44,14 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def station_now() -> dt.datetime:
+    """Now in station local time (Beijing), to the minute: DataTime inside the window."""
+    return dt.datetime.now(ZoneInfo("Asia/Shanghai")).replace(tzinfo=None, second=0, microsecond=0)
+
+
 @pytest.mark.django_db(transaction=True)
-def test_ingest_command_receives_stores_answers_and_audits():
+def test_ingest_command_receives_stores_answers_and_audits(world):
+    make_outlet(world.unit, mn="CMD0000001", station_password="cmd212")
     port = free_port()
     args = argparse.Namespace(
         listen=f"127.0.0.1:{port}",
@@ -60,7 +67,9 @@ def test_ingest_command_receives_stores_answers_and_audits():
         target=lambda: result.setdefault("rc", run_hj212(args, stop=stop)), daemon=True
     )
     thread.start()
-    packets = [station_packet("CMD0000001", i) for i in range(20)]
+    start = station_now() - dt.timedelta(hours=1)
+    packets = [station_packet("CMD0000001", i, start=start, pw="cmd212") for i in range(20)]
+    forged = station_packet("CMD0000001", 99, start=start, pw="000000")
     deadline = time.monotonic() + 20
     while True:
         try:
@@ -70,7 +79,7 @@ def test_ingest_command_receives_stores_answers_and_audits():
             assert time.monotonic() < deadline, "receiver did not start"
             time.sleep(0.05)
     with conn:
-        conn.sendall(b"".join(packets[:10]) + b"##junk\r\n" + b"".join(packets))
+        conn.sendall(b"".join(packets[:10]) + b"##junk\r\n" + forged + b"".join(packets))
         got = b""
         while got.count(b"CN=9014") < 30:
             chunk = conn.recv(65536)
@@ -84,6 +93,8 @@ def test_ingest_command_receives_stores_answers_and_audits():
     assert start.after["event"] == "start" and stop_entry.after["event"] == "stop"
     assert stop_entry.after["sink"]["stored"] == 20
     assert stop_entry.after["server"]["packets_bad_total"] == 1
+    assert stop_entry.after["server"]["packets_refused"] == {"wrong_pw": 1}
+    assert b"CN=9011;PW=000000;MN=CMD0000001;Flag=4;CP=&&QnRtn=3&&" in got
 
 
 def test_ingest_command_refuses_a_bad_listen_address(capsys):
@@ -161,6 +172,17 @@ def test_ingest_workers_share_the_port_and_stop_cleanly(tmp_path):
     env.update(DUALCONTROL_ENV="test", DUALCONTROL_DATA_DIR=str(tmp_path))
     cli = [sys.executable, "-m", "dualcontrol.cli"]
     subprocess.run([*cli, "migrate"], env=env, check=True, capture_output=True, timeout=120)
+    register = (
+        "from dualcontrol.cli import setup_django; setup_django()\n"
+        "from tests.factories import division, entity\n"
+        "from tests.monitoring.helpers import make_outlet\n"
+        "unit = entity(division('539901', '测试市', 'city'))\n"
+        "for n in range(30):\n"
+        "    make_outlet(unit, mn=f'WRK{n:06d}', station_password='wrk212')\n"
+    )
+    subprocess.run(
+        [sys.executable, "-c", register], env=env, check=True, capture_output=True, timeout=120
+    )
     port = free_port()
     supervisor = subprocess.Popen(
         [*cli, "ingest", "hj212", "--listen", f"127.0.0.1:{port}", "--workers", "2",
@@ -181,7 +203,8 @@ def test_ingest_workers_share_the_port_and_stop_cleanly(tmp_path):
         time.sleep(1.0)  # the second worker too
         load = asyncio.run(
             run_load("127.0.0.1", port, stations=30, packets_per_station=10, window=5,
-                     mn_prefix="WRK", timeout_s=60)
+                     mn_prefix="WRK", timeout_s=60, pw="wrk212",
+                     start=station_now() - dt.timedelta(hours=2))
         )  # fmt: skip
     finally:
         supervisor.send_signal(signal.SIGTERM)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+from dataclasses import replace
 from decimal import Decimal
 
 import pytest
@@ -22,6 +23,7 @@ from dualcontrol.monitoring.models import (
     OtherReading,
     RealtimeReading,
     Receipt,
+    ReceiptVersion,
     Station,
 )
 from dualcontrol.monitoring.sink import DatabaseSink
@@ -79,21 +81,68 @@ def test_store_writes_receipts_readings_and_station():
 def test_store_is_idempotent_on_the_record_key():
     sink = DatabaseSink()
     sink.store([rec()])
-    # a retransmission (even with other values) is not stored again; new keys in the batch are
-    again = sink.store(
-        [
-            rec(values={"w01018": {"Avg": Decimal("99")}}),
-            rec(when=dt.datetime(2026, 3, 1, 10)),
-        ]
-    )
-    assert (again.stored, again.duplicates) == (1, 1)
+    # a retransmission (same values, another QN) is not stored again; new keys in the batch are
+    again = sink.store([rec(qn="20260301090000000"), rec(when=dt.datetime(2026, 3, 1, 10))])
+    assert (again.stored, again.duplicates, again.corrected) == (1, 1, 0)
     assert Receipt.objects.count() == 2
     assert HourReading.objects.get(code="w01018", data_time=T0).avg == 40.1
     assert Station.objects.get(mn="MN0001").records == 2
     assert sink.stats.stored == 2 and sink.stats.duplicates == 1
+    assert not ReceiptVersion.objects.exists()
     # the station's newest data time never goes back
     sink.store([rec(when=dt.datetime(2026, 2, 1))])
     assert Station.objects.get().last_data_time == dt.datetime(2026, 3, 1, 2, tzinfo=UTC)
+
+
+@pytest.mark.django_db
+def test_other_values_for_a_stored_key_are_a_correction_kept_as_a_version():
+    sink = DatabaseSink()
+    sink.store([rec(), rec(cn="2021", values={"w01018": {"RS": Decimal("1")}})])
+    again = sink.store(
+        [
+            rec(values={"w01018": {"Avg": Decimal("99"), "Flag": "N"}}, qn="20260301083000000"),
+            rec(cn="2021", values={"w01018": {"RS": Decimal("0")}}),
+            rec(when=dt.datetime(2026, 3, 1, 10)),
+        ]
+    )
+    assert (again.stored, again.duplicates, again.corrected) == (1, 0, 2)
+    assert HourReading.objects.get(code="w01018", data_time=T0).avg == 99.0
+    assert not HourReading.objects.filter(code="w21003", data_time=T0).exists()
+    assert OtherReading.objects.get(cn="2021").extra == {"RS": "0"} or (
+        OtherReading.objects.get(cn="2021").extra is None
+    )
+    receipt = Receipt.objects.get(mn="MN0001", cn="2061", data_time=T0)
+    assert (receipt.revision, receipt.qn, receipt.codes) == (2, "20260301083000000", 1)
+    old = ReceiptVersion.objects.get(cn="2061")
+    assert old.revision == 1 and old.values == {
+        "w01018": {"avg": 40.1, "min": 38.0, "flag": "N"},
+        "w21003": {"avg": 2.31, "flag": "M"},
+    }
+    assert ReceiptVersion.objects.count() == 2
+    assert Station.objects.get(mn="MN0001").records == 3  # corrections are not new records
+    # the correction sent again is a duplicate; a second correction is revision 3
+    third = sink.store([rec(values={"w01018": {"Avg": Decimal("99"), "Flag": "N"}})])
+    assert (third.duplicates, third.corrected) == (1, 0)
+    sink.store([rec(values={"w01018": {"Avg": Decimal("98.5"), "Flag": "N"}})])
+    assert Receipt.objects.get(mn="MN0001", cn="2061", data_time=T0).revision == 3
+    assert list(
+        ReceiptVersion.objects.filter(cn="2061")
+        .order_by("revision")
+        .values_list("revision", flat=True)
+    ) == [1, 2]
+
+
+@pytest.mark.django_db
+def test_the_same_values_under_another_fingerprint_are_a_duplicate_not_a_version():
+    """A station resending its CP fields in another order: another digest, the same values."""
+    sink = DatabaseSink()
+    first = replace(rec(), content="w01018-Avg=40.1,w01018-Min=38;w21003-Avg=2.31")
+    again = replace(rec(), content="w21003-Avg=2.31;w01018-Min=38,w01018-Avg=40.1")
+    assert first.digest != again.digest
+    sink.store([first])
+    result = sink.store([again])
+    assert (result.stored, result.duplicates, result.corrected) == (0, 1, 0)
+    assert not ReceiptVersion.objects.exists()
 
 
 @pytest.mark.django_db
@@ -332,10 +381,13 @@ def test_any_record_content_is_stored_or_refused_never_failing(batch):
     sink = DatabaseSink()
     first = sink.store(batch)
     keys = {r.key for r in batch}
-    assert first.stored + first.duplicates + first.refused == len(batch)
+    assert first.stored + first.duplicates + first.corrected + first.refused == len(batch)
     assert first.stored <= len(keys)
-    again = sink.store(batch)  # idempotent: nothing new the second time
-    assert again.stored == 0 and again.duplicates + again.refused == len(batch)
+    again = sink.store(batch)  # nothing new the second time (same key, other values: versions)
+    assert again.stored == 0
+    assert again.duplicates + again.corrected + again.refused == len(batch)
+    if len(keys) == len(batch):  # no key twice in the batch: the same batch is all duplicates
+        assert again.corrected == 0
 
 
 @pytest.mark.django_db(transaction=True)

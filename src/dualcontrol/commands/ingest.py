@@ -65,14 +65,20 @@ def register(subparsers: Any) -> None:
         help="longest wait for a batch to fill (default 0.2)",
     )
     hj.add_argument(
-        "--max-connections", type=int, default=20_000, help="open connections (default 20000)"
+        "--max-connections",
+        type=int,
+        default=None,
+        help="open connections (default: hj212_receiver.yaml connections.max_total)",
     )
     hj.add_argument(
         "--idle-timeout",
         type=float,
-        default=900.0,
+        default=None,
         metavar="SECONDS",
-        help="close a silent connection after this long (default 900; 0 = never)",
+        help=(
+            "close a silent connection after this long (default: hj212_receiver.yaml "
+            "connections.idle_timeout_s; 0 = never)"
+        ),
     )
     hj.add_argument(
         "--workers",
@@ -105,7 +111,12 @@ def run_hj212(args: argparse.Namespace, *, stop: asyncio.Event | None = None) ->
         host, port = parse_listen(args.listen)
     except ValueError as exc:
         raise CommandError(str(exc)) from exc
-    if args.batch_size < 1 or args.batch_delay < 0 or args.max_connections < 1:
+    max_connections = getattr(args, "max_connections", None)
+    if (
+        args.batch_size < 1
+        or args.batch_delay < 0
+        or (max_connections is not None and max_connections < 1)
+    ):
         raise CommandError("--batch-size and --max-connections >= 1, --batch-delay >= 0")
     workers = getattr(args, "workers", 1)
     reuse_port = getattr(args, "reuse_port", False)
@@ -124,24 +135,32 @@ def run_hj212(args: argparse.Namespace, *, stop: asyncio.Event | None = None) ->
     setup_django()
     from django.db import connections
 
-    from dualcontrol.ingest.hj212_server import Hj212Server, ServerConfig, serve
+    from dualcontrol.ingest.hj212_server import Hj212Server, receiver_policy, serve
     from dualcontrol.monitoring.services import record_ingest_run
-    from dualcontrol.monitoring.sink import DatabaseSink
+    from dualcontrol.monitoring.sink import DatabaseSink, OutletCredentials
     from dualcontrol.reference.hj212 import hj212_tables
 
-    config = ServerConfig(
-        batch_size=args.batch_size,
-        batch_delay_s=args.batch_delay,
-        max_pending_records=max(20_000, args.batch_size * 10),
-        max_connections=args.max_connections,
-        idle_timeout_s=args.idle_timeout or None,
-    )
+    # Limits, timeouts, the DataTime window and the refusal answers: hj212_receiver.yaml
+    policy = receiver_policy()
     sink = DatabaseSink()
-    server = Hj212Server(sink, tables=hj212_tables(), config=config)
+    overrides: dict[str, Any] = {
+        "batch_size": args.batch_size,
+        "batch_delay_s": args.batch_delay,
+        "max_pending_records": max(20_000, args.batch_size * 10),
+        "station_time_zone": sink.rules.time_zone,
+    }
+    if max_connections is not None:
+        overrides["max_connections"] = max_connections
+    if getattr(args, "idle_timeout", None) is not None:
+        overrides["idle_timeout_s"] = args.idle_timeout or None
+    config = policy.config(**overrides)
+    server = Hj212Server(
+        sink, tables=hj212_tables(), config=config, credentials=OutletCredentials()
+    )
     record_ingest_run(
         summary={"event": "start", "config": _config_summary(config)},
         listen=args.listen,
-        note=sink.rules.version,
+        note=f"{sink.rules.version}; {policy.version}",
     )
     started = time.monotonic()
     failure: BaseException | None = None
@@ -190,13 +209,17 @@ def _worker_argv(args: argparse.Namespace) -> list[str]:
         str(args.batch_size),
         "--batch-delay",
         str(args.batch_delay),
-        "--max-connections",
-        str(args.max_connections),
-        "--idle-timeout",
-        str(args.idle_timeout),
         "--log-every",
         str(args.log_every),
         "--reuse-port",
+    ] + [
+        arg
+        for flag, value in (
+            ("--max-connections", getattr(args, "max_connections", None)),
+            ("--idle-timeout", getattr(args, "idle_timeout", None)),
+        )
+        if value is not None
+        for arg in (flag, str(value))
     ]
 
 
@@ -253,7 +276,11 @@ def _config_summary(config: Any) -> dict[str, Any]:
         "batch_size": config.batch_size,
         "batch_delay_s": config.batch_delay_s,
         "max_connections": config.max_connections,
+        "max_connections_per_address": config.max_connections_per_address,
         "idle_timeout_s": config.idle_timeout_s,
+        "header_timeout_s": config.header_timeout_s,
+        "max_ahead_s": config.max_ahead_s,
+        "max_age_s": config.max_age_s,
     }
 
 
@@ -265,15 +292,21 @@ async def _report(server: Any, sink: Any, every: float) -> None:
         await asyncio.sleep(every)
         s = server.stats
         log.info(
-            "HJ 212: %d connections open, %d packets ok, %d bad %s, %d records stored, "
-            "%d duplicates, %d refused, %d from unregistered MNs, %d sink errors",
+            "HJ 212: %d connections open (%d refused, %d timed out), %d packets ok, %d bad %s, "
+            "%d refused %s from %d addresses, %d records stored, %d duplicates, %d corrected, "
+            "%d refused by the sink, %d sink errors",
             s.connections_open,
+            s.connections_refused,
+            s.connections_timed_out,
             s.packets_ok,
             sum(s.packets_bad.values()),
             dict(s.packets_bad),
+            sum(s.packets_refused.values()),
+            dict(s.packets_refused),
+            len(s.refused_by_source),
             sink.stats.stored,
             s.records_duplicate + sink.stats.duplicates,
+            sink.stats.corrected,
             sink.stats.refused,
-            sink.stats.unregistered,
             s.sink_errors,
         )

@@ -7,6 +7,7 @@ clock in; nothing here does I/O or reads the time itself.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -26,6 +27,7 @@ __all__ = [
     "Message",
     "Reassembler",
     "ReassemblyResult",
+    "record_digest",
     "record_of",
     "records_of",
 ]
@@ -145,11 +147,44 @@ class DataRecord:
     qn: str | None
     flag: int | None
     version: str | None
+    # the CP text of a one-packet message (what the station sent): a cheap content fingerprint
+    content: str | None = field(default=None, hash=False, compare=False)
 
     @property
     def key(self) -> tuple[str, str, dt.datetime]:
         """Idempotency key: a retransmission has the same key and is stored once."""
         return (self.mn, self.cn, self.data_time)
+
+    @property
+    def digest(self) -> str:
+        """Fingerprint of the record's content (see :func:`record_digest`)."""
+        return record_digest(self)
+
+
+def record_digest(record: DataRecord) -> str:
+    """Fingerprint (32 hex digits) of what a record says.
+
+    Two records with the same key and digest are the same data sent again (a duplicate); the same
+    key with another digest may be a correction (修约/补发) — the store compares the values
+    themselves before it makes a new version, so two fingerprints of the same values (the CP
+    text with fields in another order, a merged split message) cost a comparison, never a
+    spurious version.  QN, Flag and ST are not part of it: a station resending with a new QN
+    sends the same data.  A one-packet record hashes its CP text (about a microsecond); other
+    records their values and source codes.
+    """
+    if record.content is not None:
+        data = record.content.encode("utf-8", "surrogatepass")
+        return "c" + hashlib.blake2b(data, digest_size=16).hexdigest()[1:]
+    h = hashlib.blake2b(digest_size=16)
+    for code in sorted(record.values):
+        entry = record.values[code]
+        h.update(code.encode("utf-8", "surrogatepass") + b"\x1f")
+        for suffix in sorted(entry):
+            h.update(f"{suffix}={entry[suffix]}\x1e".encode("utf-8", "surrogatepass"))
+        h.update(b"\x1d")
+    for code in sorted(record.source_codes):
+        h.update(f"{code}<{record.source_codes[code]}\x1c".encode("utf-8", "surrogatepass"))
+    return h.hexdigest()
 
 
 @dataclass(frozen=True, slots=True)
@@ -184,6 +219,7 @@ def record_of(packet: Packet) -> DataRecord | None:
         qn=packet.qn,
         flag=packet.flag,
         version=packet.version,
+        content=packet.cp,
     )
 
 

@@ -24,17 +24,22 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
+import hmac
 import ipaddress
 import logging
 import signal
 import time
 from collections import Counter, OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from functools import cache
+from typing import Any, Protocol
+from zoneinfo import ZoneInfo
 
 from dualcontrol.core.hj212 import (
     DEFAULT_LIMITS,
+    FLAG_ACK,
+    FLAG_PARTS,
     ErrorCode,
     Hj212Error,
     Hj212Tables,
@@ -53,9 +58,13 @@ __all__ = [
     "LoadResult",
     "MemorySink",
     "PacketSink",
+    "ReceiverPolicy",
     "ServerConfig",
     "ServerStats",
+    "StationCredentials",
     "parse_listen",
+    "raise_open_file_limit",
+    "receiver_policy",
     "run_load",
     "serve",
     "station_packet",
@@ -64,6 +73,28 @@ __all__ = [
 log = logging.getLogger("dualcontrol.ingest.hj212")
 
 RecordKey = tuple[str, str, dt.datetime]
+
+#: refusal reasons of packets that parse but are not accepted (besides the ErrorCode values)
+UNKNOWN_MN = "unknown_mn"
+BAD_PASSWORD = "wrong_pw"
+OUT_OF_WINDOW = "data_time_out_of_window"
+#: refusal reasons of connections
+TOO_MANY_CONNECTIONS = "too_many_connections"
+TOO_MANY_FROM_ADDRESS = "too_many_from_address"
+HEADER_TIMEOUT = "header_timeout"
+
+
+class StationCredentials(Protocol):
+    """Who may send: the registered station password (PW) of each MN.
+
+    ``password_of(mn)`` is called for every packet (keep it an in-memory lookup); ``None`` means
+    the MN is not registered.  ``refresh()`` re-reads the registrations; the receiver calls it at
+    start and every ``ServerConfig.credentials_refresh_s``.
+    """
+
+    def password_of(self, mn: str) -> str | None: ...
+
+    async def refresh(self) -> None: ...
 
 
 class PacketSink(Protocol):
@@ -82,7 +113,10 @@ class PacketSink(Protocol):
 
 
 class MemorySink:
-    """In-memory :class:`PacketSink` for tests: keeps the first record of each key.
+    """In-memory :class:`PacketSink` for tests: the newest version of each key.
+
+    A record with a key already held and the same content (digest) is a duplicate; with other
+    content it is a correction: it replaces the held one, which goes to ``versions[key]``.
 
     ``delay_s`` simulates a slow store; ``gate`` (when set) makes writes wait until it is set;
     ``fail_next`` makes that many writes raise.
@@ -93,6 +127,7 @@ class MemorySink:
         self.gate = gate
         self.fail_next = 0
         self.records: dict[RecordKey, DataRecord] = {}
+        self.versions: dict[RecordKey, list[DataRecord]] = {}
         self.batches: list[int] = []
         self.writes_seen = 0
 
@@ -107,7 +142,12 @@ class MemorySink:
             raise OSError("simulated storage failure")
         self.batches.append(len(records))
         for record in records:
-            self.records.setdefault(record.key, record)
+            held = self.records.get(record.key)
+            if held is None:
+                self.records[record.key] = record
+            elif held.digest != record.digest:
+                self.versions.setdefault(record.key, []).append(held)
+                self.records[record.key] = record
 
 
 @dataclass(frozen=True)
@@ -129,9 +169,25 @@ class ServerConfig:
     dedupe_capacity: int = 100_000  # record keys remembered as stored
     shutdown_timeout_s: float = 30.0
     close_linger_s: float = 1.0  # at shutdown: time between our FIN and closing the socket
-    log_bad_per_connection: int = 20  # then bad packets of that connection log at DEBUG
+    log_bad_per_connection: int = 20  # without bad_log_interval_s: then DEBUG for that connection
     max_connections: int = 20_000  # further connections are closed at once
     limits: Limits = DEFAULT_LIMITS
+    # Limits below: None = off; the service takes them from hj212_receiver.yaml (receiver_policy).
+    max_connections_per_address: int | None = None  # further ones from that address closed
+    header_timeout_s: float | None = None  # first packet / a started packet must complete in
+    # bad packets and refused connections: first of each (reason, source) per interval logged,
+    # the rest summed up in one line per (reason, source) per interval
+    bad_log_interval_s: float | None = None
+    max_log_sources: int = 10_000  # (reason, source) pairs tracked per interval; then "other"
+    credentials_refresh_s: float | None = None  # re-read StationCredentials this often
+    # DataTime window (station local time, station_time_zone; "" = this machine's local time)
+    max_ahead_s: float | None = None  # DataTime later than now + this: refused
+    max_age_s: float | None = None  # DataTime older than now - this (the correction window)
+    station_time_zone: str = ""
+    # refusal reason -> QnRtn of the 9011 answer (none: refused without an answer)
+    refusal_qn_rtn: Mapping[str, int] = field(default_factory=dict)
+    raise_open_files: bool = False  # at start: soft RLIMIT_NOFILE up to the hard limit
+    open_files_reserve: int = 256  # descriptors kept free of connections (with raise_open_files)
 
 
 @dataclass
@@ -141,8 +197,14 @@ class ServerStats:
     connections_total: int = 0
     connections_open: int = 0
     connections_refused: int = 0
+    connections_refused_by: Counter[str] = field(default_factory=Counter)  # by reason
+    connections_timed_out: int = 0  # no complete packet within header_timeout_s
     packets_ok: int = 0
     packets_bad: Counter[str] = field(default_factory=Counter)  # by ErrorCode value
+    packets_refused: Counter[str] = field(default_factory=Counter)  # parsed, not accepted
+    # source address -> refusal reason -> count (bounded: ServerConfig.max_log_sources)
+    refused_by_source: dict[str, Counter[str]] = field(default_factory=dict)
+    records_corrected: int = 0  # handed on as corrections (same key, other content)
     records_stored: int = 0
     records_duplicate: int = 0
     records_failed: int = 0  # given up after the sink kept failing (not acknowledged)
@@ -155,9 +217,14 @@ class ServerStats:
             "connections_total": self.connections_total,
             "connections_open": self.connections_open,
             "connections_refused": self.connections_refused,
+            "connections_refused_by": dict(self.connections_refused_by),
+            "connections_timed_out": self.connections_timed_out,
             "packets_ok": self.packets_ok,
             "packets_bad": dict(self.packets_bad),
             "packets_bad_total": sum(self.packets_bad.values()),
+            "packets_refused": dict(self.packets_refused),
+            "refused_sources": len(self.refused_by_source),
+            "records_corrected": self.records_corrected,
             "records_stored": self.records_stored,
             "records_duplicate": self.records_duplicate,
             "records_failed": self.records_failed,
@@ -188,6 +255,10 @@ class _Batcher:
     A record key is in at most one queued or written batch at a time.  With more than
     ``max_pending_records`` queued, ``submit`` waits, which stops the connection's reads
     (back-pressure).
+
+    Records are told apart by key and content (digest): the same key with the same content is a
+    duplicate (answered, not written again); with other content it is a correction, written
+    after any write of that key in flight (so versions reach the sink in the order received).
     """
 
     def __init__(self, sink: PacketSink, config: ServerConfig, stats: ServerStats) -> None:
@@ -196,8 +267,8 @@ class _Batcher:
         self.stats = stats
         self._queue: list[_Item] = []
         self._queued_records = 0
-        self._inflight: dict[RecordKey, asyncio.Future[None]] = {}
-        self._stored: OrderedDict[RecordKey, None] = OrderedDict()
+        self._inflight: dict[RecordKey, tuple[str, asyncio.Future[None]]] = {}
+        self._stored: OrderedDict[RecordKey, str] = OrderedDict()  # key -> digest
         self._nonempty = asyncio.Event()
         self._full = asyncio.Event()
         self._room = asyncio.Condition()
@@ -216,19 +287,26 @@ class _Batcher:
     async def submit(self, records: Sequence[DataRecord]) -> asyncio.Future[None]:
         """Queue ``records``; the future resolves when all are durable (or fails)."""
         loop = asyncio.get_running_loop()
-        new: list[DataRecord] = []
+        new: list[tuple[DataRecord, str]] = []
         waits: list[asyncio.Future[None]] = []
         for record in records:
             key = record.key
-            if key in self._stored:
+            digest = record.digest
+            stored = self._stored.get(key)
+            if stored == digest:
                 self.stats.records_duplicate += 1
                 continue
-            pending = self._inflight.get(key)
-            if pending is not None:
-                self.stats.records_duplicate += 1
-                waits.append(pending)
+            if stored is not None:
+                self.stats.records_corrected += 1
+            inflight = self._inflight.get(key)
+            if inflight is not None:
+                if inflight[0] == digest:
+                    self.stats.records_duplicate += 1
+                    waits.append(inflight[1])
+                else:  # a correction of a record being written: after that write
+                    waits.append(self._later(record, inflight[1]))
                 continue
-            new.append(record)
+            new.append((record, digest))
         if new:
             limit = self.config.max_pending_records
             if self._queued_records and self._queued_records + len(new) > limit:
@@ -242,14 +320,16 @@ class _Batcher:
             for start in range(0, len(new), size):  # an item never exceeds a batch
                 done: asyncio.Future[None] = loop.create_future()
                 queued: list[DataRecord] = []
-                for record in new[start : start + size]:
+                for record, digest in new[start : start + size]:
                     # A duplicate may have been queued while this one waited for room.
-                    pending = self._inflight.get(record.key)
-                    if pending is not None:
-                        waits.append(pending)
-                    else:
-                        self._inflight[record.key] = done
+                    inflight = self._inflight.get(record.key)
+                    if inflight is None:
+                        self._inflight[record.key] = (digest, done)
                         queued.append(record)
+                    elif inflight[0] == digest:
+                        waits.append(inflight[1])
+                    else:
+                        waits.append(self._later(record, inflight[1]))
                 if queued:
                     self._queue.append(_Item(queued, done, loop.time()))
                     self._queued_records += len(queued)
@@ -265,6 +345,17 @@ class _Batcher:
         if len(waits) == 1:
             return waits[0]
         return _all_of(waits)
+
+    def _later(self, record: DataRecord, before: asyncio.Future[None]) -> asyncio.Future[None]:
+        """Submit ``record`` once ``before`` (a write of the same key) is over; resolves when
+        ``record`` is durable."""
+
+        async def run() -> None:
+            with contextlib.suppress(Exception):
+                await asyncio.shield(before)
+            await (await self.submit([record]))
+
+        return asyncio.ensure_future(run())
 
     def hurry(self) -> None:
         """From now on write without waiting for batches to fill (shutdown)."""
@@ -345,7 +436,8 @@ class _Batcher:
             self.stats.records_stored += count
             stored = self._stored
             for record in records:
-                stored[record.key] = None
+                stored[record.key] = record.digest
+                stored.move_to_end(record.key)
             while len(stored) > self.config.dedupe_capacity:
                 stored.popitem(last=False)
         else:
@@ -391,6 +483,50 @@ def _all_of(futures: list[asyncio.Future[None]]) -> asyncio.Future[None]:
 _SplitKey = tuple[str, str, str, str | None, int]  # MN, ST, CN, QN, PNUM of a split message
 
 
+class _LogLimiter:
+    """Rate-limited logging of bad packets and refusals (issue 13: 17 MB of log in 40 s).
+
+    The first event of each (reason, source address) in an interval is logged with its detail;
+    the others are only counted, and :meth:`flush` (called every interval) logs one line per
+    (reason, source) with the count of those not logged.  At most ``max_sources`` pairs are
+    tracked per interval; beyond that, events are summed under the source ``other``.
+    """
+
+    def __init__(self, interval_s: float, max_sources: int, clock: Callable[[], float]) -> None:
+        self.interval_s = interval_s
+        self.max_sources = max_sources
+        self.clock = clock
+        self.counts: Counter[tuple[str, str]] = Counter()
+        self.since = clock()
+        self.lines = 0  # lines logged (for tests and the counters)
+
+    def event(self, reason: str, source: str, message: str, *args: object) -> None:
+        if self.clock() - self.since >= self.interval_s:
+            self.flush()
+        key = (reason, source)
+        if key not in self.counts and len(self.counts) >= self.max_sources:
+            key = (reason, "other")
+        self.counts[key] += 1
+        if self.counts[key] == 1:
+            self.lines += 1
+            log.warning(message, *args)
+
+    def flush(self) -> None:
+        elapsed = self.clock() - self.since
+        for (reason, source), count in sorted(self.counts.items()):
+            if count > 1:
+                self.lines += 1
+                log.warning(
+                    "HJ 212 %s: %d more %s in the last %.0f s (first one logged above)",
+                    source,
+                    count - 1,
+                    reason,
+                    elapsed,
+                )
+        self.counts.clear()
+        self.since = self.clock()
+
+
 @dataclass
 class _Connection:
     peer: str
@@ -401,6 +537,10 @@ class _Connection:
     waiting: set[asyncio.Future[None]] = field(default_factory=set)
     split_done: OrderedDict[_SplitKey, asyncio.Future[None]] = field(default_factory=OrderedDict)
     bad_logged: int = 0
+    host: str = ""  # source address (per-address limit and counts)
+    opened_at: float = 0.0
+    frames_seen: int = 0
+    partial_since: float | None = None  # when bytes of an incomplete frame started waiting
 
 
 class Hj212Server:
@@ -413,17 +553,31 @@ class Hj212Server:
         tables: Hj212Tables | None = None,
         config: ServerConfig | None = None,
         clock: Callable[[], float] = time.monotonic,
+        credentials: StationCredentials | None = None,
+        station_clock: Callable[[], dt.datetime] | None = None,
     ) -> None:
+        """``credentials``: None accepts any MN and PW (tests, benchmarks); the service passes
+        the registered outlets.  ``station_clock``: now as naive station local time (DataTime
+        window); by default the clock of ``config.station_time_zone``."""
         self.sink = sink
         self.tables = tables
         self.config = config or ServerConfig()
         self.clock = clock
+        self.credentials = credentials
+        self.station_clock = station_clock or _zone_clock(self.config.station_time_zone)
         self.stats = ServerStats()
+        self.max_connections = self.config.max_connections
         self._batcher = _Batcher(sink, self.config, self.stats)
         self._server: asyncio.Server | None = None
         self._connections: dict[asyncio.Task[None], _Connection] = {}
+        self._per_address: Counter[str] = Counter()
         self._closing = False
         self._stopped = asyncio.Event()
+        interval = self.config.bad_log_interval_s
+        self._log = (
+            None if interval is None else _LogLimiter(interval, self.config.max_log_sources, clock)
+        )
+        self._chores: list[asyncio.Task[None]] = []
 
     # lifecycle ---------------------------------------------------------------------------
 
@@ -432,11 +586,44 @@ class Hj212Server:
     ) -> None:
         """Listen on ``host:port``.  ``reuse_port``: share the port with other receiver
         processes (SO_REUSEPORT, Linux/BSD); the kernel spreads new connections over them."""
+        if self.config.raise_open_files:
+            soft, _hard = raise_open_file_limit()
+            room = soft - self.config.open_files_reserve
+            if room < self.max_connections:
+                log.warning(
+                    "HJ 212: open-file limit %d leaves room for %d connections, not %d "
+                    "(raise LimitNOFILE)",
+                    soft,
+                    max(room, 1),
+                    self.max_connections,
+                )
+                self.max_connections = max(room, 1)
+        if self.credentials is not None:
+            await self.credentials.refresh()
         self._batcher.start()
         self._server = await asyncio.start_server(
             self._handle, host, port, limit=2**20, reuse_port=reuse_port or None
         )
+        if self.credentials is not None and self.config.credentials_refresh_s:
+            self._chores.append(asyncio.create_task(self._refresh_credentials()))
+        if self._log is not None:
+            self._chores.append(asyncio.create_task(self._flush_log()))
         log.info("HJ 212 receiver listening on %s", ", ".join(self.addresses))
+
+    async def _refresh_credentials(self) -> None:
+        assert self.credentials is not None and self.config.credentials_refresh_s
+        while True:
+            await asyncio.sleep(self.config.credentials_refresh_s)
+            try:
+                await self.credentials.refresh()
+            except Exception:  # keep the last registrations; try again next time
+                log.exception("HJ 212: re-reading the station registrations failed")
+
+    async def _flush_log(self) -> None:
+        assert self._log is not None
+        while True:
+            await asyncio.sleep(self._log.interval_s)
+            self._log.flush()
 
     @property
     def addresses(self) -> list[str]:
@@ -473,6 +660,13 @@ class Hj212Server:
             if late:
                 await asyncio.wait(late)
         await self._batcher.close()
+        for chore in self._chores:
+            chore.cancel()
+        for chore in self._chores:
+            with contextlib.suppress(BaseException):
+                await chore
+        if self._log is not None:
+            self._log.flush()
         if self._server is not None:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(self._server.wait_closed(), 5)
@@ -490,8 +684,11 @@ class Hj212Server:
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         task = asyncio.current_task()
         assert task is not None
+        peername = writer.get_extra_info("peername")
         conn = _Connection(
-            peer=_fmt(writer.get_extra_info("peername")),
+            peer=_fmt(peername),
+            host=str(peername[0]) if isinstance(peername, tuple) and peername else str(peername),
+            opened_at=self.clock(),
             reader=reader,
             writer=writer,
             framer=Framer(self.config.limits.max_data_length + 12),
@@ -500,16 +697,31 @@ class Hj212Server:
                 max_pending=self.config.max_pending_messages,
             ),
         )
-        if len(self._connections) >= self.config.max_connections:
-            log.warning(
-                "HJ 212 %s: refused, %d connections open", conn.peer, len(self._connections)
-            )
+        per_address = self.config.max_connections_per_address
+        refusal = None
+        if len(self._connections) >= self.max_connections:
+            refusal = TOO_MANY_CONNECTIONS
+        elif per_address is not None and self._per_address[conn.host] >= per_address:
+            refusal = TOO_MANY_FROM_ADDRESS
+        if refusal is not None:
             self.stats.connections_refused += 1
-            writer.close()
+            self.stats.connections_refused_by[refusal] += 1
+            self._count_source(conn.host, refusal)
+            self._warn(
+                refusal,
+                conn.host,
+                "HJ 212 %s: connection refused (%s; %d open, %d from this address)",
+                conn.peer,
+                refusal,
+                len(self._connections),
+                self._per_address[conn.host],
+            )
             with contextlib.suppress(Exception):
-                await writer.wait_closed()
+                transport = writer.transport
+                transport.abort()  # no lingering in TIME_WAIT/FIN states on our side
             return
         self._connections[task] = conn
+        self._per_address[conn.host] += 1
         self.stats.connections_total += 1
         self.stats.connections_open += 1
         if self._closing:
@@ -523,18 +735,49 @@ class Hj212Server:
         finally:
             await self._finish_connection(conn)
             self._connections.pop(task, None)
+            self._per_address[conn.host] -= 1
+            if self._per_address[conn.host] <= 0:
+                del self._per_address[conn.host]
             self.stats.connections_open -= 1
 
-    async def _serve(self, conn: _Connection) -> None:
+    def _read_timeout(self, conn: _Connection) -> tuple[float | None, bool]:
+        """(seconds the next read may wait, whether that is the header timeout)."""
         idle = self.config.idle_timeout_s
+        header = self.config.header_timeout_s
+        if header is None:
+            return idle, False
+        if conn.frames_seen == 0:
+            since: float | None = conn.opened_at
+        else:
+            since = conn.partial_since
+        if since is None:
+            return idle, False
+        left = max(since + header - self.clock(), 0.0)
+        if idle is None or left < idle:
+            return left, True
+        return idle, False
+
+    async def _serve(self, conn: _Connection) -> None:
         while True:
+            timeout, is_header = self._read_timeout(conn)
             try:
-                if idle is None:
+                if timeout is None:
                     data = await conn.reader.read(self.config.read_size)
                 else:
-                    data = await asyncio.wait_for(conn.reader.read(self.config.read_size), idle)
+                    data = await asyncio.wait_for(conn.reader.read(self.config.read_size), timeout)
             except TimeoutError:
-                log.info("HJ 212 %s: idle for %g s, closing", conn.peer, idle)
+                if is_header:
+                    self.stats.connections_timed_out += 1
+                    self._count_source(conn.host, HEADER_TIMEOUT)
+                    self._warn(
+                        HEADER_TIMEOUT,
+                        conn.host,
+                        "HJ 212 %s: no complete packet within %g s, closing",
+                        conn.peer,
+                        self.config.header_timeout_s,
+                    )
+                else:
+                    log.info("HJ 212 %s: idle for %g s, closing", conn.peer, timeout)
                 return
             except (ConnectionError, OSError):
                 return
@@ -549,7 +792,13 @@ class Hj212Server:
                     )
                 return
             frames = conn.framer.feed(data)
+            if conn.framer.buffered:
+                if conn.partial_since is None or frames:
+                    conn.partial_since = self.clock()
+            else:
+                conn.partial_since = None
             if frames:
+                conn.frames_seen += sum(1 for f in frames if type(f) is bytes)
                 await self._on_frames(conn, frames)
             for error in conn.reassembler.expire(self.clock()):
                 self._bad(conn, error)
@@ -581,6 +830,10 @@ class Hj212Server:
                 packet = parse_packet(item, tables, limits)
             except Hj212Error as exc:
                 self._bad(conn, exc, item)
+                continue
+            reason = self._refusal(packet)
+            if reason is not None:
+                self._refuse(conn, packet, reason)
                 continue
             ok += 1
             if packet.warnings:
@@ -685,8 +938,84 @@ class Hj212Server:
         conn.writer.write(b"".join(replies))
         self.stats.replies_sent += len(replies)
 
+    # refusals ---------------------------------------------------------------------------
+
+    def _refusal(self, packet: Packet) -> str | None:
+        """Why ``packet`` is not accepted (unknown MN, wrong PW, DataTime outside the window)."""
+        credentials = self.credentials
+        if credentials is not None:
+            expected = credentials.password_of(packet.mn)
+            if expected is None:
+                return UNKNOWN_MN
+            if not hmac.compare_digest(packet.pw.encode(), expected.encode()):
+                return BAD_PASSWORD
+        when = packet.data_time
+        config = self.config
+        if when is not None and (config.max_ahead_s is not None or config.max_age_s is not None):
+            now = self.station_clock()
+            if config.max_ahead_s is not None and (when - now).total_seconds() > config.max_ahead_s:
+                return OUT_OF_WINDOW
+            if config.max_age_s is not None and (now - when).total_seconds() > config.max_age_s:
+                return OUT_OF_WINDOW
+        return None
+
+    def _refuse(self, conn: _Connection, packet: Packet, reason: str) -> None:
+        """Count the refusal per reason and source, log it (rate-limited), answer 9011 QnRtn."""
+        self.stats.packets_refused[reason] += 1
+        self._count_source(conn.host, reason)
+        self._warn(
+            reason,
+            conn.host,
+            "HJ 212 %s: packet refused (%s) MN=%r CN=%s DataTime=%s",
+            conn.peer,
+            reason,
+            packet.mn[:40],
+            packet.cn,
+            packet.data_time,
+        )
+        qn_rtn = self.config.refusal_qn_rtn.get(reason)
+        if qn_rtn is None or not packet.needs_ack or conn.writer.is_closing():
+            return
+        flag = (packet.flag or 0) & ~(FLAG_ACK | FLAG_PARTS)
+        answer = build_packet(
+            st="91",
+            cn="9011",
+            pw=packet.pw,
+            mn=packet.mn,
+            qn=packet.qn,
+            flag=flag,
+            cp=f"QnRtn={qn_rtn}",
+        )
+        conn.writer.write(answer)
+        self.stats.replies_sent += 1
+
+    def _count_source(self, host: str, reason: str) -> None:
+        by_source = self.stats.refused_by_source
+        counts = by_source.get(host)
+        if counts is None:
+            if len(by_source) >= self.config.max_log_sources:
+                host = "other"
+            counts = by_source.setdefault(host, Counter())
+        counts[reason] += 1
+
+    def _warn(self, reason: str, source: str, message: str, *args: object) -> None:
+        if self._log is None:
+            log.warning(message, *args)
+        else:
+            self._log.event(reason, source, message, *args)
+
     def _bad(self, conn: _Connection, error: Hj212Error, raw: bytes | None = None) -> None:
         self.stats.packets_bad[error.code.value] += 1
+        if self._log is not None:
+            self._log.event(
+                error.code.value,
+                conn.host,
+                "HJ 212 %s: bad packet (%s) %s",
+                conn.peer,
+                error,
+                "" if raw is None else repr(raw[:120]),
+            )
+            return
         conn.bad_logged += 1
         level = (
             logging.WARNING
@@ -716,6 +1045,135 @@ class Hj212Server:
         conn.writer.close()
         with contextlib.suppress(Exception):
             await asyncio.wait_for(conn.writer.wait_closed(), 5)
+
+
+def _zone_clock(zone: str) -> Callable[[], dt.datetime]:
+    """Now as naive local time of ``zone`` ("" = this machine's local time)."""
+    tz = ZoneInfo(zone) if zone else None
+
+    def now() -> dt.datetime:
+        return dt.datetime.now(tz).replace(tzinfo=None)
+
+    return now
+
+
+def raise_open_file_limit() -> tuple[int, int]:
+    """Raise the soft RLIMIT_NOFILE to the hard limit (each connection is a descriptor; the
+    default soft limit of 1 024 locked every station out, issue 13).  Returns (soft, hard) after.
+    Without the ``resource`` module (Windows) nothing changes and (0, 0) comes back."""
+    try:
+        import resource
+    except ImportError:  # pragma: no cover - not POSIX
+        return (0, 0)
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    target = hard if hard != resource.RLIM_INFINITY else max(soft, 1 << 20)
+    if soft == resource.RLIM_INFINITY or soft >= target:
+        return soft, hard
+    try:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+    except (ValueError, OSError) as exc:  # e.g. above the kernel's nr_open
+        log.warning("HJ 212: cannot raise the open-file limit to %d: %s", target, exc)
+        return soft, hard
+    log.info("HJ 212: open-file limit raised from %d to %d", soft, target)
+    return resource.getrlimit(resource.RLIMIT_NOFILE)
+
+
+@dataclass(frozen=True)
+class ReceiverPolicy:
+    """``reference/data/hj212_receiver.yaml``: authentication, DataTime window, limits, logging."""
+
+    version: str
+    credentials_refresh_s: float
+    qn_rtn: Mapping[str, int]
+    max_ahead_s: float
+    correction_window_s: float
+    max_connections: int
+    max_connections_per_address: int
+    header_timeout_s: float
+    idle_timeout_s: float
+    raise_open_files: bool
+    open_files_reserve: int
+    log_interval_s: float
+    max_log_sources: int
+    sources: Mapping[str, str]
+
+    def config(self, **overrides: Any) -> ServerConfig:
+        """A :class:`ServerConfig` with this policy's limits (``overrides`` win)."""
+        values: dict[str, Any] = {
+            "max_connections": self.max_connections,
+            "max_connections_per_address": self.max_connections_per_address,
+            "header_timeout_s": self.header_timeout_s,
+            "idle_timeout_s": self.idle_timeout_s,
+            "bad_log_interval_s": self.log_interval_s,
+            "max_log_sources": self.max_log_sources,
+            "credentials_refresh_s": self.credentials_refresh_s,
+            "max_ahead_s": self.max_ahead_s,
+            "max_age_s": self.correction_window_s,
+            "refusal_qn_rtn": dict(self.qn_rtn),
+            "raise_open_files": self.raise_open_files,
+            "open_files_reserve": self.open_files_reserve,
+        }
+        values.update(overrides)
+        return ServerConfig(**values)
+
+
+POLICY_FILE = "hj212_receiver.yaml"
+
+
+@cache
+def receiver_policy() -> ReceiverPolicy:
+    """Load and check ``hj212_receiver.yaml`` (every problem listed in one error)."""
+    from dualcontrol.reference import ReferenceDataError, load_yaml
+
+    version, d = load_yaml(POLICY_FILE)
+    problems: list[str] = []
+
+    def number(section: str, key: str, *, minimum: float = 0, integer: bool = False) -> Any:
+        try:
+            raw = d[section][key]
+            value = int(raw) if integer else float(raw)
+        except (KeyError, TypeError, ValueError):
+            problems.append(f"{section}.{key} missing or not a number")
+            return minimum
+        if value < minimum or isinstance(raw, bool):
+            problems.append(f"{section}.{key} must be >= {minimum}")
+        return value
+
+    qn_rtn: dict[str, int] = {}
+    raw_rtn = (d.get("authentication") or {}).get("qn_rtn") or {}
+    for reason in (UNKNOWN_MN, BAD_PASSWORD, OUT_OF_WINDOW):
+        value = raw_rtn.get(reason)
+        if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= 999:
+            problems.append(f"authentication.qn_rtn.{reason} must be a QnRtn code (1-999)")
+        else:
+            qn_rtn[reason] = value
+    policy = ReceiverPolicy(
+        version=version,
+        credentials_refresh_s=number("authentication", "refresh_s", minimum=1),
+        qn_rtn=qn_rtn,
+        max_ahead_s=number("data_time", "max_ahead_minutes") * 60,
+        correction_window_s=number("data_time", "correction_window_days", minimum=1) * 86_400,
+        max_connections=number("connections", "max_total", minimum=1, integer=True),
+        max_connections_per_address=number(
+            "connections", "max_per_address", minimum=1, integer=True
+        ),
+        header_timeout_s=number("connections", "header_timeout_s", minimum=1),
+        idle_timeout_s=number("connections", "idle_timeout_s", minimum=1),
+        raise_open_files=bool((d.get("open_files") or {}).get("raise_to_hard_limit", False)),
+        open_files_reserve=number("open_files", "reserve", integer=True),
+        log_interval_s=number("logging", "summary_interval_s", minimum=1),
+        max_log_sources=number("logging", "max_sources", minimum=1, integer=True),
+        sources={
+            key: str(value)
+            for section in d.values()
+            if isinstance(section, dict)
+            for key, value in section.items()
+            if key.endswith("source")
+        },
+    )
+    if problems:
+        raise ReferenceDataError(f"{POLICY_FILE}: " + "; ".join(problems))
+    return policy
 
 
 def parse_listen(value: str) -> tuple[str, int]:
@@ -787,8 +1245,10 @@ def station_packet(
     flag: int = 5,
     pollutants: int = 4,
     start: dt.datetime = dt.datetime(2026, 1, 1),
+    pw: str = "123456",
 ) -> bytes:
-    """A typical upload of station ``mn``: packet ``index`` carries DataTime start + index min."""
+    """A typical upload of station ``mn`` with password ``pw``: packet ``index`` carries
+    DataTime start + index minutes."""
     when = start + dt.timedelta(minutes=index)
     qn_time = start + dt.timedelta(milliseconds=index)
     qn = f"{qn_time:%Y%m%d%H%M%S}{qn_time.microsecond // 1000:03d}"
@@ -806,7 +1266,7 @@ def station_packet(
                 "Flag": "N",
             }
     cp = encode_cp(data_time=when, values=values)
-    return build_packet(qn=qn, st="32", cn=cn, pw="123456", mn=mn, flag=flag, cp=cp)
+    return build_packet(qn=qn, st="32", cn=cn, pw=pw, mn=mn, flag=flag, cp=cp)
 
 
 @dataclass(frozen=True)
@@ -846,12 +1306,18 @@ async def run_load(
     ack: bool = True,
     timeout_s: float = 60.0,
     mn_prefix: str = "LOAD",
+    pw: str = "123456",
+    start: dt.datetime = dt.datetime(2026, 1, 1),
+    local_addr: tuple[str, int] | None = None,
 ) -> LoadResult:
     """Simulate ``stations`` stations over loopback, each sending ``packets_per_station``.
 
     With ``ack`` (Flag 5) a station keeps at most ``window`` packets unanswered and waits for
-    every answer; without (Flag 4) it just sends.  Bounded: refuses non-loopback hosts and gives
-    up after ``timeout_s``.
+    every answer; without (Flag 4) it just sends.  ``pw`` is every station's password (the
+    receiver's credentials must know the MNs ``mn_prefix`` + 6 digits), ``start`` the DataTime of
+    the first packet, ``local_addr`` the source address to connect from (another loopback
+    address, e.g. 127.0.0.2).  Bounded: refuses non-loopback hosts and gives up after
+    ``timeout_s``.
     """
     if not _loopback(host):
         raise ValueError(f"run_load only targets loopback addresses, not {host!r}")
@@ -863,7 +1329,15 @@ async def run_load(
 
     all_packets = [
         [
-            station_packet(f"{mn_prefix}{number:06d}", i, cn=cn, flag=flag, pollutants=pollutants)
+            station_packet(
+                f"{mn_prefix}{number:06d}",
+                i,
+                cn=cn,
+                flag=flag,
+                pollutants=pollutants,
+                start=start,
+                pw=pw,
+            )
             for i in range(packets_per_station)
         ]
         for number in range(stations)
@@ -874,7 +1348,7 @@ async def run_load(
         mn = f"{mn_prefix}{number:06d}"
         packets = all_packets[number]
         total = len(packets)
-        reader, writer = await asyncio.open_connection(host, port)
+        reader, writer = await asyncio.open_connection(host, port, local_addr=local_addr)
         try:
             if not ack:
                 for i in range(0, total, window):
@@ -887,7 +1361,7 @@ async def run_load(
             framer = Framer()
             got = 0
             progress = asyncio.Event()
-            expected = f";CN=9014;PW=123456;MN={mn};".encode()
+            expected = f";CN=9014;PW={pw};MN={mn};".encode()
 
             async def read_answers() -> None:
                 try:

@@ -6,6 +6,7 @@ written only by the ingest sink; alarms only by the evaluation.
 """
 
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 
 from dualcontrol.audit.admin import AuditedAdmin
 from dualcontrol.monitoring.models import (
@@ -55,6 +56,14 @@ class LimitInline(admin.TabularInline):
 @admin.register(Outlet)
 class OutletAdmin(_ViewAndDelete):
     list_display = ("mn", "name", "entity", "kind", "permit_number", "active", "is_synthetic")
+    # the station password (PW) is never shown: only whether one is registered
+    exclude = ("station_password",)
+    readonly_fields = ("station_password_masked",)
+
+    @admin.display(description=_("数采仪访问密码（PW）"))
+    def station_password_masked(self, obj: Outlet) -> str:
+        return str(_("已登记（******）") if obj.station_password else _("未登记"))
+
     list_filter = ("kind", "active", "is_synthetic")
     search_fields = ("mn", "name", "entity__name", "permit_number")
     inlines = [LimitInline]

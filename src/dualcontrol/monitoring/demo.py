@@ -65,6 +65,14 @@ HISTORY_MAINTENANCE = (4, 29, 9, 6)
 FALSE_ALARM_TEXT = "该时段为在线监测设备比对校准，标准气体数值未标记为校准数据（演示数据）。"
 
 NOTE = "演示示意值"
+
+
+def demo_station_password(mn: str) -> str:
+    """The station password (PW) registered for a demo outlet: 6 digits derived from its MN and
+    the demo seed (synthetic; a station simulator sends it, e.g. ``station_packet(mn, i, pw=…)``)."""
+    return f"{random.Random(f'{SEED}-pw-{mn}').randrange(10**6):06d}"
+
+
 # industry (GB/T 4754 division) -> outlet kind, name, [(code, limit, unit, standard)]
 GAS_POWER = (
     OutletKind.GAS,
@@ -177,6 +185,7 @@ def extend_demo(*, today: dt.date) -> dict[str, int]:
             connected_on=history_first,
             is_synthetic=True,
             note="演示数据（合成）",
+            station_password=demo_station_password(mn),
         )
         for code, limit, unit, standard in items:
             services.set_limit(

@@ -27,13 +27,29 @@ class OutletForm(forms.Form):
     )
     active = forms.BooleanField(label=_("在用"), required=False, initial=True)
     note = forms.CharField(label=_("备注"), max_length=255, required=False)
+    # Never rendered back (masked); on the edit page blank keeps the registered one.
+    station_password = forms.CharField(
+        label=_("数采仪访问密码（PW）"),
+        max_length=6,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
+        help_text=_("数采仪上传数据时携带的 PW；未登记密码的排放口的数据一律拒收。"),
+    )
 
     def __init__(self, *args: Any, entities: Any = None, editing: bool = False, **kw: Any):
         super().__init__(*args, **kw)
+        self.editing = editing
         if entities is not None:
             self.fields["entity"].queryset = entities  # type: ignore[attr-defined]
         if editing:
             del self.fields["entity"]
+            self.fields["station_password"].required = False
+            self.fields["station_password"].help_text = _("留空则保留已登记的密码。")
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if self.editing and not data.get("station_password"):
+            data.pop("station_password", None)
+        return data
 
 
 class LimitForm(forms.Form):

@@ -30,6 +30,8 @@ from django.utils.translation import gettext_lazy as _
 from dualcontrol.entities.models import Entity
 
 MN_LENGTH = 24  # HJ 212 MN: "MN=" + 24 characters (core.hj212.Limits)
+PW_LENGTH = 6  # HJ 212 PW: "PW=" + 6 characters (core.hj212.Limits)
+DIGEST_LENGTH = 32  # core.hj212_stream.record_digest
 CODE_LENGTH = 16
 FLAG_LENGTH = 4
 
@@ -62,6 +64,14 @@ class Outlet(models.Model):
     """排放口 — a monitored outlet of a unit, identified by its data logger's MN."""
 
     mn = models.CharField(_("数采仪编码（MN）"), max_length=MN_LENGTH, unique=True)
+    # HJ 212 sends PW in clear text, so the receiver compares it as text: kept in the database,
+    # shown masked in forms and the admin, never written to the audit log (audit_policy.yaml key_patterns: passw(or)d).
+    station_password = models.CharField(
+        _("数采仪访问密码（PW）"),
+        max_length=PW_LENGTH,
+        blank=True,
+        help_text=_("数采仪上传数据时携带的 PW；未登记密码的排放口的数据一律拒收。"),
+    )
     entity = models.ForeignKey(
         Entity, verbose_name=_("排污单位"), on_delete=models.CASCADE, related_name="outlets"
     )
@@ -179,10 +189,41 @@ class Receipt(models.Model):
     version = models.CharField(max_length=32, blank=True)
     received_at = models.DateTimeField()
     codes = models.SmallIntegerField(default=0)  # pollutant codes in the record
+    # content fingerprint (core.hj212_stream.record_digest): same key, same digest = re-send;
+    # other digest = correction (修约/补发), stored as revision + 1 with the old one kept in
+    # ReceiptVersion.  "" = stored before fingerprints (re-sends of it count as duplicates).
+    digest = models.CharField(max_length=DIGEST_LENGTH, blank=True, default="")
+    revision = models.SmallIntegerField(default=1)
 
     class Meta:
         verbose_name = _("数据记录回执")
         verbose_name_plural = _("数据记录回执")
+
+
+class ReceiptVersion(models.Model):
+    """A superseded version of a data record (修约/补发): what was stored before a correction."""
+
+    mn = models.CharField(_("MN"), max_length=MN_LENGTH)
+    cn = models.CharField(_("数据类型"), max_length=4)
+    data_time = models.DateTimeField(_("数据时间"))
+    revision = models.SmallIntegerField(_("版本"))
+    digest = models.CharField(max_length=DIGEST_LENGTH, blank=True)
+    qn = models.CharField(max_length=20, blank=True)
+    received_at = models.DateTimeField(_("接收时间"))
+    replaced_at = models.DateTimeField(_("被更正时间"))
+    values = models.JSONField(_("数值"))  # code -> {column: value}
+
+    class Meta:
+        verbose_name = _("数据记录历史版本")
+        verbose_name_plural = _("数据记录历史版本")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["mn", "cn", "data_time", "revision"], name="mon_receipt_version"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.mn} {self.cn} {self.data_time:%Y-%m-%d %H:%M} v{self.revision}"
 
 
 class Reading(models.Model):

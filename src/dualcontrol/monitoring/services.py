@@ -20,12 +20,13 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from dualcontrol.accounts.scope import can_file_for
+from dualcontrol.access.scope import can_file_for
 from dualcontrol.audit.services import record, snapshot
 from dualcontrol.entities.models import Entity
 from dualcontrol.monitoring import evaluation as ev
 from dualcontrol.monitoring.models import (
     MN_LENGTH,
+    PW_LENGTH,
     Alarm,
     AlarmStatus,
     AnalyserRange,
@@ -54,6 +55,9 @@ from dualcontrol.uploads import refusal
 
 MN_PATTERN = re.compile(rf"[0-9A-Za-z_\-.]{{1,{MN_LENGTH}}}")
 PERMIT_PATTERN = re.compile(r"[0-9A-Z]{18,32}")
+# HJ 212 PW: up to 6 characters, none of the segment separators ; = & , (core.hj212 bad_field)
+PW_PATTERN = re.compile(rf"[!-~]{{1,{PW_LENGTH}}}")
+PW_FORBIDDEN = frozenset(";=&,")
 OUTLET_FIELDS = (
     "mn",
     "name",
@@ -63,6 +67,7 @@ OUTLET_FIELDS = (
     "active",
     "note",
     "is_synthetic",
+    "station_password",  # redacted in the audit log (audit_policy.yaml)
 )
 
 
@@ -82,6 +87,11 @@ def _clean_outlet(values: dict[str, Any], *, exclude_pk: int | None = None) -> N
         errors["name"] = _("请填写排放口名称")
     if values.get("kind") not in OutletKind.values:
         errors["kind"] = _("类型须为废水或废气")
+    pw = values.get("station_password") or ""
+    if pw and (not PW_PATTERN.fullmatch(pw) or PW_FORBIDDEN & set(pw)):
+        errors["station_password"] = _(
+            "访问密码（PW）为 1–6 位可见 ASCII 字符，不含 ; = & ,（HJ 212）"
+        )
     permit = values.get("permit_number") or ""
     if permit and not PERMIT_PATTERN.fullmatch(permit):
         errors["permit_number"] = _("排污许可证编号为 18–32 位大写字母或数字")
@@ -102,8 +112,10 @@ def create_outlet(
     active: bool = True,
     note: str = "",
     is_synthetic: bool = False,
+    station_password: str = "",
 ) -> Outlet:
-    """Register an outlet (排放口) of ``entity`` under its data logger's MN."""
+    """Register an outlet (排放口) of ``entity`` under its data logger's MN and password (PW):
+    the receiver refuses data of outlets without a password."""
     _require(user, entity)
     values = dict(
         mn=mn.strip(),
@@ -114,6 +126,7 @@ def create_outlet(
         active=active,
         note=note.strip(),
         is_synthetic=is_synthetic,
+        station_password=station_password,
     )
     _clean_outlet(values)
     outlet = Outlet.objects.create(entity=entity, **values)

@@ -46,6 +46,7 @@ from typing import Any
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from psycopg import errors as psycopg_errors
 
+from dualcontrol.audit.services import record as audit_record
 from dualcontrol.core.hj212_stream import DataRecord
 from dualcontrol.monitoring.models import (
     CODE_LENGTH,
@@ -56,7 +57,9 @@ from dualcontrol.monitoring.models import (
     OtherReading,
     Outlet,
     Receipt,
+    ReceiptVersion,
     Station,
+    reading_model,
 )
 from dualcontrol.monitoring.rules import MonitoringRules, monitoring_rules
 
@@ -66,7 +69,19 @@ UTC = dt.UTC
 NUMERIC = tuple(NUMERIC_COLUMNS)  # HJ 212 suffixes with their own column, in column order
 NUMERIC_INDEX = {suffix: i for i, suffix in enumerate(NUMERIC)}
 READING_COLUMNS = ("mn", "data_time", "code", *NUMERIC_COLUMNS.values(), "flag", "extra")
-RECEIPT_COLUMNS = ("mn", "cn", "data_time", "st", "qn", "flag", "version", "received_at", "codes")
+RECEIPT_COLUMNS = (
+    "mn",
+    "cn",
+    "data_time",
+    "st",
+    "qn",
+    "flag",
+    "version",
+    "received_at",
+    "codes",
+    "digest",
+    "revision",
+)
 OTHER = "other"
 TABLES: dict[str, str] = {cn: m._meta.db_table for cn, m in READING_MODELS.items()}
 TABLES[OTHER] = OtherReading._meta.db_table
@@ -82,7 +97,8 @@ class SinkStats:
     batches: int = 0
     records: int = 0  # handed to the sink
     stored: int = 0  # new records (receipts inserted)
-    duplicates: int = 0  # already stored: skipped
+    duplicates: int = 0  # already stored with the same content: skipped
+    corrected: int = 0  # already stored with other content: new version, old one kept
     refused: int = 0  # content the tables cannot hold (counted, logged)
     readings: int = 0  # reading rows offered (new or not)
     unregistered: int = 0  # records of MNs without an outlet (stored)
@@ -95,6 +111,7 @@ class SinkStats:
             "records": self.records,
             "stored": self.stored,
             "duplicates": self.duplicates,
+            "corrected": self.corrected,
             "refused": self.refused,
             "readings": self.readings,
             "unregistered_records": self.unregistered,
@@ -108,6 +125,7 @@ class BatchResult:
     records: int
     stored: int
     duplicates: int
+    corrected: int
     refused: int
     readings: int
 
@@ -118,11 +136,13 @@ class _Prepared:
     PostgreSQL rows are lines of COPY text; SQLite rows are parameter tuples.
     """
 
-    __slots__ = ("keys", "last", "owners", "readings", "receipts", "refused")
+    __slots__ = ("digests", "keys", "last", "owners", "readings", "receipts", "records", "refused")
 
     def __init__(self) -> None:
         self.receipts: list[Any] = []
         self.keys: list[tuple[str, str, dt.datetime]] = []  # record key of each receipt row
+        self.digests: list[str] = []  # content digest of each receipt row
+        self.records: list[DataRecord] = []  # the record of each receipt row
         self.readings: dict[str, list[Any]] = {}
         self.owners: dict[str, list[int]] = {}  # receipt row of each reading row
         self.last: dict[str, tuple[dt.datetime, Any]] = {}  # MN -> (aware, engine value)
@@ -219,9 +239,11 @@ class DatabaseSink:
         prepared = self._prepare(records, "pg" if postgres else "sqlite")
         with transaction.atomic(using=self.using):
             if postgres:
-                new_by_mn = self._store_postgresql(conn, prepared)
+                new_by_mn, candidates = self._store_postgresql(conn, prepared)
             else:
                 new_by_mn = self._store_sqlite(conn, prepared, now)
+                candidates = _not_all_new(prepared, new_by_mn)
+            corrected = self._corrections(prepared, candidates, now) if candidates else 0
             self._upsert_stations(conn, prepared, new_by_mn, now)
         stored = sum(new_by_mn.values())
         accepted = len(prepared.receipts)
@@ -229,7 +251,8 @@ class DatabaseSink:
         result = BatchResult(
             records=len(records),
             stored=stored,
-            duplicates=accepted - stored,
+            duplicates=accepted - stored - corrected,
+            corrected=corrected,
             refused=prepared.refused,
             readings=readings,
         )
@@ -240,6 +263,7 @@ class DatabaseSink:
             stats.records += result.records
             stats.stored += stored
             stats.duplicates += result.duplicates
+            stats.corrected += corrected
             stats.refused += result.refused
             stats.readings += readings
             for mn, count in unregistered.items():
@@ -369,15 +393,20 @@ class DatabaseSink:
             st, qn = _text(record.st[:2]), _text((record.qn or "")[:20])
             version, flag_int = _text((record.version or "")[:32]), record.flag
             codes = min(codes, 32_767)
+            digest = record.digest
             if copy:
                 flag_e = null if flag_int is None else str(flag_int)
                 out.receipts.append(
                     f"{mn_e}\t{cn_e}\t{when}\t{_escape(st)}\t{_escape(qn)}\t"
-                    f"{flag_e}\t{_escape(version)}\t{codes}"
+                    f"{flag_e}\t{_escape(version)}\t{codes}\t{digest}\t1"
                 )
             else:
-                out.receipts.append((mn, cn, when, st, qn, flag_int, version, None, codes))
+                out.receipts.append(
+                    (mn, cn, when, st, qn, flag_int, version, None, codes, digest, 1)
+                )
             out.keys.append((mn, cn, aware))
+            out.digests.append(digest)
+            out.records.append(record)
             previous = last.get(mn)
             if previous is None or aware > previous[0]:
                 last[mn] = (aware, when)
@@ -385,10 +414,13 @@ class DatabaseSink:
 
     # PostgreSQL ---------------------------------------------------------------------------
 
-    def _store_postgresql(self, conn: Any, prepared: _Prepared) -> Counter[str]:
+    def _store_postgresql(self, conn: Any, prepared: _Prepared) -> tuple[Counter[str], list[int]]:
+        """New records per MN, and the receipt rows not inserted (stored before: duplicates or
+        corrections)."""
         conn.ensure_connection()
         pg = conn.connection
         new_by_mn: Counter[str] = Counter()
+        candidates: list[int] = []
         with pg.cursor() as cur:
             if getattr(self._local, "staged_on", None) is not pg:
                 for table in TABLES.values():
@@ -400,12 +432,12 @@ class DatabaseSink:
                 cur.execute(
                     f'CREATE TEMP TABLE IF NOT EXISTS "stage_{RECEIPT_TABLE}" '
                     "(mn varchar(24), cn varchar(4), data_time timestamptz, st varchar(2), "
-                    "qn varchar(20), flag smallint, version varchar(32), codes smallint) "
-                    "ON COMMIT DELETE ROWS"
+                    "qn varchar(20), flag smallint, version varchar(32), codes smallint, "
+                    "digest varchar(32), revision smallint) ON COMMIT DELETE ROWS"
                 )
                 self._local.staged_on = pg
             if not prepared.receipts:
-                return new_by_mn
+                return new_by_mn, candidates
             staged = [c for c in RECEIPT_COLUMNS if c != "received_at"]
             _copy(cur, f"stage_{RECEIPT_TABLE}", staged, "\n".join(prepared.receipts) + "\n")
             cols = ", ".join(f'"{c}"' for c in staged)
@@ -426,6 +458,7 @@ class DatabaseSink:
                 for i, key in enumerate(prepared.keys):
                     first.setdefault(key, i)
                 keep = {first[(mn, cn, when)] for mn, cn, when in inserted}
+                candidates = [i for i in range(len(prepared.keys)) if i not in keep]
             for key, rows in prepared.readings.items():
                 if keep is not None:
                     owners = prepared.owners[key]
@@ -446,7 +479,7 @@ class DatabaseSink:
                         f'INSERT INTO "{table}" ({cols}) SELECT {cols} FROM "stage_{table}" '
                         f"ON CONFLICT DO NOTHING"
                     )
-        return new_by_mn
+        return new_by_mn, candidates
 
     # SQLite -------------------------------------------------------------------------------
 
@@ -463,7 +496,7 @@ class DatabaseSink:
             )
             by_mn: dict[str, list[tuple[Any, ...]]] = {}
             for row in prepared.receipts:
-                by_mn.setdefault(row[0], []).append((*row[:7], stamp, row[8]))
+                by_mn.setdefault(row[0], []).append((*row[:7], stamp, *row[8:]))
             for mn, rows in by_mn.items():
                 cur.executemany(sql, rows)
                 if cur.rowcount:
@@ -483,6 +516,90 @@ class DatabaseSink:
         return new_by_mn
 
     # both ---------------------------------------------------------------------------------
+
+    def _corrections(self, prepared: _Prepared, candidates: list[int], now: dt.datetime) -> int:
+        """Receipt rows of this batch whose key was stored before with other content: each
+        becomes a new version (修约/补发) — the old readings kept in :class:`ReceiptVersion`, the
+        current ones replaced, the receipt's revision raised, the change audited.  Rare (the
+        receiver refuses data older than the correction window), so done row by row."""
+        using = self.using
+        keys = [prepared.keys[i] for i in candidates]
+        mns = sorted({k[0] for k in keys})
+        times = [k[2] for k in keys]
+        stored = {
+            (mn, cn, when): (digest, revision, qn, received_at)
+            for mn, cn, when, digest, revision, qn, received_at in Receipt.objects.using(using)
+            .filter(mn__in=mns, data_time__gte=min(times), data_time__lte=max(times))
+            .values_list("mn", "cn", "data_time", "digest", "revision", "qn", "received_at")
+        }
+        corrected = 0
+        for i in candidates:
+            key = prepared.keys[i]
+            held = stored.get(key)
+            digest = prepared.digests[i]
+            if held is None or held[0] in ("", digest):  # a re-send (or stored before digests)
+                continue
+            old_digest, revision, old_qn, received_at = held
+            record = prepared.records[i]
+            model = reading_model(record.cn)
+            where: dict[str, Any] = {"mn": record.mn, "data_time": key[2]}
+            if model is OtherReading:
+                where["cn"] = record.cn
+            old_values = {
+                row["code"]: _nonempty(row)
+                for row in model.objects.using(using).filter(**where).values(*_VALUE_FIELDS)
+            }
+            new_rows = _orm_rows(record)
+            new_values = {code: _nonempty(row) for code, row in new_rows.items()}
+            if new_values == old_values:  # the same values under another fingerprint
+                continue
+            ReceiptVersion.objects.using(using).create(
+                mn=record.mn,
+                cn=record.cn,
+                data_time=key[2],
+                revision=revision,
+                digest=old_digest,
+                qn=old_qn,
+                received_at=received_at,
+                replaced_at=now,
+                values=old_values,
+            )
+            model.objects.using(using).filter(**where).delete()
+            extra = {"cn": record.cn} if model is OtherReading else {}
+            model.objects.using(using).bulk_create(
+                [
+                    model(mn=record.mn, data_time=key[2], code=code, **extra, **row)
+                    for code, row in new_rows.items()
+                ]
+            )
+            Receipt.objects.using(using).filter(mn=key[0], cn=key[1], data_time=key[2]).update(
+                digest=digest,
+                revision=revision + 1,
+                qn=_text((record.qn or "")[:20]),
+                st=_text(record.st[:2]),
+                flag=record.flag,
+                version=_text((record.version or "")[:32]),
+                received_at=now,
+                codes=min(len(new_rows), 32_767),
+            )
+            label = f"{record.mn} CN={record.cn} DataTime={record.data_time:%Y-%m-%d %H:%M:%S}"
+            audit_record(
+                actor=None,
+                action="monitoring.data.correct",
+                object_type="monitoring.receipt",
+                object_id=f"{record.mn}|{record.cn}|{record.data_time:%Y%m%d%H%M%S}",
+                object_repr=label[:255],
+                before={"revision": revision, "qn": old_qn, "values": old_values},
+                after={
+                    "revision": revision + 1,
+                    "qn": record.qn or "",
+                    "values": new_values,
+                },
+                note="HJ 212 修约/补发：同一数据时间的新数值，旧版本保留",
+            )
+            corrected += 1
+            log.info("HJ 212 correction %s: revision %d", label, revision + 1)
+        return corrected
 
     def _upsert_stations(
         self, conn: Any, prepared: _Prepared, new_by_mn: Counter[str], now: dt.datetime
@@ -530,6 +647,88 @@ class DatabaseSink:
             self._known_at = time.monotonic()
         known = self._known
         return Counter({mn: n for mn, n in new_by_mn.items() if mn not in known})
+
+
+_VALUE_FIELDS = ("code", *NUMERIC_COLUMNS.values(), "flag", "extra")
+
+
+def _nonempty(row: dict[str, Any]) -> dict[str, Any]:
+    """A reading's fields that hold something (for versions and the audit entry)."""
+    return {k: v for k, v in row.items() if k != "code" and v is not None and v != ""}
+
+
+def _orm_rows(record: DataRecord) -> dict[str, dict[str, Any]]:
+    """Reading columns of ``record`` per code, as :meth:`DatabaseSink._prepare` stores them."""
+    rows: dict[str, dict[str, Any]] = {}
+    for code, entry in record.values.items():
+        if len(code) > CODE_LENGTH or "\x00" in code:
+            continue
+        row: dict[str, Any] = dict.fromkeys(NUMERIC_COLUMNS.values())
+        flag = ""
+        extra: dict[str, str] | None = None
+        for suffix, value in entry.items():
+            column = NUMERIC_COLUMNS.get(suffix)
+            if (
+                column is not None
+                and type(value) is Decimal
+                and value.is_finite()
+                and -300 < value.adjusted() < 300
+            ):
+                row[column] = float(value)
+                continue
+            if (
+                suffix == "Flag"
+                and type(value) is str
+                and 0 < len(value) <= FLAG_LENGTH
+                and "\x00" not in value
+            ):
+                flag = value
+                continue
+            extra = extra or {}
+            extra[_text(suffix)] = _text(value)
+        if code in record.source_codes:
+            extra = extra or {}
+            extra["source_code"] = _text(record.source_codes[code])
+        row["flag"] = flag
+        row["extra"] = extra
+        rows[code] = row
+    return rows
+
+
+def _not_all_new(prepared: _Prepared, new_by_mn: Counter[str]) -> list[int]:
+    """Receipt rows of MNs with fewer inserted than offered (SQLite tells counts, not rows)."""
+    offered: Counter[str] = Counter(key[0] for key in prepared.keys)
+    short = {mn for mn, n in offered.items() if new_by_mn.get(mn, 0) < n}
+    return [i for i, key in enumerate(prepared.keys) if key[0] in short]
+
+
+class OutletCredentials:
+    """:class:`~dualcontrol.ingest.hj212_server.StationCredentials` from the registered outlets:
+    the MN and station password (PW) of every active outlet that has one."""
+
+    def __init__(self, *, using: str = DEFAULT_DB_ALIAS) -> None:
+        self.using = using
+        self._passwords: dict[str, str] = {}
+
+    def password_of(self, mn: str) -> str | None:
+        return self._passwords.get(mn)
+
+    def load(self) -> dict[str, str]:
+        return dict(
+            Outlet.objects.using(self.using)
+            .filter(active=True)
+            .exclude(station_password="")
+            .values_list("mn", "station_password")
+        )
+
+    async def refresh(self) -> None:
+        self._passwords = await asyncio.to_thread(self._load_and_close)
+
+    def _load_and_close(self) -> dict[str, str]:
+        try:
+            return self.load()
+        finally:
+            connections[self.using].close()  # this worker thread's connection
 
 
 def _reading_columns(key: str) -> tuple[str, ...]:
