@@ -33,6 +33,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
+from dualcontrol import exports
 from dualcontrol.cli import CommandError
 from dualcontrol.core.assessment import (
     AssessmentError,
@@ -369,7 +370,7 @@ def _print_csv(
     *,
     with_consequences: bool,
 ) -> None:
-    writer = csv.writer(sys.stdout, lineterminator="\n")
+    writer = exports.csv_writer(sys.stdout, lineterminator="\n")
     header_written = False
     for result, consequences in results:
         summary = _summary(sheet, result)

@@ -20,6 +20,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
+from dualcontrol import exports
 from dualcontrol.cli import CommandError
 from dualcontrol.core.decomposition import (
     DERIVED_FACTORS,
@@ -379,7 +380,7 @@ def write(data: dict[str, Any], fmt: str, out: Any) -> None:
     used = [f for f in REGION_FIELDS if any(r[f] is not None for r in data["regions"])]
     if fmt == "csv":
         # two sections separated by a blank line: the regions, then the checks (key,value)
-        writer = csv.writer(out, lineterminator="\n")
+        writer = exports.csv_writer(out, lineterminator="\n")
         writer.writerow(used)
         for r in data["regions"]:
             writer.writerow([_text(r[f]) for f in used])

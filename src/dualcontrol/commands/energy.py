@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import re
 import sys
@@ -13,6 +12,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from dualcontrol import exports
 from dualcontrol.cli import CommandError
 
 LINE_FIELDS: tuple[str, ...] = (
@@ -205,7 +205,7 @@ def run(args: argparse.Namespace) -> int:
         json.dump(payload, out, ensure_ascii=False, indent=2)
         out.write("\n")
     elif args.format == "csv":
-        writer = csv.DictWriter(out, fieldnames=LINE_FIELDS, lineterminator="\n")
+        writer = exports.DictWriter(out, fieldnames=LINE_FIELDS, lineterminator="\n")
         writer.writeheader()
         for rec in line_records:
             writer.writerow({k: _csv(v) for k, v in rec.items()})

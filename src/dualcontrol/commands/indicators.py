@@ -19,6 +19,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any
 
+from dualcontrol import exports
 from dualcontrol.cli import CommandError
 
 INPUT_COLUMNS: tuple[str, ...] = (
@@ -333,7 +334,7 @@ def run(args: argparse.Namespace) -> int:
         )
     out = sys.stdout
     if args.format == "csv":
-        writer = csv.DictWriter(out, fieldnames=OUTPUT_FIELDS, lineterminator="\n")
+        writer = exports.DictWriter(out, fieldnames=OUTPUT_FIELDS, lineterminator="\n")
         writer.writeheader()
         for rec in records:
             writer.writerow({k: "" if v is None else v for k, v in rec.items()})

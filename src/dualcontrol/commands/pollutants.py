@@ -21,6 +21,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from dualcontrol import exports
 from dualcontrol.cli import CommandError
 from dualcontrol.commands.indicators import _cell, _decode, _round, _width
 
@@ -170,7 +171,7 @@ def run(args: argparse.Namespace) -> int:
         )
     out = sys.stdout
     if args.format == "csv":
-        writer = csv.DictWriter(out, fieldnames=fields, lineterminator="\n")
+        writer = exports.DictWriter(out, fieldnames=fields, lineterminator="\n")
         writer.writeheader()
         for rec in records:
             writer.writerow({k: "" if v is None else v for k, v in rec.items()})

@@ -11,13 +11,13 @@ alerts their responsible officers (the daily job).
 from __future__ import annotations
 
 import argparse
-import csv
 import datetime as dt
 import json
 import sys
 from pathlib import Path
 from typing import Any
 
+from dualcontrol import exports
 from dualcontrol.cli import CommandError, setup_django
 
 LEDGER_EPILOG = """\
@@ -128,7 +128,7 @@ def run_ledger(args: argparse.Namespace) -> int:
     if args.format == "json":
         out.write(json.dumps(ledger.as_dict(), ensure_ascii=False, indent=1) + "\n")
     elif args.format == "csv":
-        writer = csv.writer(out, lineterminator="\n")
+        writer = exports.csv_writer(out, lineterminator="\n")
         if args.by == "region":
             writer.writerow(
                 [

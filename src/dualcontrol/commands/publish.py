@@ -22,6 +22,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from dualcontrol import exports
 from dualcontrol.cli import CommandError, setup_django
 
 #: the fields of an exceedance-list row, in printing order (csv header, json keys, table columns)
@@ -181,7 +182,6 @@ def _exceedance_records(content: dict[str, Any]) -> list[dict[str, Any]]:
 
 def exceedance_list(args: argparse.Namespace) -> int:
     setup_django()
-    import csv
     import json
 
     from dualcontrol.publishing import exceedances, services
@@ -224,7 +224,7 @@ def exceedance_list(args: argparse.Namespace) -> int:
         }
         out.write(json.dumps(payload, ensure_ascii=False, indent=2) + "\n")
     elif args.fmt == "csv":
-        writer = csv.DictWriter(out, fieldnames=EXCEEDANCE_FIELDS, lineterminator="\n")
+        writer = exports.DictWriter(out, fieldnames=EXCEEDANCE_FIELDS, lineterminator="\n")
         writer.writeheader()
         writer.writerows(records)
     else:

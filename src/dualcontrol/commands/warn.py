@@ -17,6 +17,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
+from dualcontrol import exports
 from dualcontrol.cli import CommandError
 from dualcontrol.core.warning import (
     INDICATORS,
@@ -235,7 +236,7 @@ def write(records: Sequence[dict[str, Any]], fmt: str, out: Any) -> None:
         data = [{k: _json_value(v) for k, v in r.items()} for r in records]
         out.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
         return
-    writer = csv.writer(out, lineterminator="\n")
+    writer = exports.csv_writer(out, lineterminator="\n")
     writer.writerow(OUTPUT_FIELDS)
     for r in records:
         writer.writerow([_csv_value(r[f]) for f in OUTPUT_FIELDS])

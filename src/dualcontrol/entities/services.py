@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -14,6 +12,7 @@ from dualcontrol.audit.services import record, snapshot
 from dualcontrol.core.codes import CodeError, validate_uscc
 from dualcontrol.entities.models import Entity, Industry
 from dualcontrol.formats.report205 import CellError, ReportFormatError, column_letter
+from dualcontrol.formats.upload_tables import TableRefused, read_upload
 from dualcontrol.reference import load_csv
 from dualcontrol.regions.models import Division
 
@@ -34,25 +33,13 @@ def thresholds() -> dict[str, Decimal]:
 
 
 def _grid(data: bytes, filename: str) -> tuple[str, list[list[str]]]:
-    if filename.lower().endswith(".xlsx"):
-        from openpyxl import load_workbook
-
-        try:
-            wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-        except Exception as exc:  # openpyxl raises several types for a non-workbook
-            raise ReportFormatError(
-                [CellError("", 0, "", _("不是有效的 Excel 文件：%(error)s") % {"error": exc})]
-            ) from exc
-        ws = wb.worksheets[0]
-        grid = [
-            ["" if v is None else str(v).strip() for v in row]
-            for row in ws.iter_rows(values_only=True)
-        ]
-        title = ws.title
-        wb.close()
-        return title, grid
-    text = data.decode("utf-8-sig")
-    return "csv", [[c.strip() for c in row] for row in csv.reader(io.StringIO(text))]
+    """The first sheet (or the CSV) as text, through the bounded reader (limits ``entities``)."""
+    try:
+        table = read_upload(data, filename, kind="entities", first_sheet_only=True)
+    except TableRefused as exc:
+        raise ReportFormatError(exc.errors) from exc
+    sheet = table.sheets[0]
+    return sheet.title, [["" if v is None else str(v).strip() for v in row] for row in sheet.rows]
 
 
 def import_entities(*, data: bytes, filename: str, user: Any) -> int:

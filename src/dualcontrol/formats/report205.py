@@ -12,14 +12,32 @@ error is rejected whole by raising :class:`ReportFormatError` with the complete 
 
 from __future__ import annotations
 
-import csv
 import io
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from dualcontrol.core.report205 import COLUMNS, Row205
+from dualcontrol.formats.upload_tables import (
+    CellError,
+    TableRefused,
+    column_letter,
+    read_text,
+    read_upload,
+    upload_limits,
+)
+
+__all__ = [
+    "CellError",
+    "ParsedReport",
+    "ReportFormatError",
+    "TemplateProduct",
+    "column_letter",
+    "read_report",
+    "write_workbook",
+]
 
 TOTAL_CODES = {"40"}
 TOTAL_NAMES = {"能源合计", "合计"}
@@ -35,31 +53,8 @@ META_LABELS = {
 SHEET_TITLE = "205-1"
 
 
-@dataclass(frozen=True)
-class CellError:
-    """One problem in an uploaded file, addressed as a person would find it."""
-
-    sheet: str
-    row: int
-    column: str
-    reason: str
-    field: str = ""
-
-    def __str__(self) -> str:
-        where = (
-            f"{self.sheet}!{self.column}{self.row}"
-            if self.column
-            else f"{self.sheet} row {self.row}"
-        )
-        return f"{where}: {self.reason}"
-
-
-class ReportFormatError(ValueError):
+class ReportFormatError(TableRefused):
     """The file cannot be read as a 205-1 report; ``errors`` lists every problem found."""
-
-    def __init__(self, errors: Sequence[CellError]):
-        self.errors = list(errors)
-        super().__init__("; ".join(str(e) for e in self.errors[:5]))
 
 
 @dataclass
@@ -70,21 +65,13 @@ class ParsedReport:
     # for each parsed row: the file row number and the column letter of each field
     row_numbers: list[int] = field(default_factory=list)
     column_letters: dict[str, str] = field(default_factory=dict)
+    # where each ``meta`` value was found: (row, column letter)
+    meta_cells: dict[str, tuple[int, str]] = field(default_factory=dict)
 
     def locate(self, index: int, field_name: str) -> tuple[str, int, str]:
         """(sheet, row, column) of a parsed row's field, for validation messages."""
         row = self.row_numbers[index] if 0 <= index < len(self.row_numbers) else 0
         return self.sheet, row, self.column_letters.get(field_name, "")
-
-
-def column_letter(index: int) -> str:
-    """0 → A, 25 → Z, 26 → AA."""
-    letters = ""
-    index += 1
-    while index:
-        index, rem = divmod(index - 1, 26)
-        letters = chr(65 + rem) + letters
-    return letters
 
 
 def _text(value: Any) -> str:
@@ -202,79 +189,81 @@ def _find_header(grid: Sequence[Sequence[Any]]) -> tuple[int, dict[str, int]] | 
     return None
 
 
-def _find_meta(grid: Sequence[Sequence[Any]], until: int) -> dict[str, str]:
+def _is_label(cell: str) -> bool:
+    return cell.rstrip("：:") in META_LABELS or any(
+        cell.startswith(lab + sep) for lab in META_LABELS for sep in ("：", ":")
+    )
+
+
+def _find_meta(
+    grid: Sequence[Sequence[Any]], until: int
+) -> tuple[dict[str, str], dict[str, tuple[int, str]]]:
+    """The unit name, USCC and period printed above the table, and where each was found."""
     meta: dict[str, str] = {}
-    for raw in grid[:until]:
+    where: dict[str, tuple[int, str]] = {}
+    for r, raw in enumerate(grid[:until], start=1):
         cells = [_text(v) for v in raw]
         for i, cell in enumerate(cells):
             label = cell.rstrip("：:")
             if label in META_LABELS:
-                value = next((c for c in cells[i + 1 :] if c), "")
-                meta[META_LABELS[label]] = value
+                # the next filled cell, unless it is the next label (an empty value)
+                j = next((k for k in range(i + 1, len(cells)) if cells[k]), None)
+                if j is not None and _is_label(cells[j]):
+                    j = None
+                meta[META_LABELS[label]] = cells[j] if j is not None else ""
+                where[META_LABELS[label]] = (r, column_letter(j if j is not None else i))
             else:
                 for lab, key in META_LABELS.items():
                     for sep in ("：", ":"):
                         if cell.startswith(lab + sep) and cell[len(lab) + 1 :].strip():
                             meta[key] = cell[len(lab) + 1 :].strip()
-    return meta
+                            where[key] = (r, column_letter(i))
+    return meta, where
+
+
+def _parse_grid(
+    grid: Sequence[Sequence[Any]], sheet: str, name_to_code: Mapping[str, str]
+) -> ParsedReport | None:
+    """The report on one sheet, or None when the sheet has no column-number row."""
+    found = _find_header(grid)
+    if found is None:
+        return None
+    header_index, col_index = found
+    missing = [c for c in ("甲", "乙", "丙", "1", "2", "4", "5", "7", "9") if c not in col_index]
+    if missing:
+        raise ReportFormatError(
+            [CellError(sheet, header_index + 1, "", f"缺少栏目：{'、'.join(missing)}")]
+        )
+    meta, where = _find_meta(grid, header_index)
+    parsed = _rows_to_report(grid, sheet, header_index, col_index, meta, name_to_code, 1)
+    parsed.meta_cells = where
+    return parsed
+
+
+NO_HEADER = "找不到 205-1 表的栏次行（甲 乙 丙 1 2 … 10）：请使用平台提供的模板"
 
 
 def read_xlsx(data: bytes, name_to_code: Mapping[str, str] | None = None) -> ParsedReport:
-    import zipfile
-
-    from openpyxl import load_workbook
-
-    try:
-        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
-        raise ReportFormatError(
-            [CellError("", 0, "", f"不是有效的 Excel (.xlsx) 文件：{exc}")]
-        ) from exc
-    try:
-        sheets = (
-            [workbook[SHEET_TITLE]]
-            if SHEET_TITLE in workbook.sheetnames
-            else list(workbook.worksheets)
-        )
-        for ws in sheets:
-            grid = [list(r) for r in ws.iter_rows(values_only=True)]
-            found = _find_header(grid)
-            if found is None:
-                continue
-            header_index, col_index = found
-            missing = [
-                c for c in ("甲", "乙", "丙", "1", "2", "4", "5", "7", "9") if c not in col_index
-            ]
-            if missing:
-                raise ReportFormatError(
-                    [CellError(ws.title, header_index + 1, "", f"缺少栏目：{'、'.join(missing)}")]
-                )
-            meta = _find_meta(grid, header_index)
-            return _rows_to_report(
-                grid, ws.title, header_index, col_index, meta, name_to_code or {}, 1
-            )
-    finally:
-        workbook.close()
-    raise ReportFormatError(
-        [CellError("", 0, "", "找不到 205-1 表的栏次行（甲 乙 丙 1 2 … 10）：请使用平台提供的模板")]
-    )
+    """A 205-1 workbook (the sheet named ``205-1``, else the first sheet with the table), read
+    through the bounded streaming reader (:mod:`dualcontrol.formats.upload_tables`)."""
+    return read_report(data, "report.xlsx", name_to_code)
 
 
 def read_csv(data: bytes, name_to_code: Mapping[str, str] | None = None) -> ParsedReport:
     """CSV: a header row of field names (``product_code,unit,…``) or of printed column numbers."""
     try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        try:
-            text = data.decode("gb18030")
-        except UnicodeDecodeError as exc:
-            raise ReportFormatError(
-                [CellError("csv", 1, "", "文件编码无法识别（请用 UTF-8 或 GB18030）")]
-            ) from exc
-    grid = list(csv.reader(io.StringIO(text)))
+        sheet = read_text(data, upload_limits("report205"), sheet="csv")
+    except TableRefused as exc:
+        raise ReportFormatError(exc.errors) from exc
+    return _read_csv_grid(sheet.rows, name_to_code)
+
+
+def _read_csv_grid(
+    grid: Sequence[Sequence[Any]], name_to_code: Mapping[str, str] | None
+) -> ParsedReport:
     if not grid:
         raise ReportFormatError([CellError("csv", 1, "", "文件为空")])
-    header = [h.strip() for h in grid[0]]
+    header = [str(h).strip() for h in grid[0]]
     by_name = {f: col for f, col, _, _ in COLUMNS}
     by_zh = {zh: col for _, col, zh, _ in COLUMNS}
     col_index: dict[str, int] = {}
@@ -299,15 +288,24 @@ def read_csv(data: bytes, name_to_code: Mapping[str, str] | None = None) -> Pars
 def read_report(
     data: bytes, filename: str, name_to_code: Mapping[str, str] | None = None
 ) -> ParsedReport:
-    """Read a 205-1 report from an .xlsx or .csv file's bytes."""
+    """Read a 205-1 report from an .xlsx or .csv file's bytes: refused whole
+    (:class:`ReportFormatError`) or read completely, within the ``report205`` upload limits."""
     lower = filename.lower()
-    if lower.endswith(".xlsx"):
-        return read_xlsx(data, name_to_code)
-    if lower.endswith(".csv"):
-        return read_csv(data, name_to_code)
-    raise ReportFormatError(
-        [CellError("", 0, "", f"不支持的文件类型：{filename}（请上传 .xlsx 或 .csv）")]
-    )
+    if not lower.endswith((".xlsx", ".csv")):
+        raise ReportFormatError(
+            [CellError("", 0, "", f"不支持的文件类型：{filename}（请上传 .xlsx 或 .csv）")]
+        )
+    try:
+        table = read_upload(data, filename, kind="report205", sheet_names=(SHEET_TITLE,))
+    except TableRefused as exc:
+        raise ReportFormatError(exc.errors) from exc
+    if table.format == "csv":
+        return _read_csv_grid(table.sheets[0].rows, name_to_code)
+    for sheet in table.sheets:
+        parsed = _parse_grid(sheet.rows, sheet.title, name_to_code or {})
+        if parsed is not None:
+            return parsed
+    raise ReportFormatError([CellError("", 0, "", NO_HEADER)])
 
 
 @dataclass(frozen=True)
@@ -330,6 +328,8 @@ def write_workbook(
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 
+    from dualcontrol.exports import put
+
     wb = Workbook()
     ws = wb.active
     assert ws is not None
@@ -339,16 +339,16 @@ def write_workbook(
     centre = Alignment(horizontal="center", vertical="center", wrap_text=True)
     ncols = len(PRINTED_COLUMNS)
     ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=ncols)
-    ws.cell(1, 1, "能源购进、消费与库存").font = Font(size=14, bold=True)
+    put(ws, 1, 1, "能源购进、消费与库存").font = Font(size=14, bold=True)
     ws.cell(1, 1).alignment = centre
-    ws.cell(2, 1, "表号：205-1表")
-    ws.cell(2, 6, "制定机关：国家统计局")
-    ws.cell(3, 1, "单位详细名称：")
-    ws.cell(3, 2, unit_name)
-    ws.cell(3, 5, "统一社会信用代码：")
-    ws.cell(3, 6, uscc)
-    ws.cell(3, 9, "报告期：")
-    ws.cell(3, 10, period)
+    put(ws, 2, 1, "表号：205-1表")
+    put(ws, 2, 6, "制定机关：国家统计局")
+    put(ws, 3, 1, "单位详细名称：")
+    put(ws, 3, 2, unit_name)
+    put(ws, 3, 5, "统一社会信用代码：")
+    put(ws, 3, 6, uscc)
+    put(ws, 3, 9, "报告期：")
+    put(ws, 3, 10, period)
     top = [
         "能源名称",
         "计量单位",
@@ -383,7 +383,7 @@ def write_workbook(
     ]
     for i, (a, b, c) in enumerate(zip(top, sub, PRINTED_COLUMNS, strict=True), start=1):
         for r, v in ((4, a), (5, b), (6, c)):
-            cell = ws.cell(r, i, v)
+            cell = put(ws, r, i, v)
             cell.alignment = centre
             cell.border = box
             cell.font = Font(bold=r < 6)
@@ -402,12 +402,12 @@ def write_workbook(
             values.append(float(v) if v is not None else None)
         values.append(float(p.reference_coefficient))
         for i, v in enumerate(values, start=1):
-            cell = ws.cell(r, i, v)
+            cell = put(ws, r, i, v)
             cell.border = box
         r += 1
-    ws.cell(r, 1, "能源合计").font = Font(bold=True)
-    ws.cell(r, 2, "吨标准煤")
-    ws.cell(r, 3, "40")
+    put(ws, r, 1, "能源合计").font = Font(bold=True)
+    put(ws, r, 2, "吨标准煤")
+    put(ws, r, 3, "40")
     widths = [16, 10, 6, 12, 12, 12, 12, 14, 12, 14, 14, 12, 12, 12]
     for i, w in enumerate(widths, start=1):
         ws.column_dimensions[column_letter(i - 1)].width = w
@@ -415,3 +415,28 @@ def write_workbook(
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()
+
+
+_PERIOD = re.compile(
+    r"^\s*((?:19|20)\d{2})\s*(?:年度?)?\s*"
+    r"(?:(?:1\s*[-－—~至]\s*)?(\d{1,2})\s*月?(?:份)?)?\s*(?:报|报告期)?\s*$"
+)
+_PERIOD_SEPARATED = re.compile(r"^\s*((?:19|20)\d{2})\s*[-/.]\s*(\d{1,2})\s*$")
+_PERIOD_COMPACT = re.compile(r"^\s*((?:19|20)\d{2})(\d{2})\s*$")
+# a period cell Excel turned into a date (shown as 2026-10-01 00:00:00): its month
+_PERIOD_DATE = re.compile(r"^\s*((?:19|20)\d{2})-(\d{2})-01(?: 00:00:00)?\s*$")
+
+
+def file_period(text: str) -> tuple[int, int | None] | None:
+    """(year, month or None for a year) of a period as written in the file's 报告期 cell:
+    ``2026``, ``2026年``, ``2026年度``, ``2026-10``, ``2026/10``, ``2026.10``, ``202610``,
+    ``2026年10月``, ``2026年1-10月`` (cumulative to October); None when it says neither."""
+    for pattern in (_PERIOD_SEPARATED, _PERIOD_COMPACT, _PERIOD_DATE, _PERIOD):
+        match = pattern.match(text)
+        if match:
+            year = int(match.group(1))
+            month = int(match.group(2)) if match.group(2) else None
+            if month is not None and not 1 <= month <= 12:
+                return None
+            return year, month
+    return None

@@ -21,7 +21,6 @@ CJK font.
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 from collections.abc import Mapping
@@ -30,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from dualcontrol.core.bulletin import NATIONAL_PLACES
+from dualcontrol.exports import append, clean_text, csv_text, put
 
 FONT_FAMILY = "NotoSansSC"
 FONT_FACE_NAME = "Noto Sans CJK SC"
@@ -89,13 +89,7 @@ def to_csv(content: Mapping[str, Any], *, table: str = "energy") -> str:
     if chosen is None:
         raise ValueError(f"the document has no {'CO2' if table == 'co2' else table} table")
     content = chosen
-    out = io.StringIO()
-    out.write("\ufeff")
-    w = csv.writer(out, lineterminator="\r\n")
-    w.writerow(content["header"])
-    for row in content["rows"]:
-        w.writerow(row["cells"])
-    return out.getvalue()
+    return csv_text(content["header"], (row["cells"] for row in content["rows"]))
 
 
 def to_xlsx(content: Mapping[str, Any]) -> bytes:
@@ -106,12 +100,13 @@ def to_xlsx(content: Mapping[str, Any]) -> bytes:
     wb = Workbook()
     ws = wb.active
     assert ws is not None
-    ws.title = str(content.get("year", "sheet"))[:31]
+    ws.title = clean_text(str(content.get("year", "sheet")))[:31]
     _write_table(ws, content)
     for key, suffix in EXTRA_TABLES:
         extra = content.get(key)
         if extra:
-            _write_table(wb.create_sheet(f"{content.get('year', '')} {suffix}".strip()[:31]), extra)
+            name = clean_text(f"{content.get('year', '')} {suffix}".strip())[:31]
+            _write_table(wb.create_sheet(name), extra)
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()
@@ -125,17 +120,17 @@ def _write_table(ws: Any, content: Mapping[str, Any]) -> None:
     ncol = len(content["header"])
     thin = Side(style="thin", color="000000")
     box = Border(left=thin, right=thin, top=thin, bottom=thin)
-    ws.append([content["title"]])
+    append(ws, [content["title"]])
     ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=ncol)
     ws.cell(1, 1).font = Font(bold=True, size=14)
     ws.cell(1, 1).alignment = Alignment(horizontal="center")
     r = 2
     if content.get("issuers"):
-        ws.append([content["issuers"]])
+        append(ws, [content["issuers"]])
         ws.merge_cells(start_row=r, start_column=1, end_row=r, end_column=ncol)
         ws.cell(r, 1).alignment = Alignment(horizontal="center")
         r += 1
-    ws.append(list(content["header"]))
+    append(ws, list(content["header"]))
     for c in range(1, ncol + 1):
         cell = ws.cell(r, c)
         cell.font = Font(bold=True)
@@ -156,7 +151,7 @@ def _write_table(ws: Any, content: Mapping[str, Any]) -> None:
             if p is not None and text != "":
                 number = _numeric(text)
                 value = number if number is not None else text
-            cell = ws.cell(r, c, value if value != "" else None)
+            cell = put(ws, r, c, value if value != "" else None)
             cell.border = box
             if p is not None:
                 cell.number_format = "0." + "0" * p if p else "0"
@@ -165,7 +160,7 @@ def _write_table(ws: Any, content: Mapping[str, Any]) -> None:
     r += 1
     for note in content.get("footnotes", []):
         r += 1
-        ws.cell(r, 1, note)
+        put(ws, r, 1, note)
         ws.merge_cells(start_row=r, start_column=1, end_row=r, end_column=ncol)
         ws.cell(r, 1).alignment = Alignment(wrap_text=True, vertical="top")
         ws.row_dimensions[r].height = 30

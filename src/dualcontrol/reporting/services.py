@@ -19,11 +19,17 @@ from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
-from dualcontrol.accounts.scope import can_file_for, can_review
+from dualcontrol.access.scope import can_file_for, can_review
 from dualcontrol.audit.services import record
 from dualcontrol.core.report205 import QUANTITY_FIELDS, ProductSpec, Row205, validate_report
 from dualcontrol.entities.models import Entity
-from dualcontrol.formats.report205 import CellError, ParsedReport, ReportFormatError, read_report
+from dualcontrol.formats.report205 import (
+    CellError,
+    ParsedReport,
+    ReportFormatError,
+    file_period,
+    read_report,
+)
 from dualcontrol.reference.energy_products import rules_205
 from dualcontrol.reporting.accounting import account_rows
 from dualcontrol.reporting.models import (
@@ -244,14 +250,14 @@ def upload_report(
             [
                 Problem(
                     parsed.sheet,
-                    3,
-                    "F",
+                    *parsed.meta_cells.get("uscc", (3, "F")),
                     "uscc",
                     _("表中统一社会信用代码 %(uscc)s 与本单位 %(own)s 不一致")
                     % {"uscc": uscc, "own": entity.uscc},
                 )
             ]
         )
+    _check_file_period(parsed, year, month if period_type == PeriodType.MONTHLY else None)
     return save_report(
         entity=entity,
         period_type=period_type,
@@ -264,6 +270,31 @@ def upload_report(
         parsed=parsed,
         submit=submit,
     )
+
+
+def _check_file_period(parsed: ParsedReport, year: int, month: int | None) -> None:
+    """The period written in the file (报告期) must be the one chosen on the form: a file of
+    another period is refused, not filed under the wrong month."""
+    text = parsed.meta.get("period", "")
+    if not text:
+        return
+    row, column = parsed.meta_cells.get("period", (0, ""))
+    chosen = f"{year}-{month:02d}" if month else str(year)
+    found = file_period(text)
+    if found is None:
+        reason = _("表中报告期“%(text)s”无法识别（应写作 %(chosen)s，或留空以所选报告期为准）") % {
+            "text": text,
+            "chosen": chosen,
+        }
+    elif found != (year, month):
+        in_file = f"{found[0]}-{found[1]:02d}" if found[1] else str(found[0])
+        reason = _("表中报告期 %(file)s 与所选报告期 %(chosen)s 不一致") % {
+            "file": in_file,
+            "chosen": chosen,
+        }
+    else:
+        return
+    raise ReportRejected([Problem(parsed.sheet, row, column, "period", reason)])
 
 
 def _cell_problem(e: CellError) -> Problem:

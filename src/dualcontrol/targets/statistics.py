@@ -16,9 +16,7 @@ written.  Only province staff import statistics.
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
@@ -28,23 +26,20 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from dualcontrol.access.targets import is_province
 from dualcontrol.audit.services import record
 from dualcontrol.core.tracking import StatFigure, StatSeries
 from dualcontrol.entities.models import Industry
-from dualcontrol.formats.report205 import CellError
+from dualcontrol.formats.upload_tables import CellError, TableRefused, read_upload
 from dualcontrol.reference.catalogue import catalogue
 from dualcontrol.regions.models import Division
 from dualcontrol.targets.errors import NotAllowed, StatisticsRejected
 from dualcontrol.targets.models import RegionalStatistic
-from dualcontrol.targets.queries import is_province
 
 REQUIRED_STAT_COLUMNS = ("region", "year", "energy_tce", "gdp_10k_yuan", "gdp_real_growth_pct")
 KEY_COLUMNS = ("region", "year")
 OPTIONAL_STAT_COLUMNS = ("month", "quarter", "source", "industry")
 FIELD_COLUMNS = ("energy_tce", "gdp_10k_yuan", "gdp_real_growth_pct")
-#: the most rows and columns a statistics file may have (a province's counties × months is far less)
-MAX_ROWS = 100_000
-MAX_COLUMNS = 200
 
 
 def _dec(value: str) -> Decimal | None:
@@ -84,14 +79,6 @@ def _letter(i: int) -> str:
     return out
 
 
-def decode_text(data: bytes) -> str:
-    """UTF-8 (with or without BOM), else GB18030 (a superset of GBK and GB2312)."""
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        return data.decode("gb18030")
-
-
 def _cell(value: Any) -> str:
     if value is None:
         return ""
@@ -101,51 +88,28 @@ def _cell(value: Any) -> str:
 
 
 def read_table(data: bytes, filename: str) -> tuple[str, list[str], list[list[str]]]:
-    """(sheet name, header, rows as text) of a CSV or .xlsx statistics file."""
-    sheet = filename or "csv"
-    if data[:4] == b"PK\x03\x04":
-        import zipfile
-
-        from openpyxl import load_workbook
-
-        try:
-            wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-        except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
-            raise StatisticsRejected(
-                [CellError(sheet, 1, "", _("不是有效的 Excel (.xlsx) 文件：%(e)s") % {"e": exc})]
-            ) from exc
-        try:
-            ws = wb.worksheets[0]
-            rows: list[list[str]] = []
-            for i, r in enumerate(ws.iter_rows(values_only=True, max_col=MAX_COLUMNS)):
-                if i > MAX_ROWS:
-                    raise StatisticsRejected(
-                        [CellError(ws.title, i + 1, "", _("行数超过 %(n)s") % {"n": MAX_ROWS})]
-                    )
-                cells = [_cell(c) for c in r]
-                while cells and not cells[-1]:
-                    cells.pop()
-                if cells and not cells[0].startswith("#"):
-                    rows.append(cells)
-            title = ws.title
-        finally:
-            wb.close()
-        if not rows:
-            raise StatisticsRejected([CellError(title, 1, "", _("文件没有数据行"))])
-        return title, [h.strip() for h in rows[0]], rows[1:]
+    """(sheet name, header, rows as text) of a CSV or .xlsx statistics file, read through the
+    bounded reader (:mod:`dualcontrol.formats.upload_tables`, limits ``statistics``): blank rows
+    and rows whose first cell starts with ``#`` (comments) are skipped."""
     try:
-        text = decode_text(data)
-    except UnicodeDecodeError:
-        raise StatisticsRejected(
-            [CellError(sheet, 1, "", _("文件既不是 UTF-8 也不是 GB18030/GBK 编码的 CSV"))]
-        ) from None
-    lines = [ln for ln in text.splitlines() if ln.strip() and not ln.startswith("#")]
-    if len(lines) > MAX_ROWS + 1:
-        raise StatisticsRejected([CellError(sheet, 1, "", _("行数超过 %(n)s") % {"n": MAX_ROWS})])
-    parsed = list(csv.reader(io.StringIO("\n".join(lines))))
-    if not parsed:
-        raise StatisticsRejected([CellError(sheet, 1, "", _("文件没有数据行"))])
-    return sheet, [h.strip() for h in parsed[0]], [[c.strip() for c in r] for r in parsed[1:]]
+        table = read_upload(
+            data, filename, kind="statistics", csv_sheet=filename or "csv", first_sheet_only=True
+        )
+    except TableRefused as exc:
+        raise StatisticsRejected(exc.errors) from exc
+    sheet = table.sheets[0]
+    rows: list[list[str]] = []
+    for raw in sheet.rows:
+        cells = [_cell(c) for c in raw]
+        if table.format == "xlsx":
+            while cells and not cells[-1]:
+                cells.pop()
+        if not any(cells) or cells[0].startswith("#"):
+            continue
+        rows.append(cells)
+    if not rows:
+        raise StatisticsRejected([CellError(sheet.title, 1, "", _("文件没有数据行"))])
+    return sheet.title, [h.strip() for h in rows[0]], rows[1:]
 
 
 def _fuel_columns() -> tuple[str, ...]:
