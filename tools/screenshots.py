@@ -2,11 +2,14 @@
 
 Usage: python tools/screenshots.py BASE_URL OUT_DIR [PAGE ...]
 Each PAGE is "user:path:name" (user "-" = anonymous; "user@en" = that user with an English browser);
-without pages, the standard set is taken.
+without pages, the standard set is taken. Demo officers and administrators pass the second factor
+with the code ``dualcontrol demo-otp USER`` prints (run with the server's DUALCONTROL_DATA_DIR /
+DATABASE_URL in the environment).
 """
 
 from __future__ import annotations
 
+import subprocess
 import sys
 from pathlib import Path
 
@@ -31,7 +34,10 @@ DEFAULT = [
     "demo-enterprise:/:home-enterprise",
     "demo-enterprise:/reports/new/:report-form",
     "demo-enterprise:/reports/upload/:upload",
-    "demo-province:/audit/:audit",
+    "demo-auditor:/audit/:audit",
+    "demo-auditor:/:home-auditor",
+    "demo-sysadmin:/:home-sysadmin",
+    "demo-security:/:home-security",
     "demo-province:/entities/:entities",
     "demo-province:/targets/:targets-dashboard",
     "demo-province:/metering/:metering-list",
@@ -40,6 +46,15 @@ DEFAULT = [
     "demo-province:/assessment/:assessment-list",
     "-:/public/bulletins/:publishing-bulletins",
 ]
+
+
+def demo_code(username: str) -> str:
+    """The demo account's current second-factor code (``dualcontrol demo-otp``)."""
+    exe = Path(sys.executable).with_name("dualcontrol")
+    out = subprocess.run(
+        [str(exe), "demo-otp", username], check=True, capture_output=True, text=True
+    ).stdout
+    return out.strip().split()[0]
 
 
 def main(argv: list[str]) -> int:
@@ -62,6 +77,10 @@ def main(argv: list[str]) -> int:
                     page.fill("#id_password", PASSWORD)
                     page.click("button[type=submit]")
                     page.wait_for_load_state("networkidle")
+                    if "/accounts/2fa/" in page.url:
+                        page.fill("#id_code", demo_code(login))
+                        page.click("form:has(#id_code) button[type=submit]")
+                        page.wait_for_load_state("networkidle")
                     page.close()
                 contexts[user] = ctx
             page = contexts[user].new_page()  # type: ignore[attr-defined]

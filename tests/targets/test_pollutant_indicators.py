@@ -178,3 +178,13 @@ def test_the_demo_carries_pollutant_statistics_and_targets(monkeypatch):
             ).values_list("colour", flat=True)
         )
         assert sum(colours.values()) == 16 and colours["red"] >= 1 and colours["green"] >= 1, code
+    # the 2025 round of the 14th-FYP pollutant targets: every prefecture's target part computed
+    # from the statistics (the base year 2020 of the key-project amounts included)
+    from dualcontrol.assessment.models import AssessmentRecord
+
+    records = AssessmentRecord.objects.filter(
+        round__year=2025, round__sheet_name="pollutants-key-projects"
+    )
+    assert records.count() == 16
+    assert [r.target_error for r in records if r.target_error] == []
+    assert all(r.target_figures for r in records)

@@ -68,7 +68,7 @@ def demo(args: argparse.Namespace) -> int:
             "the demo province is only built in demo mode (DUALCONTROL_ENV=demo), never in production"
         )
     call_command("migrate", interactive=False, verbosity=0)
-    from dualcontrol.demo.builder import DEMO_PASSWORD, DEMO_USERS, DemoRefused, build
+    from dualcontrol.demo.builder import DEMO_PASSWORD, DemoRefused, build, demo_usernames
 
     try:
         summary = build()
@@ -80,10 +80,11 @@ def demo(args: argparse.Namespace) -> int:
             f"{summary.entities} synthetic key units, {summary.reports} monthly reports ({summary.lines} lines)"
         )
     print(f"database: {settings.DATABASES['default']['NAME']}")
-    print("demo logins (password " + DEMO_PASSWORD + "): " + ", ".join(DEMO_USERS))
+    usernames = demo_usernames()
+    print("demo logins (password " + DEMO_PASSWORD + "): " + ", ".join(usernames))
     from dualcontrol.commands.demo_otp import HINT, demo_lines
 
-    lines = demo_lines(DEMO_USERS)
+    lines = demo_lines(usernames)
     if lines:
         print("demo second factor (TOTP, RFC 6238; demo accounts only):")
         print("\n".join(lines))

@@ -208,6 +208,7 @@ def build(
         n_reports, n_lines = _make_reports(rng, syn, entities, periods, products, today)
         users = _make_users(province, depts, divisions, entities)
         extensions = _extend(today)
+        _enrol_demo_accounts()
         record(
             actor=None,
             action="demo.build",
@@ -224,6 +225,25 @@ def build(
         )
     return DemoSummary(
         len(divisions), Department.objects.count(), len(entities), n_reports, n_lines
+    )
+
+
+def _enrol_demo_accounts() -> None:
+    """Every demo account whose role must use the second factor gets its fixed demo secret,
+    including those the apps' demo parts add (e.g. the tasks demo's department officer)."""
+    from dualcontrol.accounts import second_factor
+
+    for user in User.objects.filter(is_demo=True).order_by("username"):
+        if second_factor.required_for(user) and second_factor.confirmed_device(user) is None:
+            second_factor.enrol_demo_device(user)
+
+
+def demo_usernames() -> list[str]:
+    """The demo logins: the builder's own accounts first, then those the apps' demo parts add."""
+    extra = User.objects.filter(is_demo=True).exclude(username__in=DEMO_USERS)
+    present = set(User.objects.filter(username__in=DEMO_USERS).values_list("username", flat=True))
+    return [u for u in DEMO_USERS if u in present] + sorted(
+        extra.values_list("username", flat=True)
     )
 
 

@@ -373,7 +373,7 @@ def fourteenth(
 ) -> dict[str, Target]:
     """The 14th-FYP pollutant part of the demo: emissions of 2020–2024 back-cast from 2025 (each
     prefecture cut its pollutants at some multiple of the target's rate, so some missed it),
-    key-project reductions of 2021–2024 near 2025's, and the illustrative 2021–2025 reduction and
+    key-project reductions of 2020–2024 near 2025's, and the illustrative 2021–2025 reduction and
     key-project targets, decomposed to the prefectures and rated at each year's end."""
     annual = {
         s.division_id: s
@@ -411,10 +411,11 @@ def fourteenth(
                 * (1 + (rng.gauss(0, 0.004) if y > 2020 else 0))
                 for c in columns
             }
-            if y > 2020:
-                projects[(d.pk, y, None)] = {
-                    c: float(s.value(c) or 0) * rng.uniform(0.7, 1.1) for c in PROJECT_COLUMNS
-                }
+            # 2020 too (the last year of the 13th FYP): not counted towards the 2021–2025
+            # targets, but the barometer's observation of an amount reads its base year
+            projects[(d.pk, y, None)] = {
+                c: float(s.value(c) or 0) * rng.uniform(0.7, 1.1) for c in PROJECT_COLUMNS
+            }
     for data, cols in ((emissions, columns), (projects, PROJECT_COLUMNS)):
         for y in FOURTEENTH_YEARS:
             keys = [(d.pk, y, None) for d in prefs if (d.pk, y, None) in data]
