@@ -117,6 +117,8 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "dualcontrol.accounts.context.platform",
             ],
+            # {% if user|may:"rule" %}: templates ask dualcontrol.access.rules
+            "builtins": ["dualcontrol.accounts.templatetags.access_tags"],
         },
     },
 ]

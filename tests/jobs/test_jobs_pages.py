@@ -33,8 +33,13 @@ ROLES = [
 REFUSED = {r: 403 for r in ROLES} | {"anon": 302}
 ADMIN_ONLY = REFUSED | {Role.SYSTEM_ADMIN: 200}
 # the job below was started by the province officer
+# officers see their own jobs (others' answer 404); the public, the security administrator and
+# the auditor start no jobs (rule jobs.view: 403)
 OWN_JOB = {r: 404 for r in ROLES} | {
     "anon": 302,
+    Role.PUBLIC: 403,
+    Role.SECURITY_ADMIN: 403,
+    Role.AUDITOR: 403,
     Role.PROVINCE_OFFICER: 200,
     Role.SYSTEM_ADMIN: 200,
 }

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 
-from dualcontrol.accounts.duties import (
+from dualcontrol.access.duties import (
     PUBLISH_RESULTS,
     REVIEW_REPORTS,
     SCORE_ASSESSMENT,
@@ -13,8 +13,8 @@ from dualcontrol.accounts.duties import (
     duties,
     has_duty,
 )
+from dualcontrol.access.scope import can_review, can_view_audit, role_of
 from dualcontrol.accounts.models import Role
-from dualcontrol.accounts.scope import can_review, can_view_audit, role_of
 from dualcontrol.assessment import services as assessment
 from dualcontrol.assessment.models import ScoringSheet
 from dualcontrol.regions.models import Department
@@ -93,7 +93,7 @@ def test_scoring_needs_the_duty(world, officers):
     with pytest.raises(assessment.NotAllowed):
         assessment.create_round(user=officers["省林业厅"], year=2015, sheet=sheet)
     rnd = assessment.create_round(user=officers["省统计局"], year=2015, sheet=sheet)
-    from dualcontrol.assessment import access
+    from dualcontrol.access import assessment as access
 
     assert not access.assessor_rounds(officers["省林业厅"]).filter(pk=rnd.pk).exists()
     assert access.assessor_rounds(world.users[Role.PROVINCE_ADMIN]).filter(pk=rnd.pk).exists()

@@ -16,6 +16,7 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+from dualcontrol.access import projects as project_access
 from dualcontrol.accounts.models import Role
 from dualcontrol.audit.models import AuditEntry
 from dualcontrol.projects import queries, services
@@ -186,7 +187,7 @@ def test_who_may_verify(world):
             services.reject_project(user=world.users[role], project=p, reason="x", now=NOW)
     assert Verification.objects.count() == 0
     for role in (Role.CITY_OFFICER, Role.PROVINCE_OFFICER, Role.PROVINCE_ADMIN):
-        assert queries.can_verify(world.users[role], p)
+        assert project_access.can_verify(world.users[role], p)
     services.verify_project(
         user=world.users[Role.CITY_OFFICER], project=p, figures={"cod": 1}, now=NOW
     )
@@ -336,7 +337,7 @@ def test_lateness_and_alerts(world):
     assert queries.lateness(not_started, today).what == "未按计划开工"
     assert queries.lateness(on_time, today) is None
     flagged = set(
-        queries.with_late(queries.visible_projects(world.users[Role.PROVINCE_ADMIN]), today)
+        queries.with_late(project_access.visible_projects(world.users[Role.PROVINCE_ADMIN]), today)
         .filter(is_late=True)
         .values_list("pk", flat=True)
     )

@@ -1,4 +1,4 @@
-"""Who may see and do what in the assessment — built on :mod:`dualcontrol.accounts.scope` only.
+"""Who may see and do what in the assessment — the gates are the ``assessment.*`` rules of :mod:`dualcontrol.access.rules`.
 
 - province administrator / officer: every round; create rounds, score, sign off, re-open,
   close consequences, record interviews;
@@ -18,17 +18,15 @@ from typing import Any
 
 from django.db.models import Q, QuerySet
 
+from dualcontrol.access.scope import PROVINCE_ROLES, role_of, visible_entities
 from dualcontrol.accounts.models import Role
-from dualcontrol.accounts.scope import PROVINCE_ROLES, role_of, visible_entities
 from dualcontrol.assessment.models import (
     AssessmentRecord,
     AssessmentRound,
     Consequence,
     CreditRecord,
 )
-
-STAFF_ROLES = (Role.PROVINCE_ADMIN, Role.PROVINCE_OFFICER, Role.CITY_OFFICER)
-PAGE_ROLES = (*STAFF_ROLES, Role.ENTERPRISE, Role.VERIFIER)
+from dualcontrol.regions.models import Division
 
 
 def _division_path(user: Any) -> str | None:
@@ -41,7 +39,7 @@ def is_province(user: Any) -> bool:
 
 def assessor_rounds(user: Any) -> QuerySet[AssessmentRound]:
     """Rounds the user runs (scores, signs off): province staff all, a city its own."""
-    from dualcontrol.accounts.duties import SCORE_ASSESSMENT, has_duty
+    from dualcontrol.access.duties import SCORE_ASSESSMENT, has_duty
 
     role = role_of(user)
     if role in PROVINCE_ROLES:
@@ -52,6 +50,24 @@ def assessor_rounds(user: Any) -> QuerySet[AssessmentRound]:
     if role == Role.CITY_OFFICER and user.division_id:
         return AssessmentRound.objects.filter(assessor_id=user.division_id)
     return AssessmentRound.objects.none()
+
+
+def default_assessor(user: Any) -> Division | None:
+    """Who runs a round the user opens: a city officer's own region, else the province."""
+    if role_of(user) == Role.CITY_OFFICER and user.division_id:
+        return user.division  # type: ignore[no-any-return]
+    return Division.objects.filter(parent__isnull=True).order_by("code").first()
+
+
+def can_open_round(user: Any, assessor: Division) -> bool:
+    """Open a round: a province department that scores (duties.yaml), or a city for its own
+    region's round of the counties below it."""
+    from dualcontrol.access.duties import SCORE_ASSESSMENT, has_duty
+
+    role = role_of(user)
+    if role in PROVINCE_ROLES:
+        return has_duty(user, SCORE_ASSESSMENT)
+    return role == Role.CITY_OFFICER and user.division_id == assessor.pk
 
 
 def visible_records(user: Any) -> QuerySet[AssessmentRecord]:
@@ -125,7 +141,7 @@ def can_close(user: Any, c: Consequence) -> bool:
     """Close (or record an interview for) a consequence: province staff, or the city that
     assessed the region or unit (a region below it, never its own)."""
     if is_province(user):
-        from dualcontrol.accounts.duties import SCORE_ASSESSMENT, has_duty
+        from dualcontrol.access.duties import SCORE_ASSESSMENT, has_duty
 
         return has_duty(user, SCORE_ASSESSMENT)
     if role_of(user) != Role.CITY_OFFICER or not user.division_id:

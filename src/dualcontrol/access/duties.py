@@ -2,7 +2,7 @@
 
 Separated duties of 等保 2.0: a province officer reviews, scores or publishes only when their
 department carries that duty; the province administrator carries every duty; city officers are
-scoped by region, not by department (see :mod:`dualcontrol.accounts.scope`).
+scoped by region, not by department (see :mod:`dualcontrol.access.scope`); the gates that use them are in :mod:`dualcontrol.access.rules`.
 """
 
 from __future__ import annotations
@@ -47,7 +47,7 @@ def department_has(department_name: str, duty: str) -> bool:
 
 def has_duty(user: Any, duty: str) -> bool:
     """Whether a province user may carry out ``duty`` (city scope is decided elsewhere)."""
-    from dualcontrol.accounts.scope import role_of
+    from dualcontrol.access.rules import role_of
 
     if duty not in duties():
         raise KeyError(f"unknown duty {duty!r}: not in duties.yaml")

@@ -1,6 +1,7 @@
-"""Who may see and do what: the one place where roles and scopes are enforced.
+"""Scoped querysets and object predicates for divisions, units and reports.
 
-Pages, the API and exports all filter through these functions; nothing else decides access.
+Pages, the API, exports and jobs filter through these functions (the gates by role are in
+:mod:`dualcontrol.access.rules`):
 - province administrator / province officer: the whole province;
 - city officer: its division and everything below it;
 - enterprise reporter: its own unit only;
@@ -14,21 +15,20 @@ from typing import Any
 
 from django.db.models import QuerySet
 
+from dualcontrol.access.rules import ADMINS, PROVINCE, STAFF, allows, role_of
 from dualcontrol.accounts.models import Role
 from dualcontrol.entities.models import Entity
 from dualcontrol.regions.models import Division
 
-PROVINCE_ROLES = {Role.PROVINCE_ADMIN, Role.PROVINCE_OFFICER}
-STAFF_ROLES = PROVINCE_ROLES | {Role.CITY_OFFICER}
+PROVINCE_ROLES = PROVINCE
+STAFF_ROLES = STAFF
+ADMIN_ROLES = ADMINS
+__all__ = ["ADMIN_ROLES", "PROVINCE_ROLES", "STAFF_ROLES", "role_of"]
 
 
-def role_of(user: Any) -> str:
-    if not getattr(user, "is_authenticated", False):
-        return Role.PUBLIC
-    if user.is_superuser and user.role == Role.PUBLIC:
-        # ``createsuperuser`` leaves the role at its default: such an account runs the system
-        return Role.SYSTEM_ADMIN
-    return str(user.role)
+def is_province(user: Any) -> bool:
+    """Province staff: the whole province is in scope."""
+    return role_of(user) in PROVINCE_ROLES
 
 
 def visible_divisions(user: Any) -> QuerySet[Division]:
@@ -63,10 +63,15 @@ def can_file_for(user: Any, entity: Entity) -> bool:
     return role_of(user) == Role.ENTERPRISE and user.entity_id == entity.pk
 
 
+def can_configure_metering(user: Any, entity: Entity) -> bool:
+    """A unit's metering registry: its own reporter, or the province administrator."""
+    return can_file_for(user, entity) or role_of(user) == Role.PROVINCE_ADMIN
+
+
 def can_review(user: Any, entity: Entity) -> bool:
     """City officers review units in their region; province staff whose department reviews
     (``duties.yaml``) review any unit."""
-    from dualcontrol.accounts.duties import REVIEW_REPORTS, has_duty
+    from dualcontrol.access.duties import REVIEW_REPORTS, has_duty
 
     role = role_of(user)
     if role in PROVINCE_ROLES:
@@ -76,18 +81,15 @@ def can_review(user: Any, entity: Entity) -> bool:
 
 def reviews_reports(user: Any) -> bool:
     """Whether the user has a review queue at all (region for a city, duty for the province)."""
-    from dualcontrol.accounts.duties import REVIEW_REPORTS, has_duty
+    from dualcontrol.access.duties import REVIEW_REPORTS, has_duty
 
     role = role_of(user)
     return role == Role.CITY_OFFICER or (role in PROVINCE_ROLES and has_duty(user, REVIEW_REPORTS))
 
 
-ADMIN_ROLES = {Role.SYSTEM_ADMIN, Role.SECURITY_ADMIN, Role.AUDITOR}
-
-
 def can_view_audit(user: Any) -> bool:
     """Separated duties: the auditor alone reads the audit log (not the system administrator)."""
-    return role_of(user) == Role.AUDITOR
+    return allows(user, "audit.read")
 
 
 def is_staff_role(user: Any) -> bool:

@@ -1,4 +1,4 @@
-"""Read-side access for targets, warnings, statistics and alerts — always through accounts.scope.
+"""Read-side access for targets, warnings, statistics and alerts (gate: ``targets.view``).
 
 Province administrators and officers see and edit everything; a city officer sees its own
 region and everything below it, reads the targets the province issued to it, and may decompose
@@ -12,20 +12,16 @@ from typing import Any
 
 from django.db.models import Q, QuerySet
 
-from dualcontrol.accounts.models import Role
-from dualcontrol.accounts.scope import (
+from dualcontrol.access.rules import allows
+from dualcontrol.access.scope import (
     PROVINCE_ROLES,
-    STAFF_ROLES,
     role_of,
     visible_divisions,
     visible_entities,
 )
+from dualcontrol.accounts.models import Role
 from dualcontrol.regions.models import Division
 from dualcontrol.targets.models import Alert, RegionalStatistic, Target, WarningRecord
-
-#: the roles that may open the targets pages at all
-TARGET_ROLES = tuple(sorted(STAFF_ROLES))
-PROVINCE = tuple(sorted(PROVINCE_ROLES))
 
 
 def visible_targets(user: Any) -> QuerySet[Target]:
@@ -53,7 +49,7 @@ def visible_statistics(user: Any) -> QuerySet[RegionalStatistic]:
 
 
 def alerts_for(user: Any) -> QuerySet[Alert]:
-    if role_of(user) not in STAFF_ROLES:
+    if not allows(user, "targets.view"):
         return Alert.objects.none()
     return Alert.objects.filter(recipient=user).select_related("warning", "warning__division")
 

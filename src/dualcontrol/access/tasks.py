@@ -1,4 +1,4 @@
-"""Who may see and do what with plans and tasks — built on ``accounts.scope.role_of`` only.
+"""Who may see and do what with plans and tasks — the gates are ``tasks.view`` and ``tasks.manage`` in :mod:`dualcontrol.access.rules`.
 
 - province administrator: every plan; imports, sets deadlines, sees matrices and warnings, files
   progress for any department named on a task (on its behalf, recorded);
@@ -16,13 +16,18 @@ from typing import Any
 
 from django.db.models import Q, QuerySet
 
+from dualcontrol.access.rules import role_of, roles_for
 from dualcontrol.accounts.models import Role
-from dualcontrol.accounts.scope import role_of
 from dualcontrol.regions.models import Department
 from dualcontrol.tasks.models import Plan, PlanTask
 
-TASK_ROLES = (Role.PROVINCE_ADMIN, Role.PROVINCE_OFFICER, Role.CITY_OFFICER)
-IMPORT_ROLES = (Role.PROVINCE_ADMIN, Role.PROVINCE_OFFICER)
+TASK_ROLES = roles_for("tasks.view")
+IMPORT_ROLES = roles_for("tasks.manage")
+
+
+def is_plan_administrator(user: Any) -> bool:
+    """The province administrator: every plan, picks plan offices, files for any department."""
+    return role_of(user) == Role.PROVINCE_ADMIN
 
 
 def visible_plans(user: Any) -> QuerySet[Plan]:

@@ -7,8 +7,8 @@ from typing import Any
 from django.conf import settings
 from django.http import HttpRequest
 
+from dualcontrol.access.scope import role_of
 from dualcontrol.accounts.navigation import nav_for
-from dualcontrol.accounts.scope import role_of
 
 
 def platform(request: HttpRequest) -> dict[str, Any]:
@@ -20,5 +20,5 @@ def platform(request: HttpRequest) -> dict[str, Any]:
         # between password and second factor (accounts.second_factor): no navigation yet
         "nav_items": []
         if getattr(request, "second_factor_pending", False)
-        else nav_for(role, request.user.is_authenticated),
+        else nav_for(request.user),
     }

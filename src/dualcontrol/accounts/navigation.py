@@ -1,4 +1,4 @@
-"""The main navigation: which sections each role sees (links to views that exist)."""
+"""The main navigation: a section is shown when its rule (dualcontrol.access.rules) allows."""
 
 from __future__ import annotations
 
@@ -7,36 +7,36 @@ from typing import Any
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext_lazy as _
 
-from dualcontrol.accounts.models import Role
+from dualcontrol.access.rules import allows
 
-PROVINCE = {Role.PROVINCE_ADMIN, Role.PROVINCE_OFFICER}
-STAFF = PROVINCE | {Role.CITY_OFFICER}
-ALL = STAFF | {Role.ENTERPRISE, Role.VERIFIER}
-
-# (label, url name, roles)
-ITEMS: list[tuple[Any, str, set[str]]] = [
-    (_("首页"), "home", ALL),
-    (_("目标与预警"), "targets:dashboard", STAFF),
-    (_("能源报表"), "reporting:list", ALL),
-    (_("审核"), "reporting:review", STAFF),
-    (_("统计自报"), "reporting:statistics", STAFF),
-    (_("在线填报"), "reporting:new", {Role.ENTERPRISE}),
-    (_("Excel 上传"), "reporting:upload", {Role.ENTERPRISE}),
-    (_("能耗在线监测"), "metering:list", ALL),
-    (_("污染源监控"), "monitoring:list", ALL),
-    (_("减排项目"), "projects:ledger", STAFF),
-    (_("减排项目"), "projects:list", {Role.ENTERPRISE, Role.VERIFIER}),
-    (_("任务跟踪"), "tasks:plans", STAFF),
-    (_("考核"), "assessment:list", ALL),
-    (_("公报公告"), "publishing:manage", PROVINCE),
-    (_("报告单位"), "entities:list", ALL),
-    (_("审计日志"), "audit:list", {Role.AUDITOR}),
-    (_("后台任务"), "jobs:home", {Role.SYSTEM_ADMIN}),
-    (_("登录锁定"), "accounts:lockouts", {Role.SECURITY_ADMIN}),
-    (_("动态口令"), "accounts:otp-users", {Role.SECURITY_ADMIN}),
-    (_("API 令牌"), "accounts:tokens", {Role.SECURITY_ADMIN}),
-    (_("系统管理"), "admin:index", {Role.SYSTEM_ADMIN, Role.SECURITY_ADMIN}),
+# (label, url name, rule of dualcontrol.access.rules)
+ITEMS: list[tuple[Any, str, str]] = [
+    (_("首页"), "home", "home"),
+    (_("目标与预警"), "targets:dashboard", "targets.view"),
+    (_("能源报表"), "reporting:list", "reports.view"),
+    (_("审核"), "reporting:review", "reports.review"),
+    (_("统计自报"), "reporting:statistics", "statistics.file"),
+    (_("在线填报"), "reporting:new", "reports.file"),
+    (_("Excel 上传"), "reporting:upload", "reports.file"),
+    (_("能耗在线监测"), "metering:list", "metering.view"),
+    (_("污染源监控"), "monitoring:list", "monitoring.view"),
+    (_("减排项目"), "projects:ledger", "projects.manage"),
+    (_("任务跟踪"), "tasks:plans", "tasks.view"),
+    (_("考核"), "assessment:list", "assessment.view"),
+    (_("公报公告"), "publishing:manage", "publishing.manage"),
+    (_("报告单位"), "entities:list", "entities.view"),
+    (_("审计日志"), "audit:list", "audit.read"),
+    (_("后台任务"), "jobs:home", "jobs.manage"),
+    (_("登录锁定"), "accounts:lockouts", "security.manage"),
+    (_("动态口令"), "accounts:otp-users", "security.manage"),
+    (_("API 令牌"), "accounts:tokens", "security.manage"),
+    (_("系统管理"), "admin:index", "admin.site"),
 ]
+# where a role sees a section through another page than the one above
+ALTERNATIVES: dict[str, tuple[str, str]] = {
+    # units and verifiers see their own projects (the ledger is for staff)
+    "projects:ledger": ("projects:list", "projects.view"),
+}
 PUBLIC_ITEMS: list[tuple[Any, str]] = [
     (_("公开信息"), "public-home"),
     (_("公报"), "publishing:bulletins"),
@@ -52,9 +52,14 @@ def _url(name: str) -> str | None:
         return None
 
 
-def nav_for(role: str, authenticated: bool) -> list[tuple[Any, str]]:
-    if not authenticated:
+def nav_for(user: Any) -> list[tuple[Any, str]]:
+    if not getattr(user, "is_authenticated", False):
         items = [(label, _url(name)) for label, name in PUBLIC_ITEMS]
     else:
-        items = [(label, _url(name)) for label, name, roles in ITEMS if role in roles]
+        items = []
+        for label, name, rule in ITEMS:
+            if allows(user, rule):
+                items.append((label, _url(name)))
+            elif name in ALTERNATIVES and allows(user, ALTERNATIVES[name][1]):
+                items.append((label, _url(ALTERNATIVES[name][0])))
     return [(label, url) for label, url in items if url]

@@ -15,9 +15,8 @@ from django.urls import reverse_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from dualcontrol.access.rules import rule_required
 from dualcontrol.accounts import lockout
-from dualcontrol.accounts.decorators import role_required
-from dualcontrol.accounts.models import Role
 from dualcontrol.audit.services import record
 
 
@@ -52,7 +51,7 @@ class PasswordChangeDoneView(auth_views.PasswordChangeDoneView):
     template_name = "accounts/password_change_done.html"
 
 
-@role_required(Role.SECURITY_ADMIN)
+@rule_required("security.manage")
 def lockouts(request: HttpRequest) -> HttpResponse:
     """登录锁定: failure counters inside the cool-off window, locked ones first."""
     attempts = list(lockout.current_attempts()[:500])
@@ -70,7 +69,7 @@ def lockouts(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
-@role_required(Role.SECURITY_ADMIN)
+@rule_required("security.manage")
 def unlock(request: HttpRequest, pk: int) -> HttpResponse:
     attempt = get_object_or_404(AccessAttempt, pk=pk)
     lockout.clear_attempt(actor=request.user, attempt=attempt, note=request.POST.get("note", ""))

@@ -35,8 +35,9 @@ from django_otp.oath import totp
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from dualcontrol.access.rules import allows
+from dualcontrol.access.scope import role_of
 from dualcontrol.accounts.models import Role
-from dualcontrol.accounts.scope import role_of
 from dualcontrol.audit.services import record
 from dualcontrol.reference import ReferenceDataError, load_yaml
 
@@ -400,7 +401,7 @@ def recovery_codes_left(user: Any) -> int:
 
 
 def can_reset(actor: Any) -> bool:
-    return role_of(actor) == Role.SECURITY_ADMIN
+    return allows(actor, "security.manage")
 
 
 class ResetRefused(Exception):

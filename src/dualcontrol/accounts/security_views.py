@@ -25,9 +25,9 @@ from django.views.decorators.http import require_POST
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from dualcontrol.access.rules import rule_required
 from dualcontrol.accounts import second_factor as sf
 from dualcontrol.accounts import tokens
-from dualcontrol.accounts.decorators import role_required
 from dualcontrol.accounts.models import ApiToken, Role, User
 from dualcontrol.exports import xlsx_response
 
@@ -155,7 +155,7 @@ def otp_status(request: HttpRequest) -> HttpResponse:
 # --------------------------------------------------------------------------------------------
 
 
-@role_required(Role.SECURITY_ADMIN)
+@rule_required("security.manage")
 def otp_users(request: HttpRequest) -> HttpResponse:
     devices = TOTPDevice.objects.filter(user=OuterRef("pk"), confirmed=True)
     qs = User.objects.annotate(
@@ -220,7 +220,7 @@ def otp_users(request: HttpRequest) -> HttpResponse:
     )
 
 
-@role_required(Role.SECURITY_ADMIN)
+@rule_required("security.manage")
 def otp_reset(request: HttpRequest, user_id: int) -> HttpResponse:
     target = get_object_or_404(User, pk=user_id)
     problems: list[str] = []

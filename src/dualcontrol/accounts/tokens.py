@@ -21,8 +21,8 @@ from django.db.models.signals import post_save, pre_save
 from django.dispatch import receiver
 from django.utils import timezone
 
-from dualcontrol.accounts.models import ApiToken, Role, User, hash_token
-from dualcontrol.accounts.scope import role_of
+from dualcontrol.access.rules import allows
+from dualcontrol.accounts.models import ApiToken, User, hash_token
 from dualcontrol.audit.services import record
 from dualcontrol.reference import load_yaml
 
@@ -87,7 +87,7 @@ def _revoke(token: ApiToken, *, actor: Any, reason: str, note: str = "") -> None
 
 def can_manage_all(user: Any) -> bool:
     """Security administrators see and revoke every user's tokens."""
-    return role_of(user) == Role.SECURITY_ADMIN
+    return allows(user, "security.manage")
 
 
 def visible_to(user: Any) -> QuerySet[ApiToken]:

@@ -7,8 +7,9 @@ from django.db.models import Count, Q, Sum
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
+from dualcontrol.access.scope import role_of, visible_divisions, visible_entities
+from dualcontrol.accounts import admin_home
 from dualcontrol.accounts.models import Role
-from dualcontrol.accounts.scope import role_of, visible_divisions, visible_entities
 from dualcontrol.reporting.models import Status
 from dualcontrol.reporting.queries import review_queue, visible_reports
 
@@ -41,6 +42,9 @@ def home(request: HttpRequest) -> HttpResponse:
         return render(request, "accounts/home_verifier.html", {"entities": entities})
     if role == Role.PUBLIC:
         return redirect("public-home")
+    admin = admin_home.context_for(request.user)
+    if admin is not None:
+        return render(request, "accounts/home_admin.html", admin)
     by_status = dict(
         reports.values_list("status").annotate(n=Count("id")).values_list("status", "n")
     )

@@ -10,7 +10,7 @@ from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from ninja import Router, Schema
 
-from dualcontrol.assessment import access
+from dualcontrol.access import assessment as access
 from dualcontrol.assessment.models import OPEN_STATUSES
 
 router = Router(tags=["assessment"])

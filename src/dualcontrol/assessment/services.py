@@ -7,7 +7,7 @@ veto) → 已审定 (the province signs off: the result is frozen and the conseq
 from the sheet's rules, due dates counted from the announcement date).  Re-opening a signed-off
 record (reason required) sends it back to 待评审, withdraws the consequences it issued that are
 still open, and is recorded.  Every function takes keyword arguments, checks access through
-:mod:`dualcontrol.assessment.access`, writes in one transaction and records an audit entry.
+:mod:`dualcontrol.access.assessment`, writes in one transaction and records an audit entry.
 """
 
 from __future__ import annotations
@@ -27,9 +27,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from dualcontrol.accounts.models import Role
-from dualcontrol.accounts.scope import role_of
-from dualcontrol.assessment import access
+from dualcontrol.access import assessment as access
 from dualcontrol.assessment.models import (
     OPEN_STATUSES,
     AssessmentRecord,
@@ -243,23 +241,12 @@ def create_round(
 ) -> AssessmentRound:
     """Open a year's assessment: one record per subject with its measure rows, the target part
     computed at once (a record whose figures are missing says why)."""
-    role = role_of(user)
     if assessor is None:
-        if role == Role.CITY_OFFICER and user.division_id:
-            assessor = user.division
-        else:
-            assessor = Division.objects.filter(parent__isnull=True).order_by("code").first()
+        assessor = access.default_assessor(user)
     if assessor is None:
         raise Rejected({"assessor": _("没有考核方（省级区划未建立）")})
-    if not system:
-        from dualcontrol.accounts.duties import SCORE_ASSESSMENT, has_duty
-
-        if (role in access.PROVINCE_ROLES and has_duty(user, SCORE_ASSESSMENT)) or (
-            role == Role.CITY_OFFICER and user.division_id == assessor.pk
-        ):
-            pass
-        else:
-            raise NotAllowed(_("只有负责考核的省级部门或本级政府人员可以组织考核"))
+    if not system and not access.can_open_round(user, assessor):
+        raise NotAllowed(_("只有负责考核的省级部门或本级政府人员可以组织考核"))
     problems: dict[str, str] = {}
     if not 2000 <= int(year) <= 2100:
         problems["year"] = _("年度不正确")

@@ -14,10 +14,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from dualcontrol.accounts.decorators import role_required
-from dualcontrol.accounts.models import Role
-from dualcontrol.accounts.scope import role_of
-from dualcontrol.assessment import access, services
+from dualcontrol.access import assessment as access
+from dualcontrol.access.rules import allows, rule_required
+from dualcontrol.assessment import services
 from dualcontrol.assessment.forms import (
     CertifyForm,
     CloseForm,
@@ -40,10 +39,6 @@ from dualcontrol.exports import xlsx_response
 from dualcontrol.uploads import download
 
 PAGE_SIZE = 50
-STAFF = access.STAFF_ROLES
-ALL = access.PAGE_ROLES
-CONSEQUENCE_ROLES = (*STAFF, Role.ENTERPRISE)
-ASSESSORS = (Role.PROVINCE_ADMIN, Role.PROVINCE_OFFICER, Role.CITY_OFFICER)
 
 
 def _num(value: Any) -> float | None:
@@ -62,7 +57,7 @@ def _problems(request: HttpRequest, exc: Exception) -> None:
 # rounds
 
 
-@role_required(*ALL)
+@rule_required("assessment.view")
 def round_list(request: HttpRequest) -> HttpResponse:
     qs = (
         access.visible_rounds(request.user)
@@ -96,12 +91,12 @@ def round_list(request: HttpRequest) -> HttpResponse:
             "page": page,
             "filters": filters,
             "counts": counts,
-            "can_create": role_of(request.user) in ASSESSORS,
+            "can_create": allows(request.user, "assessment.run"),
         },
     )
 
 
-@role_required(*ASSESSORS)
+@rule_required("assessment.run")
 def round_new(request: HttpRequest) -> HttpResponse:
     sheets = services.active_sheets()
     form = RoundForm(request.POST or None, sheets=sheets)
@@ -174,7 +169,7 @@ def _records_export(filename: str, qs: QuerySet[AssessmentRecord]) -> HttpRespon
     return xlsx_response(filename, "assessment", headers, rows)
 
 
-@role_required(*ALL)
+@rule_required("assessment.view")
 def round_detail(request: HttpRequest, pk: int) -> HttpResponse:
     rnd = get_object_or_404(
         access.visible_rounds(request.user).select_related("assessor", "sheet"), pk=pk
@@ -212,7 +207,7 @@ def round_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-@role_required(*ASSESSORS)
+@rule_required("assessment.run")
 def round_sign_off(request: HttpRequest, pk: int) -> HttpResponse:
     rnd = get_object_or_404(access.assessor_rounds(request.user), pk=pk)
     form = DateForm(request.POST)
@@ -231,7 +226,7 @@ def round_sign_off(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-@role_required(*ASSESSORS)
+@rule_required("assessment.run")
 def round_compute(request: HttpRequest, pk: int) -> HttpResponse:
     rnd = get_object_or_404(access.assessor_rounds(request.user), pk=pk)
     ok = failed = 0
@@ -264,7 +259,7 @@ def _record(request: HttpRequest, pk: int) -> AssessmentRecord:
     )
 
 
-@role_required(*ALL)
+@rule_required("assessment.view")
 def record_detail(request: HttpRequest, pk: int) -> HttpResponse:
     rec = _record(request, pk)
     user = request.user
@@ -328,7 +323,7 @@ def _act(
 
 
 @require_POST
-@role_required(*ALL)
+@rule_required("assessment.view")
 def record_self(request: HttpRequest, pk: int) -> HttpResponse:
     rec = _record(request, pk)
     return _act(
@@ -341,7 +336,7 @@ def record_self(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-@role_required(*ALL)
+@rule_required("assessment.view")
 def record_evidence(request: HttpRequest, pk: int) -> HttpResponse:
     rec = _record(request, pk)
     form = EvidenceForm(request.POST, request.FILES)
@@ -360,14 +355,14 @@ def record_evidence(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-@role_required(*ALL)
+@rule_required("assessment.view")
 def record_submit(request: HttpRequest, pk: int) -> HttpResponse:
     rec = _record(request, pk)
     return _act(request, rec, services.submit_self_assessment, _("自评已提交，等待评审"))
 
 
 @require_POST
-@role_required(*ALL)
+@rule_required("assessment.view")
 def record_score(request: HttpRequest, pk: int) -> HttpResponse:
     rec = _record(request, pk)
     return _act(
@@ -380,14 +375,14 @@ def record_score(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-@role_required(*ALL)
+@rule_required("assessment.view")
 def record_compute(request: HttpRequest, pk: int) -> HttpResponse:
     rec = _record(request, pk)
     return _act(request, rec, services.refresh_target_part, _("目标部分已按核算数据重新计算"))
 
 
 @require_POST
-@role_required(*ALL)
+@rule_required("assessment.view")
 def record_certify(request: HttpRequest, pk: int) -> HttpResponse:
     rec = _record(request, pk)
     form = CertifyForm(request.POST)
@@ -405,7 +400,7 @@ def record_certify(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-@role_required(*ALL)
+@rule_required("assessment.view")
 def record_sign_off(request: HttpRequest, pk: int) -> HttpResponse:
     rec = _record(request, pk)
     form = DateForm(request.POST)
@@ -422,7 +417,7 @@ def record_sign_off(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-@role_required(*ALL)
+@rule_required("assessment.view")
 def record_reopen(request: HttpRequest, pk: int) -> HttpResponse:
     rec = _record(request, pk)
     return _act(
@@ -435,7 +430,7 @@ def record_reopen(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-@role_required(*ALL)
+@rule_required("assessment.view")
 def record_interview(request: HttpRequest, pk: int) -> HttpResponse:
     rec = _record(request, pk)
     form = InterviewForm(request.POST)
@@ -462,7 +457,7 @@ def record_interview(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("assessment:record", pk)
 
 
-@role_required(*ALL)
+@rule_required("assessment.view")
 def evidence_file(request: HttpRequest, pk: int) -> HttpResponse:
     ev = get_object_or_404(
         Evidence.objects.filter(record__in=access.visible_records(request.user)), pk=pk
@@ -474,7 +469,7 @@ def evidence_file(request: HttpRequest, pk: int) -> HttpResponse:
 # consequences and credit
 
 
-@role_required(*CONSEQUENCE_ROLES)
+@rule_required("assessment.consequences")
 def consequence_list(request: HttpRequest) -> HttpResponse:
     qs = access.visible_consequences(request.user)
     today = timezone.localdate()
@@ -552,7 +547,7 @@ def _consequence(request: HttpRequest, pk: int) -> Consequence:
     return get_object_or_404(access.visible_consequences(request.user), pk=pk)
 
 
-@role_required(*CONSEQUENCE_ROLES)
+@rule_required("assessment.consequences")
 def consequence_detail(request: HttpRequest, pk: int) -> HttpResponse:
     c = _consequence(request, pk)
     return render(
@@ -570,7 +565,7 @@ def consequence_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-@role_required(*CONSEQUENCE_ROLES)
+@rule_required("assessment.consequences")
 def consequence_respond(request: HttpRequest, pk: int) -> HttpResponse:
     c = _consequence(request, pk)
     form = RespondForm(request.POST, request.FILES)
@@ -594,7 +589,7 @@ def consequence_respond(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-@role_required(*CONSEQUENCE_ROLES)
+@rule_required("assessment.consequences")
 def consequence_close(request: HttpRequest, pk: int) -> HttpResponse:
     c = _consequence(request, pk)
     form = CloseForm(request.POST)
@@ -617,7 +612,7 @@ def consequence_close(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("assessment:consequence", pk)
 
 
-@role_required(*CONSEQUENCE_ROLES)
+@rule_required("assessment.consequences")
 def consequence_file(request: HttpRequest, pk: int) -> HttpResponse:
     c = _consequence(request, pk)
     if not c.response_file:
@@ -625,7 +620,7 @@ def consequence_file(request: HttpRequest, pk: int) -> HttpResponse:
     return download(c.response_file, c.response_name or "response")
 
 
-@role_required(*ALL)
+@rule_required("assessment.view")
 def credit_list(request: HttpRequest) -> HttpResponse:
     qs = access.visible_credit(request.user)
     f = {k: request.GET.get(k, "").strip() for k in ("year", "q")}
@@ -653,7 +648,7 @@ def credit_list(request: HttpRequest) -> HttpResponse:
     return render(request, "assessment/credit_list.html", {"page": page, "filters": f})
 
 
-@role_required(*STAFF)
+@rule_required("assessment.sheets")
 def sheet_list(request: HttpRequest) -> HttpResponse:
     services.active_sheets()
     sheets = []

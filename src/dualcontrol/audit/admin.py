@@ -10,7 +10,7 @@ from dualcontrol.audit.models import AuditCheckpoint, AuditEntry
 
 def _auditor_only(request):
     # separated duties: not even a superuser (the system administrator) reads the log
-    from dualcontrol.accounts.scope import can_view_audit
+    from dualcontrol.access.scope import can_view_audit
 
     return can_view_audit(request.user)
 

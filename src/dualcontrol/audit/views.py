@@ -10,14 +10,13 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 
-from dualcontrol.accounts.decorators import role_required
-from dualcontrol.accounts.models import Role
+from dualcontrol.access.rules import rule_required
 from dualcontrol.audit.models import AuditEntry
 from dualcontrol.audit.services import chain_status
 from dualcontrol.exports import xlsx_response
 
 
-@role_required(Role.AUDITOR)
+@rule_required("audit.read")
 def audit_list(request: HttpRequest) -> HttpResponse:
     qs = AuditEntry.objects.all()
     f = {

@@ -8,7 +8,7 @@ from django.http import HttpRequest
 from ninja import Router, Schema
 from ninja.pagination import PageNumberPagination, paginate
 
-from dualcontrol.accounts.scope import visible_divisions, visible_entities
+from dualcontrol.access.scope import visible_divisions, visible_entities
 
 router = Router(tags=["registries"])
 

@@ -7,15 +7,12 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 
-from dualcontrol.accounts.decorators import role_required
-from dualcontrol.accounts.models import Role
-from dualcontrol.accounts.scope import visible_divisions, visible_entities
+from dualcontrol.access.rules import rule_required
+from dualcontrol.access.scope import visible_divisions, visible_entities
 from dualcontrol.exports import xlsx_response
 
 
-@role_required(
-    Role.PROVINCE_ADMIN, Role.PROVINCE_OFFICER, Role.CITY_OFFICER, Role.VERIFIER, Role.ENTERPRISE
-)
+@rule_required("entities.view")
 def entity_list(request: HttpRequest) -> HttpResponse:
     qs = visible_entities(request.user).order_by("division__code", "name")
     f = {k: request.GET.get(k, "").strip() for k in ("division", "q", "industry")}

@@ -37,8 +37,7 @@ from django.utils import timezone, translation
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
-from dualcontrol.accounts.models import Role
-from dualcontrol.accounts.scope import role_of
+from dualcontrol.access.rules import allows
 from dualcontrol.audit.services import record, snapshot
 from dualcontrol.jobs.models import (
     DUE_STATUSES,
@@ -52,13 +51,12 @@ from dualcontrol.jobs.signals import message_sent
 
 log = logging.getLogger(__name__)
 
-ADMIN_ROLES = (Role.SYSTEM_ADMIN,)
 SCHEDULE_DATE_KWARG = "scheduled_for"
 
 
 def is_jobs_admin(user: Any) -> bool:
     """The system administrator (系统管理员) runs the jobs and the outbox."""
-    return bool(getattr(user, "is_authenticated", False)) and role_of(user) in ADMIN_ROLES
+    return allows(user, "jobs.manage")
 
 
 # ---------------------------------------------------------------------------------------------

@@ -89,6 +89,23 @@ def projects_late(scheduled_for: str | None = None) -> dict[str, Any]:
     return {"today": today.isoformat(), "late": summary.late, "alerts": summary.alerts}
 
 
+def prune_exports(scheduled_for: str | None = None) -> dict[str, Any]:
+    """Delete the export files of jobs finished more than ``exports.keep_days`` days ago."""
+    from django.core.files.storage import default_storage
+
+    from dualcontrol.jobs.models import JobStatus
+    from dualcontrol.jobs.policy import jobs_policy
+
+    cutoff = _scheduled(scheduled_for) - dt.timedelta(days=jobs_policy().exports.keep_days)
+    removed = 0
+    for job in Job.objects.filter(status=JobStatus.DONE, finished_at__lt=cutoff):
+        path = job.result.get("file") if isinstance(job.result, dict) else None
+        if path and default_storage.exists(path):
+            default_storage.delete(path)
+            removed += 1
+    return {"removed": removed, "before": cutoff.isoformat()}
+
+
 def monthly_warning_run(scheduled_for: str | None = None) -> dict[str, Any]:
     """The month's warning run (``dualcontrol warn-run``) for the latest month with regional
     statistics; a re-run replaces that month's warnings and alerts nobody twice."""
@@ -115,10 +132,11 @@ class JobKind:
     link: Callable[[Job], str]
 
 
-def _province(user: Any) -> bool:
-    from dualcontrol.targets.queries import is_province
+def _rule(name: str) -> Callable[[Any], bool]:
+    """Who may start a kind of job: a rule of :mod:`dualcontrol.access.rules`."""
+    from dualcontrol.access.rules import allows
 
-    return bool(getattr(user, "is_authenticated", False)) and is_province(user)
+    return lambda user: allows(user, name)
 
 
 def _check_month(params: dict[str, Any]) -> list[str]:
@@ -164,10 +182,56 @@ def _warnings_link(job: Job) -> str:
     return reverse("targets:warnings") + f"?year={p.get('year', '')}&month={p.get('month', '')}"
 
 
+EXPORT_DIR = "exports"
+
+
+def _check_filters(params: dict[str, Any]) -> list[str]:
+    f = params.get("filters")
+    if not isinstance(f, dict) or not all(isinstance(v, str) for v in f.values()):
+        return [_("导出条件应为文字筛选条件")]
+    return []
+
+
+def _run_reports_export(job: Job) -> dict[str, Any]:
+    """The requester's reports, filtered as on the list page, as an Excel file in the media
+    storage (``exports/``); the requester downloads it from the job's page."""
+    from django.core.files.base import ContentFile
+    from django.core.files.storage import default_storage
+
+    from dualcontrol.exports import xlsx_bytes
+    from dualcontrol.reporting import report_export
+
+    f = report_export.clean_filters(job.params["filters"])
+    qs = report_export.report_queryset(job.requested_by, f)
+    count = qs.count()
+    data = xlsx_bytes("reports", report_export.headers(), report_export.rows(qs))
+    path = default_storage.save(f"{EXPORT_DIR}/job-{job.pk}-reports.xlsx", ContentFile(data))
+    return {"rows": count, "file": path, "filename": "reports.xlsx", "bytes": len(data)}
+
+
+def _describe_export(r: dict[str, Any]) -> str:
+    return _("已导出 %(n)s 份报表（%(kb)s KB）。") % {
+        "n": r["rows"],
+        "kb": max(1, round(r["bytes"] / 1024)),
+    }
+
+
+def _download_link(job: Job) -> str:
+    return reverse("jobs:download", args=[job.pk])
+
+
 JOB_KINDS: dict[str, JobKind] = {
+    "reports.export": JobKind(
+        title=gettext_lazy("能源报表导出"),
+        allowed=_rule("reports.view"),
+        check=_check_filters,
+        run=_run_reports_export,
+        describe=_describe_export,
+        link=_download_link,
+    ),
     "warnings.run": JobKind(
         title=gettext_lazy("预警计算"),
-        allowed=_province,
+        allowed=_rule("targets.run_warnings"),
         check=_check_month,
         run=_run_warnings,
         describe=_describe_warnings,

@@ -7,7 +7,6 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
-from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
@@ -16,7 +15,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from dualcontrol.accounts.decorators import role_required
+from dualcontrol.access.rules import rule_required
 from dualcontrol.exports import xlsx_response
 from dualcontrol.jobs import services
 from dualcontrol.jobs.models import JobStatus, OutboxMessage, OutboxStatus
@@ -52,7 +51,7 @@ def _outbox(request: HttpRequest) -> tuple[Any, dict[str, str]]:
     return qs, f
 
 
-@role_required(*services.ADMIN_ROLES)
+@rule_required("jobs.manage")
 def home(request: HttpRequest) -> HttpResponse:
     from django_q.models import Failure, OrmQ
 
@@ -109,7 +108,7 @@ def home(request: HttpRequest) -> HttpResponse:
     )
 
 
-@role_required(*services.ADMIN_ROLES)
+@rule_required("jobs.manage")
 @require_POST
 def outbox_retry(request: HttpRequest, pk: int) -> HttpResponse:
     message = get_object_or_404(OutboxMessage, pk=pk)
@@ -128,10 +127,9 @@ def outbox_retry(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect(url + f"?status={back}" if back in (FAILED, *OutboxStatus.values) else url)
 
 
+@rule_required("jobs.view")
 def job_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """A job's status: its requester (and the system administrator) see it; others get 404."""
-    if not request.user.is_authenticated:
-        return redirect_to_login(request.get_full_path())
     job = get_object_or_404(services.visible_jobs(request.user), pk=pk)
     kind = JOB_KINDS.get(job.kind)
     context = {
@@ -146,3 +144,26 @@ def job_detail(request: HttpRequest, pk: int) -> HttpResponse:
     if request.headers.get("HX-Request"):
         return render(request, "jobs/_status.html", context)
     return render(request, "jobs/detail.html", context)
+
+
+@rule_required("jobs.view")
+def job_download(request: HttpRequest, pk: int) -> HttpResponse:
+    """The file an export job wrote: for its requester (and the system administrator)."""
+    from django.core.files.storage import default_storage
+    from django.http import FileResponse, Http404
+
+    from dualcontrol.audit.services import record_export
+
+    job = get_object_or_404(services.visible_jobs(request.user), pk=pk, status=JobStatus.DONE)
+    path = (job.result or {}).get("file") if isinstance(job.result, dict) else None
+    if not path or not default_storage.exists(path):
+        raise Http404
+    filename = str(job.result.get("filename") or "export.xlsx")
+    record_export(
+        user=request.user,
+        what=f"job:{job.kind}",
+        filename=filename,
+        rows=job.result.get("rows"),
+        params={"job": job.pk},
+    )
+    return FileResponse(default_storage.open(path, "rb"), as_attachment=True, filename=filename)

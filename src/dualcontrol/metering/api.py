@@ -2,7 +2,7 @@
 
 The ingest endpoint (POST /readings) takes the body as bytes and hands it to a codec
 (:mod:`dualcontrol.metering.codecs`); everything else is plain JSON. Every endpoint goes through
-:mod:`dualcontrol.accounts.scope` (via ``services.monitored_entities``): a unit the caller may not
+:mod:`dualcontrol.access.scope` (via ``services.monitored_entities``): a unit the caller may not
 see answers 404, an action the caller may not take answers 403.
 """
 

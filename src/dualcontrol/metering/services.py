@@ -33,8 +33,13 @@ from django.utils import timezone, translation
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
+from dualcontrol.access.scope import (
+    can_configure_metering,
+    can_file_for,
+    can_review,
+    visible_entities,
+)
 from dualcontrol.accounts.models import Role, User
-from dualcontrol.accounts.scope import can_file_for, can_review, role_of, visible_entities
 from dualcontrol.audit.services import record, snapshot
 from dualcontrol.core import metering as core
 from dualcontrol.core.units import UnitError
@@ -111,7 +116,7 @@ def can_upload(user: Any, entity: Entity) -> bool:
 
 def can_configure(user: Any, entity: Entity) -> bool:
     """The unit's reporter, or the province administrator, maintains its registry."""
-    return can_file_for(user, entity) or role_of(user) == Role.PROVINCE_ADMIN
+    return can_configure_metering(user, entity)
 
 
 def local_now(now: dt.datetime | None = None) -> dt.datetime:

@@ -15,9 +15,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from dualcontrol.accounts.decorators import role_required
-from dualcontrol.accounts.models import Role
-from dualcontrol.accounts.scope import can_file_for, can_review, visible_divisions
+from dualcontrol.access.rules import rule_required
+from dualcontrol.access.scope import can_file_for, can_review, visible_divisions
 from dualcontrol.core import metering as core
 from dualcontrol.entities.models import Entity
 from dualcontrol.exports import xlsx_response
@@ -33,13 +32,6 @@ from dualcontrol.metering.models import (
 from dualcontrol.reference.metering import data_type_names, metering_rules, use_names
 from dualcontrol.reference.workcalendar import calendar_info, work_calendar
 
-ALL_ROLES = (
-    Role.PROVINCE_ADMIN,
-    Role.PROVINCE_OFFICER,
-    Role.CITY_OFFICER,
-    Role.ENTERPRISE,
-    Role.VERIFIER,
-)
 PAGE_SIZE = 50
 
 
@@ -55,7 +47,7 @@ def _month(request: HttpRequest) -> dt.date:
     return queries.parse_month(request.GET.get("month"), queries.default_month())
 
 
-@role_required(*ALL_ROLES)
+@rule_required("metering.view")
 def unit_list(request: HttpRequest) -> HttpResponse:
     """省级：在线监测单位按完整率、按与 205-1 月报的差异排名."""
     month = _month(request)
@@ -151,7 +143,7 @@ def _item_rows(um: queries.UnitMonth) -> list[dict[str, Any]]:
     ]
 
 
-@role_required(*ALL_ROLES)
+@rule_required("metering.view")
 def unit_detail(request: HttpRequest, uscc: str) -> HttpResponse:
     """A unit's monitoring overview: load curves, daily totals, completeness, alerts."""
     entity = _unit(request, uscc)
@@ -226,7 +218,7 @@ def unit_detail(request: HttpRequest, uscc: str) -> HttpResponse:
     )
 
 
-@role_required(*ALL_ROLES)
+@rule_required("metering.view")
 def registry(request: HttpRequest, uscc: str) -> HttpResponse:
     """The unit's data items (code decomposed) and metering instruments; editable by the unit."""
     entity = _unit(request, uscc)
@@ -372,7 +364,7 @@ def registry(request: HttpRequest, uscc: str) -> HttpResponse:
     )
 
 
-@role_required(*ALL_ROLES)
+@rule_required("metering.view")
 def reconciliation(request: HttpRequest, uscc: str) -> HttpResponse:
     """Meters vs the 205-1 monthly report per product, explained; comprehensive consumption."""
     entity = _unit(request, uscc)
@@ -428,7 +420,7 @@ def reconciliation(request: HttpRequest, uscc: str) -> HttpResponse:
     )
 
 
-@role_required(*ALL_ROLES)
+@rule_required("metering.view")
 def alerts(request: HttpRequest) -> HttpResponse:
     qs = Alert.objects.filter(entity__in=services.monitored_entities(request.user)).select_related(
         "entity", "entity__division", "item"
@@ -474,7 +466,7 @@ def alerts(request: HttpRequest) -> HttpResponse:
     )
 
 
-@role_required(*ALL_ROLES)
+@rule_required("metering.view")
 def faults(request: HttpRequest) -> HttpResponse:
     """报备 list: the unit's own, or those of the region to review."""
     qs = FaultReport.objects.filter(
@@ -543,7 +535,7 @@ def faults(request: HttpRequest) -> HttpResponse:
     )
 
 
-@role_required(Role.ENTERPRISE)
+@rule_required("metering.file")
 def fault_new(request: HttpRequest, uscc: str) -> HttpResponse:
     entity = _unit(request, uscc)
     if not can_file_for(request.user, entity):
@@ -576,7 +568,7 @@ def fault_new(request: HttpRequest, uscc: str) -> HttpResponse:
 
 
 @require_POST
-@role_required(*ALL_ROLES)
+@rule_required("metering.view")
 def fault_action(request: HttpRequest, pk: int, verb: str) -> HttpResponse:
     fault = get_object_or_404(
         FaultReport.objects.filter(entity__in=services.monitored_entities(request.user)), pk=pk
@@ -610,7 +602,7 @@ def fault_action(request: HttpRequest, pk: int, verb: str) -> HttpResponse:
     return redirect("metering:faults")
 
 
-@role_required(Role.ENTERPRISE)
+@rule_required("metering.file")
 def manual(request: HttpRequest, uscc: str) -> HttpResponse:
     """手工填报 of monthly items (also the filing during an accepted 报备)."""
     entity = _unit(request, uscc)
@@ -636,7 +628,7 @@ def manual(request: HttpRequest, uscc: str) -> HttpResponse:
     )
 
 
-@role_required(*ALL_ROLES)
+@rule_required("metering.view")
 def batches(request: HttpRequest, uscc: str) -> HttpResponse:
     """The unit's upload log (接收记录) with refused readings."""
     entity = _unit(request, uscc)

@@ -1,6 +1,6 @@
 """Read side of monitoring: scoped outlets and alarms, station status, series, rates.
 
-Access goes through :mod:`dualcontrol.accounts.scope` (``visible_entities``); nothing here
+Access goes through :mod:`dualcontrol.access.scope` (``visible_entities``); nothing here
 decides who sees what on its own.
 """
 
@@ -14,7 +14,8 @@ from typing import Any
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
-from dualcontrol.accounts.scope import can_view_entity, is_staff_role, visible_entities
+from dualcontrol.access.rules import allows
+from dualcontrol.access.scope import can_view_entity, visible_entities
 from dualcontrol.entities.models import Entity
 from dualcontrol.monitoring.evaluation import Period, Rate, effective_rate, excused_slots
 from dualcontrol.monitoring.models import (
@@ -52,12 +53,12 @@ def visible_alarms(user: Any) -> QuerySet[Alarm]:
 
 def can_manage(user: Any, entity: Entity) -> bool:
     """Province and city staff configure the outlets of the units in their scope."""
-    return is_staff_role(user) and can_view_entity(user, entity)
+    return allows(user, "monitoring.manage") and can_view_entity(user, entity)
 
 
 def manageable_entities(user: Any) -> QuerySet[Entity]:
     """Units whose outlets the user may register (staff: the units in scope)."""
-    if not is_staff_role(user):
+    if not allows(user, "monitoring.manage"):
         return Entity.objects.none()
     return visible_entities(user).order_by("-is_key_discharger", "name")
 

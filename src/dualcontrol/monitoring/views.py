@@ -6,7 +6,6 @@ Thin: queries in :mod:`.queries`, writes in :mod:`.services`, access via account
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections.abc import Callable
 from typing import Any
 
@@ -20,9 +19,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
-from dualcontrol.accounts.decorators import role_required
-from dualcontrol.accounts.models import Role
-from dualcontrol.accounts.scope import PROVINCE_ROLES, role_of, visible_divisions
+from dualcontrol.access.rules import allows, rule_required
+from dualcontrol.access.scope import is_province, visible_divisions
 from dualcontrol.audit.models import AuditEntry
 from dualcontrol.exports import xlsx_response
 from dualcontrol.monitoring import queries, services
@@ -47,14 +45,6 @@ from dualcontrol.monitoring.models import (
 from dualcontrol.monitoring.rules import monitoring_rules
 from dualcontrol.uploads import download
 
-VIEWERS = (
-    Role.PROVINCE_ADMIN,
-    Role.PROVINCE_OFFICER,
-    Role.CITY_OFFICER,
-    Role.ENTERPRISE,
-    Role.VERIFIER,
-)
-STAFF = (Role.PROVINCE_ADMIN, Role.PROVINCE_OFFICER, Role.CITY_OFFICER)
 PAGE_SIZE = 50
 
 
@@ -127,7 +117,7 @@ def _rows(outlets: list[Outlet], now: dt.datetime) -> list[dict[str, Any]]:
     return out
 
 
-@role_required(*VIEWERS)
+@rule_required("monitoring.view")
 def outlet_list(request: HttpRequest) -> HttpResponse:
     f = _filters(request, ("division", "kind", "q", "status", "active"))
     now = timezone.now()
@@ -170,7 +160,7 @@ def outlet_list(request: HttpRequest) -> HttpResponse:
         return xlsx_response("outlets.xlsx", "outlets", headers, rows, user=request.user)
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
     rows = _rows(list(page.object_list), now)
-    province = role_of(request.user) in PROVINCE_ROLES
+    province = is_province(request.user)
     unregistered = queries.unregistered_stations() if province else (0, [])
     return render(
         request,
@@ -181,7 +171,7 @@ def outlet_list(request: HttpRequest) -> HttpResponse:
             "filters": f,
             "divisions": visible_divisions(request.user).exclude(level="county"),
             "kinds": OutletKind.choices,
-            "can_add": role_of(request.user) in STAFF,
+            "can_add": allows(request.user, "monitoring.manage"),
             "unregistered_count": unregistered[0],
             "unregistered": unregistered[1],
             "rules": monitoring_rules(),
@@ -240,7 +230,7 @@ def _chart_context(outlet: Outlet, request: HttpRequest, default_end: dt.date) -
         )
     return {
         "outlet": outlet,
-        "charts": [(c, json.dumps(c, ensure_ascii=False)) for c in charts],
+        "charts": charts,
         "end": end,
         "days": days,
         "day_choices": CHART_DAYS,
@@ -250,7 +240,7 @@ def _chart_context(outlet: Outlet, request: HttpRequest, default_end: dt.date) -
     }
 
 
-@role_required(*VIEWERS)
+@rule_required("monitoring.view")
 def outlet_detail(request: HttpRequest, pk: int) -> HttpResponse:
     outlet = _visible_outlet(request, pk)
     rules = monitoring_rules()
@@ -323,7 +313,7 @@ def outlet_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "month_first": first,
         "prev_month": f"{prev_month:%Y-%m}",
         "next_month": f"{next_month:%Y-%m}",
-        "rate_chart": json.dumps(rate_chart, ensure_ascii=False),
+        "rate_chart": rate_chart,
         "rate_chart_id": rate_chart["id"],
         "line_pct": line * 100,
         "items": [(c, queries.pollutant_name(c)) for c in queries.assessed_items(outlet, rules)],
@@ -338,7 +328,7 @@ def outlet_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "monitoring/outlet_detail.html", context)
 
 
-@role_required(*VIEWERS)
+@rule_required("monitoring.view")
 def outlet_chart(request: HttpRequest, pk: int) -> HttpResponse:
     """The hourly charts alone (htmx: the period controls swap this fragment)."""
     outlet = _visible_outlet(request, pk)
@@ -379,7 +369,7 @@ def _saved(
     return True
 
 
-@role_required(*STAFF)
+@rule_required("monitoring.manage")
 def outlet_create(request: HttpRequest) -> HttpResponse:
     entities = queries.manageable_entities(request.user)
     form = OutletForm(request.POST or None, entities=entities)
@@ -396,6 +386,7 @@ def outlet_create(request: HttpRequest) -> HttpResponse:
                 connected_on=data["connected_on"],
                 active=data["active"],
                 note=data["note"],
+                station_password=data["station_password"],
             )
         except ValidationError as exc:
             _apply_errors(form, exc)
@@ -429,14 +420,16 @@ def _configure(
     )
 
 
-@role_required(*STAFF)
+@rule_required("monitoring.manage")
 def outlet_edit(request: HttpRequest, pk: int) -> HttpResponse:
     return _configure(
         request,
         pk,
         lambda outlet: OutletForm(
             request.POST or None,
-            initial={f: getattr(outlet, f) for f in services.OUTLET_FIELDS},
+            initial={
+                f: getattr(outlet, f) for f in services.OUTLET_FIELDS if f != "station_password"
+            },
             editing=True,
         ),
         lambda outlet, data: services.update_outlet(user=request.user, outlet=outlet, **data),
@@ -445,7 +438,7 @@ def outlet_edit(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-@role_required(*STAFF)
+@rule_required("monitoring.manage")
 def limit_add(request: HttpRequest, pk: int) -> HttpResponse:
     return _configure(
         request,
@@ -459,7 +452,7 @@ def limit_add(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-@role_required(*STAFF)
+@rule_required("monitoring.manage")
 def range_set(request: HttpRequest, pk: int) -> HttpResponse:
     return _configure(
         request,
@@ -542,7 +535,7 @@ def _num(value: float | None) -> str:
     return f"{value:.4g}"
 
 
-@role_required(*VIEWERS)
+@rule_required("monitoring.view")
 def alarm_list(request: HttpRequest) -> HttpResponse:
     f = _filters(request, ("kind", "division", "q", "from", "to", "ongoing", "status"))
     qs = _alarms(request, f)
@@ -640,7 +633,7 @@ HANDLING_ACTIONS = {
 }
 
 
-@role_required(*VIEWERS)
+@rule_required("monitoring.view")
 def alarm_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """One alarm: what happened, the unit's explanation, the officer's verification."""
     alarm = get_object_or_404(queries.visible_alarms(request.user), pk=pk)
@@ -748,7 +741,7 @@ def shutdown_timeliness(shutdown: Shutdown) -> str:
     return _("逾期报备（%(months)s 的时段不核减）") % {"months": "、".join(late)}
 
 
-@role_required(*VIEWERS)
+@rule_required("monitoring.view")
 def shutdown_list(request: HttpRequest) -> HttpResponse:
     f = _filters(request, ("status", "division", "q", "from", "to"))
     qs = _shutdowns(request, f)
@@ -817,7 +810,7 @@ def shutdown_list(request: HttpRequest) -> HttpResponse:
     )
 
 
-@role_required(*VIEWERS)
+@rule_required("monitoring.view")
 def shutdown_new(request: HttpRequest, pk: int) -> HttpResponse:
     outlet = _visible_outlet(request, pk)
     if not services.can_file_shutdown(request.user, outlet):
@@ -837,7 +830,7 @@ def shutdown_new(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-@role_required(*STAFF)
+@rule_required("monitoring.manage")
 def shutdown_review(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method != "POST":
         return redirect("monitoring:shutdowns")
@@ -863,7 +856,7 @@ def shutdown_review(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect(request.POST.get("next") or "monitoring:shutdowns")
 
 
-@role_required(*VIEWERS)
+@rule_required("monitoring.view")
 def shutdown_document(request: HttpRequest, pk: int) -> HttpResponse:
     shutdown = get_object_or_404(
         Shutdown.objects.filter(outlet__in=queries.visible_outlets(request.user).values("pk")),

@@ -15,7 +15,8 @@ from ninja import Router, Schema
 from ninja.errors import HttpError
 from ninja.pagination import PageNumberPagination, paginate
 
-from dualcontrol.accounts.scope import is_staff_role
+from dualcontrol.access import projects as project_access
+from dualcontrol.access.rules import require
 from dualcontrol.projects import ledger as ledger_mod
 from dualcontrol.projects import queries
 from dualcontrol.projects.models import Project
@@ -205,7 +206,7 @@ def list_projects(
         "year": str(year) if year else "",
         "late": "1" if late else "",
     }
-    qs = queries.filtered(queries.visible_projects(request.user), f, today).prefetch_related(
+    qs = queries.filtered(project_access.visible_projects(request.user), f, today).prefetch_related(
         "figures", "milestones"
     )
     return [_out(p, today) for p in qs]
@@ -217,12 +218,11 @@ def ledger(
 ) -> Any:
     """台账: verified reductions of ``pollutant`` (cod, nh3n, nox, vocs; energy) in ``year`` by region
     (province and city staff; a city officer's own region and below)."""
-    if not is_staff_role(request.user):
-        raise HttpError(403, "the ledger is for province and city staff")
+    require(request.user, "projects.manage")
     measure = project_rules().measure(pollutant)
     if measure is None:
         raise HttpError(422, f"unknown pollutant {pollutant!r}")
-    top = queries.ledger_top(request.user, region)
+    top = project_access.ledger_top(request.user, region)
     if top is None:
         raise Http404
     today = timezone.localdate()
@@ -233,7 +233,7 @@ def ledger(
 @router.get("/{project_id}", response=ProjectDetailOut)
 def project_detail(request: HttpRequest, project_id: int) -> Any:
     p = (
-        queries.visible_projects(request.user)
+        project_access.visible_projects(request.user)
         .prefetch_related("figures", "milestones", "evidence", "verifications")
         .filter(pk=project_id)
         .first()

@@ -6,7 +6,7 @@ top division itself form a “本级” row) and for the top.  Late (建设滞�
 nowhere) and waiting (待核查) projects are shown beside the figures, never in them.
 
 Pages, the API and ``dualcontrol projects ledger`` all build it here; who may see which top is
-decided by :func:`dualcontrol.projects.queries.ledger_top`.
+decided by :func:`dualcontrol.projects.project_access.ledger_top`.
 """
 
 from __future__ import annotations
@@ -347,6 +347,8 @@ def workbook_bytes(ledger: Ledger) -> bytes:
     from openpyxl import Workbook
     from openpyxl.styles import Font
 
+    from dualcontrol.exports import append, clean_text
+
     wb = Workbook()
     note = _("只计入已认可项目；不予认可项目不计入。单位：%(u)s。规则版本：%(v)s") % {
         "u": ledger.measure.unit,
@@ -359,17 +361,18 @@ def workbook_bytes(ledger: Ledger) -> bytes:
     for i, (name, headers, rows) in enumerate(sheets):
         ws = wb.active if i == 0 else wb.create_sheet()
         assert ws is not None
-        ws.title = name[:31]
-        ws.append([title(ledger)])
+        ws.title = clean_text(name)[:31]
+        append(ws, [title(ledger)])
         ws["A1"].font = Font(bold=True, size=13)
-        ws.append([note])
-        ws.append([str(h) for h in headers])
+        append(ws, [note])
+        append(ws, [str(h) for h in headers])
         for cell in ws[3]:
             cell.font = Font(bold=True)
         for row in rows:
-            ws.append(row)
+            append(ws, row)
         if i == 0:
-            ws.append(
+            append(
+                ws,
                 [
                     ledger.top.code,
                     _("合计"),
@@ -378,7 +381,7 @@ def workbook_bytes(ledger: Ledger) -> bytes:
                     ledger.late,
                     ledger.rejected,
                     ledger.waiting,
-                ]
+                ],
             )
             for cell in ws[ws.max_row]:
                 cell.font = Font(bold=True)

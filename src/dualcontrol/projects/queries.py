@@ -1,113 +1,19 @@
-"""Read side of the project registry: who sees and does what, lateness (建设滞后), list filters.
+"""Read side of the project registry: lateness (建设滞后) and list filters.
 
-Access is composed from :mod:`dualcontrol.accounts.scope` only:
-
-- province administrator / officer: every project; registers, edits, verifies any;
-- city officer: projects of its division and below; registers, edits and verifies them;
-- enterprise reporter: its own unit's projects; reports progress, files evidence, re-submits;
-- verifier (third party): the projects of its assigned units, read-only;
-- public: nothing.
+Who sees and does what with projects: :mod:`dualcontrol.access.projects`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any
 
 from django.db.models import Case, Exists, OuterRef, Q, QuerySet, Value, When
 from django.db.models.fields import BooleanField
 from django.utils.translation import gettext as _
 
-from dualcontrol.accounts.models import Role
-from dualcontrol.accounts.scope import (
-    PROVINCE_ROLES,
-    is_staff_role,
-    role_of,
-    visible_divisions,
-    visible_entities,
-)
 from dualcontrol.projects.models import UNFINISHED, Milestone, Project, Status
 from dualcontrol.projects.rules import project_rules
-from dualcontrol.regions.models import Division
-
-# --------------------------------------------------------------------------------------------
-# Access
-# --------------------------------------------------------------------------------------------
-
-
-def visible_projects(user: Any) -> QuerySet[Project]:
-    role = role_of(user)
-    qs = Project.objects.select_related("division", "entity", "industry")
-    if role in PROVINCE_ROLES:
-        return qs.all()
-    if role == Role.CITY_OFFICER and getattr(user, "division_id", None):
-        return qs.filter(division__path__startswith=user.division.path)
-    if role in (Role.ENTERPRISE, Role.VERIFIER):
-        return qs.filter(entity__in=visible_entities(user).values("pk"))
-    return qs.none()
-
-
-def _in_division(user: Any, division: Division) -> bool:
-    return bool(getattr(user, "division_id", None) and division.path.startswith(user.division.path))
-
-
-def can_manage(user: Any, project: Project) -> bool:
-    """Province staff, and city officers for projects of their region: register and edit."""
-    if user is None:
-        return True
-    role = role_of(user)
-    if role in PROVINCE_ROLES:
-        return True
-    return role == Role.CITY_OFFICER and _in_division(user, project.division)
-
-
-def can_register_in(user: Any, division: Division) -> bool:
-    if user is None:
-        return True
-    role = role_of(user)
-    return role in PROVINCE_ROLES or (role == Role.CITY_OFFICER and _in_division(user, division))
-
-
-def can_report(user: Any, project: Project) -> bool:
-    """Progress, milestones, evidence and re-submission: managers and the project's own unit."""
-    if can_manage(user, project):
-        return True
-    return (
-        role_of(user) == Role.ENTERPRISE
-        and project.entity_id is not None
-        and getattr(user, "entity_id", None) == project.entity_id
-    )
-
-
-def can_verify(user: Any, project: Project) -> bool:
-    """核查认定: a province officer (any project) or a city officer (projects of its region)."""
-    return can_manage(user, project)
-
-
-def registrable_divisions(user: Any) -> QuerySet[Division]:
-    return visible_divisions(user) if is_staff_role(user) else Division.objects.none()
-
-
-def ledger_top(user: Any, code: str | None = None) -> Division | None:
-    """The division whose ledger the user may see: province staff the province (or any division
-    named), a city officer its own division (or one below it); others none."""
-    role = role_of(user)
-    if role in PROVINCE_ROLES:
-        if code:
-            return Division.objects.filter(code=code).order_by("-valid_from").first()
-        return (
-            Division.objects.filter(parent__isnull=True, level="province")
-            .order_by("code", "-valid_from")
-            .first()
-        )
-    if role == Role.CITY_OFFICER and getattr(user, "division_id", None):
-        if not code:
-            return user.division  # type: ignore[no-any-return]
-        found = Division.objects.filter(code=code, path__startswith=user.division.path).first()
-        return found
-    return None
-
 
 # --------------------------------------------------------------------------------------------
 # 建设滞后 (derived, never stored)

@@ -2,7 +2,7 @@
 verifications, alerts, and the key-project reductions in the regional statistics.
 
 Every function takes keyword arguments, checks access (:mod:`.queries`, built on
-:mod:`dualcontrol.accounts.scope`; ``user=None`` is the platform itself — demo, batch jobs),
+:mod:`dualcontrol.access.scope`; ``user=None`` is the platform itself — demo, batch jobs),
 validates (``ValidationError`` with every problem; ``PermissionDenied`` for the wrong user), writes
 in one transaction and records an audit entry.
 
@@ -35,8 +35,10 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from dualcontrol.access import projects as project_access
+from dualcontrol.access.rules import allows
+from dualcontrol.access.scope import visible_entities
 from dualcontrol.accounts.models import Role, User
-from dualcontrol.accounts.scope import is_staff_role, visible_entities
 from dualcontrol.audit.services import record, snapshot
 from dualcontrol.entities.models import Entity, Industry
 from dualcontrol.projects import queries
@@ -171,7 +173,7 @@ def _validate(values: dict[str, Any], planned: Mapping[str, Any], user: Any) -> 
     entity: Entity | None = values.get("entity")
     if division is None:
         errors["division"] = _("请选择所在地区")
-    elif not queries.can_register_in(user, division):
+    elif not project_access.can_register_in(user, division):
         raise PermissionDenied
     if entity is not None:
         if user is not None and not visible_entities(user).filter(pk=entity.pk).exists():
@@ -236,7 +238,7 @@ def register_project(
     is_synthetic: bool = False,
 ) -> Project:
     """Register a project (province staff anywhere; a city officer in its region)."""
-    if user is not None and not is_staff_role(user):
+    if user is not None and not allows(user, "projects.manage"):
         raise PermissionDenied
     values: dict[str, Any] = dict(
         kind=kind,
@@ -269,7 +271,7 @@ def update_project(
 ) -> Project:
     """Change a project's description, schedule or planned figures (managers in scope)."""
     project = Project.objects.select_for_update().get(pk=project.pk)
-    if not queries.can_manage(user, project):
+    if not project_access.can_manage(user, project):
         raise PermissionDenied
     unknown = set(changes) - set(EDITABLE)
     if unknown:
@@ -314,7 +316,7 @@ def _today(now: dt.datetime | None) -> dt.date:
 def _progress(project: Project, user: Any, action: str, change: Any, note: str = "") -> Project:
     with transaction.atomic():
         project = Project.objects.select_for_update().get(pk=project.pk)
-        if not queries.can_report(user, project):
+        if not project_access.can_report(user, project):
             raise PermissionDenied
         before = _state(project)
         change(project)
@@ -332,7 +334,7 @@ def _progress(project: Project, user: Any, action: str, change: Any, note: str =
 
 def add_milestone(*, user: Any, project: Project, name: str, due_date: dt.date) -> Milestone:
     """Add a step to the schedule (managers in scope)."""
-    if not queries.can_manage(user, project):
+    if not project_access.can_manage(user, project):
         raise PermissionDenied
     name = (name or "").strip()
     errors = {}
@@ -358,7 +360,7 @@ def complete_milestone(
 ) -> Milestone:
     """Report a step of the schedule done (the unit or managers)."""
     project = milestone.project
-    if not queries.can_report(user, project):
+    if not project_access.can_report(user, project):
         raise PermissionDenied
     if done_on is None or done_on > _today(now):
         raise ValidationError({"done_on": _("完成日期不能晚于今天")})
@@ -453,7 +455,7 @@ def upload_evidence(
     is_synthetic: bool = False,
 ) -> Evidence:
     """File a document for a project (checked by :func:`dualcontrol.uploads.refusal`)."""
-    if not queries.can_report(user, project):
+    if not project_access.can_report(user, project):
         raise PermissionDenied
     rules = project_rules()
     errors: dict[str, str] = {}
@@ -628,7 +630,7 @@ def verify_project(
     when = now or timezone.now()
     with transaction.atomic():
         project = Project.objects.select_for_update().select_related("division").get(pk=project.pk)
-        if not queries.can_verify(user, project):
+        if not project_access.can_verify(user, project):
             raise PermissionDenied
         if project.status != Status.COMPLETED:
             raise ValidationError(
@@ -700,7 +702,7 @@ def reject_project(
     rules = project_rules()
     with transaction.atomic():
         project = Project.objects.select_for_update().get(pk=project.pk)
-        if not queries.can_verify(user, project):
+        if not project_access.can_verify(user, project):
             raise PermissionDenied
         if not reason:
             raise ValidationError({"reason": _("请填写不予认可的理由")})

@@ -2,7 +2,7 @@
 its region drill-down (“which projects make up our reduction, and which are late”), alerts.
 
 Thin: queries in :mod:`.queries` and :mod:`.ledger`, writes in :mod:`.services`, access through
-:mod:`dualcontrol.accounts.scope`.  Lists filter and paginate on the server and export to Excel;
+:mod:`dualcontrol.access.scope`.  Lists filter and paginate on the server and export to Excel;
 htmx swaps the list table when the filters change.
 """
 
@@ -22,9 +22,9 @@ from django.utils import timezone
 from django.utils.http import content_disposition_header, url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 
-from dualcontrol.accounts.decorators import role_required
-from dualcontrol.accounts.models import Role
-from dualcontrol.accounts.scope import is_staff_role, visible_divisions, visible_entities
+from dualcontrol.access import projects as project_access
+from dualcontrol.access.rules import allows, rule_required
+from dualcontrol.access.scope import visible_divisions, visible_entities
 from dualcontrol.audit.models import AuditEntry
 from dualcontrol.exports import XLSX, xlsx_response
 from dualcontrol.projects import ledger as ledger_mod
@@ -50,14 +50,6 @@ from dualcontrol.projects.models import (
 from dualcontrol.projects.rules import Measure, project_rules
 from dualcontrol.uploads import download
 
-VIEWERS = (
-    Role.PROVINCE_ADMIN,
-    Role.PROVINCE_OFFICER,
-    Role.CITY_OFFICER,
-    Role.ENTERPRISE,
-    Role.VERIFIER,
-)
-STAFF = (Role.PROVINCE_ADMIN, Role.PROVINCE_OFFICER, Role.CITY_OFFICER)
 PAGE_SIZE = 50
 
 
@@ -80,7 +72,7 @@ def _common(request: HttpRequest) -> dict[str, Any]:
         "unread_alerts": ProjectAlert.objects.filter(recipient=user, read_at__isnull=True).count()
         if user.is_authenticated
         else 0,
-        "is_staff_user": is_staff_role(user),
+        "is_staff_user": allows(user, "projects.manage"),
     }
 
 
@@ -112,11 +104,11 @@ def _figure_text(project: Project, which: int) -> str:
 # --------------------------------------------------------------------------------------------
 
 
-@role_required(*VIEWERS)
+@rule_required("projects.view")
 def project_list(request: HttpRequest) -> HttpResponse:
     f = _filters(request, queries.FILTERS)
     today = timezone.localdate()
-    qs = queries.filtered(queries.visible_projects(request.user), f, today).prefetch_related(
+    qs = queries.filtered(project_access.visible_projects(request.user), f, today).prefetch_related(
         "figures", "milestones"
     )
     rules = project_rules()
@@ -196,7 +188,7 @@ def project_list(request: HttpRequest) -> HttpResponse:
         "statuses": Status.choices,
         "measures": list(rules.measures.values()),
         "divisions": visible_divisions(request.user).exclude(level="county"),
-        "can_add": is_staff_role(request.user),
+        "can_add": allows(request.user, "projects.manage"),
     }
     template = (
         "projects/_list_table.html" if request.headers.get("HX-Request") else "projects/list.html"
@@ -211,7 +203,8 @@ def project_list(request: HttpRequest) -> HttpResponse:
 
 def _visible(request: HttpRequest, pk: int) -> Project:
     return get_object_or_404(
-        queries.visible_projects(request.user).prefetch_related("figures", "milestones"), pk=pk
+        project_access.visible_projects(request.user).prefetch_related("figures", "milestones"),
+        pk=pk,
     )
 
 
@@ -229,7 +222,7 @@ ACTION_LABELS = {
 }
 
 
-@role_required(*VIEWERS)
+@rule_required("projects.view")
 def project_detail(request: HttpRequest, pk: int) -> HttpResponse:
     project = _visible(request, pk)
     user = request.user
@@ -252,8 +245,8 @@ def project_detail(request: HttpRequest, pk: int) -> HttpResponse:
     history = AuditEntry.objects.filter(
         object_type="projects.project", object_id=str(project.pk)
     ).order_by("at", "pk")
-    can_report = queries.can_report(user, project)
-    can_verify = queries.can_verify(user, project)
+    can_report = project_access.can_report(user, project)
+    can_verify = project_access.can_verify(user, project)
     context = {
         **_common(request),
         "project": project,
@@ -287,7 +280,7 @@ def project_detail(request: HttpRequest, pk: int) -> HttpResponse:
         ],
         "late": queries.lateness(project, today),
         "history": [(e, ACTION_LABELS.get(e.action, e.action)) for e in history],
-        "can_manage": queries.can_manage(user, project),
+        "can_manage": project_access.can_manage(user, project),
         "can_report": can_report,
         "can_verify": can_verify and project.status in (Status.COMPLETED, Status.VERIFIED),
         "can_resubmit": can_report and project.status == Status.REJECTED,
@@ -312,12 +305,12 @@ def _post_action(
     return redirect("projects:detail", pk=project.pk)
 
 
-@role_required(*VIEWERS)
+@rule_required("projects.view")
 def project_progress(request: HttpRequest, pk: int) -> HttpResponse:
     """POST: 开工, 完工, 新增节点, 节点完成, 重新提交 (services check who may)."""
+    project = _visible(request, pk)  # outside the scope: 404 before anything else
     if request.method != "POST":
         return redirect("projects:detail", pk=pk)
-    project = _visible(request, pk)
     user = request.user
     action = request.POST.get("action", "")
     if action in ("start", "complete"):
@@ -376,10 +369,10 @@ def project_progress(request: HttpRequest, pk: int) -> HttpResponse:
     return HttpResponse(status=400)
 
 
-@role_required(*VIEWERS)
+@rule_required("projects.view")
 def evidence_upload(request: HttpRequest, pk: int) -> HttpResponse:
     project = _visible(request, pk)
-    if not queries.can_report(request.user, project):
+    if not project_access.can_report(request.user, project):
         raise PermissionDenied
     form = EvidenceForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
@@ -403,20 +396,22 @@ def evidence_upload(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-@role_required(*VIEWERS)
+@rule_required("projects.view")
 def evidence_download(request: HttpRequest, pk: int) -> HttpResponse:
     evidence = get_object_or_404(
-        Evidence.objects.filter(project__in=queries.visible_projects(request.user).values("pk")),
+        Evidence.objects.filter(
+            project__in=project_access.visible_projects(request.user).values("pk")
+        ),
         pk=pk,
     )
     return download(evidence.document, evidence.document_name or "document")
 
 
-@role_required(*STAFF)
+@rule_required("projects.manage")
 def project_verify(request: HttpRequest, pk: int) -> HttpResponse:
     """核查: 认可 with the verified figures, or 不予认可 with a reason."""
     project = _visible(request, pk)
-    if not queries.can_verify(request.user, project):
+    if not project_access.can_verify(request.user, project):
         raise PermissionDenied
     rules = project_rules()
     ptype = rules.types.get(project.type_code)
@@ -502,12 +497,12 @@ def _project_form(request: HttpRequest, initial: dict[str, Any] | None = None) -
     return ProjectForm(
         request.POST or None,
         initial=initial,
-        divisions=queries.registrable_divisions(request.user),
+        divisions=project_access.registrable_divisions(request.user),
         entities=visible_entities(request.user).order_by("division__code", "name"),
     )
 
 
-@role_required(*STAFF)
+@rule_required("projects.manage")
 def project_create(request: HttpRequest) -> HttpResponse:
     form = _project_form(request)
     if request.method == "POST" and form.is_valid():
@@ -525,10 +520,10 @@ def project_create(request: HttpRequest) -> HttpResponse:
     )
 
 
-@role_required(*STAFF)
+@rule_required("projects.manage")
 def project_edit(request: HttpRequest, pk: int) -> HttpResponse:
     project = _visible(request, pk)
-    if not queries.can_manage(request.user, project):
+    if not project_access.can_manage(request.user, project):
         raise PermissionDenied
     initial: dict[str, Any] = {k: getattr(project, k) for k in services.EDITABLE}
     initial.update({f"planned_{f.measure}": f.planned_amount for f in project.figures.all()})
@@ -565,10 +560,10 @@ def _year(request: HttpRequest, top: Any, today: dt.date) -> int:
     return ledger_mod.default_year(top, today)
 
 
-@role_required(*STAFF)
+@rule_required("projects.manage")
 def ledger_page(request: HttpRequest) -> HttpResponse:
     today = timezone.localdate()
-    top = queries.ledger_top(request.user, request.GET.get("region", "").strip() or None)
+    top = project_access.ledger_top(request.user, request.GET.get("region", "").strip() or None)
     if top is None:
         raise Http404
     measure = _measure(request)
@@ -600,11 +595,11 @@ def ledger_page(request: HttpRequest) -> HttpResponse:
     )
 
 
-@role_required(*STAFF)
+@rule_required("projects.manage")
 def region_page(request: HttpRequest, code: str) -> HttpResponse:
     """One region: the projects making up its reduction, the late ones, the rejected ones."""
     today = timezone.localdate()
-    division = queries.ledger_top(request.user, code)
+    division = project_access.ledger_top(request.user, code)
     if division is None:
         raise Http404
     measure = _measure(request)
@@ -695,7 +690,7 @@ def region_page(request: HttpRequest, code: str) -> HttpResponse:
 # --------------------------------------------------------------------------------------------
 
 
-@role_required(*VIEWERS)
+@rule_required("projects.view")
 def alert_list(request: HttpRequest) -> HttpResponse:
     qs = ProjectAlert.objects.filter(recipient=request.user).select_related(
         "project", "project__division"
@@ -724,7 +719,7 @@ def alert_list(request: HttpRequest) -> HttpResponse:
     )
 
 
-@role_required(*VIEWERS)
+@rule_required("projects.view")
 def alert_read(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method != "POST":
         return redirect("projects:alerts")

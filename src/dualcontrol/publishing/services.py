@@ -26,7 +26,7 @@ from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from dualcontrol.accounts.scope import PROVINCE_ROLES, role_of
+from dualcontrol.access.rules import allows
 from dualcontrol.assessment.models import (
     OPEN_STATUSES,
     AssessmentRound,
@@ -51,7 +51,8 @@ class PublishError(Exception):
 
 
 def can_publish(user: Any) -> bool:
-    return role_of(user) in PROVINCE_ROLES
+    """Province staff of a department that publishes (``duties.yaml``: publish_results)."""
+    return allows(user, "publishing.manage")
 
 
 def _user(user: Any) -> Any:

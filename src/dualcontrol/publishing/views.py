@@ -16,8 +16,7 @@ from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from dualcontrol.accounts.decorators import role_required
-from dualcontrol.accounts.models import Role
+from dualcontrol.access.rules import rule_required
 from dualcontrol.assessment.models import AssessmentRound, RecordStatus, RoundStatus
 from dualcontrol.core import exceedances as core_exceedances
 from dualcontrol.exports import XLSX
@@ -25,7 +24,6 @@ from dualcontrol.publishing import bulletin, exceedances, services
 from dualcontrol.publishing import render as documents
 from dualcontrol.publishing.models import Publication, PublicationKind, PublicationStatus
 
-PROVINCE = (Role.PROVINCE_ADMIN, Role.PROVINCE_OFFICER)
 LIST_KINDS = (PublicationKind.GRADES, PublicationKind.RESTRICTED, PublicationKind.AUDITS)
 
 
@@ -128,7 +126,7 @@ def _stem(pub: Publication) -> str:
 # province desk
 
 
-@role_required(*PROVINCE)
+@rule_required("publishing.manage")
 def manage(request: HttpRequest) -> HttpResponse:
     try:
         years = bulletin.available_years()
@@ -162,7 +160,7 @@ def manage(request: HttpRequest) -> HttpResponse:
     )
 
 
-@role_required(*PROVINCE)
+@rule_required("publishing.manage")
 def preview(request: HttpRequest, year: int) -> HttpResponse:
     try:
         content = bulletin.compute(year, issuers=request.GET.get("issuers", ""))
@@ -184,7 +182,7 @@ def _date(value: str) -> dt.date:
 
 
 @require_POST
-@role_required(*PROVINCE)
+@rule_required("publishing.manage")
 def publish_bulletin(request: HttpRequest, year: int) -> HttpResponse:
     try:
         pub = services.publish_bulletin(
@@ -205,7 +203,7 @@ def publish_bulletin(request: HttpRequest, year: int) -> HttpResponse:
 
 
 @require_POST
-@role_required(*PROVINCE)
+@rule_required("publishing.manage")
 def publish_results(request: HttpRequest, pk: int) -> HttpResponse:
     rnd = get_object_or_404(AssessmentRound, pk=pk)
     try:
@@ -222,7 +220,7 @@ def publish_results(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-@role_required(*PROVINCE)
+@rule_required("publishing.manage")
 def withdraw(request: HttpRequest, pk: int) -> HttpResponse:
     pub = get_object_or_404(Publication, pk=pk)
     try:
@@ -298,7 +296,7 @@ def exceedance_file(request: HttpRequest, year: str, quarter: str, fmt: str) -> 
 # the quarterly exceedance list: the province's desk (build → review → publish)
 
 
-@role_required(*PROVINCE)
+@rule_required("publishing.manage")
 def exceedance_desk(request: HttpRequest) -> HttpResponse:
     rules = exceedances.list_rules()
     today = timezone.localdate()
@@ -353,7 +351,7 @@ def _review_context(year: int, quarter: int) -> dict[str, Any]:
     }
 
 
-@role_required(*PROVINCE)
+@rule_required("publishing.manage")
 def exceedance_review(request: HttpRequest, year: int, quarter: int) -> HttpResponse:
     """The draft with the alarms behind every row (links), strike/restore, publish; or, without a
     draft, the published version with the same links."""
@@ -392,7 +390,7 @@ def _alarm_id(request: HttpRequest) -> int:
 
 
 @require_POST
-@role_required(*PROVINCE)
+@rule_required("publishing.manage")
 def exceedance_build(request: HttpRequest, year: int, quarter: int) -> HttpResponse:
     _quarter(year, quarter)
     try:
@@ -414,7 +412,7 @@ def exceedance_build(request: HttpRequest, year: int, quarter: int) -> HttpRespo
 
 
 @require_POST
-@role_required(*PROVINCE)
+@rule_required("publishing.manage")
 def exceedance_strike(request: HttpRequest, year: int, quarter: int) -> HttpResponse:
     draft = _draft_or_404(year, quarter)
     try:
@@ -434,7 +432,7 @@ def exceedance_strike(request: HttpRequest, year: int, quarter: int) -> HttpResp
 
 
 @require_POST
-@role_required(*PROVINCE)
+@rule_required("publishing.manage")
 def exceedance_restore(request: HttpRequest, year: int, quarter: int) -> HttpResponse:
     draft = _draft_or_404(year, quarter)
     try:
@@ -449,7 +447,7 @@ def exceedance_restore(request: HttpRequest, year: int, quarter: int) -> HttpRes
 
 
 @require_POST
-@role_required(*PROVINCE)
+@rule_required("publishing.manage")
 def exceedance_publish(request: HttpRequest, year: int, quarter: int) -> HttpResponse:
     draft = _draft_or_404(year, quarter)
     try:
@@ -470,7 +468,7 @@ def exceedance_publish(request: HttpRequest, year: int, quarter: int) -> HttpRes
 
 
 @require_POST
-@role_required(*PROVINCE)
+@rule_required("publishing.manage")
 def exceedance_discard(request: HttpRequest, year: int, quarter: int) -> HttpResponse:
     draft = _draft_or_404(year, quarter)
     try:

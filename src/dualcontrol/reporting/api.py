@@ -171,7 +171,7 @@ def list_reports(
 @router.post("/", response={201: ReportDetail, 422: RejectedOut})
 def create_report(request: HttpRequest, payload: ReportIn) -> Any:
     user = request.user
-    from dualcontrol.accounts.scope import visible_entities
+    from dualcontrol.access.scope import visible_entities
 
     entities = visible_entities(user)
     entity = (

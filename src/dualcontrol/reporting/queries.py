@@ -6,7 +6,7 @@ from typing import Any
 
 from django.db.models import QuerySet
 
-from dualcontrol.accounts.scope import visible_entities
+from dualcontrol.access.scope import visible_entities
 from dualcontrol.reporting.models import EnergyReport, Status
 
 
@@ -15,7 +15,7 @@ def visible_reports(user: Any) -> QuerySet[EnergyReport]:
 
 
 def review_queue(user: Any) -> QuerySet[EnergyReport]:
-    from dualcontrol.accounts.scope import reviews_reports
+    from dualcontrol.access.scope import reviews_reports
 
     if not reviews_reports(user):
         return EnergyReport.objects.none()

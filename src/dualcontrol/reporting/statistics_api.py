@@ -13,7 +13,8 @@ from ninja import Status as HttpStatus
 from ninja.errors import HttpError
 from ninja.pagination import PageNumberPagination, paginate
 
-from dualcontrol.accounts.scope import is_staff_role
+from dualcontrol.access import statistics as stats_access
+from dualcontrol.access.rules import allows
 from dualcontrol.regions.models import Division
 from dualcontrol.reporting import statistics_services as services
 from dualcontrol.reporting.statistics_models import StatisticsReport
@@ -146,13 +147,13 @@ def _rejected(exc: services.ReportRejected) -> Any:
 
 
 def _staff(request: HttpRequest) -> None:
-    if not is_staff_role(request.user):
+    if not allows(request.user, "statistics.file"):
         raise HttpError(403, "statistics filings are for government officers")
 
 
 def _get(request: HttpRequest, filing_id: int) -> StatisticsReport:
     _staff(request)
-    return get_object_or_404(services.visible_filings(request.user), pk=filing_id)
+    return get_object_or_404(stats_access.visible_filings(request.user), pk=filing_id)
 
 
 @router.get("/tables", response=list[TableOut])
@@ -196,7 +197,7 @@ def list_filings(
     division: str | None = None,
 ) -> Any:
     _staff(request)
-    qs = services.visible_filings(request.user).order_by("-year", "division__code", "table")
+    qs = stats_access.visible_filings(request.user).order_by("-year", "division__code", "table")
     if table:
         qs = qs.filter(table=table)
     if year:

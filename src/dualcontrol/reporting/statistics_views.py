@@ -15,8 +15,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from dualcontrol.accounts.decorators import role_required
-from dualcontrol.accounts.models import Role
+from dualcontrol.access import statistics as stats_access
+from dualcontrol.access.rules import rule_required
 from dualcontrol.exports import xlsx_response
 from dualcontrol.regions.models import Division
 from dualcontrol.reporting import statistics_services as services
@@ -31,7 +31,6 @@ from dualcontrol.reporting.statistics_tables import (
 from dualcontrol.targets.indicators import by_code
 from dualcontrol.targets.indicators import name as indicator_name
 
-STAFF = (Role.PROVINCE_ADMIN, Role.PROVINCE_OFFICER, Role.CITY_OFFICER)
 PAGE_SIZE = 50
 FILTERS = ("table", "year", "status", "division", "indicator")
 
@@ -105,7 +104,7 @@ def _new_links(request: HttpRequest) -> list[dict[str, Any]]:
     return [
         {"table": spec, "division": division, "year": last}
         for spec in statistics_tables().values()
-        for division in services.filing_divisions(request.user, spec)
+        for division in stats_access.filing_divisions(request.user, spec)
     ]
 
 
@@ -131,18 +130,18 @@ def _list(request: HttpRequest, qs: Any, *, queue: bool) -> HttpResponse:
     )
 
 
-@role_required(*STAFF)
+@rule_required("statistics.file")
 def filing_list(request: HttpRequest) -> HttpResponse:
-    return _list(request, services.visible_filings(request.user), queue=False)
+    return _list(request, stats_access.visible_filings(request.user), queue=False)
 
 
-@role_required(*STAFF)
+@rule_required("statistics.file")
 def review_list(request: HttpRequest) -> HttpResponse:
-    return _list(request, services.review_queue(request.user), queue=True)
+    return _list(request, stats_access.review_queue(request.user), queue=True)
 
 
 def _filing(request: HttpRequest, pk: int) -> StatisticsReport:
-    return get_object_or_404(services.visible_filings(request.user), pk=pk)
+    return get_object_or_404(stats_access.visible_filings(request.user), pk=pk)
 
 
 def _rows(spec: StatisticsTable, values: dict[str, Any]) -> list[dict[str, Any]]:
@@ -240,7 +239,7 @@ def _post(
     return redirect("reporting:statistics_detail", pk=saved.pk)
 
 
-@role_required(*STAFF)
+@rule_required("statistics.file")
 def filing_new(request: HttpRequest) -> HttpResponse:
     source = request.POST if request.method == "POST" else request.GET
     spec = statistics_table(source.get("table", ""))
@@ -250,7 +249,7 @@ def filing_new(request: HttpRequest) -> HttpResponse:
     if spec is None or division is None:
         messages.error(request, _("请选择统计报表和填报地区。"))
         return redirect("reporting:statistics")
-    if not services.can_file(request.user, division, spec):
+    if not stats_access.can_file(request.user, division, spec):
         raise PermissionDenied(_("无权为该地区填报该报表"))
     year = _year(source.get("year", ""))
     existing = (
@@ -267,13 +266,13 @@ def filing_new(request: HttpRequest) -> HttpResponse:
     )
 
 
-@role_required(*STAFF)
+@rule_required("statistics.file")
 def filing_edit(request: HttpRequest, pk: int) -> HttpResponse:
     report = _filing(request, pk)
     spec = statistics_table(report.table)
     if spec is None:
         raise PermissionDenied(_("该报表的定义已不存在"))
-    if not services.can_file(request.user, report.division, spec):
+    if not stats_access.can_file(request.user, report.division, spec):
         raise PermissionDenied(_("只有填报地区的填报人员可以修改"))
     if request.method == "POST":
         return _post(request, spec, report.division, report.year, report)
@@ -288,7 +287,7 @@ def filing_edit(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-@role_required(*STAFF)
+@rule_required("statistics.file")
 def filing_detail(request: HttpRequest, pk: int) -> HttpResponse:
     report = _filing(request, pk)
     spec = statistics_table(report.table)
@@ -312,9 +311,10 @@ def filing_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "findings": services.findings(spec, report.values or {}) if spec else [],
             "indicators": _indicators(spec) if spec else [],
             "events": report.events.select_related("actor"),
-            "can_file": spec is not None and services.can_file(request.user, report.division, spec),
-            "can_review": services.can_review(request.user, report),
-            "can_merge": services.can_merge(request.user, report),
+            "can_file": spec is not None
+            and stats_access.can_file(request.user, report.division, spec),
+            "can_review": stats_access.can_review(request.user, report),
+            "can_merge": stats_access.can_merge(request.user, report),
             "source": services.source_of(report, report.accepted_revision)
             if report.accepted_revision
             else "",
@@ -324,7 +324,7 @@ def filing_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-@role_required(*STAFF)
+@rule_required("statistics.file")
 def filing_action(request: HttpRequest, pk: int, verb: str) -> HttpResponse:
     report = _filing(request, pk)
     try:

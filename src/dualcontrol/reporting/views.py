@@ -13,72 +13,40 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from dualcontrol.accounts.decorators import role_required
-from dualcontrol.accounts.models import Role
-from dualcontrol.accounts.scope import can_file_for, can_review
+from dualcontrol.access.rules import rule_required
+from dualcontrol.access.scope import can_file_for, can_review
 from dualcontrol.exports import xlsx_response
 from dualcontrol.formats.report205 import TemplateProduct, write_workbook
-from dualcontrol.reporting import services
+from dualcontrol.formats.upload_tables import TableRefused, read_limited
+from dualcontrol.reporting import report_export, services
 from dualcontrol.reporting.forms import LineForm, PeriodForm, ReturnForm, UploadForm
 from dualcontrol.reporting.models import EnergyProduct, EnergyReport, PeriodType, Status
 from dualcontrol.reporting.queries import review_queue, visible_reports
 
-ALL_ROLES = (
-    Role.PROVINCE_ADMIN,
-    Role.PROVINCE_OFFICER,
-    Role.CITY_OFFICER,
-    Role.ENTERPRISE,
-    Role.VERIFIER,
-)
-REVIEWERS = (Role.PROVINCE_ADMIN, Role.PROVINCE_OFFICER, Role.CITY_OFFICER)
 PAGE_SIZE = 50
 
 
 def _filtered(request: HttpRequest, qs: Any) -> tuple[Any, dict[str, str]]:
-    f = {k: request.GET.get(k, "").strip() for k in ("year", "month", "status", "division", "q")}
-    if f["year"].isdigit():
-        qs = qs.filter(year=int(f["year"]))
-    if f["month"].isdigit():
-        qs = qs.filter(month=int(f["month"]))
-    if f["status"] in Status.values:
-        qs = qs.filter(status=f["status"])
-    if f["division"].isdigit():
-        qs = qs.filter(entity__division__path__contains=f"{f['division']}/")
-    if f["q"]:
-        qs = qs.filter(entity__name__icontains=f["q"]) | qs.filter(entity__uscc=f["q"].upper())
-    return qs, f
+    f = report_export.clean_filters(request.GET)
+    return report_export.filtered(qs, f), f
 
 
 def _export(filename: str, qs: Any) -> HttpResponse:
-    headers = [
-        _("单位名称"),
-        _("统一社会信用代码"),
-        _("所在区划"),
-        _("报告期"),
-        _("状态"),
-        _("版本"),
-        _("综合能源消费量（吨标准煤，当量值）"),
-        _("综合能源消费量（吨标准煤，等价值）"),
-        _("演示数据"),
-    ]
-    rows = (
-        [
-            r.entity.name,
-            r.entity.uscc,
-            r.entity.division.name,
-            r.period_label,
-            r.get_status_display(),
-            r.current_revision,
-            float(r.energy_tce) if r.energy_tce is not None else None,
-            float(r.energy_equiv_tce) if r.energy_equiv_tce is not None else None,
-            _("是") if r.entity.is_synthetic else "",
-        ]
-        for r in qs.iterator(chunk_size=2000)
-    )
-    return xlsx_response(filename, "reports", headers, rows)
+    return xlsx_response(filename, "reports", report_export.headers(), report_export.rows(qs))
 
 
-@role_required(*ALL_ROLES)
+def _export_or_job(request: HttpRequest, filename: str, qs: Any, f: dict[str, str]) -> HttpResponse:
+    """At once up to the policy's row count; a larger export is built by the worker."""
+    from dualcontrol.jobs.policy import jobs_policy
+    from dualcontrol.jobs.services import start_job
+
+    if qs.count() <= jobs_policy().exports.inline_max_rows:
+        return _export(filename, qs)
+    job = start_job(kind="reports.export", params={"filters": f}, user=request.user)
+    return redirect("jobs:detail", pk=job.pk)
+
+
+@rule_required("reports.view")
 def report_list(request: HttpRequest) -> HttpResponse:
     qs = (
         visible_reports(request.user)
@@ -87,7 +55,7 @@ def report_list(request: HttpRequest) -> HttpResponse:
     )
     qs, filters = _filtered(request, qs)
     if request.GET.get("export") == "xlsx":
-        return _export("reports.xlsx", qs)
+        return _export_or_job(request, "reports.xlsx", qs, filters)
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request,
@@ -96,7 +64,7 @@ def report_list(request: HttpRequest) -> HttpResponse:
     )
 
 
-@role_required(*REVIEWERS)
+@rule_required("reports.review")
 def review(request: HttpRequest) -> HttpResponse:
     qs, filters = _filtered(request, review_queue(request.user))
     if request.GET.get("export") == "xlsx":
@@ -121,7 +89,7 @@ def _report(request: HttpRequest, pk: int) -> EnergyReport:
     )
 
 
-@role_required(*ALL_ROLES)
+@rule_required("reports.view")
 def report_detail(request: HttpRequest, pk: int) -> HttpResponse:
     report = _report(request, pk)
     number = request.GET.get("revision")
@@ -163,7 +131,7 @@ def report_detail(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-@role_required(Role.ENTERPRISE)
+@rule_required("reports.file")
 def report_form(request: HttpRequest, pk: int | None = None) -> HttpResponse:
     entity = request.user.entity
     report = _report(request, pk) if pk else None
@@ -255,7 +223,7 @@ def _row_name(products: list[EnergyProduct], code: str) -> str:
     )
 
 
-@role_required(Role.ENTERPRISE)
+@rule_required("reports.file")
 def upload(request: HttpRequest) -> HttpResponse:
     problems: list[services.Problem] = []
     if request.method == "POST":
@@ -264,16 +232,22 @@ def upload(request: HttpRequest) -> HttpResponse:
             p = form.cleaned_data
             f = p["file"]
             try:
+                # the size is checked before the file is read (the limit is reference data)
+                data = read_limited(f, "report205")
                 saved = services.upload_report(
                     entity=request.user.entity,
                     period_type=p["period_type"],
                     year=p["year"],
                     month=p["month"] if p["period_type"] == PeriodType.MONTHLY else None,
-                    data=f.read(),
+                    data=data,
                     filename=f.name,
                     user=request.user,
                     submit=p["submit_now"],
                 )
+            except TableRefused as exc:
+                problems = [
+                    services.Problem(e.sheet, e.row, e.column, "", e.reason) for e in exc.errors
+                ]
             except services.ReportRejected as exc:
                 problems = exc.problems
             except services.WorkflowError as exc:
@@ -286,7 +260,7 @@ def upload(request: HttpRequest) -> HttpResponse:
     return render(request, "reporting/upload.html", {"form": form, "problems": problems})
 
 
-@role_required(*ALL_ROLES)
+@rule_required("reports.view")
 def template_xlsx(request: HttpRequest) -> HttpResponse:
     entity = getattr(request.user, "entity", None)
     products = [
@@ -304,7 +278,7 @@ def template_xlsx(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
-@role_required(*ALL_ROLES)
+@rule_required("reports.view")
 def action(request: HttpRequest, pk: int, verb: str) -> HttpResponse:
     report = _report(request, pk)
     try:

@@ -11,18 +11,17 @@ from ninja import Router, Schema
 from ninja.errors import HttpError
 from ninja.pagination import PageNumberPagination, paginate
 
-from dualcontrol.accounts.scope import STAFF_ROLES, role_of
+from dualcontrol.access.rules import require
+from dualcontrol.access.targets import alerts_for, visible_targets, visible_warnings
 from dualcontrol.reference.catalogue import catalogue
 from dualcontrol.targets import insight, services
 from dualcontrol.targets.models import Target, WarningRecord
-from dualcontrol.targets.queries import alerts_for, is_province, visible_targets, visible_warnings
 
 router = Router(tags=["targets"])
 
 
 def _staff(request: HttpRequest) -> None:
-    if role_of(request.user) not in STAFF_ROLES:
-        raise HttpError(403, "targets are visible to province and city staff only")
+    require(request.user, "targets.view")
 
 
 class TargetOut(Schema):
@@ -262,9 +261,7 @@ def list_warnings(
 @router.post("/warnings/run", response=RunOut)
 def run_warnings(request: HttpRequest, body: RunIn) -> Any:
     """Recompute the warnings of one month (province staff)."""
-    _staff(request)
-    if not is_province(request.user):
-        raise HttpError(403, "only province staff recompute warnings")
+    require(request.user, "targets.run_warnings")
     try:
         summary = services.compute_warnings(year=body.year, month=body.month, user=request.user)
     except services.TargetError as exc:

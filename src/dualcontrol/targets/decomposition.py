@@ -25,6 +25,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils.translation import gettext as _
 
+from dualcontrol.access.targets import can_decompose
 from dualcontrol.audit.services import record
 from dualcontrol.core import allocation as kinds
 from dualcontrol.core.decomposition import (
@@ -52,7 +53,6 @@ from dualcontrol.targets.models import (
     TargetStatus,
     WarningRecord,
 )
-from dualcontrol.targets.queries import can_decompose
 from dualcontrol.targets.warnings import compute_warnings
 
 

@@ -15,7 +15,8 @@ from django.db.models import Q
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from dualcontrol.accounts.scope import visible_entities
+from dualcontrol.access.scope import visible_entities
+from dualcontrol.access.targets import root_division, visible_targets, visible_warnings
 from dualcontrol.core import tracking
 from dualcontrol.core.progress import PACE_FORMULAS as CORE_PACE_FORMULAS
 from dualcontrol.core.progress import (
@@ -36,7 +37,6 @@ from dualcontrol.targets.models import (
     WarningRecord,
     cumulative_period_label,
 )
-from dualcontrol.targets.queries import root_division, visible_targets, visible_warnings
 from dualcontrol.targets.services import default_rule_set, observe
 from dualcontrol.targets.warnings import (
     observe_actuals,

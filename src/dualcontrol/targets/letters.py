@@ -15,6 +15,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from dualcontrol.access.targets import is_province, visible_targets
 from dualcontrol.audit.services import record, snapshot
 from dualcontrol.regions.models import Division
 from dualcontrol.targets.errors import NotAllowed, TargetError
@@ -25,7 +26,6 @@ from dualcontrol.targets.models import (
     TargetStatus,
     letter_title,
 )
-from dualcontrol.targets.queries import is_province, visible_targets
 
 CLAUSES = (
     gettext_lazy("责任方按本责任书所列目标组织实施节能减排工作，目标完成情况纳入年度考核评价。"),

@@ -2,8 +2,8 @@
 letters, regional statistics, warnings and alerts.
 
 Every function validates, writes in one transaction and records an audit entry.  Access is
-checked here too (through :mod:`dualcontrol.targets.queries`, which is built on
-:mod:`dualcontrol.accounts.scope`), so the pages, the API and the batch command share one rule.
+checked here too (through :mod:`dualcontrol.access.targets`, which is built on
+:mod:`dualcontrol.access.scope`), so the pages, the API and the batch command share one rule.
 """
 
 from __future__ import annotations
@@ -14,6 +14,11 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from dualcontrol.access.targets import (
+    can_create_for,
+    can_edit_target,
+    visible_targets,
+)
 from dualcontrol.audit.services import record, snapshot
 from dualcontrol.targets.decomposition import (
     BaseRow,
@@ -37,11 +42,6 @@ from dualcontrol.targets.models import (
     Target,
     TargetStatus,
     indicator_def,
-)
-from dualcontrol.targets.queries import (
-    can_create_for,
-    can_edit_target,
-    visible_targets,
 )
 from dualcontrol.targets.statistics import (
     OPTIONAL_STAT_COLUMNS,

@@ -14,11 +14,20 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from dualcontrol.accounts.decorators import role_required
-from dualcontrol.accounts.models import Role
-from dualcontrol.accounts.scope import visible_divisions, visible_entities
+from dualcontrol.access.rules import rule_required
+from dualcontrol.access.scope import visible_divisions, visible_entities
+from dualcontrol.access.targets import (
+    alerts_for,
+    can_decompose,
+    can_edit_target,
+    is_province,
+    visible_statistics,
+    visible_targets,
+    visible_warnings,
+)
 from dualcontrol.core.decomposition import DecompositionError
 from dualcontrol.exports import xlsx_response
+from dualcontrol.formats.upload_tables import TableRefused, read_limited
 from dualcontrol.targets import indicators as catalogue_view
 from dualcontrol.targets import insight, services
 from dualcontrol.targets.forms import (
@@ -35,18 +44,7 @@ from dualcontrol.targets.models import (
     TargetStatus,
     indicator_choices,
 )
-from dualcontrol.targets.queries import (
-    alerts_for,
-    can_decompose,
-    can_edit_target,
-    is_province,
-    visible_statistics,
-    visible_targets,
-    visible_warnings,
-)
 
-STAFF = (Role.PROVINCE_ADMIN, Role.PROVINCE_OFFICER, Role.CITY_OFFICER)
-PROVINCE = (Role.PROVINCE_ADMIN, Role.PROVINCE_OFFICER)
 PAGE_SIZE = 50
 
 
@@ -69,7 +67,7 @@ def _fig(value: float | None, unit: str) -> float | None:
 # dashboard
 
 
-@role_required(*STAFF)
+@rule_required("targets.view")
 def dashboard(request: HttpRequest) -> HttpResponse:
     plan = None
     if request.GET.get("plan", "").count("-") == 1:
@@ -142,7 +140,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     )
 
 
-@role_required(*STAFF)
+@rule_required("targets.view")
 def geojson(request: HttpRequest, code: str) -> HttpResponse:
     """An operator-installed, approved boundary file (DATA_DIR/geo/<code>.json)."""
     division = visible_divisions(request.user).filter(code=code).first()
@@ -218,7 +216,7 @@ def _targets_xlsx(filename: str, qs: Any) -> HttpResponse:
     return xlsx_response(filename, "targets", headers, rows)
 
 
-@role_required(*STAFF)
+@rule_required("targets.view")
 def target_list(request: HttpRequest) -> HttpResponse:
     qs = visible_targets(request.user).order_by("-end_year", "division__code", "indicator", "id")
     qs, filters = _target_filters(request, qs)
@@ -251,7 +249,7 @@ def _target(request: HttpRequest, pk: int) -> Target:
     )
 
 
-@role_required(*STAFF)
+@rule_required("targets.view")
 def target_detail(request: HttpRequest, pk: int) -> HttpResponse:
     target = _target(request, pk)
     chain, descendants = services.hierarchy(target, request.user)
@@ -286,7 +284,7 @@ def _form_querysets(user: Any) -> dict[str, Any]:
     }
 
 
-@role_required(*STAFF)
+@rule_required("targets.view")
 def target_form(request: HttpRequest, pk: int | None = None) -> HttpResponse:
     target = _target(request, pk) if pk else None
     if target is not None and not can_edit_target(request.user, target):
@@ -316,7 +314,7 @@ def target_form(request: HttpRequest, pk: int | None = None) -> HttpResponse:
 # decomposition workbench
 
 
-@role_required(*STAFF)
+@rule_required("targets.view")
 def workbench(request: HttpRequest, pk: int) -> HttpResponse:
     target = _target(request, pk)
     if not can_decompose(request.user, target):
@@ -475,7 +473,7 @@ def _comparison(rows: list[services.BaseRow], results: dict[str, Any]) -> list[d
 # progress and drill-down
 
 
-@role_required(*STAFF)
+@rule_required("targets.view")
 def progress(request: HttpRequest, pk: int) -> HttpResponse:
     target = _target(request, pk)
     if target.division_id is None:
@@ -527,7 +525,7 @@ def progress(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-@role_required(*STAFF)
+@rule_required("targets.view")
 def drilldown(request: HttpRequest, pk: int) -> HttpResponse:
     target = _target(request, pk)
     if target.division_id is None:
@@ -580,7 +578,7 @@ def drilldown(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-@role_required(*STAFF)
+@rule_required("targets.view")
 def allocate(request: HttpRequest, pk: int) -> HttpResponse:
     """分解 of a non-intensity target (caps, budgets, totals, shares, levels, amounts, peaks)."""
     target = _target(request, pk)
@@ -658,7 +656,7 @@ def _float(value: str | None) -> float | None:
 # responsibility letters
 
 
-@role_required(*STAFF)
+@rule_required("targets.view")
 @require_POST
 def letter_generate(request: HttpRequest, pk: int) -> HttpResponse:
     target = _target(request, pk)
@@ -682,7 +680,7 @@ def _visible_letters(user: Any) -> QuerySet[ResponsibilityLetter]:
     )
 
 
-@role_required(*STAFF)
+@rule_required("targets.view")
 def letter_list(request: HttpRequest) -> HttpResponse:
     qs = _visible_letters(request.user).order_by("-generated_at", "-id")
     f = {k: request.GET.get(k, "").strip() for k in ("status", "q")}
@@ -717,7 +715,7 @@ def letter_list(request: HttpRequest) -> HttpResponse:
     return render(request, "targets/letter_list.html", {"page": page, "filters": f})
 
 
-@role_required(*STAFF)
+@rule_required("targets.view")
 def letter_detail(request: HttpRequest, pk: int) -> HttpResponse:
     letter = get_object_or_404(_visible_letters(request.user), pk=pk)
     can_sign = letter.status == "generated" and (
@@ -736,7 +734,7 @@ def letter_detail(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-@role_required(*STAFF)
+@rule_required("targets.view")
 @require_POST
 def letter_sign(request: HttpRequest, pk: int) -> HttpResponse:
     letter = get_object_or_404(_visible_letters(request.user), pk=pk)
@@ -759,7 +757,7 @@ def letter_sign(request: HttpRequest, pk: int) -> HttpResponse:
 # warnings and alerts
 
 
-@role_required(*STAFF)
+@rule_required("targets.view")
 def warning_list(request: HttpRequest) -> HttpResponse:
     qs = visible_warnings(request.user).order_by("-year", "-month", "-severity", "division__code")
     f = {
@@ -845,7 +843,7 @@ def _latest_initial() -> dict[str, int]:
     return {"year": latest[0], "month": latest[1]}
 
 
-@role_required(*PROVINCE)
+@rule_required("targets.run_warnings")
 @require_POST
 def warning_run(request: HttpRequest) -> HttpResponse:
     form = WarnRunForm(request.POST)
@@ -864,7 +862,7 @@ def warning_run(request: HttpRequest) -> HttpResponse:
     return redirect("jobs:detail", pk=job.pk)
 
 
-@role_required(*STAFF)
+@rule_required("targets.view")
 def alert_list(request: HttpRequest) -> HttpResponse:
     qs = alerts_for(request.user)
     f = {"unread": request.GET.get("unread", "").strip()}
@@ -896,7 +894,7 @@ def alert_list(request: HttpRequest) -> HttpResponse:
     )
 
 
-@role_required(*STAFF)
+@rule_required("targets.view")
 @require_POST
 def alert_read(request: HttpRequest, pk: int) -> HttpResponse:
     alert = get_object_or_404(alerts_for(request.user), pk=pk)
@@ -908,21 +906,22 @@ def alert_read(request: HttpRequest, pk: int) -> HttpResponse:
 # regional statistics
 
 
-@role_required(*STAFF)
+@rule_required("targets.view", post="targets.import_statistics")
 def statistics(request: HttpRequest) -> HttpResponse:
     form = StatisticsUploadForm()
     problems: list[Any] = []
     if request.method == "POST":
-        if not is_province(request.user):
-            raise PermissionDenied
         form = StatisticsUploadForm(request.POST, request.FILES)
         if form.is_valid():
             upload = form.cleaned_data["file"]
             try:
+                # the size is checked before the file is read (the limit is reference data)
                 n = services.import_statistics(
-                    data=upload.read(), user=request.user, filename=upload.name
+                    data=read_limited(upload, "statistics"),
+                    user=request.user,
+                    filename=upload.name,
                 )
-            except services.StatisticsRejected as exc:
+            except (services.StatisticsRejected, TableRefused) as exc:
                 problems = exc.errors
                 messages.error(
                     request,

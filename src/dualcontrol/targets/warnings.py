@@ -26,6 +26,7 @@ from django.db.models import Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from dualcontrol.access.targets import is_province
 from dualcontrol.accounts.models import Role, User
 from dualcontrol.audit.services import record, snapshot
 from dualcontrol.core import tracking
@@ -49,7 +50,6 @@ from dualcontrol.targets.models import (
     WarningRecord,
     WarningRuleSet,
 )
-from dualcontrol.targets.queries import is_province
 from dualcontrol.targets.statistics import load_series
 
 # ---------------------------------------------------------------------------------------------

@@ -1,6 +1,6 @@
 """REST endpoints of plan tasks: plans, their tasks, a department's tasks, warnings, progress.
 
-The same scope (``tasks/access.py``) and services as the pages; evidence files are uploaded
+The same scope (``access/tasks.py``) and services as the pages; evidence files are uploaded
 through the page (multipart), progress without evidence can be filed here."""
 
 from __future__ import annotations
@@ -15,9 +15,10 @@ from ninja import Status as HttpStatus
 from ninja.errors import HttpError
 from ninja.pagination import PageNumberPagination, paginate
 
-from dualcontrol.accounts.scope import role_of
+from dualcontrol.access import tasks as access
+from dualcontrol.access.rules import allows, require
 from dualcontrol.regions.models import Department
-from dualcontrol.tasks import access, queries, services
+from dualcontrol.tasks import queries, services
 from dualcontrol.tasks.models import Plan, PlanTask, TaskAssignment
 from dualcontrol.tasks.rules import load_rules
 
@@ -25,8 +26,7 @@ router = Router(tags=["tasks"])
 
 
 def _require_staff(request: HttpRequest) -> None:
-    if role_of(request.user) not in access.TASK_ROLES:
-        raise HttpError(403, "plan tasks are for province and city staff")
+    require(request.user, "tasks.view")
 
 
 class PlanOut(Schema):
@@ -99,7 +99,7 @@ def _tasks(request: HttpRequest):  # type: ignore[no-untyped-def]
 @router.get("/plans", response=list[PlanOut])
 @paginate(PageNumberPagination, page_size=50)
 def list_plans(request: HttpRequest):  # type: ignore[no-untyped-def]
-    if role_of(request.user) not in access.TASK_ROLES:
+    if not allows(request.user, "tasks.view"):
         return Plan.objects.none()
     return access.visible_plans(request.user).order_by("-imported_at", "-pk")
 
@@ -129,7 +129,7 @@ def department_tasks(request: HttpRequest, department_id: int):  # type: ignore[
 @router.get("/warnings", response=list[TaskOut])
 @paginate(PageNumberPagination, page_size=200)
 def warnings(request: HttpRequest, kind: str = ""):  # type: ignore[no-untyped-def]
-    if role_of(request.user) not in access.TASK_ROLES:
+    if not allows(request.user, "tasks.view"):
         return PlanTask.objects.none()
     kinds = [kind] if kind in queries.WARNING_KINDS else list(queries.WARNING_KINDS)
     return (

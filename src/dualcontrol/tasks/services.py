@@ -29,6 +29,7 @@ from django.db.models import ProtectedError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from dualcontrol.access import tasks as access
 from dualcontrol.audit.services import record, snapshot
 from dualcontrol.core.plans import Plan as ParsedPlan
 from dualcontrol.core.plans import PlanItem, PlanParseError, parse_plan
@@ -38,8 +39,8 @@ from dualcontrol.formats.plan_documents import (
     load_plan_vocabulary,
     read_plan_paragraphs,
 )
+from dualcontrol.formats.upload_tables import TableRefused, check_archive, upload_limits
 from dualcontrol.regions.models import Department, Division
-from dualcontrol.tasks import access
 from dualcontrol.tasks.models import (
     AssignmentRole,
     DeadlineSource,
@@ -118,6 +119,18 @@ def read_document(*, data: bytes, filename: str, rules: TaskRules | None = None)
             _("%(name)s：文件超过 %(mb)s MB。")
             % {"name": name, "mb": rules.import_max_bytes // (1024 * 1024)}
         )
+    if suffix == ".docx" or data[:2] == b"PK":
+        # the archive's directory is checked before python-docx decompresses anything
+        try:
+            check_archive(data, upload_limits("plan_document"), name=name).close()
+        except TableRefused as exc:
+            raise ImportRejected(
+                [
+                    _("%(name)s：无法读取方案文件（%(detail)s）。")
+                    % {"name": name, "detail": e.reason}
+                    for e in exc.errors
+                ]
+            ) from exc
     with tempfile.TemporaryDirectory(prefix="dualcontrol-plan-") as tmp:
         path = Path(tmp) / f"plan{suffix}"
         path.write_bytes(data)
@@ -704,10 +717,7 @@ def confirm_department(*, department: Department, user: Any) -> None:
 
 
 def _may_resolve(user: Any, flag: ImportedDepartment) -> bool:
-    from dualcontrol.accounts.models import Role
-    from dualcontrol.accounts.scope import role_of
-
-    if role_of(user) == Role.PROVINCE_ADMIN:
+    if access.is_plan_administrator(user):
         return True
     return flag.plan is not None and access.can_manage(user, flag.plan)
 

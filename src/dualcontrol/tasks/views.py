@@ -24,12 +24,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from dualcontrol.accounts.decorators import role_required
-from dualcontrol.accounts.models import Role
-from dualcontrol.accounts.scope import role_of, visible_divisions
+from dualcontrol.access import tasks as access
+from dualcontrol.access.rules import rule_required
+from dualcontrol.access.scope import visible_divisions
 from dualcontrol.exports import xlsx_response
 from dualcontrol.regions.models import Department
-from dualcontrol.tasks import access, queries, services
+from dualcontrol.tasks import queries, services
 from dualcontrol.tasks.forms import (
     ConfirmForm,
     DeadlinesForm,
@@ -51,8 +51,6 @@ from dualcontrol.tasks.rules import load_rules
 from dualcontrol.uploads import download
 
 PAGE_SIZE = 50
-TASK_ROLES = access.TASK_ROLES
-IMPORT_ROLES = access.IMPORT_ROLES
 STAGING_MAX_AGE_S = 24 * 3600
 
 
@@ -92,7 +90,7 @@ def _assignments_prefetch() -> Prefetch:
 # Plans
 
 
-@role_required(*TASK_ROLES)
+@rule_required("tasks.view")
 def plan_list(request: HttpRequest) -> HttpResponse:
     today, rules = _today(), load_rules()
     f = _filters(request, ("division", "year", "q"))
@@ -207,7 +205,7 @@ def _unstage(request: HttpRequest, token: str) -> None:
 def _offices(request: HttpRequest, division: Any) -> Any:
     """Office choices: only the province administrator picks; an officer's own department is
     the office of the plans it imports."""
-    if role_of(request.user) != Role.PROVINCE_ADMIN:
+    if not access.is_plan_administrator(request.user):
         return None
     province = division
     while province.parent_id is not None:
@@ -227,7 +225,7 @@ def _render_preview(
     )
 
 
-@role_required(*IMPORT_ROLES)
+@rule_required("tasks.manage")
 def plan_import(request: HttpRequest) -> HttpResponse:
     divisions = visible_divisions(request.user).exclude(level="county")
     rules = load_rules()
@@ -275,7 +273,7 @@ def plan_import(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
-@role_required(*IMPORT_ROLES)
+@rule_required("tasks.manage")
 def plan_import_confirm(request: HttpRequest) -> HttpResponse:
     token = request.POST.get("token", "")
     staged = _staged(request, token)
@@ -401,7 +399,7 @@ def _mark_headings(tasks: list[PlanTask]) -> None:
         previous = section
 
 
-@role_required(*TASK_ROLES)
+@rule_required("tasks.view")
 def plan_detail(request: HttpRequest, pk: int) -> HttpResponse:
     plan = _plan(request, pk)
     today, rules = _today(), load_rules()
@@ -441,7 +439,7 @@ def plan_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-@role_required(*IMPORT_ROLES)
+@rule_required("tasks.manage")
 def plan_deadlines(request: HttpRequest, pk: int) -> HttpResponse:
     plan = _plan(request, pk)
     if not access.can_manage(request.user, plan):
@@ -464,7 +462,7 @@ def plan_deadlines(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect(reverse("tasks:plan", args=[plan.pk]) + (f"?{query}" if query else ""))
 
 
-@role_required(*TASK_ROLES)
+@rule_required("tasks.view")
 def plan_matrix(request: HttpRequest, pk: int) -> HttpResponse:
     plan = _plan(request, pk)
     if not access.can_oversee(request.user, plan):
@@ -576,9 +574,9 @@ def _department_page(request: HttpRequest, department: Department) -> HttpRespon
         t.mine = mine  # type: ignore[attr-defined]
         t.mine_status = queries.cell_status(mine, t, today, rules.stalled_after_days)  # type: ignore[attr-defined]
     own = access.own_department(request.user)
-    may_file = (own is not None and own.pk == department.pk) or role_of(
+    may_file = (own is not None and own.pk == department.pk) or access.is_plan_administrator(
         request.user
-    ) == Role.PROVINCE_ADMIN
+    )
     all_mine = queries.with_effective(
         access.visible_tasks(request.user).filter(assignments__department=department),
         today,
@@ -607,7 +605,7 @@ def _department_page(request: HttpRequest, department: Department) -> HttpRespon
     )
 
 
-@role_required(*TASK_ROLES)
+@rule_required("tasks.view")
 def my_department(request: HttpRequest) -> HttpResponse:
     own = access.own_department(request.user)
     if own is not None:
@@ -633,7 +631,7 @@ def my_department(request: HttpRequest) -> HttpResponse:
     )
 
 
-@role_required(*TASK_ROLES)
+@rule_required("tasks.view")
 def department_tasks(request: HttpRequest, pk: int) -> HttpResponse:
     department = get_object_or_404(access.viewable_departments(request.user), pk=pk)
     return _department_page(request, department)
@@ -649,7 +647,7 @@ def _task(request: HttpRequest, pk: int) -> PlanTask:
     )
 
 
-@role_required(*TASK_ROLES)
+@rule_required("tasks.view")
 def task_detail(request: HttpRequest, pk: int) -> HttpResponse:
     task = _task(request, pk)
     return _task_page(request, task)
@@ -725,7 +723,7 @@ def _task_page(
     )
 
 
-@role_required(*TASK_ROLES)
+@rule_required("tasks.view")
 def task_progress(request: HttpRequest, pk: int) -> HttpResponse:
     task = _task(request, pk)
     filing = access.filing_departments(request.user, task)
@@ -759,7 +757,7 @@ def task_progress(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-@role_required(*IMPORT_ROLES)
+@rule_required("tasks.manage")
 def task_edit(request: HttpRequest, pk: int) -> HttpResponse:
     task = _task(request, pk)
     if not access.can_manage(request.user, task.plan):
@@ -775,7 +773,7 @@ def task_edit(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("tasks:task", pk=task.pk)
 
 
-@role_required(*TASK_ROLES)
+@rule_required("tasks.view")
 def evidence(request: HttpRequest, pk: int) -> HttpResponse:
     report = get_object_or_404(
         ProgressReport.objects.filter(task__in=access.visible_tasks(request.user)), pk=pk
@@ -789,7 +787,7 @@ def evidence(request: HttpRequest, pk: int) -> HttpResponse:
 # Warnings
 
 
-@role_required(*TASK_ROLES)
+@rule_required("tasks.view")
 def warnings(request: HttpRequest) -> HttpResponse:
     today, rules = _today(), load_rules()
     f = _filters(request, ("plan", "kind", "department", "q"))
@@ -860,12 +858,12 @@ def warnings(request: HttpRequest) -> HttpResponse:
 
 def _resolvable(request: HttpRequest) -> Any:
     qs = ImportedDepartment.objects.select_related("department", "department__division", "plan")
-    if role_of(request.user) == Role.PROVINCE_ADMIN:
+    if access.is_plan_administrator(request.user):
         return qs
     return qs.filter(plan__in=access.managed_plans(request.user))
 
 
-@role_required(*IMPORT_ROLES)
+@rule_required("tasks.manage")
 def imported_departments(request: HttpRequest) -> HttpResponse:
     f = _filters(request, ("q",))
     qs = _resolvable(request).annotate(n=Count("department__plan_assignments", distinct=True))
@@ -901,7 +899,7 @@ def imported_departments(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
-@role_required(*IMPORT_ROLES)
+@rule_required("tasks.manage")
 def resolve_department(request: HttpRequest, pk: int) -> HttpResponse:
     item = get_object_or_404(_resolvable(request), department_id=pk)
     source = item.department

@@ -8,15 +8,12 @@ from typing import Any
 from django import template
 from django.utils.translation import gettext_lazy
 
-from dualcontrol.accounts.scope import role_of
-
 register = template.Library()
 
 
 @register.inclusion_tag("assessment/_nav.html", takes_context=True)
 def assessment_nav(context: Any, current: str) -> dict[str, Any]:
-    role = role_of(context["request"].user)
-    return {"current": current, "role": role}
+    return {"current": current, "request": context["request"]}
 
 
 @register.filter

@@ -11,7 +11,7 @@ from django.utils.html import format_html
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 
-from dualcontrol.accounts.scope import is_staff_role
+from dualcontrol.access.rules import allows
 from dualcontrol.reporting.statistics_tables import tables_for_indicator
 
 register = template.Library()
@@ -21,7 +21,7 @@ register = template.Library()
 def statistics_filings_link(context: dict[str, Any], target: Any) -> str:
     request = context.get("request")
     user = getattr(request, "user", None)
-    if user is None or not is_staff_role(user):
+    if user is None or not allows(user, "statistics.file"):
         return ""
     tables = tables_for_indicator(getattr(target, "indicator", ""))
     if not tables:

@@ -8,8 +8,8 @@ from typing import Any
 from django import template
 from django.utils.translation import gettext
 
+from dualcontrol.access.targets import alerts_for, is_province
 from dualcontrol.targets.insight import colour
-from dualcontrol.targets.queries import alerts_for, is_province
 
 register = template.Library()
 
