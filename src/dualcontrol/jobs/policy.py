@@ -48,10 +48,18 @@ class ScheduleSpec:
 
 
 @dataclass(frozen=True)
+class ExportsPolicy:
+    inline_max_rows: int
+    keep_days: int
+    source: str
+
+
+@dataclass(frozen=True)
 class JobsPolicy:
     version: str
     outbox: OutboxPolicy
     schedules: tuple[ScheduleSpec, ...]
+    exports: ExportsPolicy = ExportsPolicy(20000, 7, "platform rule")
 
 
 def _int(d: dict[str, Any], key: str, where: str, problems: list[str], low: int = 1) -> int:
@@ -144,9 +152,20 @@ def parse_policy(data: Any, version: str = "") -> JobsPolicy:
                 source=str(s.get("source") or ""),
             )
         )
+    ex = data.get("exports")
+    if not isinstance(ex, dict):
+        problems.append("exports: a mapping is required")
+        ex = {}
+    exports = ExportsPolicy(
+        inline_max_rows=_int(ex, "inline_max_rows", "exports", problems),
+        keep_days=_int(ex, "keep_days", "exports", problems),
+        source=str(ex.get("source") or ""),
+    )
+    if not exports.source:
+        problems.append("exports.source: required")
     if problems:
         raise ReferenceDataError(f"{POLICY_FILE}: " + "; ".join(problems))
-    return JobsPolicy(version=version, outbox=outbox, schedules=tuple(specs))
+    return JobsPolicy(version=version, outbox=outbox, schedules=tuple(specs), exports=exports)
 
 
 def jobs_policy() -> JobsPolicy:
