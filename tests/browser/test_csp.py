@@ -11,7 +11,7 @@ import os
 
 import pytest
 
-from tests.browser.test_smoke import _OTP, ARGS, CHROMIUM, login
+from tests.browser.test_smoke import _OTP, CHROMIUM, login
 
 pytestmark = [
     pytest.mark.browser,
@@ -25,15 +25,6 @@ document.addEventListener("securitypolicyviolation", (e) => {
     + ` at ${e.sourceFile}:${e.lineNumber}`);
 });
 """
-
-
-@pytest.fixture
-def browser():
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield b
-        b.close()
 
 
 @pytest.fixture

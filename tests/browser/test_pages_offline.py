@@ -8,21 +8,12 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from tests.browser.test_smoke import ARGS, CHROMIUM, login
+from tests.browser.test_smoke import CHROMIUM, login
 
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="Debian's chromium is not installed"),
 ]
-
-
-@pytest.fixture
-def browser():
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield b
-        b.close()
 
 
 @pytest.fixture

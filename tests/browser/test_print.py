@@ -17,7 +17,7 @@ import subprocess
 
 import pytest
 
-from tests.browser.test_smoke import ARGS, CHROMIUM, login
+from tests.browser.test_smoke import CHROMIUM, login
 
 pytestmark = [
     pytest.mark.browser,
@@ -25,15 +25,6 @@ pytestmark = [
 ]
 
 POPPLER = all(shutil.which(tool) for tool in ("pdftoppm", "pdfinfo", "pdftotext"))
-
-
-@pytest.fixture
-def browser():
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield b
-        b.close()
 
 
 @pytest.fixture

@@ -31,15 +31,6 @@ ARGS = [
 ]
 
 
-@pytest.fixture
-def browser():
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield b
-        b.close()
-
-
 # second factor of each account this browser session enrolled: (server, username) → secret and
 # the last time step used (a TOTP code works once; a second login within 30 s takes the next step)
 _OTP: dict[tuple[str, str], dict] = {}
