@@ -18,7 +18,7 @@ from django.db.models import Count, Exists, Max, OuterRef, Q, Subquery
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
-from django.utils.http import url_has_allowed_host_and_scheme, urlencode
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
@@ -30,15 +30,11 @@ from dualcontrol.accounts import second_factor as sf
 from dualcontrol.accounts import tokens
 from dualcontrol.accounts.models import ApiToken, Role, User
 from dualcontrol.exports import xlsx_response
+from dualcontrol.redirects import safe_next
 
 
 def _next(request: HttpRequest) -> str:
-    target = request.POST.get("next") or request.GET.get("next") or ""
-    if target and url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return target
-    return reverse("home")
+    return safe_next(request, "home")
 
 
 def _with_next(name: str, next_url: str) -> str:

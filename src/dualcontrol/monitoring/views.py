@@ -43,6 +43,7 @@ from dualcontrol.monitoring.models import (
     Station,
 )
 from dualcontrol.monitoring.rules import monitoring_rules
+from dualcontrol.redirects import redirect_next
 from dualcontrol.uploads import download
 
 PAGE_SIZE = 50
@@ -853,7 +854,7 @@ def shutdown_review(request: HttpRequest, pk: int) -> HttpResponse:
             request,
             _("停运报备已确认，相关日期的报警已重新评估。") if accept else _("停运报备已退回。"),
         )
-    return redirect(request.POST.get("next") or "monitoring:shutdowns")
+    return redirect_next(request, "monitoring:shutdowns")
 
 
 @rule_required("monitoring.view")

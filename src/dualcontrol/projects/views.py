@@ -19,7 +19,7 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
-from django.utils.http import content_disposition_header, url_has_allowed_host_and_scheme
+from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 
 from dualcontrol.access import projects as project_access
@@ -48,6 +48,7 @@ from dualcontrol.projects.models import (
     Status,
 )
 from dualcontrol.projects.rules import Measure, project_rules
+from dualcontrol.redirects import redirect_next
 from dualcontrol.uploads import download
 
 PAGE_SIZE = 50
@@ -725,7 +726,4 @@ def alert_read(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect("projects:alerts")
     alert = get_object_or_404(ProjectAlert, pk=pk, recipient=request.user)
     services.mark_alert_read(alert=alert, user=request.user)
-    target = request.POST.get("next", "")
-    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
-        return redirect(target)
-    return redirect("projects:alerts")
+    return redirect_next(request, "projects:alerts")

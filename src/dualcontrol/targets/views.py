@@ -28,6 +28,7 @@ from dualcontrol.access.targets import (
 from dualcontrol.core.decomposition import DecompositionError
 from dualcontrol.exports import xlsx_response
 from dualcontrol.formats.upload_tables import TableRefused, read_limited
+from dualcontrol.redirects import redirect_next
 from dualcontrol.targets import indicators as catalogue_view
 from dualcontrol.targets import insight, services
 from dualcontrol.targets.forms import (
@@ -899,7 +900,7 @@ def alert_list(request: HttpRequest) -> HttpResponse:
 def alert_read(request: HttpRequest, pk: int) -> HttpResponse:
     alert = get_object_or_404(alerts_for(request.user), pk=pk)
     services.mark_alert_read(alert=alert, user=request.user)
-    return redirect(request.POST.get("next") or "targets:alerts")
+    return redirect_next(request, "targets:alerts")
 
 
 # ---------------------------------------------------------------------------------------------
