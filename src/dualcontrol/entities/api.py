@@ -6,9 +6,10 @@ from typing import Any
 
 from django.http import HttpRequest
 from ninja import Router, Schema
-from ninja.pagination import PageNumberPagination, paginate
+from ninja.pagination import paginate
 
 from dualcontrol.access.scope import visible_divisions, visible_entities
+from dualcontrol.pagination import PageNumberPagination
 
 router = Router(tags=["registries"])
 

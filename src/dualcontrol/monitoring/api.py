@@ -12,10 +12,11 @@ from django.http import Http404, HttpRequest
 from django.utils import timezone
 from ninja import Router, Schema
 from ninja import Status as HttpStatus
-from ninja.pagination import PageNumberPagination, paginate
+from ninja.pagination import paginate
 
 from dualcontrol.monitoring import queries, services
 from dualcontrol.monitoring.models import AlarmKind, AlarmStatus, Shutdown, ShutdownStatus
+from dualcontrol.pagination import PageNumberPagination
 
 router = Router(tags=["monitoring"])
 

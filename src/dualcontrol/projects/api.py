@@ -13,10 +13,11 @@ from django.http import Http404, HttpRequest
 from django.utils import timezone
 from ninja import Router, Schema
 from ninja.errors import HttpError
-from ninja.pagination import PageNumberPagination, paginate
+from ninja.pagination import paginate
 
 from dualcontrol.access import projects as project_access
 from dualcontrol.access.rules import require
+from dualcontrol.pagination import PageNumberPagination
 from dualcontrol.projects import ledger as ledger_mod
 from dualcontrol.projects import queries
 from dualcontrol.projects.models import Project

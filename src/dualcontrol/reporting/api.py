@@ -11,9 +11,10 @@ from django.shortcuts import get_object_or_404
 from ninja import Field, Router, Schema
 from ninja import Status as HttpStatus
 from ninja.errors import HttpError
-from ninja.pagination import PageNumberPagination, paginate
+from ninja.pagination import paginate
 
 from dualcontrol.core.report205 import Row205
+from dualcontrol.pagination import PageNumberPagination
 from dualcontrol.reporting import services
 from dualcontrol.reporting.models import EnergyProduct, EnergyReport, Source
 from dualcontrol.reporting.queries import visible_reports

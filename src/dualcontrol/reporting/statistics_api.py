@@ -11,10 +11,11 @@ from django.shortcuts import get_object_or_404
 from ninja import Field, Router, Schema
 from ninja import Status as HttpStatus
 from ninja.errors import HttpError
-from ninja.pagination import PageNumberPagination, paginate
+from ninja.pagination import paginate
 
 from dualcontrol.access import statistics as stats_access
 from dualcontrol.access.rules import allows
+from dualcontrol.pagination import PageNumberPagination
 from dualcontrol.regions.models import Division
 from dualcontrol.reporting import statistics_services as services
 from dualcontrol.reporting.statistics_models import StatisticsReport

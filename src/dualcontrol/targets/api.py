@@ -9,10 +9,11 @@ from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from ninja import Router, Schema
 from ninja.errors import HttpError
-from ninja.pagination import PageNumberPagination, paginate
+from ninja.pagination import paginate
 
 from dualcontrol.access.rules import require
 from dualcontrol.access.targets import alerts_for, visible_targets, visible_warnings
+from dualcontrol.pagination import PageNumberPagination
 from dualcontrol.reference.catalogue import catalogue
 from dualcontrol.targets import insight, services
 from dualcontrol.targets.models import Target, WarningRecord

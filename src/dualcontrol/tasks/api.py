@@ -13,10 +13,11 @@ from django.utils import timezone
 from ninja import Field, Router, Schema
 from ninja import Status as HttpStatus
 from ninja.errors import HttpError
-from ninja.pagination import PageNumberPagination, paginate
+from ninja.pagination import paginate
 
 from dualcontrol.access import tasks as access
 from dualcontrol.access.rules import allows, require
+from dualcontrol.pagination import PageNumberPagination
 from dualcontrol.regions.models import Department
 from dualcontrol.tasks import queries, services
 from dualcontrol.tasks.models import Plan, PlanTask, TaskAssignment
