@@ -85,6 +85,8 @@ MIDDLEWARE = [
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
+    # a NUL character in any parameter: 400 before any view (PostgreSQL cannot store it)
+    "dualcontrol.nul_bytes.RejectNulMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     # the acting user for audit entries written by signal handlers; records every download
     "dualcontrol.audit.middleware.AuditMiddleware",
