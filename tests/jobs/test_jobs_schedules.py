@@ -26,6 +26,7 @@ EXPECTED = {
     "metering.checks": ("metering_checks", Schedule.HOURLY, ":10"),
     "monitoring.alarms": ("monitoring_alarms", Schedule.DAILY, "01:15"),
     "projects.late": ("projects_late", Schedule.DAILY, "07:30"),
+    "exports.prune": ("prune_exports", Schedule.DAILY, "03:00"),
     "warnings.monthly": ("monthly_warning_run", Schedule.MONTHLY, "20 06:00"),
 }
 
@@ -38,7 +39,7 @@ def test_the_schedules_exist_after_migrate():
         assert s.func == f"dualcontrol.jobs.tasks.{func}" and callable(getattr(tasks, func))
         assert (s.schedule_type, s.repeats, s.intended_date_kwarg) == (kind, -1, "scheduled_for")
         local = timezone.localtime(s.next_run)
-        if phase == "01:30" or phase == "01:15" or phase == "07:30":
+        if phase in ("01:30", "01:15", "07:30", "03:00"):
             assert local.strftime("%H:%M") == phase
         elif phase == ":10":
             assert local.minute == 10

@@ -69,8 +69,12 @@ def test_demo_targets_statistics_and_a_changing_barometer(monkeypatch):
     assert methods == {
         ("530000", "tiered"): 3,  # energy 2011–2015, CO2 intensity 2021–2025 and 2026–2030
         ("530000", "weighted"): 1,  # energy intensity 2026–2030
-        ("530000", "proportional"): 7,  # carbon budget; pollutant caps and project amounts
-        ("530000", "uniform"): 13,  # shares, peak year, pollutant and other rates and levels
+        # carbon budget; pollutant caps and project amounts (2026–2030, and the four 2021–2025
+        # key-project amounts)
+        ("530000", "proportional"): 11,
+        # shares, peak year, pollutant and other rates and levels (and the four 2021–2025
+        # pollutant reduction rates)
+        ("530000", "uniform"): 17,
         ("530100", "weighted"): 1,
     }
     assert Target.objects.filter(parent=t15).count() == 16
