@@ -549,17 +549,21 @@ def _restore_postgresql(
                 f"{shown}{', …' if len(existing) > 5 else ''}): restore into a new database "
                 "(CREATE DATABASE …), or pass --force to replace its objects"
             )
-        command = [pg_restore, "--exit-on-error", "--single-transaction"]
-        if existing:
-            command += ["--clean", "--if-exists"]
-        if args.no_owner:
-            command += ["--no-owner", "--no-privileges"]
         conninfo = make_conninfo(**{k: v for k, v in params.items() if k != "password"})
-        command += [f"--dbname={conninfo}", str(src / PG_DUMP_FILE)]
         env = dict(os.environ)
         if "password" in params:
             env["PGPASSWORD"] = params["password"]
-        result = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
+        owner = ["--no-owner", "--no-privileges"] if args.no_owner else []
+        if existing:
+            # --force: pg_restore --clean cannot drop the inherited keys of partitions (monthly
+            # metering partitions), so the schema is replaced instead — in the same transaction
+            # as the restore (psql --single-transaction), so a failure leaves the database as it was
+            psql, _ = _pg_tool("psql", args.pg_bin)
+            result = _replace_schema(pg_restore, psql, owner, conninfo, src / PG_DUMP_FILE, env)
+        else:
+            command = [pg_restore, "--exit-on-error", "--single-transaction", *owner]
+            command += [f"--dbname={conninfo}", str(src / PG_DUMP_FILE)]
+            result = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
         if result.returncode != 0:
             hint = ""
             if "role" in result.stderr and "does not exist" in result.stderr:
@@ -572,6 +576,52 @@ def _restore_postgresql(
         return pg_table_counts(conn), audit_head(conn, sqlite=False)
     finally:
         conn.close()
+
+
+def _replace_schema(
+    pg_restore: str,
+    psql: str,
+    owner: list[str],
+    conninfo: str,
+    archive: Path,
+    env: dict[str, str],
+) -> subprocess.CompletedProcess[str]:
+    """Drop and recreate the public schema, then run the archive's SQL, all in one transaction:
+    ``pg_restore -f -`` streamed into ``psql`` between BEGIN and COMMIT.  psql stops at the first
+    error (the transaction is then never committed); COMMIT is sent only after pg_restore has
+    written the whole archive, so a damaged archive rolls back too."""
+    import contextlib
+    import tempfile
+
+    with tempfile.TemporaryFile() as psql_err, tempfile.TemporaryFile() as restore_err:
+        target = subprocess.Popen(
+            [psql, "--no-psqlrc", "--quiet", "-v", "ON_ERROR_STOP=1", f"--dbname={conninfo}"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.DEVNULL,
+            stderr=psql_err,
+            env=env,
+        )
+        source = subprocess.Popen(
+            [pg_restore, *owner, "--file=-", str(archive)],
+            stdout=subprocess.PIPE,
+            stderr=restore_err,
+            env=env,
+        )
+        assert target.stdin is not None and source.stdout is not None
+        with contextlib.suppress(BrokenPipeError):  # psql stopped at an error: it says which
+            target.stdin.write(b"BEGIN;\nDROP SCHEMA public CASCADE;\nCREATE SCHEMA public;\n")
+            shutil.copyfileobj(source.stdout, target.stdin, 1 << 20)
+        source.stdout.close()
+        restored = source.wait()
+        with contextlib.suppress(BrokenPipeError):
+            target.stdin.write(b"COMMIT;\n" if restored == 0 else b"ROLLBACK;\n")
+            target.stdin.close()
+        code = restored or target.wait()
+        target.wait()
+        psql_err.seek(0)
+        restore_err.seek(0)
+        errors = (restore_err.read() + psql_err.read()).decode("utf-8", "replace")
+    return subprocess.CompletedProcess([psql], code, "", errors)
 
 
 def _restore_sqlite(
