@@ -30,7 +30,7 @@ from dualcontrol.access.targets import is_province
 from dualcontrol.audit.services import record
 from dualcontrol.core.tracking import StatFigure, StatSeries
 from dualcontrol.entities.models import Industry
-from dualcontrol.formats.upload_tables import CellError, TableRefused, read_upload
+from dualcontrol.formats.upload_tables import CellError, TableRefused, column_letter, read_upload
 from dualcontrol.reference.catalogue import catalogue
 from dualcontrol.regions.models import Division
 from dualcontrol.targets.errors import NotAllowed, StatisticsRejected
@@ -71,12 +71,8 @@ def check_value(
 
 
 def _letter(i: int) -> str:
-    out = ""
-    i += 1
-    while i:
-        i, r = divmod(i - 1, 26)
-        out = chr(65 + r) + out
-    return out
+    """0 → A (the column of a 0-based index, as the upload reader names it)."""
+    return column_letter(i)
 
 
 def _cell(value: Any) -> str:
