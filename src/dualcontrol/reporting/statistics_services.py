@@ -411,21 +411,24 @@ def submit_filing(*, report: StatisticsReport, user: Any) -> StatisticsReport:
     return report
 
 
+def _locked_submitted(report: StatisticsReport, refusal: str) -> StatisticsReport:
+    """The filing, locked for the review (inside a transaction); ``refusal`` (with ``%(s)s`` for
+    its status) unless it is submitted."""
+    report = (
+        StatisticsReport.objects.select_for_update().select_related("division").get(pk=report.pk)
+    )
+    if report.status != StatisticsStatus.SUBMITTED:
+        raise WorkflowError(refusal % {"s": report.get_status_display()})
+    return report
+
+
 def return_filing(*, report: StatisticsReport, user: Any, reason: str) -> StatisticsReport:
     if not can_review(user, report):
         raise PermissionDenied(_("不是该报表的审核人员"))
     if not reason or not reason.strip():
         raise WorkflowError(_("退回必须填写原因"))
     with transaction.atomic():
-        report = (
-            StatisticsReport.objects.select_for_update()
-            .select_related("division")
-            .get(pk=report.pk)
-        )
-        if report.status != StatisticsStatus.SUBMITTED:
-            raise WorkflowError(
-                _("状态为「%(s)s」的报表不能退回") % {"s": report.get_status_display()}
-            )
+        report = _locked_submitted(report, _("状态为「%(s)s」的报表不能退回"))
         before = _state(report)
         report.status = StatisticsStatus.RETURNED
         report.save()
@@ -447,15 +450,7 @@ def accept_filing(*, report: StatisticsReport, user: Any) -> StatisticsReport:
     if not can_review(user, report):
         raise PermissionDenied(_("不是该报表的审核人员"))
     with transaction.atomic():
-        report = (
-            StatisticsReport.objects.select_for_update()
-            .select_related("division")
-            .get(pk=report.pk)
-        )
-        if report.status != StatisticsStatus.SUBMITTED:
-            raise WorkflowError(
-                _("状态为「%(s)s」的报表不能通过") % {"s": report.get_status_display()}
-            )
+        report = _locked_submitted(report, _("状态为「%(s)s」的报表不能通过"))
         before = _state(report)
         report.status = StatisticsStatus.ACCEPTED
         report.accepted_revision = report.revision
