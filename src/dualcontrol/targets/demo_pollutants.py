@@ -260,17 +260,7 @@ def targets(province: Division, admin: Any) -> dict[str, Target]:
     def v(column: str) -> float:
         return float(base.value(column) or 0)
 
-    common = dict(
-        user=None,
-        system=True,
-        division=province,
-        period_kind="five_year",
-        base_year=2025,
-        end_year=2030,
-        source_document=ILLUSTRATIVE,
-        status="issued",
-        is_synthetic=True,
-    )
+    common = _illustrative(province, 2025, 2030, ILLUSTRATIVE)
     t: dict[str, Target] = {}
     for code, (_column, pct) in REDUCTIONS.items():
         t[code] = services.create_target(
@@ -368,6 +358,21 @@ FOURTEENTH = {
 FOURTEENTH_YEARS = range(2020, 2025)  # the annual rows back-cast here (2025 is built above)
 
 
+def _illustrative(province: Division, base_year: int, end_year: int, source: str) -> dict[str, Any]:
+    """The fields every illustrative (synthetic) five-year province target of the demo shares."""
+    return dict(
+        user=None,
+        system=True,
+        division=province,
+        period_kind="five_year",
+        base_year=base_year,
+        end_year=end_year,
+        source_document=source,
+        status="issued",
+        is_synthetic=True,
+    )
+
+
 def fourteenth(
     rng: random.Random, province: Division, prefs: list[Division], admin: Any
 ) -> dict[str, Target]:
@@ -427,17 +432,7 @@ def fourteenth(
     _import(projects, [province, *prefs], PROJECT_COLUMNS, PROJECT_SOURCE, admin)
 
     source = ILLUSTRATIVE.replace("“十五五”", "“十四五”")
-    common = dict(
-        user=None,
-        system=True,
-        division=province,
-        period_kind="five_year",
-        base_year=2020,
-        end_year=2025,
-        source_document=source,
-        status="issued",
-        is_synthetic=True,
-    )
+    common = _illustrative(province, 2020, 2025, source)
     t: dict[str, Target] = {}
     for code, (_column, pct) in FOURTEENTH.items():
         t[f"{code}_14th"] = services.create_target(
