@@ -254,14 +254,20 @@ def test_api_is_scoped(setup):
     world, ids = setup
     assert Client().get("/api/assessment/rounds").status_code == 401
     c = client_for(world, "other_city")
-    codes = {r["code"] for r in c.get(f"/api/assessment/rounds/{ids['round']}/records").json()}
+    codes = {
+        r["code"] for r in c.get(f"/api/assessment/rounds/{ids['round']}/records").json()["items"]
+    }
     assert codes == {world.other_city.code}
     mine = (
-        client_for(world, Role.ENTERPRISE).get("/api/assessment/consequences?open_only=true").json()
+        client_for(world, Role.ENTERPRISE)
+        .get("/api/assessment/consequences?open_only=true")
+        .json()["items"]
     )
     assert {x["code"] for x in mine} == {world.unit.uscc}
     assert (
-        client_for(world, Role.PROVINCE_OFFICER).get("/api/assessment/rounds").json()[0]["year"]
+        client_for(world, Role.PROVINCE_OFFICER)
+        .get("/api/assessment/rounds")
+        .json()["items"][0]["year"]
         == 2015
     )
 

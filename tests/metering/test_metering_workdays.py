@@ -88,7 +88,7 @@ def _api_faults(mw) -> dict[int, dict]:
     assert r.status_code == 200, r.content
     r = c.get("/api/metering/faults", HTTP_AUTHORIZATION=f"Bearer {r.json()['token']}")
     assert r.status_code == 200
-    return {f["id"]: f for f in r.json()}
+    return {f["id"]: f for f in r.json()["items"]}
 
 
 def test_fault_deadline_on_the_page_and_in_the_api(mw):

@@ -431,7 +431,7 @@ def test_the_public_list_shows_the_published_version_only(published):
     page = Client().get("/public/exceedances/2026/q1/").content.decode()
     assert "昆明测试水泥有限公司" in page and "1号烟囱（EXGAS0001）" in page
     assert "/monitoring/alarms/" not in page  # the alarm links are for the province's desk
-    data = Client().get("/api/public/publications?kind=exceedances").json()
+    data = Client().get("/api/public/publications?kind=exceedances").json()["items"]
     assert [(d["year"], d["quarter"], d["version"]) for d in data] == [(2026, 1, 1)]
 
 

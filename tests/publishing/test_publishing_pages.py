@@ -128,7 +128,7 @@ def test_public_bulletin_page_shows_the_official_table(setup):
 
 def test_open_data_serves_only_published_lists(setup):
     world, ids, _rnd = setup
-    data = Client().get("/api/public/publications").json()
+    data = Client().get("/api/public/publications").json()["items"]
     assert {d["kind"] for d in data} == {"bulletin", "grades", "restricted"}
     grades = Client().get(f"/api/public/publications/{ids['grades']}").json()
     rows = [r["cells"] for r in grades["content"]["rows"]]

@@ -9,7 +9,8 @@ from ninja import Router, Schema
 from ninja.pagination import paginate
 
 from dualcontrol.access.scope import visible_divisions, visible_entities
-from dualcontrol.pagination import PageNumberPagination
+from dualcontrol.entities.models import Entity
+from dualcontrol.pagination import Mapped, PageNumberPagination
 
 router = Router(tags=["registries"])
 
@@ -32,6 +33,19 @@ class DivisionOut(Schema):
     parent_code: str | None
 
 
+def _entity_out(e: Entity) -> dict[str, Any]:
+    return {
+        "uscc": e.uscc,
+        "name": e.name,
+        "division_code": e.division.code,
+        "division_name": e.division.name,
+        "industry_code": e.industry.code,
+        "is_key_energy_unit": e.is_key_energy_unit,
+        "online_monitoring": e.online_monitoring,
+        "is_synthetic": e.is_synthetic,
+    }
+
+
 @router.get("/", response=list[EntityOut])
 @paginate(PageNumberPagination, page_size=100)
 def list_entities(request: HttpRequest, division: str | None = None, q: str | None = None) -> Any:
@@ -40,19 +54,10 @@ def list_entities(request: HttpRequest, division: str | None = None, q: str | No
         qs = qs.filter(division__path__contains=f"{division}/")
     if q:
         qs = qs.filter(name__icontains=q)
-    return [
-        {
-            "uscc": e.uscc,
-            "name": e.name,
-            "division_code": e.division.code,
-            "division_name": e.division.name,
-            "industry_code": e.industry.code,
-            "is_key_energy_unit": e.is_key_energy_unit,
-            "online_monitoring": e.online_monitoring,
-            "is_synthetic": e.is_synthetic,
-        }
-        for e in qs
-    ]
+    return Mapped(
+        qs.select_related("division", "industry").order_by("division__code", "name", "pk"),
+        _entity_out,
+    )
 
 
 @router.get("/divisions", response=list[DivisionOut])

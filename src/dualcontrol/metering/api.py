@@ -18,10 +18,12 @@ from django.utils.translation import get_language
 from ninja import Field, Router, Schema
 from ninja import Status as HttpStatus
 from ninja.errors import HttpError
+from ninja.pagination import paginate
 
 from dualcontrol.entities.models import Entity
 from dualcontrol.metering import codecs, queries, services
 from dualcontrol.metering.models import Alert, DataItem, FaultReport, MeteringInstrument
+from dualcontrol.pagination import Mapped, PageNumberPagination
 from dualcontrol.reference.metering import metering_rules
 from dualcontrol.reference.workcalendar import work_calendar
 
@@ -656,9 +658,8 @@ def _alert_out(a: Alert) -> dict[str, Any]:
 
 
 @router.get("/alerts", response=list[AlertOut])
-def alerts(
-    request: HttpRequest, month: str | None = None, kind: str | None = None, limit: int = 500
-) -> Any:
+@paginate(PageNumberPagination, page_size=100)
+def alerts(request: HttpRequest, month: str | None = None, kind: str | None = None) -> Any:
     qs = Alert.objects.filter(entity__in=services.monitored_entities(request.user)).select_related(
         "entity", "item"
     )
@@ -667,7 +668,7 @@ def alerts(
         qs = qs.filter(day__gte=start.date(), day__lt=end.date())
     if kind:
         qs = qs.filter(kind=kind)
-    return [_alert_out(a) for a in qs[: max(1, min(limit, 5000))]]
+    return Mapped(qs.order_by("-day", "-created", "-id"), _alert_out)
 
 
 def _fault_out(f: FaultReport) -> dict[str, Any]:
@@ -692,13 +693,14 @@ def _fault_out(f: FaultReport) -> dict[str, Any]:
 
 
 @router.get("/faults", response=list[FaultOut])
+@paginate(PageNumberPagination, page_size=100)
 def faults(request: HttpRequest, status: str | None = None) -> Any:
     qs = FaultReport.objects.filter(
         entity__in=services.monitored_entities(request.user)
     ).select_related("entity")
     if status:
         qs = qs.filter(status=status)
-    return [_fault_out(f) for f in qs.prefetch_related("items")[:1000]]
+    return Mapped(qs.prefetch_related("items").order_by("-filed_at", "-id"), _fault_out)
 
 
 def _fault_call(fn: Any, **kwargs: Any) -> FaultReport:

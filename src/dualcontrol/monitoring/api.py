@@ -16,7 +16,7 @@ from ninja.pagination import paginate
 
 from dualcontrol.monitoring import queries, services
 from dualcontrol.monitoring.models import AlarmKind, AlarmStatus, Shutdown, ShutdownStatus
-from dualcontrol.pagination import PageNumberPagination
+from dualcontrol.pagination import Mapped, PageNumberPagination
 
 router = Router(tags=["monitoring"])
 
@@ -162,7 +162,10 @@ def list_outlets(
         qs = qs.filter(entity__division__path__contains=f"{division}/")
     if q:
         qs = qs.filter(name__icontains=q) | qs.filter(mn__icontains=q)
-    outlets = list(qs)
+    return Mapped(qs, per_page=_outlets_out)
+
+
+def _outlets_out(outlets: list[Any]) -> list[dict[str, Any]]:
     status = queries.statuses([o.mn for o in outlets])
     return [_outlet_out(o, status[o.mn]) for o in outlets]
 

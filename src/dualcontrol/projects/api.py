@@ -17,7 +17,7 @@ from ninja.pagination import paginate
 
 from dualcontrol.access import projects as project_access
 from dualcontrol.access.rules import require
-from dualcontrol.pagination import PageNumberPagination
+from dualcontrol.pagination import Mapped, PageNumberPagination
 from dualcontrol.projects import ledger as ledger_mod
 from dualcontrol.projects import queries
 from dualcontrol.projects.models import Project
@@ -210,7 +210,7 @@ def list_projects(
     qs = queries.filtered(project_access.visible_projects(request.user), f, today).prefetch_related(
         "figures", "milestones"
     )
-    return [_out(p, today) for p in qs]
+    return Mapped(qs, lambda p: _out(p, today))
 
 
 @router.get("/ledger", response=LedgerOut)

@@ -14,7 +14,9 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from ninja import Router, Schema
 from ninja.errors import HttpError
+from ninja.pagination import paginate
 
+from dualcontrol.pagination import Mapped, PageNumberPagination
 from dualcontrol.publishing import render
 from dualcontrol.publishing.models import Publication, PublicationKind, PublicationStatus
 
@@ -63,6 +65,7 @@ def _document(p: Publication) -> dict[str, Any]:
 
 
 @router.get("/publications", response=list[PublicationOut])
+@paginate(PageNumberPagination, page_size=100)
 def list_publications(
     request: HttpRequest, kind: str | None = None, year: int | None = None
 ) -> Any:
@@ -74,7 +77,7 @@ def list_publications(
         qs = qs.filter(kind=kind)
     if year:
         qs = qs.filter(year=year)
-    return [_out(p) for p in qs.order_by("-year", "kind", "id")]
+    return Mapped(qs.order_by("-year", "kind", "id"), _out)
 
 
 @router.get("/publications/{pub_id}")

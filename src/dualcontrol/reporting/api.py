@@ -14,7 +14,7 @@ from ninja.errors import HttpError
 from ninja.pagination import paginate
 
 from dualcontrol.core.report205 import Row205
-from dualcontrol.pagination import PageNumberPagination
+from dualcontrol.pagination import Mapped, PageNumberPagination
 from dualcontrol.reporting import services
 from dualcontrol.reporting.models import EnergyProduct, EnergyReport, Source
 from dualcontrol.reporting.queries import visible_reports
@@ -157,7 +157,12 @@ def list_reports(
     status: str | None = None,
     entity_uscc: str | None = None,
 ) -> Any:
-    qs = visible_reports(request.user).select_related("entity")
+    # newest period first; (year, month) is indexed, the unit id breaks ties without a join
+    qs = (
+        visible_reports(request.user)
+        .select_related("entity")
+        .order_by("-year", "-month", "entity_id", "id")
+    )
     if year:
         qs = qs.filter(year=year)
     if month:
@@ -166,7 +171,7 @@ def list_reports(
         qs = qs.filter(status=status)
     if entity_uscc:
         qs = qs.filter(entity__uscc=entity_uscc)
-    return [_out(r) for r in qs]
+    return Mapped(qs, _out)
 
 
 @router.post("/", response={201: ReportDetail, 422: RejectedOut})

@@ -15,7 +15,7 @@ from ninja.pagination import paginate
 
 from dualcontrol.access import statistics as stats_access
 from dualcontrol.access.rules import allows
-from dualcontrol.pagination import PageNumberPagination
+from dualcontrol.pagination import Mapped, PageNumberPagination
 from dualcontrol.regions.models import Division
 from dualcontrol.reporting import statistics_services as services
 from dualcontrol.reporting.statistics_models import StatisticsReport
@@ -207,7 +207,7 @@ def list_filings(
         qs = qs.filter(status=status)
     if division:
         qs = qs.filter(division__code=division)
-    return [_out(r) for r in qs]
+    return Mapped(qs, _out)
 
 
 @router.post("", response={201: FilingDetail, 422: RejectedOut})

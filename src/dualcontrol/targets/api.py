@@ -13,7 +13,7 @@ from ninja.pagination import paginate
 
 from dualcontrol.access.rules import require
 from dualcontrol.access.targets import alerts_for, visible_targets, visible_warnings
-from dualcontrol.pagination import PageNumberPagination
+from dualcontrol.pagination import Mapped, PageNumberPagination
 from dualcontrol.reference.catalogue import catalogue
 from dualcontrol.targets import insight, services
 from dualcontrol.targets.models import Target, WarningRecord
@@ -199,7 +199,7 @@ def list_targets(
         qs = qs.filter(end_year=end_year)
     if division:
         qs = qs.filter(division__path__contains=f"{division}/")
-    return [_target(t) for t in qs]
+    return Mapped(qs, _target)
 
 
 @router.get("/barometer", response=BarometerOut)
@@ -256,7 +256,7 @@ def list_warnings(
         qs = qs.filter(colour=colour)
     if division:
         qs = qs.filter(division__path__contains=f"{division}/")
-    return [_warning(w) for w in qs]
+    return Mapped(qs, _warning)
 
 
 @router.post("/warnings/run", response=RunOut)
@@ -277,7 +277,7 @@ def list_alerts(request: HttpRequest, unread: bool = False) -> Any:
     qs = alerts_for(request.user)
     if unread:
         qs = qs.filter(read_at__isnull=True)
-    return list(qs)
+    return qs
 
 
 @router.post("/alerts/{alert_id}/read", response=AlertOut)

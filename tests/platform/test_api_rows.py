@@ -1,0 +1,172 @@
+"""Every paginated API list reads one page from the database, not every visible row (issue 18).
+
+The demo province (shrunk) is built once; every paginated list of the OpenAPI document is asked
+for a page of one item by the province officer, while every row the database hands back is counted
+(``fetchone``/``fetchmany``/``fetchall`` on Django's cursor wrapper).  A list that builds all its
+rows in Python before taking a page reads at least as many rows as its ``count``; a list that
+pages in the database reads the page, its count and a handful of rows for the login.
+
+Lists with path parameters are filled in from the demo (a round's records, a plan's tasks …).
+A list may not hand the paginator a Python list at all: :mod:`dualcontrol.pagination` refuses it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from django.db.backends.utils import CursorWrapper
+from django.test import Client
+
+from dualcontrol.pagination import Mapped, PageNumberPagination
+from tests.auth import api_token
+
+pytestmark = pytest.mark.django_db
+TODAY = dt.date(2026, 11, 21)
+# rows a request reads besides its list: the token, its user and department, throttling
+LOGIN_ROWS = 12
+# a list has to hold more rows than this for the check to mean something
+MIN_COUNT = 3 * LOGIN_ROWS
+
+
+class RowCounter:
+    def __init__(self) -> None:
+        self.rows = 0
+
+    def patch(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        counter = self
+
+        def fetchone(self: CursorWrapper) -> Any:
+            row = self.cursor.fetchone()
+            counter.rows += row is not None
+            return row
+
+        def fetchmany(self: CursorWrapper, *args: Any) -> Any:
+            rows = self.cursor.fetchmany(*args)
+            counter.rows += len(rows)
+            return rows
+
+        def fetchall(self: CursorWrapper) -> Any:
+            rows = self.cursor.fetchall()
+            counter.rows += len(rows)
+            return rows
+
+        monkeypatch.setattr(CursorWrapper, "fetchone", fetchone, raising=False)
+        monkeypatch.setattr(CursorWrapper, "fetchmany", fetchmany, raising=False)
+        monkeypatch.setattr(CursorWrapper, "fetchall", fetchall, raising=False)
+
+
+def _paginated_lists() -> list[str]:
+    from dualcontrol.api import api
+
+    spec = api.get_openapi_schema()
+    return sorted(
+        path
+        for path, ops in spec["paths"].items()
+        if "get" in ops and any(p["name"] == "page" for p in ops["get"].get("parameters", []))
+    )
+
+
+def _fill(path: str, user: Any) -> str:
+    """The path with its parameters taken from the demo (the object with the most rows)."""
+    from django.db.models import Count
+
+    from dualcontrol.access.tasks import viewable_departments
+    from dualcontrol.assessment.models import AssessmentRound
+    from dualcontrol.tasks.models import Plan
+
+    values = {
+        "{round_id}": lambda: (
+            AssessmentRound.objects.annotate(n=Count("records")).order_by("-n").first()
+        ),
+        "{plan_id}": lambda: Plan.objects.annotate(n=Count("tasks")).order_by("-n").first(),
+        "{department_id}": lambda: (
+            viewable_departments(user).annotate(n=Count("plan_assignments")).order_by("-n").first()
+        ),
+    }
+    for key, get in values.items():
+        if key in path:
+            obj = get()
+            assert obj is not None, f"the demo has nothing for {path}"
+            path = path.replace(key, str(obj.pk))
+    assert "{" not in path, f"no demo object for {path}: add one to _fill"
+    return path
+
+
+@pytest.fixture
+def demo(db) -> Iterator[tuple[Client, Any]]:
+    from dualcontrol.accounts.models import User
+    from dualcontrol.demo.builder import DEMO_PASSWORD, build
+
+    build(TODAY, units=40, months_limit=3)
+    officer = User.objects.filter(role="province_officer", department__isnull=False).first()
+    assert officer is not None
+    c = Client()
+    c.defaults["HTTP_AUTHORIZATION"] = f"Bearer {api_token(c, officer, DEMO_PASSWORD)}"
+    yield c, officer
+
+
+def test_every_paginated_list_reads_one_page(demo, monkeypatch):
+    client, officer = demo
+    counter = RowCounter()
+    counter.patch(monkeypatch)
+    lists = _paginated_lists()
+    assert len(lists) >= 15
+    measured, too_many, errors = [], [], []
+    for path in lists:
+        url = _fill(path, officer)
+        counter.rows = 0
+        r = client.get(url, {"page": 1, "page_size": 1})
+        if r.status_code != 200:
+            errors.append((url, r.status_code, r.content[:200]))
+            continue
+        body = r.json()
+        count, rows = body["count"], counter.rows
+        assert len(body["items"]) == min(1, count)
+        measured.append((url, count, rows))
+        if count > MIN_COUNT and rows >= count:
+            too_many.append((url, count, rows))
+    print("\n".join(f"{u}: count {c}, rows read {n}" for u, c, n in measured))
+    assert not errors, errors
+    assert not too_many, too_many
+    # the check bites: most lists of the demo are long enough to tell one page from all rows
+    assert sum(c > MIN_COUNT for _, c, _ in measured) >= 8, measured
+
+
+def test_the_row_counter_sees_a_list_that_reads_every_row(demo, monkeypatch):
+    """The counter is not blind: reading every report to show one counts them all."""
+    from dualcontrol.reporting.models import EnergyReport
+
+    counter = RowCounter()
+    counter.patch(monkeypatch)
+    total = EnergyReport.objects.count()
+    assert total > MIN_COUNT
+    counter.rows = 0
+    _ = list(EnergyReport.objects.all())[:1]
+    assert counter.rows >= total
+
+
+def test_a_python_list_is_refused_and_mapped_reads_one_page(db):
+    from dualcontrol.regions.models import Division
+
+    for i in range(30):
+        Division.objects.create(code=f"53{i:04d}", name=f"区{i}", level="county", source="test")
+    paginator = PageNumberPagination(page_size=5)
+    params = PageNumberPagination.Input(page=2)
+    with pytest.raises(TypeError, match="queryset or Mapped"):
+        paginator.paginate_queryset(list(Division.objects.all()), params, request=None)  # type: ignore[arg-type]
+    seen: list[int] = []
+
+    def shape(d: Division) -> str:
+        seen.append(d.pk)
+        return d.code
+
+    page = paginator.paginate_queryset(
+        Mapped(Division.objects.order_by("code"), shape), params, request=None
+    )  # type: ignore[arg-type]
+    assert page == {"items": [f"53{i:04d}" for i in range(5, 10)], "count": 30}
+    assert len(seen) == 5
+    with pytest.raises(TypeError):
+        Mapped(Division.objects.all())
