@@ -170,3 +170,12 @@ def test_a_python_list_is_refused_and_mapped_reads_one_page(db):
     assert len(seen) == 5
     with pytest.raises(TypeError):
         Mapped(Division.objects.all())
+
+
+def test_the_demo_build_leaves_planner_statistics(demo):
+    from dualcontrol.reporting.models import EnergyReport, ReportLine
+    from dualcontrol.targets.models import RegionalStatistic
+    from tests.platform.test_dbstats import _analysed
+
+    for model in (EnergyReport, ReportLine, RegionalStatistic):
+        assert _analysed(model._meta.db_table), model

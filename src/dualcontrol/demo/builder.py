@@ -24,6 +24,7 @@ from dualcontrol.accounts.models import Role, User
 from dualcontrol.audit.services import record
 from dualcontrol.core.codes import USCC_CHARSET, make_uscc
 from dualcontrol.core.report205 import QUANTITY_FIELDS, Row205
+from dualcontrol.dbstats import analyze
 from dualcontrol.entities.models import Entity, Industry
 from dualcontrol.reference import load_csv, load_yaml
 from dualcontrol.reference.energy_products import energy_products
@@ -223,6 +224,8 @@ def build(
                 "extension_seconds": extensions,
             },
         )
+    # the planner's statistics for the tables the build filled (issue 18)
+    analyze()
     return DemoSummary(
         len(divisions), Department.objects.count(), len(entities), n_reports, n_lines
     )

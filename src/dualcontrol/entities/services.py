@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 
 from dualcontrol.audit.services import record, snapshot
 from dualcontrol.core.codes import CodeError, validate_uscc
+from dualcontrol.dbstats import analyze_after_commit
 from dualcontrol.entities.models import Entity, Industry
 from dualcontrol.formats.report205 import CellError, ReportFormatError, column_letter
 from dualcontrol.formats.upload_tables import TableRefused, read_upload
@@ -121,4 +122,5 @@ def import_entities(*, data: bytes, filename: str, user: Any) -> int:
                 before=before,
                 after=snapshot(e),
             )
+    analyze_after_commit(Entity)
     return len(parsed)

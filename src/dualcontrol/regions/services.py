@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 
 from dualcontrol.audit.services import record, snapshot
 from dualcontrol.core.codes import CodeError, division_level
+from dualcontrol.dbstats import analyze_after_commit
 from dualcontrol.formats.report205 import CellError, ReportFormatError
 from dualcontrol.regions.models import Department, Division
 
@@ -94,6 +95,7 @@ def import_divisions(*, data: bytes, user: Any) -> int:
                 before=before,
                 after=snapshot(div),
             )
+    analyze_after_commit(Division)
     return len(rows)
 
 

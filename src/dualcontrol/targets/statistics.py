@@ -29,6 +29,7 @@ from django.utils.translation import gettext as _
 from dualcontrol.access.targets import is_province
 from dualcontrol.audit.services import record
 from dualcontrol.core.tracking import StatFigure, StatSeries
+from dualcontrol.dbstats import analyze_after_commit
 from dualcontrol.entities.models import Industry
 from dualcontrol.formats.upload_tables import CellError, TableRefused, column_letter, read_upload
 from dualcontrol.reference.catalogue import catalogue
@@ -390,6 +391,7 @@ def _upsert_statistics(
         ],
         batch_size=1000,
     )
+    analyze_after_commit(RegionalStatistic)
     return len(new)
 
 
