@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "dualcontrol.regions",
     "dualcontrol.entities",
     "dualcontrol.reporting",
+    "dualcontrol.rollups",
     "dualcontrol.targets",
     # after targets: its demo writes verified key-project reductions into the statistics
     # before the apps that read them (assessment, publishing) build their part of the demo

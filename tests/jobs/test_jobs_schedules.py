@@ -27,6 +27,7 @@ EXPECTED = {
     "monitoring.alarms": ("monitoring_alarms", Schedule.DAILY, "01:15"),
     "projects.late": ("projects_late", Schedule.DAILY, "07:30"),
     "exports.prune": ("prune_exports", Schedule.DAILY, "03:00"),
+    "rollups.refresh": ("refresh_rollups", Schedule.MINUTES, None),
     "warnings.monthly": ("monthly_warning_run", Schedule.MONTHLY, "20 06:00"),
 }
 

@@ -13,8 +13,10 @@ from targets_world import build
 
 from dualcontrol.accounts.models import Role
 from dualcontrol.audit.models import AuditEntry
+from dualcontrol.entities.models import Entity
 from dualcontrol.regions.models import Division
 from dualcontrol.reporting.models import EnergyReport
+from dualcontrol.rollups.services import refresh as refresh_rollups
 from dualcontrol.targets import insight, services
 from dualcontrol.targets.models import (
     Alert,
@@ -480,6 +482,7 @@ def test_drilldown_ranks_units_by_their_part_in_the_gap(tw):
                 )
             )
     EnergyReport.objects.bulk_create(reports)
+    refresh_rollups()  # what the background job does after the reports change
     data = insight.drilldown(tw.city_target, w.users[Role.CITY_OFFICER], year=2026, month=6)
     assert data["error"] is None
     (unit,) = data["units"]
@@ -628,3 +631,55 @@ def test_english_labels_of_targets_pages(tw):
         )
     )
     assert not [label for label in labels if CJK.search(str(label))]
+
+
+def test_drilldown_previous_year_from_the_same_months_or_an_estimate(tw):
+    """Last year's figure is the sum of the months this year has (when last year had them all,
+    even with more months), else an estimate from the unit's annual energy, else missing."""
+    from tests import factories
+
+    w = tw.world
+    services.compute_warnings(year=2026, month=6, system=True)
+    more_last_year = factories.entity(w.county, "去年月份更多的单位")
+    estimated = factories.entity(w.county, "去年没有月报的单位")
+    missing = factories.entity(w.county, "没有上年数据的单位")
+    Entity.objects.filter(pk__in=[more_last_year.pk, estimated.pk, missing.pk]).update(
+        is_key_energy_unit=True
+    )
+    Entity.objects.filter(pk=estimated.pk).update(annual_energy_tce=24000)
+    Entity.objects.filter(pk=w.unit.pk).update(is_key_energy_unit=True)
+    rows = []
+
+    def monthly(unit, year, months, energy):
+        for m in months:
+            rows.append(
+                EnergyReport(
+                    entity=unit,
+                    period_type="monthly",
+                    year=year,
+                    month=m,
+                    status="accepted",
+                    energy_tce=energy * m,
+                )
+            )
+
+    monthly(more_last_year, 2025, range(1, 7), 100)  # 100, 200, … 600
+    monthly(more_last_year, 2026, [1, 3, 5], 110)  # months 2, 4, 6 not (yet) reported
+    monthly(estimated, 2026, [1, 2], 1000)
+    monthly(missing, 2026, [4], 10)
+    EnergyReport.objects.bulk_create(rows)
+    refresh_rollups()
+    data = insight.drilldown(tw.city_target, w.users[Role.CITY_OFFICER], year=2026, month=6)
+    info = data["unit_info"]
+    a = info[more_last_year.pk]
+    assert (a.current_tce, a.previous_tce, a.previous_estimated) == (
+        pytest.approx(110 * (1 + 3 + 5)),
+        pytest.approx(100 * (1 + 3 + 5)),
+        False,
+    )
+    b = info[estimated.pk]
+    assert b.current_tce == pytest.approx(3000)
+    assert (b.previous_tce, b.previous_estimated) == (pytest.approx(24000 * 2 / 12), True)
+    c = info[missing.pk]
+    assert (c.current_tce, c.previous_tce, c.previous_estimated) == (40, None, False)
+    assert data["missing_previous"] == 1 and data["estimated_previous"] == 1

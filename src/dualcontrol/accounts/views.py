@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from django.contrib.auth import views as auth_views
-from django.db.models import Count, Q, Sum
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
@@ -12,6 +11,7 @@ from dualcontrol.accounts import admin_home
 from dualcontrol.accounts.models import Role
 from dualcontrol.reporting.models import Status
 from dualcontrol.reporting.queries import review_queue, visible_reports
+from dualcontrol.rollups import queries as rollups
 
 
 class LoginView(auth_views.LoginView):
@@ -45,38 +45,37 @@ def home(request: HttpRequest) -> HttpResponse:
     admin = admin_home.context_for(request.user)
     if admin is not None:
         return render(request, "accounts/home_admin.html", admin)
-    by_status = dict(
-        reports.values_list("status").annotate(n=Count("id")).values_list("status", "n")
-    )
+    # counts, the latest month and the regions' sums come from the roll-ups (issue 18)
     divisions = visible_divisions(request.user)
-    latest = (
-        reports.filter(status=Status.ACCEPTED, period_type="monthly")
-        .order_by("-year", "-month")
-        .first()
-    )
+    counts = rollups.status_counts(divisions)
+    latest = rollups.latest_accepted_month(divisions)
     by_region = []
     if latest is not None:
         top = (
             divisions.filter(level="prefecture")
             if role != Role.CITY_OFFICER
             else divisions.filter(parent=request.user.division)
-        )
-        for d in top.order_by("code"):
-            agg = reports.filter(
-                year=latest.year, month=latest.month, entity__division__path__startswith=d.path
-            ).aggregate(
-                energy=Sum("energy_tce"),
-                n=Count("id"),
-                accepted=Count("id", filter=Q(status=Status.ACCEPTED)),
+        ).order_by("code")
+        rows = rollups.month_rows(top, latest)
+        for d in top:
+            row = rows.get(d.pk)
+            by_region.append(
+                {
+                    "division": d,
+                    "energy": row.energy_tce if row else None,
+                    "n": row.reports_n if row else 0,
+                    "accepted": row.accepted_n if row else 0,
+                }
             )
-            by_region.append({"division": d, **agg})
+    queue = review_queue(request.user)
     context = {
         "entity_count": visible_entities(request.user).count(),
         "division_count": divisions.count(),
-        "by_status": {s.label: by_status.get(s.value, 0) for s in Status},
-        "queue": review_queue(request.user)[:10],
-        "queue_count": review_queue(request.user).count(),
+        "by_status": {s.label: counts.get(s.value, 0) for s in Status},
+        "queue": queue[:10],
+        "queue_count": queue.count(),
         "latest": latest,
         "by_region": by_region,
+        "freshness": rollups.freshness(),
     }
     return render(request, "accounts/home_staff.html", context)

@@ -224,7 +224,10 @@ def build(
                 "extension_seconds": extensions,
             },
         )
-    # the planner's statistics for the tables the build filled (issue 18)
+    # the roll-ups that the dashboards read, then the planner's statistics (issue 18)
+    from dualcontrol.rollups.services import refresh
+
+    refresh()
     analyze()
     return DemoSummary(
         len(divisions), Department.objects.count(), len(entities), n_reports, n_lines

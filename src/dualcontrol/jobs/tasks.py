@@ -49,6 +49,14 @@ def deliver_outbox(scheduled_for: str | None = None) -> dict[str, Any]:
     return services.deliver_due().as_dict()
 
 
+def refresh_rollups(scheduled_for: str | None = None) -> dict[str, Any]:
+    """报表汇总 of the years whose reports changed (``dualcontrol rollups refresh``)."""
+    from dualcontrol.rollups.services import refresh_marked
+
+    result = refresh_marked()
+    return result.as_dict() if result else {"years": []}
+
+
 def metering_rollup(scheduled_for: str | None = None) -> dict[str, Any]:
     """能耗在线监测日汇总 of the day before the scheduled time (``dualcontrol metering rollup``)."""
     from dualcontrol.metering.services import rollup_all

@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Q
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -28,7 +27,7 @@ from dualcontrol.core.progress import (
     time_pace_frac,
 )
 from dualcontrol.regions.models import Division
-from dualcontrol.reporting.models import EnergyReport, PeriodType, Status
+from dualcontrol.rollups.models import UnitMonth
 from dualcontrol.targets import analysis
 from dualcontrol.targets import indicators as catalogue_view
 from dualcontrol.targets.models import (
@@ -680,38 +679,45 @@ def drilldown(target: Target, user: Any, *, year: int, month: int) -> dict[str, 
         division__path__startswith=holder.path, is_key_energy_unit=True
     )
     unit_map = {e.pk: e for e in units}
-    base = EnergyReport.objects.filter(
-        entity__in=units,
-        period_type=PeriodType.MONTHLY,
-        status=Status.ACCEPTED,
-        month__lte=month,
-    )
-    cur: dict[int, dict[int, float]] = {}
-    prev: dict[int, dict[int, float]] = {}
-    cur_energy: dict[int, float] = {}
-    for eid, y, m, e, energy in base.filter(Q(year=year) | Q(year=year - 1)).values_list(
-        "entity_id", "year", "month", report_field, "energy_tce"
-    ):
-        (cur if y == year else prev).setdefault(eid, {})[m] = float(e or 0)
+    # January…month of this year and last from the units' roll-ups (rollups.UnitMonth): two rows
+    # per unit instead of every monthly report (issue 18)
+    cur: dict[int, tuple[float, int, float]] = {}
+    prev: dict[int, tuple[float, int]] = {}
+    for eid, y, amount, mask, energy in UnitMonth.objects.filter(
+        entity__in=units, year__in=(year, year - 1), month=month
+    ).values_list("entity_id", "year", f"ytd_{report_field}", "ytd_months", "ytd_energy_tce"):
         if y == year:
-            cur_energy[eid] = cur_energy.get(eid, 0.0) + float(energy or 0)
+            cur[eid] = (float(amount or 0), mask, float(energy or 0))
+        else:
+            prev[eid] = (float(amount or 0), mask)
+    # last year had more months than this year: the same months only, from the month rows
+    subset = {
+        eid: months
+        for eid, (_, months, _) in cur.items()
+        if eid in prev and months & prev[eid][1] == months != prev[eid][1]
+    }
+    same_months: dict[int, float] = {}
+    if subset:
+        for eid, m, amount in UnitMonth.objects.filter(
+            entity_id__in=subset, year=year - 1, month__lte=month
+        ).values_list("entity_id", "month", report_field):
+            if subset[eid] & (1 << (m - 1)):
+                same_months[eid] = same_months.get(eid, 0.0) + float(amount or 0)
     inputs = []
-    for eid, months in cur.items():
+    for eid, (current, months, cur_energy) in cur.items():
         ent = unit_map[eid]
-        current = sum(months.values())
-        p_months = prev.get(eid, {})
+        p_amount, p_months = prev.get(eid, (0.0, 0))
         # an estimate of last year's same months from the unit's annual energy (and, for CO2,
         # this year's CO2 per tce of the unit): 上年综合能源消费量 × months / 12 [× CO2/tce]
         per_tce = (
-            1.0
-            if report_field == "energy_tce"
-            else (current / cur_energy[eid] if cur_energy.get(eid) else None)
+            1.0 if report_field == "energy_tce" else (current / cur_energy if cur_energy else None)
         )
-        if all(m in p_months for m in months):
-            previous: float | None = sum(p_months[m] for m in months)
+        previous: float | None
+        if months & p_months == months:  # last year has every month this year has
+            previous = p_amount if months == p_months else same_months.get(eid, 0.0)
             estimated = False
         elif ent.annual_energy_tce and per_tce is not None:
-            previous = float(ent.annual_energy_tce) * len(months) / 12 * per_tce
+            previous = float(ent.annual_energy_tce) * months.bit_count() / 12 * per_tce
             estimated = True
         else:
             previous, estimated = None, False

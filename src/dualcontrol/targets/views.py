@@ -29,6 +29,7 @@ from dualcontrol.core.decomposition import DecompositionError
 from dualcontrol.exports import xlsx_response
 from dualcontrol.formats.upload_tables import TableRefused, read_limited
 from dualcontrol.redirects import redirect_next
+from dualcontrol.rollups import queries as rollup_queries
 from dualcontrol.targets import indicators as catalogue_view
 from dualcontrol.targets import insight, services
 from dualcontrol.targets.forms import (
@@ -575,7 +576,12 @@ def drilldown(request: HttpRequest, pk: int) -> HttpResponse:
     return render(
         request,
         "targets/drilldown.html",
-        {**data, "page": page, "filters": {"year": year, "month": month}},
+        {
+            **data,
+            "page": page,
+            "filters": {"year": year, "month": month},
+            "freshness": rollup_queries.freshness(),
+        },
     )
 
 

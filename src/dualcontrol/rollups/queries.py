@@ -1,0 +1,84 @@
+"""What dashboards read from the roll-ups: counts by status, the latest month, regions' rows."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import QuerySet, Sum
+
+from dualcontrol.regions.models import Division
+from dualcontrol.reporting.models import PeriodType, Status
+from dualcontrol.rollups.models import ALL_SECTORS, RegionMonth
+from dualcontrol.rollups.services import STATUS_FIELD, marked_years, state
+
+
+@dataclass(frozen=True)
+class Freshness:
+    """When the roll-ups were computed, and whether changes wait for the next run."""
+
+    refreshed_at: dt.datetime | None
+    waiting: bool
+
+
+@dataclass(frozen=True)
+class Period:
+    year: int
+    month: int
+
+    @property
+    def period_label(self) -> str:
+        return f"{self.year}-{self.month:02d}"
+
+
+def freshness() -> Freshness:
+    st = state()
+    return Freshness(st.refreshed_at if st else None, bool(marked_years()))
+
+
+def roots(divisions: QuerySet[Division]) -> QuerySet[Division]:
+    """The highest divisions of a scope (its sums are theirs: the levels below are inside)."""
+    return divisions.exclude(parent__in=divisions)
+
+
+def _all_sectors(division_ids: Any) -> QuerySet[RegionMonth]:
+    return RegionMonth.objects.filter(division__in=division_ids, industry_code=ALL_SECTORS)
+
+
+def status_counts(divisions: QuerySet[Division]) -> dict[str, int]:
+    """Reports of every period in the scope, by status (``Status`` values)."""
+    sums = _all_sectors(roots(divisions)).aggregate(
+        **{status: Sum(field) for status, field in STATUS_FIELD.items()}
+    )
+    return {str(status): int(sums[status] or 0) for status in STATUS_FIELD}
+
+
+def latest_accepted_month(divisions: QuerySet[Division]) -> Period | None:
+    row = (
+        _all_sectors(roots(divisions))
+        .filter(period_type=PeriodType.MONTHLY, accepted_n__gt=0)
+        .order_by("-year", "-month")
+        .values_list("year", "month")
+        .first()
+    )
+    return Period(*row) if row else None
+
+
+def month_rows(
+    divisions: QuerySet[Division], period: Period, *, industry: str = ALL_SECTORS
+) -> dict[int, RegionMonth]:
+    """Each division's monthly row for ``period`` (division id → row; absent: no reports)."""
+    return {
+        r.division_id: r
+        for r in RegionMonth.objects.filter(
+            division__in=divisions,
+            industry_code=industry,
+            period_type=PeriodType.MONTHLY,
+            year=period.year,
+            month=period.month,
+        )
+    }
+
+
+__all__ = ["Freshness", "Period", "Status", "freshness", "latest_accepted_month", "month_rows"]
