@@ -13,6 +13,8 @@ A list may not hand the paginator a Python list at all: :mod:`dualcontrol.pagina
 from __future__ import annotations
 
 import datetime as dt
+import re
+from collections import Counter
 from collections.abc import Iterator
 from typing import Any
 
@@ -31,27 +33,49 @@ LOGIN_ROWS = 12
 MIN_COUNT = 3 * LOGIN_ROWS
 
 
+FROM = re.compile(r'\bFROM\s+"?(\w+)"?', re.IGNORECASE)
+
+
 class RowCounter:
+    """Rows handed back by the database, in all and by the table a query reads FROM first."""
+
     def __init__(self) -> None:
         self.rows = 0
+        self.by_table: Counter[str] = Counter()
+
+    def reset(self) -> None:
+        self.rows = 0
+        self.by_table.clear()
+
+    def _add(self, cursor: CursorWrapper, n: int) -> None:
+        self.rows += n
+        m = FROM.search(getattr(cursor, "_last_sql", "") or "")
+        self.by_table[m.group(1) if m else "?"] += n
 
     def patch(self, monkeypatch: pytest.MonkeyPatch) -> None:
         counter = self
+        execute = CursorWrapper.execute
+
+        def remember(self: CursorWrapper, sql: str, params: Any = None) -> Any:
+            self._last_sql = sql  # type: ignore[attr-defined]
+            return execute(self, sql, params)
 
         def fetchone(self: CursorWrapper) -> Any:
             row = self.cursor.fetchone()
-            counter.rows += row is not None
+            counter._add(self, row is not None)
             return row
 
         def fetchmany(self: CursorWrapper, *args: Any) -> Any:
             rows = self.cursor.fetchmany(*args)
-            counter.rows += len(rows)
+            counter._add(self, len(rows))
             return rows
 
         def fetchall(self: CursorWrapper) -> Any:
             rows = self.cursor.fetchall()
-            counter.rows += len(rows)
+            counter._add(self, len(rows))
             return rows
+
+        monkeypatch.setattr(CursorWrapper, "execute", remember)
 
         monkeypatch.setattr(CursorWrapper, "fetchone", fetchone, raising=False)
         monkeypatch.setattr(CursorWrapper, "fetchmany", fetchmany, raising=False)
@@ -179,3 +203,34 @@ def test_the_demo_build_leaves_planner_statistics(demo):
 
     for model in (EnergyReport, ReportLine, RegionalStatistic):
         assert _analysed(model._meta.db_table), model
+
+
+def test_list_pages_and_the_home_page_read_one_page(demo, monkeypatch):
+    """The long list pages read one page of their table (at most 50 rows and a count); the home
+    page reads no report but the review queue's page (its counts and sums are roll-ups)."""
+    from dualcontrol.accounts.models import User
+    from dualcontrol.reporting.models import EnergyReport, Status
+    from dualcontrol.targets.models import Target, WarningRecord
+    from tests.auth import login
+
+    _, officer = demo
+    client = login(Client(), User.objects.get(pk=officer.pk))
+    page_rows = 50 + 1 + 10  # a page, its count, the distinct values of a filter (periods …)
+    pages = {
+        "/reports/": (EnergyReport, page_rows),
+        "/targets/list/": (Target, page_rows),
+        "/targets/warnings/": (WarningRecord, page_rows),
+        "/": (EnergyReport, 10 + 1 + 1),  # the queue: ten rows and its count; the latest period
+    }
+    counter = RowCounter()
+    counter.patch(monkeypatch)
+    read = {}
+    for url, (model, most) in pages.items():
+        total = model.objects.count()
+        assert total > page_rows, (url, total)
+        counter.reset()
+        assert client.get(url).status_code == 200, url
+        read[url] = (total, counter.by_table[model._meta.db_table], most)
+    print(read)
+    assert all(rows <= most for _, rows, most in read.values()), read
+    assert EnergyReport.objects.filter(status=Status.SUBMITTED).exists()

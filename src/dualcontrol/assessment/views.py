@@ -527,7 +527,12 @@ def consequence_list(request: HttpRequest) -> HttpResponse:
             for c in qs
         )
         return xlsx_response("consequences.xlsx", "consequences", headers, rows, user=request.user)
-    kinds = sorted(set(access.visible_consequences(request.user).values_list("kind", "title_zh")))
+    kinds = list(
+        access.visible_consequences(request.user)
+        .order_by("kind", "title_zh")
+        .values_list("kind", "title_zh")
+        .distinct()
+    )
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request,

@@ -227,9 +227,10 @@ def target_list(request: HttpRequest) -> HttpResponse:
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
     periods = [
         (f"{a}-{b}", f"{a}→{b}")
-        for a, b in sorted(
-            set(visible_targets(request.user).values_list("base_year", "end_year")), reverse=True
-        )
+        for a, b in visible_targets(request.user)
+        .order_by("-base_year", "-end_year")
+        .values_list("base_year", "end_year")
+        .distinct()
     ]
     return render(
         request,
@@ -825,7 +826,12 @@ def warning_list(request: HttpRequest) -> HttpResponse:
         )
         return xlsx_response("warnings.xlsx", "warnings", headers, rows, user=request.user)
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
-    rule_sets = sorted(set(visible_warnings(request.user).values_list("rule_set_name", flat=True)))
+    rule_sets = list(  # the distinct names from the database, not every warning (issue 18)
+        visible_warnings(request.user)
+        .order_by("rule_set_name")
+        .values_list("rule_set_name", flat=True)
+        .distinct()
+    )
     return render(
         request,
         "targets/warning_list.html",
