@@ -81,6 +81,10 @@ def ensure_partitions(months: Iterable[dt.date]) -> list[str]:
     """Create the monthly partitions that do not exist yet (PostgreSQL; no-op on SQLite).
 
     Run it before the write transaction: CREATE TABLE … PARTITION OF locks the parent briefly.
+    Concurrent writers of a new month are serialised by an advisory lock and look again once
+    they hold it: ``CREATE TABLE IF NOT EXISTS`` alone is not safe against a
+    second session creating the same table at the same moment (issue 13: 4 of 40 concurrent
+    uploads failed at a month boundary).
     """
     if connection.vendor != "postgresql":
         return []
@@ -92,13 +96,22 @@ def ensure_partitions(months: Iterable[dt.date]) -> list[str]:
             if cur.fetchone()[0] is not None:
                 continue
             start, end = _month_bounds(month)
-            with transaction.atomic():
-                cur.execute(
-                    f"CREATE TABLE IF NOT EXISTS {name} PARTITION OF {TABLE} "
-                    "FOR VALUES FROM (%s) TO (%s)",
-                    [start, end],
-                )
-            created.append(name)
+            # a session lock (not a transaction's): the second look is then its own statement
+            # in autocommit, with a snapshot taken after the lock was granted
+            key = f"partition:{TABLE}"
+            cur.execute("SELECT pg_advisory_lock(hashtext(%s))", [key])
+            try:
+                cur.execute("SELECT to_regclass(%s)", [name])
+                if cur.fetchone()[0] is not None:
+                    continue  # another writer created it while we waited
+                with transaction.atomic():
+                    cur.execute(
+                        f"CREATE TABLE {name} PARTITION OF {TABLE} FOR VALUES FROM (%s) TO (%s)",
+                        [start, end],
+                    )
+                created.append(name)
+            finally:
+                cur.execute("SELECT pg_advisory_unlock(hashtext(%s))", [key])
     return created
 
 
