@@ -27,7 +27,7 @@ def test_forty_writers_of_a_new_month(transactional_db):
         try:
             barrier.wait()
             created.append(storage.ensure_partitions([month]))
-        except BaseException as exc:  # noqa: BLE001 — the test reports every failure
+        except BaseException as exc:  # the test reports every failure
             errors.append(exc)
         finally:
             connections.close_all()
