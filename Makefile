@@ -8,7 +8,7 @@ export DUALCONTROL_DATA_DIR ?= $(CURDIR)/var
 
 .PHONY: demo test install lint typecheck pytest pytest-pg bench screenshots vendor clean
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml setup.py src/dualcontrol/core/_hj212_fast.pyx
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'

@@ -27,6 +27,7 @@ from enum import StrEnum
 from functools import cache
 
 __all__ = [
+    "CODEC",
     "DEFAULT_LIMITS",
     "NUMERIC_FIELDS",
     "ChecksumError",
@@ -48,7 +49,9 @@ __all__ = [
     "encode_cp",
     "frame",
     "parse_packet",
+    "parse_packet_python",
     "parse_segment",
+    "parse_segment_python",
     "reply_cn",
     "split_lines",
 ]
@@ -451,10 +454,13 @@ def _small_int(value: str, key: str, low: int, high: int) -> int:
     return int(value)
 
 
-def parse_packet(
+def parse_packet_python(
     raw: bytes | str, tables: Hj212Tables | None = None, limits: Limits = DEFAULT_LIMITS
 ) -> Packet:
     """Parse and validate one packet (``##`` … CRLF); raise :class:`Hj212Error` on rejection.
+
+    The pure-Python codec: the reference, and :func:`parse_packet` when the compiled codec
+    (``_hj212_fast``) is not built.
 
     ``str`` input is encoded as UTF-8 first.  With ``tables``, 2005 pollutant codes are mapped
     to 2017 codes, the version is named, and unknown ST/CN/pollutant codes or data flags are
@@ -463,10 +469,10 @@ def parse_packet(
     if isinstance(raw, str):
         raw = raw.encode("utf-8", "surrogatepass")
     segment = _decode(_check_frame(raw, limits))
-    return parse_segment(segment, tables, limits)
+    return parse_segment_python(segment, tables, limits)
 
 
-def parse_segment(
+def parse_segment_python(
     segment: str, tables: Hj212Tables | None = None, limits: Limits = DEFAULT_LIMITS
 ) -> Packet:
     """Parse and validate a data segment (``QN=…;…;CP=&&…&&``) whose frame was checked.
@@ -488,7 +494,7 @@ def parse_segment(
 def _parse_segment_slow(
     segment: str, tables: Hj212Tables | None = None, limits: Limits = DEFAULT_LIMITS
 ) -> Packet:
-    """:func:`parse_segment` always on the field-by-field path (tests compare the two paths)."""
+    """:func:`parse_segment_python` on the field-by-field path always (tests compare both)."""
     qn, st, cn, pw, mn, flag_text, pnum_text, pno_text, extra, cp = _header_slow(segment, limits)
     return _finish(
         segment, qn, st, cn, pw, mn, flag_text, pnum_text, pno_text, extra, cp, tables, limits
@@ -702,6 +708,35 @@ def _finish(
             "warnings": tuple(warnings),
         }
     )
+
+
+# --------------------------------------------------------------------------------------------
+# The codec in use: compiled (issue 18) when built, else the pure-Python one above
+# --------------------------------------------------------------------------------------------
+
+parse_packet = parse_packet_python
+parse_segment = parse_segment_python
+CODEC = "python"  # "compiled" when dualcontrol.core._hj212_fast is built and in use
+try:
+    from dualcontrol.core import _hj212_fast
+except ImportError:  # not built (no compiler at install time): the pure-Python codec
+    pass
+else:
+    # The compiled code takes the common packets and hands every other one, and every
+    # rejection, to the Python codec, so results and errors are the Python codec's own.
+    _hj212_fast.configure(
+        packet_type=Packet,
+        tables_type=Hj212Tables,
+        decimal_type=Decimal,
+        numeric_fields=NUMERIC_FIELDS,
+        time_params=TIME_PARAMS,
+        parse_packet_python=parse_packet_python,
+        parse_segment_python=parse_segment_python,
+        default_limits=DEFAULT_LIMITS,
+    )
+    parse_packet = _hj212_fast.parse_packet
+    parse_segment = _hj212_fast.parse_segment
+    CODEC = "compiled"
 
 
 def _new_packet(fields: dict[str, object]) -> Packet:
