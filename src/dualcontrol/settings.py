@@ -136,8 +136,20 @@ DATABASES = {
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # The embedded database under concurrent requests (issue 13: "database is locked"):
+    # - WAL: readers never wait for the writer, the writer never waits for readers;
+    # - IMMEDIATE: a transaction takes the write lock when it begins, so two transactions that
+    #   read and then write queue on the busy timeout instead of one failing at once when it
+    #   tries to upgrade its read lock (a deadlock SQLite resolves by refusing);
+    # - a busy timeout of 20 s for that queue (seconds; technical, not a domain figure).
     DATABASES["default"].setdefault("OPTIONS", {})
-    DATABASES["default"]["OPTIONS"].update({"timeout": 20})
+    DATABASES["default"]["OPTIONS"].update(
+        {
+            "timeout": 20,
+            "transaction_mode": "IMMEDIATE",
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        }
+    )
 
 if PRODUCTION:
     # every insecure setting at once, before anything runs (the same rules run again as system
