@@ -235,9 +235,7 @@ def outlet_hourly(
     end = end or start
     if end < start or (end - start).days > 62:
         raise Http404
-    series = queries.hourly_series(
-        outlet, queries.day_start(start), queries.day_start(end + dt.timedelta(days=1))
-    )
+    series = queries.hourly_series(outlet, queries.day_start(start), queries.day_end(end))
     return [
         {"code": code, "data_time": t, "value": v, "flag": flag}
         for code, points in sorted(series.items())
@@ -267,7 +265,7 @@ def list_alarms(
     if start:
         qs = qs.filter(started_at__gte=queries.day_start(start))
     if end:
-        qs = qs.filter(started_at__lt=queries.day_start(end + dt.timedelta(days=1)))
+        qs = qs.filter(started_at__lt=queries.day_end(end))
     return qs
 
 

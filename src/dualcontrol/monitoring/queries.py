@@ -68,9 +68,22 @@ def manageable_entities(user: Any) -> QuerySet[Entity]:
 # --------------------------------------------------------------------------------------------
 
 
+# A query bound as far out as a time zone can move it without leaving the calendar (a day at
+# 0001-01-01 00:00 +08:00 is before the first representable instant in UTC).  Technical.
+FIRST_DAY, LAST_DAY = dt.date(dt.MINYEAR + 1, 1, 1), dt.date(dt.MAXYEAR - 1, 12, 31)
+
+
 def day_start(day: dt.date, rules: MonitoringRules | None = None) -> dt.datetime:
+    """The station-local midnight that starts ``day`` (a filter bound; absurd years are held
+    inside the calendar, which no stored time is outside of anyway)."""
     tz = (rules or monitoring_rules()).tz
+    day = min(max(day, FIRST_DAY), LAST_DAY)
     return dt.datetime(day.year, day.month, day.day, tzinfo=tz)
+
+
+def day_end(day: dt.date, rules: MonitoringRules | None = None) -> dt.datetime:
+    """The station-local midnight that ends ``day`` (the exclusive bound of a day filter)."""
+    return day_start(min(day, LAST_DAY) + dt.timedelta(days=1), rules)
 
 
 def local_day(when: dt.datetime, rules: MonitoringRules | None = None) -> dt.date:

@@ -58,10 +58,13 @@ def _filters(request: HttpRequest, names: tuple[str, ...]) -> dict[str, str]:
 
 
 def _date(text: str) -> dt.date | None:
+    """A date from a query string; None when it is not one, or so far out that a day before or
+    after it leaves the calendar (years 1 and 9999)."""
     try:
-        return dt.date.fromisoformat(text)
+        day = dt.date.fromisoformat(text)
     except ValueError:
         return None
+    return day if queries.FIRST_DAY <= day <= queries.LAST_DAY else None
 
 
 # --------------------------------------------------------------------------------------------
@@ -206,7 +209,7 @@ def _chart_context(outlet: Outlet, request: HttpRequest, default_end: dt.date) -
         days = 3
     first = end - dt.timedelta(days=days - 1)
     start = queries.day_start(first, rules)
-    stop = queries.day_start(end + dt.timedelta(days=1), rules)
+    stop = queries.day_end(end, rules)
     series = queries.hourly_series(outlet, start, stop)
     limits = {lim.code: lim for lim in queries.limits_on(outlet, end) if lim.cn == DataType.HOUR}
     hours = int((stop - start) / dt.timedelta(hours=1))
@@ -491,7 +494,7 @@ def _alarms(request: HttpRequest, f: dict[str, str]) -> QuerySet[Any]:
     if start:
         qs = qs.filter(started_at__gte=queries.day_start(start, rules))
     if end:
-        qs = qs.filter(started_at__lt=queries.day_start(end + dt.timedelta(days=1), rules))
+        qs = qs.filter(started_at__lt=queries.day_end(end, rules))
     if f["ongoing"]:
         qs = qs.filter(ongoing=True)
     if f["status"] in AlarmStatus.values:
@@ -721,7 +724,7 @@ def _shutdowns(request: HttpRequest, f: dict[str, str]) -> QuerySet[Shutdown]:
     if start:
         qs = qs.filter(ended_at__gt=queries.day_start(start, rules))
     if end:
-        qs = qs.filter(started_at__lt=queries.day_start(end + dt.timedelta(days=1), rules))
+        qs = qs.filter(started_at__lt=queries.day_end(end, rules))
     return qs.order_by("-started_at", "-pk")
 
 

@@ -227,6 +227,8 @@ def ledger(
     if top is None:
         raise Http404
     today = timezone.localdate()
+    if year is not None and not dt.MINYEAR <= year <= dt.MAXYEAR:
+        raise HttpError(422, f"year out of range: {year}")
     y = year or ledger_mod.default_year(top, today)
     return ledger_mod.build_ledger(top=top, measure=measure, year=y, today=today).as_dict()
 

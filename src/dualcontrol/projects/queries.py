@@ -108,6 +108,8 @@ def filtered(qs: QuerySet[Project], f: dict[str, str], today: dt.date) -> QueryS
         ).distinct()
     if (f.get("year") or "").isdigit():
         y = int(f["year"])
+        if not dt.MINYEAR <= y <= dt.MAXYEAR:  # no date has it (and __year would raise)
+            return qs.none()
         qs = qs.filter(
             Q(accounting_year=y)
             | Q(accounting_year__isnull=True, actual_completion__year=y)
