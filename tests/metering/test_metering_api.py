@@ -246,3 +246,17 @@ def test_quality_and_readings_endpoints(mw, ent):
         ).status_code
         == 422
     )
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"[" * 100_000 + b"]" * 100_000,
+        b'{"readings": ' + b"[" * 50_000 + b"]" * 50_000 + b"}",
+        b'{"a":' * 50_000 + b"1" + b"}" * 50_000,
+    ],
+)
+def test_deeply_nested_json_is_the_codecs_error(body):
+    """Issue 13: nesting past the JSON parser's depth was a RecursionError (500), not a refusal."""
+    with pytest.raises(codecs.CodecError, match="nested too deeply|must be"):
+        codecs.get(None).decode(body)

@@ -111,3 +111,31 @@ def test_fault_deadline_on_the_page_and_in_the_api(mw):
     assert html.count(">推算</span>") == 1  # only the deadline in the year without a notice
     assert "国务院办公厅各年《部分节假日安排的通知》" in html
     assert "holidays_cn.csv@" in html and "holidays_cn.yaml@" in html
+
+
+def test_a_fault_time_without_a_zone_is_local_time_not_a_server_error(mw):
+    """Issue 13: ``"started": "2026-05-01T10:00:00"`` answered 500 (naive vs aware)."""
+    c = Client()
+    r = c.post(
+        "/api/auth/token",
+        json.dumps({"username": mw.user(Role.ENTERPRISE).username, "password": "test-pass-123"}),
+        content_type="application/json",
+    )
+    auth = {"HTTP_AUTHORIZATION": f"Bearer {r.json()['token']}"}
+    body = {"started": "2024-09-30T08:00:00", "expected_repair": "2024-10-20", "reason": "网关故障"}
+    r = c.post(
+        f"/api/metering/units/{mw.unit.uscc}/faults",
+        json.dumps(body),
+        content_type="application/json",
+        **auth,
+    )
+    assert r.status_code == 201, r.content
+    assert r.json()["started"].startswith("2024-09-30T08:00:00+08:00")
+    body["started"] = "2999-01-01T08:00:00"
+    r = c.post(
+        f"/api/metering/units/{mw.unit.uscc}/faults",
+        json.dumps(body),
+        content_type="application/json",
+        **auth,
+    )
+    assert r.status_code == 409 and "晚于当前时间" in r.json()["detail"]

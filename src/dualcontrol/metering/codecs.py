@@ -115,6 +115,8 @@ class JsonV1:
             data = json.loads(body.decode("utf-8"))
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:
             raise CodecError(f"the body is not UTF-8 JSON: {exc}") from exc
+        except RecursionError as exc:  # "[[[[…" nested past the parser's depth (issue 13)
+            raise CodecError("the body is JSON nested too deeply") from exc
         if not isinstance(data, dict):
             raise CodecError("the body must be a JSON object with a 'readings' list")
         entries = data.get("readings")

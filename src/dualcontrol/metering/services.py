@@ -1232,6 +1232,8 @@ def file_fault(
     if not reason.strip():
         raise WorkflowError(_("必须填写故障原因及处理措施"))
     now = now or timezone.now()
+    # a time without a zone (an API client's "2026-05-01T10:00:00") is the platform's local time
+    started = aware(to_local(started))
     if started > now:
         raise WorkflowError(_("故障开始时间不能晚于当前时间"))
     if expected_repair < to_local(started).date():
