@@ -48,6 +48,22 @@ class Mapped:
         return list(self._per_page(list(self.queryset[offset : offset + size])))
 
 
+class Ranked:
+    """A ranking computed from aggregates (e.g. the metering units by this month's completeness,
+    from the daily roll-ups): sorted by figures the database does not hold, so it is computed
+    whole; only the page is shaped and sent.  Opt-in, for lists bounded by their registry."""
+
+    def __init__(self, rows: Sequence[Any], fn: Callable[[Any], Any]) -> None:
+        self.rows = rows
+        self.fn = fn
+
+    def count(self) -> int:
+        return len(self.rows)
+
+    def page(self, offset: int, size: int) -> list[Any]:
+        return [self.fn(r) for r in self.rows[offset : offset + size]]
+
+
 class PageNumberPagination(NinjaPageNumberPagination):
     class Input(Schema):
         page: int = Field(1, ge=1, le=MAX_PAGE)
@@ -62,7 +78,7 @@ class PageNumberPagination(NinjaPageNumberPagination):
     ) -> Any:
         page_size = self._get_page_size(pagination.page_size)
         offset = (pagination.page - 1) * page_size
-        if isinstance(queryset, Mapped):
+        if isinstance(queryset, Mapped | Ranked):
             return {
                 self.items_attribute: queryset.page(offset, page_size),
                 "count": queryset.count(),

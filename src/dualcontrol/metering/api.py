@@ -23,7 +23,7 @@ from ninja.pagination import paginate
 from dualcontrol.entities.models import Entity
 from dualcontrol.metering import codecs, queries, services
 from dualcontrol.metering.models import Alert, DataItem, FaultReport, MeteringInstrument
-from dualcontrol.pagination import Mapped, PageNumberPagination
+from dualcontrol.pagination import Mapped, PageNumberPagination, Ranked
 from dualcontrol.reference.metering import metering_rules
 from dualcontrol.reference.workcalendar import work_calendar
 
@@ -423,6 +423,7 @@ def _item_out(i: DataItem) -> dict[str, Any]:
 
 
 @router.get("/units", response=list[UnitOut])
+@paginate(PageNumberPagination, page_size=100)
 def list_units(
     request: HttpRequest,
     month: str | None = None,
@@ -434,23 +435,24 @@ def list_units(
     rows = queries.sort_rows(
         queries.ranking(request.user, _month(month), division=division, q=q), sort
     )
-    return [
-        {
-            "uscc": r.entity.uscc,
-            "name": r.entity.name,
-            "division": r.entity.division.name,
-            "items": r.items,
-            "expected": r.expected,
-            "received": r.received,
-            "completeness_pct": _pct(r.completeness),
-            "meets_minimum": r.passes,
-            "meter_tce": r.meter_tce,
-            "report_tce": r.report_tce,
-            "gap_pct": _pct(r.gap_frac),
-            "alerts": r.alerts,
-        }
-        for r in rows
-    ]
+    return Ranked(rows, _unit_out)
+
+
+def _unit_out(r: Any) -> dict[str, Any]:
+    return {
+        "uscc": r.entity.uscc,
+        "name": r.entity.name,
+        "division": r.entity.division.name,
+        "items": r.items,
+        "expected": r.expected,
+        "received": r.received,
+        "completeness_pct": _pct(r.completeness),
+        "meets_minimum": r.passes,
+        "meter_tce": r.meter_tce,
+        "report_tce": r.report_tce,
+        "gap_pct": _pct(r.gap_frac),
+        "alerts": r.alerts,
+    }
 
 
 @router.get("/units/{uscc}/items", response=list[ItemOut])
