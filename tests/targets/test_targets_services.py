@@ -683,3 +683,33 @@ def test_drilldown_previous_year_from_the_same_months_or_an_estimate(tw):
     c = info[missing.pk]
     assert (c.current_tce, c.previous_tce, c.previous_estimated) == (40, None, False)
     assert data["missing_previous"] == 1 and data["estimated_previous"] == 1
+
+
+def test_the_map_legend_is_the_rule_sets_levels(tw, client):
+    """Issue 14: the legend listed an orange level that the default rule set does not have."""
+    from django.utils import translation
+
+    from dualcontrol.targets.warnings import default_rule_set
+    from tests.auth import login
+
+    services.compute_warnings(year=2026, month=6, system=True)
+    data = insight.dashboard(tw.world.users[Role.PROVINCE_OFFICER])
+    levels = default_rule_set().to_core().levels
+    colours = [lv.colour for lv in sorted(levels, key=lambda lv: -lv.severity)]
+    assert [e["colour"] for e in data["legend"]] == list(dict.fromkeys(colours))
+    assert "orange" not in colours  # the default rule set (NDRC 2021) has no orange level
+    assert [e["name"] for e in data["legend"]][0] == sorted(levels, key=lambda lv: -lv.severity)[
+        0
+    ].name_zh
+    html = login(client, tw.world.users[Role.PROVINCE_OFFICER]).get("/targets/").content.decode()
+    assert "legend-red" in html and "legend-orange" not in html
+    with translation.override("en"):
+        names = [e["name"] for e in insight.legend([])]
+    assert (
+        names
+        == [
+            lv.name_en
+            for lv in sorted(levels, key=lambda lv: -lv.severity)
+            if lv.colour in insight.PALETTE
+        ][: len(names)]
+    )

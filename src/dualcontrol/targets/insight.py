@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -129,6 +130,30 @@ def _progress_pct(w: WarningRecord | None, t: Target | None) -> float | None:
         return None
 
 
+def legend(shown: list[WarningRecord]) -> list[dict[str, Any]]:
+    """The map's legend: the levels of the rule sets the shown warnings were computed with (the
+    default rule set when none is shown), most severe first, one entry per colour, in the
+    rule set's own words — never a colour the rule sets do not have."""
+    sets = {w.rule_set_id: w.rule_set for w in shown if w.rule_set_id}
+    if not sets:
+        default = default_rule_set()
+        sets = {default.pk: default}
+    levels: dict[str, Any] = {}
+    for rs in sets.values():
+        for level in rs.to_core().levels:
+            if level.colour in PALETTE and level.colour not in levels:
+                levels[level.colour] = level
+    english = (translation.get_language() or settings.LANGUAGE_CODE).startswith("en")
+    return [
+        {
+            "colour": colour,
+            "hex": PALETTE[colour],
+            "name": level.name_en if english and level.name_en else level.name_zh,
+        }
+        for colour, level in sorted(levels.items(), key=lambda kv: -kv[1].severity)
+    ]
+
+
 def dashboard(
     user: Any,
     *,
@@ -170,6 +195,7 @@ def dashboard(
         "trend": {},
         "timeline": {"months": [], "rows": []},
         "palette": PALETTE,
+        "legend": legend([]),
     }
     if root is None or plan is None:
         return out
@@ -178,7 +204,9 @@ def dashboard(
         target__base_year=plan[0],
         target__end_year=plan[1],
     )
-    out["indicators"] = sorted(set(plan_w.values_list("indicator", flat=True)))
+    out["indicators"] = list(
+        plan_w.order_by("indicator").values_list("indicator", flat=True).distinct()
+    )
     if indicator not in out["indicators"] and out["indicators"]:
         indicator = (
             "intensity_reduction"
@@ -187,7 +215,7 @@ def dashboard(
         )
         out["indicator"] = indicator
     ind_w = plan_w.filter(indicator=indicator)
-    months = sorted(set(ind_w.values_list("year", "month")))
+    months = list(ind_w.order_by("year", "month").values_list("year", "month").distinct())
     out["months"] = months
     if not months:
         return out
@@ -218,6 +246,7 @@ def dashboard(
         r, c = layout[d.pk]
         tiles.append(Tile(d, r, c, now_w.get(d.pk), target_of.get(d.pk)))
     out["tiles"] = sorted(tiles, key=lambda t: (t.row, t.col))
+    out["legend"] = legend([*now_w.values()])
     out["root_warning"] = now_w.get(root.pk)
     out["root_target"] = target_of.get(root.pk)
     out["counts"] = Counter(t.warning.colour for t in tiles if t.warning)
