@@ -81,6 +81,8 @@ def test_dashboard_workbench_and_drilldown(page, live_server, targets_world, tmp
     page.select_option("select[name=method_b]", "efficiency")
     page.click("button[name=compare]")
     page.wait_for_selector("#comparison h2:has-text('效率优先法')")
+    # the chart is drawn by the swapped-in script, after the heading appears (slow under load)
+    page.wait_for_selector("#cmpchart canvas")
     assert page.locator("#cmpchart canvas").count() == 1
     page.screenshot(path=str(tmp_path / "workbench.png"), full_page=True)
 
