@@ -14,6 +14,8 @@ from collections import Counter
 
 import pytest
 import schemathesis
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 
@@ -34,6 +36,18 @@ def test_no_operation_answers_a_server_error(world, client, settings, role):
 
     token = api_token(client, world.users[role], PASSWORD)
     headers = {"Authorization": f"Bearer {token}"}
+    # the WSGI app is called directly: like Django's test client, keep the request signals from
+    # closing the test's database connection (PostgreSQL; it holds the test's transaction)
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    try:
+        _run(application, headers)
+    finally:
+        request_started.connect(close_old_connections)
+        request_finished.connect(close_old_connections)
+
+
+def _run(application, headers) -> None:  # type: ignore[no-untyped-def]
     schema = schemathesis.openapi.from_wsgi("/api/openapi.json", application)
     # the login operations last: their logout revokes the token the others use
     operations = sorted(
