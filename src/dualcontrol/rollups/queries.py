@@ -37,9 +37,11 @@ def freshness() -> Freshness:
     return Freshness(st.refreshed_at if st else None, bool(marked_years()))
 
 
-def roots(divisions: QuerySet[Division]) -> QuerySet[Division]:
-    """The highest divisions of a scope (its sums are theirs: the levels below are inside)."""
-    return divisions.exclude(parent__in=divisions)
+def roots(divisions: QuerySet[Division]) -> list[int]:
+    """The ids of the highest divisions of a scope (its sums are theirs: the levels below are
+    inside).  A list, not a subquery: the planner then reads the roll-up rows of those divisions
+    through the index instead of scanning the table (issue 18)."""
+    return list(divisions.exclude(parent__in=divisions).values_list("pk", flat=True))
 
 
 def _all_sectors(division_ids: Any) -> QuerySet[RegionMonth]:

@@ -35,6 +35,7 @@ from dualcontrol.targets.models import (
     PeriodKind,
     Target,
     WarningRecord,
+    WarningRuleSet,
     cumulative_period_label,
 )
 from dualcontrol.targets.services import default_rule_set, observe
@@ -134,7 +135,8 @@ def legend(shown: list[WarningRecord]) -> list[dict[str, Any]]:
     """The map's legend: the levels of the rule sets the shown warnings were computed with (the
     default rule set when none is shown), most severe first, one entry per colour, in the
     rule set's own words — never a colour the rule sets do not have."""
-    sets = {w.rule_set_id: w.rule_set for w in shown if w.rule_set_id}
+    ids = {w.rule_set_id for w in shown if w.rule_set_id}
+    sets = {rs.pk: rs for rs in WarningRuleSet.objects.filter(pk__in=ids)}
     if not sets:
         default = default_rule_set()
         sets = {default.pk: default}
@@ -165,7 +167,9 @@ def dashboard(
     """Tiles, ranking, colour counts, trend and the barometer timeline for one plan period."""
     root = root_division(user)
     plans = plans_for(user)
-    warnings = visible_warnings(user)
+    # every tile, cell and trend point is a warning record: without its rule set's definition
+    # (decoded once per row otherwise) and the consequences text, which the map does not show
+    warnings = visible_warnings(user).defer("consequences", "rule_set__definition")
     if plan is None or plan not in plans:
         latest = (
             warnings.filter(target__period_kind=PeriodKind.FIVE_YEAR)
@@ -677,6 +681,18 @@ def _regions_only(target: Target, user: Any, *, year: int, month: int) -> dict[s
     return out
 
 
+@dataclass(frozen=True)
+class DrillUnit:
+    """What the drill-down needs of a key unit."""
+
+    name: str
+    division_name: str
+    industry_code: str
+    industry_name: str
+    annual_energy_tce: Any
+    is_synthetic: bool
+
+
 def drilldown(target: Target, user: Any, *, year: int, month: int) -> dict[str, Any]:
     """From a region's gap to the key units, sectors and sub-regions that drive it.
 
@@ -707,7 +723,20 @@ def drilldown(target: Target, user: Any, *, year: int, month: int) -> dict[str, 
     units = visible_entities(user).filter(
         division__path__startswith=holder.path, is_key_energy_unit=True
     )
-    unit_map = {e.pk: e for e in units}
+    # the few columns the drill-down shows, not every unit as a model with its relations
+    # (issue 18: thousands of objects per request at 10x the demo's units)
+    unit_map = {
+        row[0]: DrillUnit(*row[1:])
+        for row in units.order_by().values_list(
+            "pk",
+            "name",
+            "division__name",
+            "industry__code",
+            "industry__name",
+            "annual_energy_tce",
+            "is_synthetic",
+        )
+    }
     # January…month of this year and last from the units' roll-ups (rollups.UnitMonth): two rows
     # per unit instead of every monthly report (issue 18)
     cur: dict[int, tuple[float, int, float]] = {}
@@ -754,8 +783,8 @@ def drilldown(target: Target, user: Any, *, year: int, month: int) -> dict[str, 
             analysis.UnitEnergy(
                 key=eid,
                 name=ent.name,
-                division=ent.division.name,
-                sector=f"{ent.industry.code} {ent.industry.name}",
+                division=ent.division_name,
+                sector=f"{ent.industry_code} {ent.industry_name}",
                 current_tce=current,
                 previous_tce=previous,
                 previous_estimated=estimated,
