@@ -35,17 +35,43 @@ class Mapped:
         fn: Callable[[Any], Any] | None = None,
         *,
         per_page: Callable[[list[Any]], Sequence[Any]] | None = None,
+        count: int | None = None,
     ) -> None:
         if (fn is None) == (per_page is None):
             raise TypeError("Mapped takes exactly one of fn and per_page")
         self.queryset = queryset
         self._per_page = per_page or (lambda rows: [fn(r) for r in rows])  # type: ignore[misc]
+        self._count = count
 
     def count(self) -> int:
-        return self.queryset.count()
+        """``count`` when the caller knows it exactly (e.g. from current roll-ups), else the
+        database's ``COUNT``."""
+        return self._count if self._count is not None else self.queryset.count()
 
     def page(self, offset: int, size: int) -> list[Any]:
         return list(self._per_page(list(self.queryset[offset : offset + size])))
+
+
+class Counted:
+    """A queryset whose row count is already known exactly (from current roll-ups): Django's
+    ``Paginator`` takes its ``count()`` and slices the queryset for the page."""
+
+    def __init__(self, queryset: QuerySet[Any], count: int | None) -> None:
+        self.queryset = queryset
+        self._count = count
+
+    @property
+    def ordered(self) -> bool:
+        return self.queryset.ordered
+
+    def count(self) -> int:
+        return self._count if self._count is not None else self.queryset.count()
+
+    def __len__(self) -> int:
+        return self.count()
+
+    def __getitem__(self, index: Any) -> Any:
+        return self.queryset[index]
 
 
 class Ranked:

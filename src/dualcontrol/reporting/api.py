@@ -17,7 +17,7 @@ from dualcontrol.core.report205 import Row205
 from dualcontrol.pagination import Mapped, PageNumberPagination
 from dualcontrol.reporting import services
 from dualcontrol.reporting.models import EnergyProduct, EnergyReport, Source
-from dualcontrol.reporting.queries import visible_reports
+from dualcontrol.reporting.queries import known_report_count, visible_reports
 
 router = Router(tags=["reports"])
 
@@ -171,7 +171,16 @@ def list_reports(
         qs = qs.filter(status=status)
     if entity_uscc:
         qs = qs.filter(entity__uscc=entity_uscc)
-    return Mapped(qs, _out)
+    known = known_report_count(
+        request.user,
+        {
+            "year": str(year) if year else "",
+            "month": str(month) if month else "",
+            "status": status or "",
+            "q": entity_uscc or "",
+        },
+    )
+    return Mapped(qs, _out, count=known)
 
 
 @router.post("/", response={201: ReportDetail, 422: RejectedOut})

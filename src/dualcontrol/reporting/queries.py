@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from django.db.models import QuerySet
 
-from dualcontrol.access.scope import PROVINCE_ROLES, role_of, visible_entities
+from dualcontrol.access.scope import is_province, visible_entities
 from dualcontrol.reporting.models import EnergyReport, Status
 
 
@@ -14,7 +15,7 @@ def visible_reports(user: Any) -> QuerySet[EnergyReport]:
     """The reports of the units the user sees.  Province-wide users see every unit, so their
     queries carry no unit filter: a list's count is then the table's, without a join to every
     unit (issue 18: the join made each page read the whole table twice)."""
-    if role_of(user) in PROVINCE_ROLES:
+    if is_province(user):
         return EnergyReport.objects.all()
     return EnergyReport.objects.filter(entity__in=visible_entities(user))
 
@@ -29,4 +30,24 @@ def review_queue(user: Any) -> QuerySet[EnergyReport]:
         .filter(status=Status.SUBMITTED)
         .select_related("entity", "entity__division")
         .order_by("updated")
+    )
+
+
+def known_report_count(user: Any, f: Mapping[str, str]) -> int | None:
+    """The number of the user's reports under the list filters ``f`` (year, month, status,
+    division, q) from the current roll-ups, or None when the database must count."""
+    from dualcontrol.access.scope import visible_divisions
+    from dualcontrol.rollups.queries import report_count
+
+    year, month = f.get("year", ""), f.get("month", "")
+    status = f.get("status", "")
+    if f.get("q") or (status and status not in Status.values):
+        return None  # a unit's own scope has no divisions: report_count says None
+    division = f.get("division", "")
+    return report_count(
+        visible_divisions(user),
+        year=int(year) if year.isdigit() else None,
+        month=int(month) if month.isdigit() else None,
+        status=status if status in Status.values else None,
+        division_code=division if division.isdigit() else None,
     )

@@ -18,10 +18,11 @@ from dualcontrol.access.scope import can_file_for, can_review
 from dualcontrol.exports import xlsx_response
 from dualcontrol.formats.report205 import TemplateProduct, write_workbook
 from dualcontrol.formats.upload_tables import TableRefused, read_limited
+from dualcontrol.pagination import Counted
 from dualcontrol.reporting import report_export, services
 from dualcontrol.reporting.forms import LineForm, PeriodForm, ReturnForm, UploadForm
 from dualcontrol.reporting.models import EnergyProduct, EnergyReport, PeriodType, Status
-from dualcontrol.reporting.queries import review_queue, visible_reports
+from dualcontrol.reporting.queries import known_report_count, review_queue, visible_reports
 
 PAGE_SIZE = 50
 
@@ -56,7 +57,8 @@ def report_list(request: HttpRequest) -> HttpResponse:
     qs, filters = _filtered(request, qs)
     if request.GET.get("export") == "xlsx":
         return _export_or_job(request, "reports.xlsx", qs, filters)
-    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    counted = Counted(qs, known_report_count(request.user, filters))
+    page = Paginator(counted, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request,
         "reporting/list.html",

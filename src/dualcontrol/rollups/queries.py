@@ -10,7 +10,7 @@ from django.db.models import QuerySet, Sum
 
 from dualcontrol.regions.models import Division
 from dualcontrol.reporting.models import PeriodType, Status
-from dualcontrol.rollups.models import ALL_SECTORS, RegionMonth
+from dualcontrol.rollups.models import ALL_SECTORS, DirtyYear, RegionMonth
 from dualcontrol.rollups.services import STATUS_FIELD, marked_years, state
 
 
@@ -83,4 +83,48 @@ def month_rows(
     }
 
 
-__all__ = ["Freshness", "Period", "Status", "freshness", "latest_accepted_month", "month_rows"]
+__all__ = [
+    "Freshness",
+    "Period",
+    "Status",
+    "freshness",
+    "latest_accepted_month",
+    "month_rows",
+    "report_count",
+]
+
+
+def report_count(
+    divisions: QuerySet[Division],
+    *,
+    year: int | None = None,
+    month: int | None = None,
+    status: str | None = None,
+    division_code: str | None = None,
+) -> int | None:
+    """How many reports a scope holds (``divisions``: the visible ones), filtered by period,
+    status and division, from the roll-ups — when they are current (no year waits for its
+    refresh), so the figure is exact.  None when the roll-ups cannot say: a year waits, a
+    filter they do not hold, or a scope without divisions (a unit's own reports).
+
+    A province's report list then counts one index range instead of every report (issue 18).
+    """
+    if DirtyYear.objects.exists():
+        return None
+    if division_code:
+        top = list(divisions.filter(code=division_code).values_list("pk", flat=True))
+        if not top:
+            return None  # outside the scope (or unknown): the database answers (0)
+    else:
+        top = roots(divisions)
+    if not top:
+        return None
+    rows = _all_sectors(top)
+    if year is not None:
+        rows = rows.filter(year=year)
+    if month is not None:
+        rows = rows.filter(period_type=PeriodType.MONTHLY, month=month)
+    field = "reports_n" if status is None else STATUS_FIELD.get(status)  # type: ignore[call-overload]
+    if field is None:
+        return None
+    return int(rows.aggregate(n=Sum(field))["n"] or 0)
