@@ -276,7 +276,12 @@ def dashboard(
     labels = [f"{y}-{m:02d}" for y, m in months]
     series_w: dict[int, dict[tuple[int, int], WarningRecord]] = {}
     focus = [root.pk] + [r["division"].pk for r in ranking[:3]]
-    for w in ind_w.filter(division_id__in=focus):
+    # the trend needs four numbers a point: no related objects, no JSON (issue 18)
+    for w in (
+        ind_w.filter(division_id__in=focus)
+        .select_related(None)
+        .only("division_id", "year", "month", "achieved", "required")
+    ):
         series_w.setdefault(w.division_id, {})[(w.year, w.month)] = w
     unit = ind_w.values_list("unit", flat=True).first() or "frac"
     scale = 1 / (catalogue_view.catalogue().units[unit].scale if unit in UNITS else 1)
@@ -305,7 +310,7 @@ def dashboard(
     recent = months[-12:]
     grid: dict[tuple[int, tuple[int, int]], WarningRecord] = {
         (w.division_id, (w.year, w.month)): w
-        for w in ind_w.filter(division__in=children, year__gte=recent[0][0])
+        for w in ind_w.filter(division__in=children, year__gte=recent[0][0]).select_related(None)
     }
     out["timeline"] = {
         "months": recent,
