@@ -11,6 +11,8 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
+from django.db.models import FloatField
+from django.db.models.functions import Cast
 from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -746,9 +748,15 @@ def drilldown(target: Target, user: Any, *, year: int, month: int) -> dict[str, 
     # per unit instead of every monthly report (issue 18)
     cur: dict[int, tuple[float, int, float]] = {}
     prev: dict[int, tuple[float, int]] = {}
-    for eid, y, amount, mask, energy in UnitMonth.objects.filter(
-        entity__in=units, year__in=(year, year - 1), month=month
-    ).values_list("entity_id", "year", f"ytd_{report_field}", "ytd_months", "ytd_energy_tce"):
+    # sums as floats from the database (the analysis is in floats): no Decimal per value
+    for eid, y, amount, mask, energy in (
+        UnitMonth.objects.filter(entity__in=units, year__in=(year, year - 1), month=month)
+        .annotate(
+            amount_f=Cast(f"ytd_{report_field}", FloatField()),
+            energy_f=Cast("ytd_energy_tce", FloatField()),
+        )
+        .values_list("entity_id", "year", "amount_f", "ytd_months", "energy_f")
+    ):
         if y == year:
             cur[eid] = (float(amount or 0), mask, float(energy or 0))
         else:
