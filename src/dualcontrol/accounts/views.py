@@ -47,8 +47,9 @@ def home(request: HttpRequest) -> HttpResponse:
         return render(request, "accounts/home_admin.html", admin)
     # counts, the latest month and the regions' sums come from the roll-ups (issue 18)
     divisions = visible_divisions(request.user)
-    counts = rollups.status_counts(divisions)
-    latest = rollups.latest_accepted_month(divisions)
+    scope = rollups.roots(divisions)
+    counts = rollups.status_counts(scope)
+    latest = rollups.latest_accepted_month(scope)
     by_region = []
     if latest is not None:
         top = (

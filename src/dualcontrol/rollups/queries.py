@@ -48,17 +48,17 @@ def _all_sectors(division_ids: Any) -> QuerySet[RegionMonth]:
     return RegionMonth.objects.filter(division__in=division_ids, industry_code=ALL_SECTORS)
 
 
-def status_counts(divisions: QuerySet[Division]) -> dict[str, int]:
-    """Reports of every period in the scope, by status (``Status`` values)."""
-    sums = _all_sectors(roots(divisions)).aggregate(
+def status_counts(root_ids: list[int]) -> dict[str, int]:
+    """Reports of every period in the scope (its :func:`roots`), by status (``Status`` values)."""
+    sums = _all_sectors(root_ids).aggregate(
         **{status: Sum(field) for status, field in STATUS_FIELD.items()}
     )
     return {str(status): int(sums[status] or 0) for status in STATUS_FIELD}
 
 
-def latest_accepted_month(divisions: QuerySet[Division]) -> Period | None:
+def latest_accepted_month(root_ids: list[int]) -> Period | None:
     row = (
-        _all_sectors(roots(divisions))
+        _all_sectors(root_ids)
         .filter(period_type=PeriodType.MONTHLY, accepted_n__gt=0)
         .order_by("-year", "-month")
         .values_list("year", "month")
