@@ -13,7 +13,9 @@ from dualcontrol.accounts import throttling
 from dualcontrol.accounts.api import BearerAuth
 from dualcontrol.accounts.api import router as auth_router
 from dualcontrol.assessment.api import router as assessment_router
+from dualcontrol.carbonmarket.api import router as carbonmarket_router
 from dualcontrol.entities.api import router as entities_router
+from dualcontrol.keyunits.api import router as keyunits_router
 from dualcontrol.metering.api import router as metering_router
 from dualcontrol.monitoring.api import router as monitoring_router
 from dualcontrol.projects.api import router as projects_router
@@ -68,3 +70,5 @@ api.add_router("/monitoring", monitoring_router)
 api.add_router("/projects", projects_router)
 api.add_router("/assessment", assessment_router)
 api.add_router("/public", public_router)
+api.add_router("/key-units", keyunits_router)
+api.add_router("/carbon-market", carbonmarket_router)

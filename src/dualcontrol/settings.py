@@ -74,6 +74,8 @@ INSTALLED_APPS = [
     "dualcontrol.monitoring",
     "dualcontrol.assessment",
     "dualcontrol.publishing",
+    "dualcontrol.keyunits",
+    "dualcontrol.carbonmarket",
     "django_q",  # background jobs (Q_CLUSTER below); before dualcontrol.jobs (its admin)
     "dualcontrol.jobs",
 ]

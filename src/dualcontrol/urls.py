@@ -19,6 +19,8 @@ urlpatterns = [
     path("projects/", include("dualcontrol.projects.urls")),
     path("assessment/", include("dualcontrol.assessment.urls")),
     path("public/", include("dualcontrol.publishing.urls")),
+    path("key-units/", include("dualcontrol.keyunits.urls")),
+    path("carbon-market/", include("dualcontrol.carbonmarket.urls")),
     path("audit/", include("dualcontrol.audit.urls")),
     path("jobs/", include("dualcontrol.jobs.urls")),
     path("i18n/", include("django.conf.urls.i18n")),

@@ -53,6 +53,7 @@ OPEN_PREFIXES = (
     "publishing:exceedance",
     "publishing:public",
     "publishing:download",
+    "carbonmarket:public",  # the published compliance table of the carbon market (条例 第十二条)
     "accounts:password",  # every signed-in user changes their own password
     "accounts:2fa",  # second factor: enrolment and verification of the signed-in user
     "accounts:otp",

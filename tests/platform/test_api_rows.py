@@ -247,6 +247,8 @@ def test_list_pages_and_the_home_page_read_one_page(demo, monkeypatch):
 # GET operations that answer a plain array: each is bounded by what it lists (not by the data
 # that grows with time), or by a parameter the operation caps.
 BOUNDED_ARRAYS = {
+    "/api/carbon-market/compliance/{year}": "one row per key emitter with an obligation that year "
+    "(the year's published list, a few hundred units per province)",
     "/api/auth/tokens": "the caller's own API tokens",
     "/api/entities/divisions": "the administrative divisions in scope (the province's tree)",
     "/api/reports/statistics/tables": "the statistics tables of the catalogue",

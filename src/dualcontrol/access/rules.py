@@ -78,6 +78,24 @@ RULES: dict[str, Rule] = {
     "publishing.manage": Rule(
         PROVINCE, duty="publish_results", description="build, publish, withdraw publications"
     ),
+    # key energy-using units (重点用能单位)
+    "keyunits.view": Rule(OFFICIAL, description="key units in scope, grades, lists"),
+    "keyunits.file": Rule(ENTERPRISE, description="a unit files its energy-use status report"),
+    "keyunits.manage": Rule(
+        STAFF, description="review status reports, order and track audits (scoped)"
+    ),
+    "keyunits.designate": Rule(
+        PROVINCE, description="confirm designations, publish lists and surcharges"
+    ),
+    # carbon market (全国碳市场: key emitters, MRV, allocation, compliance)
+    "carbon.view": Rule(OFFICIAL, description="emitters, accounts and reports in scope"),
+    "carbon.file": Rule(ENTERPRISE, description="an emitter's report, transfers, surrender"),
+    "carbon.verify": Rule(
+        frozenset({Role.VERIFIER}), description="verification tasks assigned to the verifier"
+    ),
+    "carbon.manage": Rule(
+        PROVINCE, description="emitter list, verifier assignment, allocation, issuance, review"
+    ),
     # administration: separated duties
     "jobs.manage": Rule(SYSTEM_ADMIN, description="background jobs and the outbox"),
     "jobs.view": Rule(OFFICIAL | SYSTEM_ADMIN, description="a job's status, for its requester"),

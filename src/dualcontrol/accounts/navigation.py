@@ -21,6 +21,8 @@ ITEMS: list[tuple[Any, str, str]] = [
     (_("能耗在线监测"), "metering:list", "metering.view"),
     (_("污染源监控"), "monitoring:list", "monitoring.view"),
     (_("减排项目"), "projects:ledger", "projects.manage"),
+    (_("重点用能单位"), "keyunits:home", "keyunits.view"),
+    (_("碳市场"), "carbonmarket:home", "carbon.view"),
     (_("任务跟踪"), "tasks:plans", "tasks.view"),
     (_("考核"), "assessment:list", "assessment.view"),
     (_("公报公告"), "publishing:manage", "publishing.manage"),
@@ -42,6 +44,7 @@ PUBLIC_ITEMS: list[tuple[Any, str]] = [
     (_("公报"), "publishing:bulletins"),
     (_("考核结果"), "publishing:results"),
     (_("超标名单"), "publishing:exceedances"),
+    (_("碳市场履约"), "carbonmarket:public"),
 ]
 
 

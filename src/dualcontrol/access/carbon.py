@@ -1,0 +1,79 @@
+"""Who sees and does what in the carbon market (gates: ``carbon.view``, ``carbon.file``,
+``carbon.verify``, ``carbon.manage``).
+
+- province administrator / officer: every emitter, account, report and the ledger; keeps the list,
+  assigns verifiers, reviews reports, allocates and issues, approves four-eyes requests;
+- city officer: emitters, reports and accounts of units in its division (read-only);
+- enterprise reporter: its own unit — report, account, transfers and surrender;
+- verifier: the reports assigned to it, and their units;
+- public: the published compliance table only.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Q, QuerySet
+
+from dualcontrol.access.rules import allows
+from dualcontrol.access.scope import PROVINCE_ROLES, role_of, visible_entities
+from dualcontrol.accounts.models import Role
+from dualcontrol.carbonmarket.models import Account, EmissionReport, Emitter
+from dualcontrol.entities.models import Entity
+
+
+def visible_units(user: Any) -> QuerySet[Entity]:
+    """Units whose carbon-market data the user may read."""
+    if role_of(user) == Role.VERIFIER:
+        return Entity.objects.filter(
+            Q(verifiers=user) | Q(emission_reports__verifier=user)
+        ).distinct()
+    return visible_entities(user)
+
+
+def visible_reports(user: Any) -> QuerySet[EmissionReport]:
+    qs = EmissionReport.objects.select_related("entity", "entity__division", "verifier")
+    role = role_of(user)
+    if role in PROVINCE_ROLES:
+        return qs.all()
+    if role == Role.VERIFIER:
+        return qs.filter(verifier=user)
+    if not allows(user, "carbon.view"):
+        return qs.none()
+    return qs.filter(entity__in=visible_entities(user).values("pk"))
+
+
+def visible_emitters(user: Any) -> QuerySet[Emitter]:
+    qs = Emitter.objects.select_related("entity", "entity__division")
+    if role_of(user) in PROVINCE_ROLES:
+        return qs.all()
+    if not allows(user, "carbon.view"):
+        return qs.none()
+    return qs.filter(entity__in=visible_units(user).values("pk"))
+
+
+def visible_accounts(user: Any) -> QuerySet[Account]:
+    qs = Account.objects.select_related("entity", "division")
+    if role_of(user) in PROVINCE_ROLES:
+        return qs.all()
+    if not allows(user, "carbon.view"):
+        return qs.none()
+    return qs.filter(entity__in=visible_units(user).values("pk"))
+
+
+def sees_ledger(user: Any) -> bool:
+    """The whole ledger (every transaction, pending approvals, the chain): province staff."""
+    return role_of(user) in PROVINCE_ROLES
+
+
+def can_file(user: Any, entity: Entity) -> bool:
+    """The unit's own reporter writes its report, asks transfers and surrenders."""
+    return allows(user, "carbon.file") and getattr(user, "entity_id", None) == entity.pk
+
+
+def can_verify(user: Any, report: EmissionReport) -> bool:
+    return allows(user, "carbon.verify") and report.verifier_id == getattr(user, "pk", None)
+
+
+def can_manage(user: Any) -> bool:
+    return allows(user, "carbon.manage")

@@ -1,0 +1,532 @@
+"""REST endpoints of the key-unit registry (scoped like the pages).
+
+Lists are paginated in the database (querysets / :class:`Mapped`); the province's lists are
+``GET /lists?kind=…&year=…``.  A unit files its status report with ``POST /status-reports``;
+reviewers return or accept it.  Refusals: 401 without a token, 403 without the rule, 404 outside
+the scope, 422 with every problem for a refused report.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+from django.http import Http404, HttpRequest
+from django.utils import timezone
+from ninja import Router, Schema
+from ninja.errors import HttpError
+from ninja.pagination import paginate
+
+from dualcontrol.access import keyunits as access
+from dualcontrol.access.rules import require
+from dualcontrol.access.scope import visible_entities
+from dualcontrol.keyunits import queries, services
+from dualcontrol.keyunits.models import (
+    AuditOrder,
+    Designation,
+    ListKind,
+    ProductGrade,
+    StatusReport,
+    Surcharge,
+)
+from dualcontrol.pagination import Mapped, PageNumberPagination
+
+router = Router(tags=["key-units"])
+
+
+def _year(year: int | None) -> int:
+    y = year or queries.latest_year(timezone.localdate())
+    if not 2000 <= y <= 2100:
+        raise HttpError(422, f"year out of range: {y}")
+    return y
+
+
+class DesignationOut(Schema):
+    id: int
+    unit_uscc: str
+    unit_name: str
+    division_code: str
+    year: int
+    tier: str
+    status: str
+    basis_energy_tce: Decimal
+    basis_source: str
+    rule_version: str
+    published: bool
+
+
+@router.get("/designations", response=list[DesignationOut])
+@paginate(PageNumberPagination, page_size=100)
+def list_designations(
+    request: HttpRequest,
+    year: int | None = None,
+    status: str | None = None,
+    tier: str | None = None,
+) -> Any:
+    """Designations of ``year`` in scope (tiers: national / provincial)."""
+    require(request.user, "keyunits.view")
+    qs = access.scoped(request.user, Designation.objects.filter(year=_year(year)))
+    if status:
+        qs = qs.filter(status=status)
+    if tier:
+        qs = qs.filter(tier=tier)
+    qs = qs.select_related("entity", "entity__division").order_by("tier", "entity__name", "pk")
+    return Mapped(
+        qs,
+        lambda d: {
+            "id": d.pk,
+            "unit_uscc": d.entity.uscc,
+            "unit_name": d.entity.name,
+            "division_code": d.entity.division.code,
+            "year": d.year,
+            "tier": d.tier,
+            "status": d.status,
+            "basis_energy_tce": d.basis_energy_tce,
+            "basis_source": d.basis_source,
+            "rule_version": d.rule_version,
+            "published": d.published,
+        },
+    )
+
+
+class EnergyUseIO(Schema):
+    kind: str
+    unit: str = ""
+    quantity: Decimal
+    energy_tce: Decimal
+
+
+class ProductLineIO(Schema):
+    product: str
+    indicator: str
+    output: Decimal
+    output_unit: str = ""
+    value: Decimal
+    unit: str = ""
+    electricity_kwh: Decimal | None = None
+    corrections: dict[str, Decimal] = {}
+
+
+class StatusReportOut(Schema):
+    id: int
+    unit_uscc: str
+    unit_name: str
+    year: int
+    status: str
+    revision: int
+    deadline: dt.date
+    energy_tce: Decimal
+    savings_tce: Decimal | None
+    submitted_at: dt.datetime | None
+
+
+class StatusReportDetailOut(StatusReportOut):
+    measures: str
+    manager_name: str
+    manager_certificate: str
+    energy_uses: list[EnergyUseIO]
+    product_lines: list[ProductLineIO]
+
+
+class StatusReportIn(Schema):
+    year: int
+    energy_uses: list[EnergyUseIO]
+    product_lines: list[ProductLineIO] = []
+    savings_tce: Decimal | None = None
+    measures: str = ""
+    manager_name: str = ""
+    manager_certificate: str = ""
+    submit: bool = False
+
+
+class ReasonIn(Schema):
+    reason: str
+
+
+def _report_out(r: StatusReport) -> dict[str, Any]:
+    return {
+        "id": r.pk,
+        "unit_uscc": r.entity.uscc,
+        "unit_name": r.entity.name,
+        "year": r.year,
+        "status": r.status,
+        "revision": r.revision,
+        "deadline": r.deadline,
+        "energy_tce": r.energy_tce,
+        "savings_tce": r.savings_tce,
+        "submitted_at": r.submitted_at,
+    }
+
+
+def _report_detail(r: StatusReport) -> dict[str, Any]:
+    return {
+        **_report_out(r),
+        "measures": r.measures,
+        "manager_name": r.manager_name,
+        "manager_certificate": r.manager_certificate,
+        "energy_uses": [
+            {"kind": u.kind, "unit": u.unit, "quantity": u.quantity, "energy_tce": u.energy_tce}
+            for u in r.energy_uses.all()
+        ],
+        "product_lines": [
+            {
+                "product": p.product,
+                "indicator": p.indicator,
+                "output": p.output,
+                "output_unit": p.output_unit,
+                "value": p.value,
+                "unit": p.unit,
+                "electricity_kwh": p.electricity_kwh,
+                "corrections": p.corrections or {},
+            }
+            for p in r.product_lines.all()
+        ],
+    }
+
+
+@router.get("/status-reports", response=list[StatusReportOut])
+@paginate(PageNumberPagination, page_size=100)
+def list_status_reports(
+    request: HttpRequest, year: int | None = None, status: str | None = None
+) -> Any:
+    require(request.user, "keyunits.view")
+    qs = access.scoped(request.user, StatusReport.objects.filter(year=_year(year)))
+    if status:
+        qs = qs.filter(status=status)
+    return Mapped(qs.select_related("entity").order_by("entity__name", "pk"), _report_out)
+
+
+def _visible_report(request: HttpRequest, report_id: int) -> StatusReport:
+    require(request.user, "keyunits.view")
+    r = (
+        access.scoped(request.user, StatusReport.objects.select_related("entity"))
+        .filter(pk=report_id)
+        .first()
+    )
+    if r is None:
+        raise Http404
+    return r
+
+
+@router.get("/status-reports/{report_id}", response=StatusReportDetailOut)
+def status_report_detail(request: HttpRequest, report_id: int) -> Any:
+    return _report_detail(_visible_report(request, report_id))
+
+
+def _refusal(exc: Exception) -> HttpError:
+    if isinstance(exc, services.ReportRejected):
+        return HttpError(
+            422,
+            "; ".join(str(p) for p in exc.problems[:50]) or "refused",
+        )
+    if isinstance(exc, services.PermissionDenied):
+        return HttpError(403, str(exc))
+    return HttpError(409, str(exc))
+
+
+@router.post("/status-reports", response={200: StatusReportDetailOut})
+def file_status_report(request: HttpRequest, payload: StatusReportIn) -> Any:
+    """The unit's own reporter files (and optionally submits) its status report."""
+    require(request.user, "keyunits.file")
+    entity = visible_entities(request.user).filter(pk=request.user.entity_id or 0).first()
+    if entity is None:
+        raise Http404
+    content = services.StatusContent(
+        energy_uses=[
+            services.EnergyUseRow(u.kind, u.unit, u.quantity, u.energy_tce)
+            for u in payload.energy_uses
+        ],
+        product_lines=[
+            services.ProductRow(
+                product=p.product,
+                indicator=p.indicator,
+                output=p.output,
+                value=p.value,
+                output_unit=p.output_unit,
+                unit=p.unit,
+                electricity_kwh=p.electricity_kwh,
+                corrections=dict(p.corrections),
+            )
+            for p in payload.product_lines
+        ],
+        savings_tce=payload.savings_tce,
+        measures=payload.measures,
+        manager_name=payload.manager_name,
+        manager_certificate=payload.manager_certificate,
+    )
+    try:
+        report = services.save_status_report(
+            entity=entity,
+            year=payload.year,
+            content=content,
+            user=request.user,
+            source="api",
+            submit=payload.submit,
+        )
+    except (services.ReportRejected, services.WorkflowError, services.PermissionDenied) as exc:
+        raise _refusal(exc) from exc
+    return _report_detail(report)
+
+
+@router.post("/status-reports/{report_id}/submit", response=StatusReportOut)
+def submit_status_report(request: HttpRequest, report_id: int) -> Any:
+    require(request.user, "keyunits.file")
+    report = _visible_report(request, report_id)
+    try:
+        return _report_out(services.submit_status_report(report=report, user=request.user))
+    except (services.WorkflowError, services.PermissionDenied) as exc:
+        raise _refusal(exc) from exc
+
+
+@router.post("/status-reports/{report_id}/return", response=StatusReportOut)
+def return_status_report(request: HttpRequest, report_id: int, payload: ReasonIn) -> Any:
+    require(request.user, "keyunits.manage")
+    report = _visible_report(request, report_id)
+    try:
+        return _report_out(
+            services.return_status_report(report=report, user=request.user, reason=payload.reason)
+        )
+    except (services.WorkflowError, services.PermissionDenied) as exc:
+        raise _refusal(exc) from exc
+
+
+@router.post("/status-reports/{report_id}/accept", response=StatusReportOut)
+def accept_status_report(request: HttpRequest, report_id: int) -> Any:
+    require(request.user, "keyunits.manage")
+    report = _visible_report(request, report_id)
+    try:
+        return _report_out(services.accept_status_report(report=report, user=request.user))
+    except (services.WorkflowError, services.PermissionDenied) as exc:
+        raise _refusal(exc) from exc
+
+
+class GradeOut(Schema):
+    unit_uscc: str
+    unit_name: str
+    year: int
+    product: str
+    product_name: str
+    indicator: str
+    indicator_name: str
+    unit: str
+    output: Decimal
+    value: Decimal
+    corrected_value: Decimal
+    standard: str
+    standard_version: str
+    grade: str
+    benchmark_position: str
+    distance_to_next_grade: Decimal | None
+    next_grade: str | None
+
+
+def _grade_out(g: ProductGrade) -> dict[str, Any]:
+    return {
+        "unit_uscc": g.entity.uscc,
+        "unit_name": g.entity.name,
+        "year": g.year,
+        "product": g.product,
+        "product_name": g.product_name,
+        "indicator": g.indicator,
+        "indicator_name": g.indicator_name,
+        "unit": g.unit,
+        "output": g.output,
+        "value": g.value,
+        "corrected_value": g.corrected_value,
+        "standard": g.standard_code,
+        "standard_version": g.standard_version,
+        "grade": g.grade,
+        "benchmark_position": g.benchmark_position,
+        "distance_to_next_grade": g.distance,
+        "next_grade": g.next_grade or None,
+    }
+
+
+@router.get("/grades", response=list[GradeOut])
+@paginate(PageNumberPagination, page_size=100)
+def list_grades(
+    request: HttpRequest,
+    year: int | None = None,
+    grade: str | None = None,
+    benchmark_position: str | None = None,
+    product: str | None = None,
+) -> Any:
+    """Product grades of ``year`` in scope (grade 1/2/3/over; 标杆/基准 position)."""
+    require(request.user, "keyunits.view")
+    qs = access.scoped(request.user, ProductGrade.objects.filter(year=_year(year)))
+    if grade:
+        qs = qs.filter(grade=grade)
+    if benchmark_position:
+        qs = qs.filter(benchmark_position=benchmark_position)
+    if product:
+        qs = qs.filter(product=product)
+    return Mapped(
+        qs.select_related("entity").order_by("product", "indicator", "entity__name", "pk"),
+        _grade_out,
+    )
+
+
+class ListRowOut(Schema):
+    unit_uscc: str
+    unit_name: str
+    values: list[Any]
+
+
+@router.get("/lists", response=list[ListRowOut])
+@paginate(PageNumberPagination, page_size=100)
+def list_rows(
+    request: HttpRequest, kind: str = ListKind.OVER_LIMIT, year: int | None = None
+) -> Any:
+    """One of the province's lists (``kind``: designations, over_limit, below_baseline,
+    frontrunners, surcharges) in scope; ``values`` follow the export's columns."""
+    require(request.user, "keyunits.view")
+    specs = queries.specs()
+    if kind not in specs:
+        raise HttpError(422, f"unknown list {kind!r}; one of {sorted(specs)}")
+    spec = specs[kind]
+    qs = access.scoped(request.user, spec.rows(_year(year)))
+
+    def shape(x: Any) -> dict[str, Any]:
+        return {
+            "unit_uscc": x.entity.uscc,
+            "unit_name": x.entity.name,
+            "values": [v if isinstance(v, int | str) or v is None else str(v) for v in spec.row(x)],
+        }
+
+    return Mapped(qs, shape)
+
+
+class AuditOut(Schema):
+    id: int
+    unit_uscc: str
+    unit_name: str
+    year: int
+    reason: str
+    detail: str
+    ordered_at: dt.date
+    due: dt.date
+    status: str
+    report_reference: str
+    report_received_at: dt.date | None
+    closed_at: dt.date | None
+
+
+@router.get("/audits", response=list[AuditOut])
+@paginate(PageNumberPagination, page_size=100)
+def list_audits(request: HttpRequest, year: int | None = None, status: str | None = None) -> Any:
+    require(request.user, "keyunits.view")
+    qs = access.scoped(request.user, AuditOrder.objects.all())
+    if year:
+        qs = qs.filter(year=year)
+    if status:
+        qs = qs.filter(status=status)
+    return Mapped(
+        qs.select_related("entity").order_by("-ordered_at", "-pk"),
+        lambda a: {
+            "id": a.pk,
+            "unit_uscc": a.entity.uscc,
+            "unit_name": a.entity.name,
+            "year": a.year,
+            "reason": a.reason,
+            "detail": a.detail,
+            "ordered_at": a.ordered_at,
+            "due": a.due,
+            "status": a.status,
+            "report_reference": a.report_reference,
+            "report_received_at": a.report_received_at,
+            "closed_at": a.closed_at,
+        },
+    )
+
+
+class SurchargeOut(Schema):
+    unit_uscc: str
+    unit_name: str
+    year: int
+    product: str
+    indicator: str
+    value: Decimal
+    surcharge_yuan_per_kwh: Decimal
+    rule: str
+    rule_version: str
+    tier: str
+    electricity_kwh: Decimal | None
+    amount_yuan: Decimal | None
+
+
+@router.get("/surcharges", response=list[SurchargeOut])
+@paginate(PageNumberPagination, page_size=100)
+def list_surcharges(request: HttpRequest, year: int | None = None) -> Any:
+    """Electricity surcharges of ``year`` (for the grid company: province staff and the units)."""
+    require(request.user, "keyunits.view")
+    qs = access.scoped(request.user, Surcharge.objects.filter(year=_year(year)))
+    return Mapped(
+        qs.select_related("entity").order_by("-surcharge_yuan_per_kwh", "entity__name", "pk"),
+        lambda s: {
+            "unit_uscc": s.entity.uscc,
+            "unit_name": s.entity.name,
+            "year": s.year,
+            "product": s.product,
+            "indicator": s.indicator,
+            "value": s.value,
+            "surcharge_yuan_per_kwh": s.surcharge_yuan_per_kwh,
+            "rule": s.rule,
+            "rule_version": s.rule_version,
+            "tier": s.tier,
+            "electricity_kwh": s.electricity_kwh,
+            "amount_yuan": s.amount_yuan,
+        },
+    )
+
+
+class ShareOut(Schema):
+    key: str
+    name: str
+    lines: int
+    output_total: Decimal
+    output_benchmark: Decimal
+    share_pct: Decimal | None
+    below_baseline: int
+
+
+class SharesOut(Schema):
+    year: int
+    by: str
+    target_pct: Decimal
+    target_year: int
+    target_source: str
+    rows: list[ShareOut]
+
+
+@router.get("/shares", response=SharesOut)
+def shares(request: HttpRequest, year: int | None = None, by: str = "industry") -> Any:
+    """达到标杆水平的产能比例 per sector (``by=industry``) or prefecture (``by=region``); bounded by
+    the sectors or prefectures."""
+    require(request.user, "keyunits.view")
+    if by not in ("industry", "region"):
+        raise HttpError(422, "by: industry or region")
+    from dualcontrol.keyunits.rules import load_rules
+
+    y = _year(year)
+    rules = load_rules()
+    scope = access.scoped(request.user, ProductGrade.objects.all())
+    return {
+        "year": y,
+        "by": by,
+        "target_pct": rules.benchmark_target_frac * 100,
+        "target_year": rules.benchmark_target_year,
+        "target_source": rules.benchmark_source,
+        "rows": [
+            {
+                "key": s.key,
+                "name": s.name,
+                "lines": s.lines,
+                "output_total": s.output_total,
+                "output_benchmark": s.output_benchmark,
+                "share_pct": s.share_pct,
+                "below_baseline": s.below_baseline,
+            }
+            for s in queries.benchmark_shares(y, by, scope)
+        ],
+    }
