@@ -145,7 +145,7 @@ def test_surrender_and_transfer_through_the_pages_and_the_api(m):
         },
         follow=True,
     )
-    assert "over the cap" in r.content.decode()
+    assert "超过抵销上限" in r.content.decode()
     r = ent.post(
         "/api/carbon-market/surrender",
         json.dumps({"year": 2025, "unit_type": "CEA", "vintage": 2025, "amount": 100}),

@@ -127,7 +127,7 @@ def test_surrender_ccer_cap_is_refused_and_recorded_then_compliance():
     m = market()
     owner = m.w.users[Role.ENTERPRISE]
     # 5 % of 30 000 = 1 500: 1 501 refused and recorded, 1 500 accepted
-    with pytest.raises(ValidationError, match="over the cap"):
+    with pytest.raises(ValidationError, match="超过抵销上限：已用 0 \\+ 本次 1501 > 上限 1500"):
         services.surrender(
             entity=m.w.unit, year=2025, unit_type="CCER", vintage=2025, amount=1501, user=owner
         )
@@ -218,3 +218,27 @@ def test_the_requester_of_a_correction_cannot_approve_it_and_it_reverses():
     assert ledger.balances_of([m.other_account])[m.other_account.code]["CEA"] == 0
     with pytest.raises(ValidationError):
         services.request_correction(tx=tx, reason="again", user=admin)
+
+
+def test_monthly_evidence_deadline_is_forty_days_after_the_month():
+    w = world()
+    row = services.file_month(
+        entity=w.unit,
+        year=2026,
+        month=2,
+        fuel_co2_t=Decimal("100"),
+        user=w.users[Role.ENTERPRISE],
+    )
+    assert row.deadline == dt.date(2026, 4, 9)  # 28 Feb + 40 days
+    dec = services.file_month(
+        entity=w.unit, year=2026, month=12, fuel_co2_t=Decimal("1"), user=w.users[Role.ENTERPRISE]
+    )
+    assert dec.deadline == dt.date(2027, 2, 9)
+    with pytest.raises(PermissionDenied):
+        services.file_month(
+            entity=w.unit,
+            year=2026,
+            month=3,
+            fuel_co2_t=Decimal("1"),
+            user=w.users["other_enterprise"],
+        )

@@ -79,3 +79,12 @@ class IssueForm(forms.Form):
         label=_("签发至省级账户的配额（吨）"), min_value=1, max_value=10**12
     )
     note = forms.CharField(label=_("依据（文件、批次）"), max_length=500)
+
+
+class MonthForm(forms.Form):
+    year = forms.IntegerField(label=_("年度"), min_value=2013, max_value=2100)
+    month = forms.IntegerField(label=_("月份"), min_value=1, max_value=12)
+    fuel_co2_t = forms.DecimalField(label=_("化石燃料燃烧排放（tCO2）"), **POSITIVE)
+    process_co2e_t = forms.DecimalField(
+        label=_("工业过程排放（tCO2e）"), required=False, **POSITIVE
+    )

@@ -21,6 +21,7 @@ from django.utils import timezone
 from dualcontrol.access import carbon as access
 from dualcontrol.audit.services import record, snapshot
 from dualcontrol.carbonmarket import ledger
+from dualcontrol.carbonmarket.messages import refusal_text
 from dualcontrol.carbonmarket.models import (
     Account,
     AccountKind,
@@ -590,7 +591,7 @@ def issue_to_province(
             user=user,
         )
     except core.LedgerRefused as exc:
-        raise ValidationError([str(exc)]) from exc
+        raise ValidationError([refusal_text(exc)]) from exc
 
 
 def issue_allocation(
@@ -619,7 +620,7 @@ def issue_allocation(
                 user=user,
             )
         except core.LedgerRefused as exc:
-            raise ValidationError([str(exc)]) from exc
+            raise ValidationError([refusal_text(exc)]) from exc
         proposal.status = AllocationStatus.ISSUED
         proposal.transaction = tx
         proposal.save(update_fields=["status", "transaction"])
@@ -666,8 +667,8 @@ def surrender(
                 year=year,
                 kind=ActionKind.REFUSED,
                 amount=Decimal(amount) if isinstance(amount, int) else None,
-                text=f"清缴申请被拒绝：{unit_type} {vintage} × {amount} — {exc}",
-                basis=market_rules().offset_source if "cap" in str(exc) else "",
+                text=f"清缴申请被拒绝：{unit_type} {vintage} 年度 × {amount} 吨 — {refusal_text(exc)}",
+                basis=market_rules().offset_source if exc.code == "offset_cap" else "",
                 decided_by=user if getattr(user, "pk", None) else None,
             )
             record(
@@ -678,7 +679,7 @@ def surrender(
                 object_repr=account.code,
                 note=str(exc),
             )
-        raise ValidationError([str(exc)]) from exc
+        raise ValidationError([refusal_text(exc)]) from exc
 
 
 def request_transfer(
@@ -715,7 +716,7 @@ def request_transfer(
     try:
         probe.plan(request)
     except core.LedgerRefused as exc:
-        raise ValidationError([str(exc)]) from exc
+        raise ValidationError([refusal_text(exc)]) from exc
     with transaction.atomic():
         pending = PendingRequest.objects.create(
             type="transfer",
@@ -782,7 +783,7 @@ def decide(
             tx = ledger.apply(request, user=user)
         except core.LedgerRefused as exc:
             pending.status = PendingStatus.FAILED
-            pending.reason = str(exc)
+            pending.reason = refusal_text(exc)
             pending.save(update_fields=["status", "reason", "decided_by", "decided_at"])
             record(actor=user, action="carbon.pending.failed", obj=pending, note=str(exc))
             return pending

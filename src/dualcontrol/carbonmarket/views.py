@@ -8,6 +8,7 @@ Thin: reads in :mod:`.queries` and :mod:`.ledger`, writes in :mod:`.services`, a
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from django.contrib import messages
@@ -26,6 +27,7 @@ from dualcontrol.carbonmarket import ledger, queries, services
 from dualcontrol.carbonmarket.forms import (
     ActionForm,
     IssueForm,
+    MonthForm,
     ReasonForm,
     ReportForm,
     SurrenderForm,
@@ -160,6 +162,7 @@ def unit(request: HttpRequest, pk: int) -> HttpResponse:
     can_file = access.can_file(request.user, entity)
     surrender_form = SurrenderForm(prefix="s")
     transfer_form = TransferForm(prefix="t")
+    month_form = MonthForm(prefix="m")
     if request.method == "POST":
         if not can_file:
             raise PermissionDenied
@@ -178,6 +181,24 @@ def unit(request: HttpRequest, pk: int) -> HttpResponse:
                         user=request.user,
                     )
                     messages.success(request, _("已清缴（交易 #%(n)s）。") % {"n": tx.seq})
+                    return redirect("carbonmarket:unit", pk=pk)
+            elif action == "month":
+                month_form = MonthForm(request.POST, prefix="m")
+                if month_form.is_valid():
+                    d = month_form.cleaned_data
+                    row = services.file_month(
+                        entity=entity,
+                        year=d["year"],
+                        month=d["month"],
+                        fuel_co2_t=d["fuel_co2_t"],
+                        process_co2e_t=d["process_co2e_t"] or Decimal(0),
+                        user=request.user,
+                    )
+                    messages.success(
+                        request,
+                        _("%(y)s 年 %(m)s 月数据已存证（截止 %(d)s）。")
+                        % {"y": row.year, "m": row.month, "d": row.deadline.isoformat()},
+                    )
                     return redirect("carbonmarket:unit", pk=pk)
             elif action == "transfer":
                 transfer_form = TransferForm(request.POST, prefix="t")
@@ -208,6 +229,7 @@ def unit(request: HttpRequest, pk: int) -> HttpResponse:
             "can_file": can_file,
             "surrender_form": surrender_form,
             "transfer_form": transfer_form,
+            "month_form": month_form,
             "nav": "unit",
         }
     )

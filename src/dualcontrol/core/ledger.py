@@ -59,7 +59,13 @@ Status = Literal["compliant", "late", "open", "short"]
 
 
 class LedgerRefused(ValueError):
-    """A request the ledger refuses; the message is the reason.  Nothing was changed."""
+    """A request the ledger refuses; the message is the reason (English, as the replay prints it).
+    ``code`` and ``params`` let a user interface say the same in its own language."""
+
+    def __init__(self, message: str, code: str = "", **params: Any) -> None:
+        super().__init__(message)
+        self.code = code
+        self.params = params
 
 
 @dataclass(frozen=True)
@@ -325,7 +331,7 @@ class Ledger:
                 f"account kind {kind!r} cannot be opened (use one of {', '.join(OPENABLE_KINDS)})"
             )
         if code in self.accounts:
-            raise LedgerRefused(f"account {code} is already open")
+            raise LedgerRefused(f"account {code} is already open", "account_open", account=code)
         account = Account(code, kind, owner)
         self.accounts[code] = account
         return account
@@ -351,7 +357,9 @@ class Ledger:
             return self._plan_correction(request)
         unit = self.rules.unit_types.get(request.unit_type)
         if unit is None:
-            raise LedgerRefused(f"unknown unit type {request.unit_type!r}")
+            raise LedgerRefused(
+                f"unknown unit type {request.unit_type!r}", "unit_type", unit_type=request.unit_type
+            )
         vintage = request.vintage
         if unit.has_vintage and vintage is None:
             raise LedgerRefused(f"{unit.code} is held by vintage: give the vintage")
@@ -370,7 +378,13 @@ class Ledger:
                 raise LedgerRefused(
                     f"{source.code} holds {held} {unit.code}"
                     + (f" of vintage {vintage}" if vintage is not None else "")
-                    + f", less than {amount}"
+                    + f", less than {amount}",
+                    "balance",
+                    account=source.code,
+                    held=held,
+                    unit_type=unit.code,
+                    vintage=vintage,
+                    amount=amount,
                 )
         entries = (
             Entry(source.code, unit.code, vintage, -amount),
@@ -438,7 +452,7 @@ class Ledger:
             raise LedgerRefused("an account is missing")
         account = self.accounts.get(code)
         if account is None:
-            raise LedgerRefused(f"account {code} is not open")
+            raise LedgerRefused(f"account {code} is not open", "not_open", account=code)
         return account
 
     def _legs(self, request: Request) -> tuple[Account, Account]:
@@ -459,7 +473,7 @@ class Ledger:
             return source, self.accounts[SYSTEM_ACCOUNTS["cancellation"]]
         target = self._account(request.to_account)
         if source.code == target.code:
-            raise LedgerRefused("the two accounts are the same")
+            raise LedgerRefused("the two accounts are the same", "same_account")
         if kind == "allocate":
             if source.kind != "government" or target.kind != "holding":
                 raise LedgerRefused(
@@ -483,11 +497,14 @@ class Ledger:
         if not request.requested_by:
             raise LedgerRefused(f"a {kind} needs the requester (requested_by)")
         if not request.approved_by:
-            raise LedgerRefused(f"a {kind} needs a second person's approval (approved_by)")
+            raise LedgerRefused(
+                f"a {kind} needs a second person's approval (approved_by)", "four_eyes"
+            )
         if request.approved_by == request.requested_by:
             raise LedgerRefused(
                 f"a {kind} must be approved by someone other than its requester "
-                f"({request.requested_by})"
+                f"({request.requested_by})",
+                "four_eyes",
             )
 
     def _check_surrender(self, request: Request, unit: UnitType, amount: int) -> int:
@@ -499,7 +516,9 @@ class Ledger:
         obligation = self.obligations.get((request.from_account, year))
         if obligation is None:
             raise LedgerRefused(
-                f"no verified obligation of {request.from_account} for {year} is recorded"
+                f"no verified obligation of {request.from_account} for {year} is recorded",
+                "no_obligation",
+                year=year,
             )
         if (
             not self.rules.allow_later_vintage
@@ -508,7 +527,10 @@ class Ledger:
         ):
             raise LedgerRefused(
                 f"vintage {request.vintage} cannot be surrendered for {year} "
-                "(no borrowing of later vintages)"
+                "(no borrowing of later vintages)",
+                "later_vintage",
+                vintage=request.vintage,
+                year=year,
             )
         if unit.code in self.rules.offset_unit_types:
             _total, offsets = self.surrendered(request.from_account, year)
@@ -516,7 +538,14 @@ class Ledger:
             if offsets + amount > cap:
                 raise LedgerRefused(
                     f"{unit.code} over the cap: {offsets} + {amount} > {cap} "
-                    f"({_pct(self.rules.offset_cap_frac)} of the {obligation.amount} obligation)"
+                    f"({_pct(self.rules.offset_cap_frac)} of the {obligation.amount} obligation)",
+                    "offset_cap",
+                    unit_type=unit.code,
+                    used=offsets,
+                    amount=amount,
+                    cap=cap,
+                    pct=_pct(self.rules.offset_cap_frac),
+                    obligation=obligation.amount,
                 )
         return year
 
@@ -529,7 +558,9 @@ class Ledger:
         if original.type == "correct":
             raise LedgerRefused("a correction is not corrected; record a new transaction")
         if original.seq in self.corrected:
-            raise LedgerRefused(f"transaction {original.seq} is already corrected")
+            raise LedgerRefused(
+                f"transaction {original.seq} is already corrected", "corrected", seq=original.seq
+            )
         if self.rules.correct_four_eyes:
             if not request.requested_by or not request.approved_by:
                 raise LedgerRefused("a correction needs a requester and a second approver")
@@ -547,7 +578,12 @@ class Ledger:
             held = self.balances.get(_key(e), 0)
             if held < -e.amount:
                 raise LedgerRefused(
-                    f"{e.account} holds {held} {e.unit_type}, less than the {-e.amount} to reverse"
+                    f"{e.account} holds {held} {e.unit_type}, less than the {-e.amount} to reverse",
+                    "reverse_balance",
+                    account=e.account,
+                    held=held,
+                    unit_type=e.unit_type,
+                    amount=-e.amount,
                 )
         return Transaction(
             seq=self.next_seq,
@@ -574,9 +610,11 @@ class Ledger:
 
 def _whole(amount: object, *, allow_zero: bool = False) -> int:
     if isinstance(amount, bool) or not isinstance(amount, int):
-        raise LedgerRefused(f"the amount must be a whole number of units, not {amount!r}")
+        raise LedgerRefused(
+            f"the amount must be a whole number of units, not {amount!r}", "whole", amount=amount
+        )
     if amount < 0 or (amount == 0 and not allow_zero):
-        raise LedgerRefused(f"the amount must be positive, not {amount}")
+        raise LedgerRefused(f"the amount must be positive, not {amount}", "positive", amount=amount)
     return amount
 
 
