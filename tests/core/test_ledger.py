@@ -62,7 +62,18 @@ def test_rules_come_from_the_reference_file():
     rules = market_rules()
     assert rules.ledger.offset_cap_frac == Decimal("0.05")
     assert rules.inclusion_threshold_co2e_t == Decimal(26000)
-    assert set(rules.ledger.unit_types) == {"CEA", "CCER"}
+    assert set(rules.ledger.unit_types) == {
+        "CEA",
+        "CCER",
+        "EUR",
+        "EMR-COD",
+        "EMR-NH3N",
+        "EMR-SO2",
+        "EMR-NOX",
+        "GEC",
+        "CSC",
+        "PHP",
+    }
     assert rules.ledger.version.startswith("carbon_market.yaml@")
     assert rules.deadlines(2025).surrender == dt.date(2026, 12, 31)
     assert rules.deadlines(2025).report == dt.date(2026, 3, 31)
@@ -237,7 +248,7 @@ def test_ccer_cap_is_five_percent_of_the_obligation_equal_allowed():
 def test_surrender_needs_an_obligation_and_no_later_vintage():
     led = ledger_with("A")
     allocate(led, "A", 600)
-    with pytest.raises(LedgerRefused, match="no verified obligation"):
+    with pytest.raises(LedgerRefused, match="no CEA obligation of A for 2025"):
         surrender(led, "CEA", 1)
     led.record_obligation(Obligation("A", 2024, 100))
     with pytest.raises(LedgerRefused, match="vintage 2025 cannot be surrendered for 2024"):
@@ -541,3 +552,178 @@ def test_no_sequence_breaks_conservation_or_drives_a_holding_negative(requests):
         assert row.offsets_surrendered <= offset_cap(row.obligation, RULES.offset_cap_frac)
         assert row.shortfall == max(0, row.obligation - row.surrendered)
     assert verify_chain(chained(led)) == []
+
+
+# ---------------------------------------------------------------------------- other holdings (issue 21)
+
+
+def rights_ledger() -> Ledger:
+    led = Ledger(RULES)
+    led.open("GOV", "government")
+    led.open("U", "holding")
+    for unit, amount in (
+        ("EUR", Decimal("1000.50")),
+        ("EMR-COD", Decimal("12.345")),
+        ("GEC", 500),
+        ("PHP", 300),
+    ):
+        led.apply(
+            Request(
+                "issue",
+                to_account="GOV",
+                unit_type=unit,
+                vintage=None if unit == "PHP" else 2025,
+                amount=amount,
+            )
+        )
+    return led
+
+
+def test_energy_use_rights_are_tce_to_the_hundredth_and_surrender_against_their_own_obligation():
+    led = rights_ledger()
+    led.apply(
+        Request(
+            "allocate",
+            from_account="GOV",
+            to_account="U",
+            unit_type="EUR",
+            vintage=2025,
+            amount=Decimal("800.25"),
+        )
+    )
+    with pytest.raises(LedgerRefused, match="at most 2 decimals"):
+        led.apply(
+            Request(
+                "allocate",
+                from_account="GOV",
+                to_account="U",
+                unit_type="EUR",
+                vintage=2025,
+                amount=Decimal("0.001"),
+            )
+        )
+    led.record_obligation(Obligation("U", 2025, Decimal("799.99"), unit_type="EUR"))
+    with pytest.raises(LedgerRefused, match="no EUR obligation"):
+        led.apply(
+            Request(
+                "surrender", from_account="U", unit_type="EUR", vintage=2025, amount=1, year=2024
+            )
+        )
+    led.apply(
+        Request(
+            "surrender",
+            from_account="U",
+            unit_type="EUR",
+            vintage=2025,
+            amount=Decimal("799.99"),
+            year=2025,
+        )
+    )
+    row = led.compliance("U", 2025, "EUR")
+    assert (row.obligation, row.surrendered, row.shortfall, row.status) == (
+        Decimal("799.99"),
+        Decimal("799.99"),
+        0,
+        "compliant",
+    )
+    assert led.compliance("U", 2025) is None  # no CEA obligation
+    assert led.balance("U", "EUR") == Decimal("0.26")
+
+
+def test_emission_rights_to_the_kilogram_and_certificates_are_cancelled_not_surrendered():
+    led = rights_ledger()
+    led.apply(
+        Request(
+            "allocate",
+            from_account="GOV",
+            to_account="U",
+            unit_type="EMR-COD",
+            vintage=2025,
+            amount=Decimal("12.345"),
+        )
+    )
+    led.record_obligation(Obligation("U", 2025, Decimal("12.3"), unit_type="EMR-COD"))
+    led.apply(
+        Request(
+            "surrender",
+            from_account="U",
+            unit_type="EMR-COD",
+            vintage=2025,
+            amount=Decimal("12.3"),
+            year=2025,
+        )
+    )
+    led.apply(
+        Request(
+            "allocate",
+            from_account="GOV",
+            to_account="U",
+            unit_type="GEC",
+            vintage=2025,
+            amount=500,
+        )
+    )
+    with pytest.raises(LedgerRefused, match="cannot be surrendered"):
+        led.apply(
+            Request(
+                "surrender", from_account="U", unit_type="GEC", vintage=2025, amount=1, year=2025
+            )
+        )
+    with pytest.raises(LedgerRefused, match="whole number of GEC"):
+        led.apply(
+            Request(
+                "cancel", from_account="U", unit_type="GEC", vintage=2025, amount=Decimal("1.5")
+            )
+        )
+    led.apply(Request("cancel", from_account="U", unit_type="GEC", vintage=2025, amount=200))
+    assert led.balance("#CANCELLATION", "GEC") == 200
+    with pytest.raises(LedgerRefused, match="no obligation is kept in GEC"):
+        led.record_obligation(Obligation("U", 2025, Decimal(1), unit_type="GEC"))
+
+
+def test_replay_names_the_obligation_unit_type_and_prints_decimals():
+    out = replay(
+        lines(
+            {"type": "open", "account": "GOV", "kind": "government"},
+            {"type": "open", "account": "A", "kind": "holding"},
+            {"type": "issue", "to": "GOV", "unit_type": "EUR", "vintage": 2025, "amount": 100.5},
+            {
+                "type": "allocate",
+                "from": "GOV",
+                "to": "A",
+                "unit_type": "EUR",
+                "vintage": 2025,
+                "amount": 100.5,
+            },
+            {
+                "type": "obligation",
+                "account": "A",
+                "year": 2025,
+                "unit_type": "EUR",
+                "amount": 120.25,
+            },
+            {
+                "type": "surrender",
+                "from": "A",
+                "year": 2025,
+                "unit_type": "EUR",
+                "vintage": 2025,
+                "amount": 100.5,
+            },
+            {"type": "issue", "to": "GOV", "unit_type": "PHP", "amount": 10},
+        ),
+        RULES,
+    )
+    assert [t["status"] for t in out["transactions"]] == ["applied"] * 7
+    assert out["balances"]["GOV"] == {"CEA": 0, "CCER": 0, "EUR": 0, "PHP": 10}
+    assert out["compliance"] == {
+        "A": {
+            "2025:EUR": {
+                "obligation": 120.25,
+                "surrendered": 100.5,
+                "shortfall": 19.75,
+                "status": "short",
+                "unit_type": "EUR",
+            }
+        }
+    }

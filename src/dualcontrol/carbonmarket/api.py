@@ -8,6 +8,7 @@ transfer request, the province's four-eyes decision.  ``GET /ledger/verify`` rec
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -68,14 +69,14 @@ class AccountOut(Schema):
     kind: str
     name: str
     unit_uscc: str | None
-    balances: dict[str, int]
+    balances: dict[str, float]
 
 
 class EntryOut(Schema):
     account: str
     unit_type: str
     vintage: int | None
-    amount: int
+    amount: float
 
 
 class TransactionOut(Schema):
@@ -111,10 +112,10 @@ class ComplianceOut(Schema):
     unit_name: str
     account: str
     year: int
-    obligation: int
-    surrendered: int
-    offsets_surrendered: int
-    shortfall: int
+    obligation: float
+    surrendered: float
+    offsets_surrendered: float
+    shortfall: float
     status: str
     deadline: dt.date | None
     completed_on: dt.date | None
@@ -124,14 +125,14 @@ class SurrenderIn(Schema):
     year: int
     unit_type: str
     vintage: int
-    amount: int
+    amount: Decimal
 
 
 class TransferIn(Schema):
     to_account: str
     unit_type: str
     vintage: int
-    amount: int
+    amount: Decimal
     note: str = ""
 
 
@@ -272,7 +273,7 @@ def _tx(t: LedgerTransaction) -> dict[str, Any]:
                 "account": e.account.code,
                 "unit_type": e.unit_type,
                 "vintage": e.vintage,
-                "amount": int(e.amount),
+                "amount": float(e.amount),
             }
             for e in t.entries.all()
         ],

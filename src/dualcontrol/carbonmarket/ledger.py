@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable
+from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
@@ -74,16 +75,16 @@ def open_account(
     return account
 
 
-def _balances(accounts: Iterable[Account]) -> dict[tuple[str, str, int | None], int]:
+def _balances(accounts: Iterable[Account]) -> dict[tuple[str, str, int | None], Decimal]:
     ids = {a.pk: a.code for a in accounts}
-    out: dict[tuple[str, str, int | None], int] = {}
+    out: dict[tuple[str, str, int | None], Decimal] = {}
     rows = (
         LedgerEntry.objects.filter(account_id__in=ids)
         .values("account_id", "unit_type", "vintage")
         .annotate(total=Sum("amount"))
     )
     for r in rows:
-        out[(ids[r["account_id"]], r["unit_type"], r["vintage"])] = int(r["total"] or 0)
+        out[(ids[r["account_id"]], r["unit_type"], r["vintage"])] = Decimal(r["total"] or 0)
     return out
 
 
@@ -92,7 +93,7 @@ def _core_tx(tx: LedgerTransaction) -> core.Transaction:
         seq=tx.seq,
         type=tx.type,
         entries=tuple(
-            core.Entry(e.account.code, e.unit_type, e.vintage, int(e.amount))
+            core.Entry(e.account.code, e.unit_type, e.vintage, Decimal(e.amount))
             for e in tx.entries.select_related("account")
         ),
         requested_by=tx.requested_by,
@@ -124,9 +125,10 @@ def _load(request: core.Request, head: ChainHead) -> core.Ledger:
         holder = next((e.account.code for e in original.entries.all() if e.amount < 0), holder)
     year = request.year if request.year is not None else (original.year if original else None)
     if holder and year is not None:
-        ob = ObligationRow.objects.filter(account__code=holder, year=year).first()
-        if ob is not None:
-            obligations.append(core.Obligation(holder, year, int(ob.amount), ob.deadline))
+        for ob in ObligationRow.objects.filter(account__code=holder, year=year):
+            obligations.append(
+                core.Obligation(holder, year, Decimal(ob.amount), ob.deadline, ob.unit_type)
+            )
         done = (
             LedgerTransaction.objects.filter(
                 type="surrender", year=year, entries__account__code=holder, correction__isnull=True
@@ -210,20 +212,26 @@ def record_obligation(
     *,
     account: Account,
     year: int,
-    amount: int,
+    amount: Decimal | int,
     deadline: dt.date | None,
+    unit_type: str = "CEA",
     report: Any = None,
     user: Any = None,
 ) -> ObligationRow:
     probe = core.Ledger(rules(), accounts=[core.Account(account.code, account.kind)])
-    probe.record_obligation(core.Obligation(account.code, year, amount, deadline))
+    checked = probe.record_obligation(
+        core.Obligation(account.code, year, Decimal(amount), deadline, unit_type)
+    )
     with transaction.atomic():
-        if ObligationRow.objects.filter(account=account, year=year).exists():
-            raise core.LedgerRefused(f"the {year} obligation of {account.code} is already recorded")
+        if ObligationRow.objects.filter(account=account, year=year, unit_type=unit_type).exists():
+            raise core.LedgerRefused(
+                f"the {year} {unit_type} obligation of {account.code} is already recorded"
+            )
         row = ObligationRow.objects.create(
             account=account,
             year=year,
-            amount=amount,
+            unit_type=unit_type,
+            amount=checked.amount,
             deadline=deadline,
             report=report,
             recorded_by=actor_name(user),
@@ -232,7 +240,12 @@ def record_obligation(
             actor=user,
             action="carbon.obligation.record",
             obj=row,
-            after={"account": account.code, "year": year, "amount": amount},
+            after={
+                "account": account.code,
+                "year": year,
+                "unit_type": unit_type,
+                "amount": core.number(checked.amount),
+            },
         )
     return row
 
@@ -240,14 +253,14 @@ def record_obligation(
 # ----------------------------------------------------------------------------- reading
 
 
-def balances_of(accounts: Iterable[Account]) -> dict[str, dict[str, int]]:
+def balances_of(accounts: Iterable[Account]) -> dict[str, dict[str, Decimal]]:
     """{account code: {unit type: amount}} summed over vintages (CEA and CCER always)."""
     accounts = list(accounts)
-    out: dict[str, dict[str, int]] = {
-        a.code: dict.fromkeys(rules().balance_unit_types, 0) for a in accounts
+    out: dict[str, dict[str, Decimal]] = {
+        a.code: {u: Decimal(0) for u in rules().balance_unit_types} for a in accounts
     }
     for (code, unit, _v), amount in _balances(accounts).items():
-        out[code][unit] = out[code].get(unit, 0) + amount
+        out[code][unit] = out[code].get(unit, Decimal(0)) + amount
     return out
 
 
@@ -262,16 +275,27 @@ def holdings_by_vintage(account: Account) -> list[dict[str, Any]]:
     return rows
 
 
-def surrendered_by(year: int, account_ids: Any = None) -> dict[int, dict[str, Any]]:
-    """Per account id: total and offsets surrendered toward ``year`` (corrections netted), and the
-    dated surrenders for lateness."""
+def counting_toward(unit_type: str) -> list[str]:
+    """The unit types whose surrender counts toward a ``unit_type`` obligation."""
+    return [c for c, u in rules().unit_types.items() if u.counts_toward == unit_type]
+
+
+def surrendered_by(
+    year: int, account_ids: Any = None, unit_type: str = "CEA"
+) -> dict[int, dict[str, Any]]:
+    """Per account id: total and offsets surrendered toward the ``unit_type`` obligation of
+    ``year`` (corrections netted), and the dated surrenders for lateness."""
     offsets = set(rules().offset_unit_types)
-    out: dict[int, dict[str, Any]] = defaultdict(lambda: {"total": 0, "offsets": 0, "dated": []})
+    zero = Decimal(0)
+    out: dict[int, dict[str, Any]] = defaultdict(
+        lambda: {"total": zero, "offsets": zero, "dated": []}
+    )
     entries = (
         LedgerEntry.objects.filter(
             transaction__type="surrender",
             transaction__year=year,
             transaction__correction__isnull=True,
+            unit_type__in=counting_toward(unit_type),
             amount__lt=0,
             **({"account_id__in": account_ids} if account_ids is not None else {}),
         )
@@ -280,30 +304,30 @@ def surrendered_by(year: int, account_ids: Any = None) -> dict[int, dict[str, An
     )
     for e in entries:
         row = out[e["account_id"]]
-        row["total"] += -int(e["amount"])
+        row["total"] += -Decimal(e["amount"])
         if e["unit_type"] in offsets:
-            row["offsets"] += -int(e["amount"])
-        row["dated"].append((e["transaction__date"], -int(e["amount"])))
+            row["offsets"] += -Decimal(e["amount"])
+        row["dated"].append((e["transaction__date"], -Decimal(e["amount"])))
     return out
 
 
 def compliance_rows(
-    year: int, *, today: dt.date | None = None, entity_ids: Any = None
+    year: int, *, today: dt.date | None = None, entity_ids: Any = None, unit_type: str = "CEA"
 ) -> list[dict[str, Any]]:
     """One row per obligation of ``year`` (of the accounts of ``entity_ids``, or all): the core's
     status with the account and unit."""
-    obligations = ObligationRow.objects.filter(year=year).select_related(
+    obligations = ObligationRow.objects.filter(year=year, unit_type=unit_type).select_related(
         "account", "account__entity", "account__entity__division"
     )
     if entity_ids is not None:
         obligations = obligations.filter(account__entity_id__in=list(entity_ids))
     obligations = list(obligations)
-    done = surrendered_by(year, [ob.account_id for ob in obligations])
+    done = surrendered_by(year, [ob.account_id for ob in obligations], unit_type)
     out = []
     for ob in obligations:
-        got = done.get(ob.account_id, {"total": 0, "offsets": 0, "dated": []})
+        got = done.get(ob.account_id, {"total": Decimal(0), "offsets": Decimal(0), "dated": []})
         row = core.compliance(
-            core.Obligation(ob.account.code, year, int(ob.amount), ob.deadline),
+            core.Obligation(ob.account.code, year, Decimal(ob.amount), ob.deadline, unit_type),
             surrendered=got["total"],
             offsets_surrendered=got["offsets"],
             dated_surrenders=got["dated"],
@@ -325,7 +349,7 @@ def verify() -> dict[str, Any]:
     )
     for tx in txs.iterator(chunk_size=500):
         legs = [
-            core.Entry(e.account.code, e.unit_type, e.vintage, int(e.amount))
+            core.Entry(e.account.code, e.unit_type, e.vintage, Decimal(e.amount))
             for e in tx.entries.all()
         ]
         entries += len(legs)

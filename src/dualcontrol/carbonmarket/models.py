@@ -140,7 +140,7 @@ class LedgerEntry(AppendOnly):
     account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="entries")
     unit_type = models.CharField(_("品种"), max_length=16)
     vintage = models.PositiveSmallIntegerField(_("年度"), null=True, blank=True)
-    amount = models.BigIntegerField(_("数量"))
+    amount = models.DecimalField(_("数量"), max_digits=20, decimal_places=4)
 
     class Meta:
         ordering: ClassVar = ["transaction__seq", "pk"]
@@ -155,7 +155,8 @@ class Obligation(AppendOnly):
 
     account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="obligations")
     year = models.PositiveSmallIntegerField(_("履约年度"))
-    amount = models.BigIntegerField(_("应清缴量（tCO2e）"))
+    unit_type = models.CharField(_("品种"), max_length=16, default="CEA")
+    amount = models.DecimalField(_("应清缴量"), max_digits=20, decimal_places=4)
     deadline = models.DateField(_("清缴截止日期"), null=True, blank=True)
     report = models.ForeignKey(
         "EmissionReport", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
@@ -166,7 +167,9 @@ class Obligation(AppendOnly):
     class Meta:
         ordering: ClassVar = ["year", "account__code"]
         constraints: ClassVar = [
-            models.UniqueConstraint(fields=["account", "year"], name="cm_obligation_once")
+            models.UniqueConstraint(
+                fields=["account", "year", "unit_type"], name="cm_obligation_once"
+            )
         ]
         verbose_name = _("清缴义务")
         verbose_name_plural = _("清缴义务")
@@ -200,7 +203,7 @@ class PendingRequest(models.Model):
     )
     unit_type = models.CharField(_("品种"), max_length=16, blank=True)
     vintage = models.PositiveSmallIntegerField(_("年度"), null=True, blank=True)
-    amount = models.BigIntegerField(_("数量"), default=0)
+    amount = models.DecimalField(_("数量"), max_digits=20, decimal_places=4, default=0)
     year = models.PositiveSmallIntegerField(null=True, blank=True)
     corrects = models.ForeignKey(
         LedgerTransaction, null=True, blank=True, on_delete=models.PROTECT, related_name="+"

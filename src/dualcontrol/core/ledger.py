@@ -23,7 +23,11 @@ UK ETS registry's account and transaction types):
   surrenders count toward the year they name; CCER is capped at a fraction of the obligation
   (生态环境部令第19号 第二十九条: 5 %); :func:`compliance` gives the status.
 
-Amounts are whole units (1 allowance = 1 tCO2e, 国务院令第775号 第三十条) held as ``int``.
+Amounts are :class:`~decimal.Decimal` with the unit type's number of decimals (``decimals``: 0 for
+allowances — 1 allowance = 1 tCO2e, 国务院令第775号 第三十条 — certificates and points; more for tce of
+energy-use rights or t of emission rights).  Each unit type says which obligation a surrender of it
+counts toward (``counts_toward``: CCER toward the CEA obligation) and, for offsets, the cap
+(``offset_cap_frac``).
 """
 
 from __future__ import annotations
@@ -34,7 +38,7 @@ import json
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from decimal import Decimal
+from decimal import ROUND_FLOOR, Decimal
 from typing import Any, Literal
 
 AccountKind = Literal["holding", "government", "issuance", "surrender", "cancellation"]
@@ -70,11 +74,15 @@ class LedgerRefused(ValueError):
 
 @dataclass(frozen=True)
 class UnitType:
-    """A kind of holding (CEA, CCER, …)."""
+    """A kind of holding (CEA, CCER, EUR …) and its surrender rule."""
 
     code: str
     has_vintage: bool = True
     name_zh: str = ""
+    decimals: int = 0
+    counts_toward: str | None = None  # the obligation a surrender of it counts toward
+    offset_cap_frac: Decimal | None = None  # an offset: at most this share of that obligation
+    unit: str = ""
 
 
 @dataclass(frozen=True)
@@ -89,12 +97,23 @@ class LedgerRules:
     unit_types: Mapping[str, UnitType]
     four_eyes: Mapping[tuple[str, str], bool] = field(default_factory=dict)
     correct_four_eyes: bool = True
-    offset_unit_types: tuple[str, ...] = ("CCER",)
-    offset_cap_frac: Decimal = Decimal("0.05")
     allow_later_vintage: bool = False
-    surrender_unit_types: tuple[str, ...] = ("CEA", "CCER")
     balance_unit_types: tuple[str, ...] = ("CEA", "CCER")
     version: str = ""
+
+    @property
+    def offset_unit_types(self) -> tuple[str, ...]:
+        return tuple(c for c, u in self.unit_types.items() if u.offset_cap_frac is not None)
+
+    @property
+    def offset_cap_frac(self) -> Decimal:
+        """The CCER cap (the one the national market has), for display."""
+        ccer = self.unit_types.get("CCER")
+        return (ccer.offset_cap_frac if ccer else None) or Decimal(0)
+
+    def decimals(self, unit_type: str) -> int:
+        u = self.unit_types.get(unit_type)
+        return u.decimals if u else 0
 
     def needs_second_person(self, kind: str, from_kind: str, to_kind: str) -> bool:
         if kind == "correct":
@@ -116,7 +135,7 @@ class Entry:
     account: str
     unit_type: str
     vintage: int | None
-    amount: int
+    amount: Decimal
 
 
 @dataclass(frozen=True)
@@ -128,7 +147,7 @@ class Request:
     to_account: str = ""
     unit_type: str = ""
     vintage: int | None = None
-    amount: int = 0
+    amount: Any = 0  # int, Decimal or a JSON number; checked against the unit type's decimals
     requested_by: str = ""
     approved_by: str = ""
     year: int | None = None  # the compliance year a surrender counts toward
@@ -157,7 +176,7 @@ class Transaction:
             "seq": self.seq,
             "type": self.type,
             "entries": [
-                [e.account, e.unit_type, e.vintage, e.amount]
+                [e.account, e.unit_type, e.vintage, number(e.amount)]
                 for e in sorted(
                     self.entries, key=lambda e: (e.account, e.unit_type, e.vintage or 0, e.amount)
                 )
@@ -173,25 +192,42 @@ class Transaction:
 
 @dataclass(frozen=True)
 class Obligation:
-    """清缴义务: the verified emissions of ``account`` for ``year`` (tCO2e)."""
+    """An obligation of ``account`` for ``year`` in ``unit_type`` (清缴义务: the verified emissions
+    in CEA; energy use in EUR; emissions in EMR-*)."""
 
     account: str
     year: int
-    amount: int
+    amount: Decimal
     deadline: dt.date | None = None
+    unit_type: str = "CEA"
 
 
 @dataclass(frozen=True)
 class ComplianceRow:
     account: str
     year: int
-    obligation: int
-    surrendered: int
-    offsets_surrendered: int
-    shortfall: int
+    obligation: Decimal
+    surrendered: Decimal
+    offsets_surrendered: Decimal
+    shortfall: Decimal
     status: Status
     deadline: dt.date | None
     completed_on: dt.date | None
+    unit_type: str = "CEA"
+
+
+def number(value: Decimal | int) -> int | str:
+    """A canonical JSON form of an amount: an int when whole, else the normalised decimal text."""
+    d = Decimal(value)
+    if d == d.to_integral_value():
+        return int(d)
+    return format(d.normalize(), "f")
+
+
+def json_number(value: Decimal | int) -> int | float:
+    """An amount for JSON output: int when whole, else float."""
+    d = Decimal(value)
+    return int(d) if d == d.to_integral_value() else float(d)
 
 
 # ---------------------------------------------------------------------------------- hash chain
@@ -232,9 +268,9 @@ def verify_chain(
             breaks.append(ChainBreak(seq, "its previous hash is not the hash of the record before"))
         if chain_hash(previous, record) != stored:
             breaks.append(ChainBreak(seq, "its content does not match its hash"))
-        sums: dict[tuple[Any, Any], int] = defaultdict(int)
+        sums: dict[tuple[Any, Any], Decimal] = defaultdict(Decimal)
         for _account, unit_type, vintage, amount in record.get("entries", []):
-            sums[(unit_type, vintage)] += int(amount)
+            sums[(unit_type, vintage)] += Decimal(str(amount))
         if any(v != 0 for v in sums.values()):
             breaks.append(ChainBreak(seq, "its entries do not sum to zero"))
         expected_previous = stored
@@ -262,7 +298,7 @@ class Ledger:
         rules: LedgerRules,
         *,
         accounts: Iterable[Account] = (),
-        balances: Mapping[tuple[str, str, int | None], int] | None = None,
+        balances: Mapping[tuple[str, str, int | None], Decimal | int] | None = None,
         obligations: Iterable[Obligation] = (),
         surrenders: Iterable[Transaction] = (),
         transactions: Iterable[Transaction] = (),
@@ -275,13 +311,15 @@ class Ledger:
             self.accounts[code] = Account(code, kind)
         for a in accounts:
             self.accounts[a.code] = a
-        self.balances: dict[tuple[str, str, int | None], int] = defaultdict(int, balances or {})
-        self.obligations: dict[tuple[str, int], Obligation] = {
-            (o.account, o.year): o for o in obligations
+        self.balances: dict[tuple[str, str, int | None], Decimal] = defaultdict(
+            Decimal, {k: Decimal(v) for k, v in (balances or {}).items()}
+        )
+        self.obligations: dict[tuple[str, int, str], Obligation] = {
+            (o.account, o.year, o.unit_type): o for o in obligations
         }
         self.transactions: dict[int, Transaction] = {t.seq: t for t in transactions}
-        # surrenders per (account, year): the transactions, for totals, offsets and dates
-        self.surrenders: dict[tuple[str, int], list[Transaction]] = defaultdict(list)
+        # surrenders per (account, year, obligation type): for totals, offsets and dates
+        self.surrenders: dict[tuple[str, int, str], list[Transaction]] = defaultdict(list)
         for t in surrenders:
             self._count_surrender(t, sign=1)
         self.corrected: set[int] = set(corrected)
@@ -289,34 +327,41 @@ class Ledger:
 
     # -- reading ---------------------------------------------------------------------------
 
-    def balance(self, account: str, unit_type: str, vintage: int | None = None) -> int:
+    def balance(self, account: str, unit_type: str, vintage: int | None = None) -> Decimal:
         """One vintage's balance, or (``vintage=None`` on a vintage type) the sum of all."""
         ut = self.rules.unit_types.get(unit_type)
         if ut is not None and ut.has_vintage and vintage is None:
             return sum(
-                v for (a, u, _y), v in self.balances.items() if a == account and u == unit_type
+                (v for (a, u, _y), v in self.balances.items() if a == account and u == unit_type),
+                Decimal(0),
             )
-        return self.balances.get((account, unit_type, vintage), 0)
+        return self.balances.get((account, unit_type, vintage), Decimal(0))
 
-    def balances_by_type(self, account: str) -> dict[str, int]:
+    def balances_by_type(self, account: str) -> dict[str, Decimal]:
         """Balances of ``account`` summed over vintages: the rules' balance types always, others
         when the account holds or held them."""
-        out = dict.fromkeys(self.rules.balance_unit_types, 0)
+        out = {u: Decimal(0) for u in self.rules.balance_unit_types}
         for (a, u, _v), amount in self.balances.items():
             if a == account:
-                out[u] = out.get(u, 0) + amount
+                out[u] = out.get(u, Decimal(0)) + amount
         return out
 
-    def surrendered(self, account: str, year: int) -> tuple[int, int]:
-        """(all units, offset units) surrendered by ``account`` toward ``year``."""
-        total = offsets = 0
-        for t in self.surrenders.get((account, year), []):
+    def surrendered(
+        self, account: str, year: int, unit_type: str = "CEA"
+    ) -> tuple[Decimal, Decimal, dict[str, Decimal]]:
+        """(all units, offset units, per offset type) surrendered by ``account`` toward its
+        ``unit_type`` obligation of ``year``."""
+        total = offsets = Decimal(0)
+        by_type: dict[str, Decimal] = defaultdict(Decimal)
+        offset_types = set(self.rules.offset_unit_types)
+        for t in self.surrenders.get((account, year, unit_type), []):
             for e in t.entries:
                 if e.account == account:
                     total -= e.amount
-                    if e.unit_type in self.rules.offset_unit_types:
+                    if e.unit_type in offset_types:
                         offsets -= e.amount
-        return total, offsets
+                        by_type[e.unit_type] -= e.amount
+        return total, offsets, dict(by_type)
 
     # -- writing ---------------------------------------------------------------------------
 
@@ -340,12 +385,24 @@ class Ledger:
         account = self._account(obligation.account)
         if account.kind != "holding":
             raise LedgerRefused(f"an obligation is owed by a holding account, not {account.kind}")
-        _whole(obligation.amount, allow_zero=True)
-        if (obligation.account, obligation.year) in self.obligations:
+        unit = self.rules.unit_types.get(obligation.unit_type)
+        if unit is None:
             raise LedgerRefused(
-                f"the {obligation.year} obligation of {obligation.account} is already recorded"
+                f"unknown unit type {obligation.unit_type!r}",
+                "unit_type",
+                unit_type=obligation.unit_type,
             )
-        self.obligations[(obligation.account, obligation.year)] = obligation
+        if unit.counts_toward != unit.code:
+            raise LedgerRefused(f"no obligation is kept in {unit.code}")
+        amount = _amount(obligation.amount, unit, allow_zero=True)
+        key = (obligation.account, obligation.year, unit.code)
+        if key in self.obligations:
+            raise LedgerRefused(
+                f"the {obligation.year} {unit.code} obligation of {obligation.account} is "
+                "already recorded"
+            )
+        obligation = replace(obligation, amount=amount)
+        self.obligations[key] = obligation
         return obligation
 
     def plan(self, request: Request) -> Transaction:
@@ -365,7 +422,7 @@ class Ledger:
             raise LedgerRefused(f"{unit.code} is held by vintage: give the vintage")
         if not unit.has_vintage and vintage is not None:
             raise LedgerRefused(f"{unit.code} has no vintage")
-        amount = _whole(request.amount)
+        amount = _amount(request.amount, unit)
 
         source, target = self._legs(request)
         self._check_approval(kind, source, target, request)
@@ -373,7 +430,7 @@ class Ledger:
         if kind == "surrender":
             year = self._check_surrender(request, unit, amount)
         if source.kind != "issuance":
-            held = self.balances.get((source.code, unit.code, vintage), 0)
+            held = self.balances.get((source.code, unit.code, vintage), Decimal(0))
             if held < amount:
                 raise LedgerRefused(
                     f"{source.code} holds {held} {unit.code}"
@@ -381,10 +438,10 @@ class Ledger:
                     + f", less than {amount}",
                     "balance",
                     account=source.code,
-                    held=held,
+                    held=number(held),
                     unit_type=unit.code,
                     vintage=vintage,
-                    amount=amount,
+                    amount=number(amount),
                 )
         entries = (
             Entry(source.code, unit.code, vintage, -amount),
@@ -423,16 +480,16 @@ class Ledger:
     # -- compliance ------------------------------------------------------------------------
 
     def compliance(
-        self, account: str, year: int, *, today: dt.date | None = None
+        self, account: str, year: int, unit_type: str = "CEA", *, today: dt.date | None = None
     ) -> ComplianceRow | None:
-        obligation = self.obligations.get((account, year))
+        obligation = self.obligations.get((account, year, unit_type))
         if obligation is None:
             return None
         dated = [
-            (t.date, -sum(e.amount for e in t.entries if e.account == account))
-            for t in self.surrenders.get((account, year), [])
+            (t.date, -sum((e.amount for e in t.entries if e.account == account), Decimal(0)))
+            for t in self.surrenders.get((account, year, unit_type), [])
         ]
-        total, offsets = self.surrendered(account, year)
+        total, offsets, _by_type = self.surrendered(account, year, unit_type)
         return compliance(
             obligation,
             surrendered=total,
@@ -442,7 +499,7 @@ class Ledger:
         )
 
     def compliance_table(self, *, today: dt.date | None = None) -> list[ComplianceRow]:
-        rows = [self.compliance(a, y, today=today) for (a, y) in sorted(self.obligations)]
+        rows = [self.compliance(a, y, u, today=today) for (a, y, u) in sorted(self.obligations)]
         return [r for r in rows if r is not None]
 
     # -- internals -------------------------------------------------------------------------
@@ -507,16 +564,17 @@ class Ledger:
                 "four_eyes",
             )
 
-    def _check_surrender(self, request: Request, unit: UnitType, amount: int) -> int:
+    def _check_surrender(self, request: Request, unit: UnitType, amount: Decimal) -> int:
         year = request.year
         if year is None:
             raise LedgerRefused("a surrender names the compliance year it counts toward")
-        if unit.code not in self.rules.surrender_unit_types:
-            raise LedgerRefused(f"{unit.code} cannot be surrendered for compliance")
-        obligation = self.obligations.get((request.from_account, year))
+        if unit.counts_toward is None:
+            raise LedgerRefused(f"{unit.code} cannot be surrendered for compliance (cancel it)")
+        obligation = self.obligations.get((request.from_account, year, unit.counts_toward))
         if obligation is None:
             raise LedgerRefused(
-                f"no verified obligation of {request.from_account} for {year} is recorded",
+                f"no {unit.counts_toward} obligation of {request.from_account} for {year} "
+                "is recorded",
                 "no_obligation",
                 year=year,
             )
@@ -532,20 +590,24 @@ class Ledger:
                 vintage=request.vintage,
                 year=year,
             )
-        if unit.code in self.rules.offset_unit_types:
-            _total, offsets = self.surrendered(request.from_account, year)
-            cap = offset_cap(obligation.amount, self.rules.offset_cap_frac)
-            if offsets + amount > cap:
+        if unit.offset_cap_frac is not None:
+            _total, _offsets, by_type = self.surrendered(
+                request.from_account, year, unit.counts_toward
+            )
+            used = by_type.get(unit.code, Decimal(0))
+            cap = offset_cap(obligation.amount, unit.offset_cap_frac, unit.decimals)
+            if used + amount > cap:
                 raise LedgerRefused(
-                    f"{unit.code} over the cap: {offsets} + {amount} > {cap} "
-                    f"({_pct(self.rules.offset_cap_frac)} of the {obligation.amount} obligation)",
+                    f"{unit.code} over the cap: {number(used)} + {number(amount)} > "
+                    f"{number(cap)} ({_pct(unit.offset_cap_frac)} of the "
+                    f"{number(obligation.amount)} obligation)",
                     "offset_cap",
                     unit_type=unit.code,
-                    used=offsets,
-                    amount=amount,
-                    cap=cap,
-                    pct=_pct(self.rules.offset_cap_frac),
-                    obligation=obligation.amount,
+                    used=number(used),
+                    amount=number(amount),
+                    cap=number(cap),
+                    pct=_pct(unit.offset_cap_frac),
+                    obligation=number(obligation.amount),
                 )
         return year
 
@@ -575,15 +637,16 @@ class Ledger:
                 raise LedgerRefused(f"account {e.account} is not open")
             if account.kind == "issuance" or e.amount >= 0:
                 continue
-            held = self.balances.get(_key(e), 0)
+            held = self.balances.get(_key(e), Decimal(0))
             if held < -e.amount:
                 raise LedgerRefused(
-                    f"{e.account} holds {held} {e.unit_type}, less than the {-e.amount} to reverse",
+                    f"{e.account} holds {number(held)} {e.unit_type}, less than the "
+                    f"{number(-e.amount)} to reverse",
                     "reverse_balance",
                     account=e.account,
-                    held=held,
+                    held=number(held),
                     unit_type=e.unit_type,
-                    amount=-e.amount,
+                    amount=number(-e.amount),
                 )
         return Transaction(
             seq=self.next_seq,
@@ -600,39 +663,66 @@ class Ledger:
     def _count_surrender(self, tx: Transaction, *, sign: int) -> None:
         if tx.year is None:
             return
-        for account in {e.account for e in tx.entries if e.amount < 0}:
-            bucket = self.surrenders[(account, tx.year)]
+        for e in tx.entries:
+            if e.amount >= 0:
+                continue
+            unit = self.rules.unit_types.get(e.unit_type)
+            target = unit.counts_toward if unit and unit.counts_toward else e.unit_type
+            key = (e.account, tx.year, target)
+            bucket = self.surrenders[key]
             if sign > 0:
-                bucket.append(tx)
+                if all(t.seq != tx.seq for t in bucket):
+                    bucket.append(tx)
             else:
-                self.surrenders[(account, tx.year)] = [t for t in bucket if t.seq != tx.seq]
+                self.surrenders[key] = [t for t in bucket if t.seq != tx.seq]
 
 
-def _whole(amount: object, *, allow_zero: bool = False) -> int:
-    if isinstance(amount, bool) or not isinstance(amount, int):
+def _amount(value: object, unit: UnitType, *, allow_zero: bool = False) -> Decimal:
+    """``value`` as a Decimal with at most the unit type's decimals, positive (or zero)."""
+    if isinstance(value, bool) or not isinstance(value, int | Decimal | float):
+        raise LedgerRefused(f"the amount must be a number, not {value!r}", "whole", amount=value)
+    try:
+        d = Decimal(str(value)) if isinstance(value, float) else Decimal(value)
+    except (ValueError, ArithmeticError) as exc:
+        raise LedgerRefused(f"the amount {value!r} is not a number", "whole", amount=value) from exc
+    if not d.is_finite():
+        raise LedgerRefused(f"the amount {value!r} is not a number", "whole", amount=value)
+    if d != d.quantize(Decimal(1).scaleb(-unit.decimals), rounding=ROUND_FLOOR):
+        if unit.decimals == 0:
+            raise LedgerRefused(
+                f"the amount must be a whole number of {unit.code}, not {value!r}",
+                "whole",
+                amount=value,
+            )
         raise LedgerRefused(
-            f"the amount must be a whole number of units, not {amount!r}", "whole", amount=amount
+            f"{unit.code} amounts have at most {unit.decimals} decimals, not {value!r}",
+            "decimals",
+            amount=value,
+            decimals=unit.decimals,
         )
-    if amount < 0 or (amount == 0 and not allow_zero):
-        raise LedgerRefused(f"the amount must be positive, not {amount}", "positive", amount=amount)
-    return amount
+    if d < 0 or (d == 0 and not allow_zero):
+        raise LedgerRefused(f"the amount must be positive, not {value}", "positive", amount=value)
+    return d
 
 
 def _pct(frac: Decimal) -> str:
     return f"{(frac * 100).normalize():f} %"
 
 
-def offset_cap(obligation: int, cap_frac: Decimal) -> int:
-    """The most offset units an obligation admits: ⌊obligation × cap⌋ (“不得超过”: equal is allowed)."""
-    return int((Decimal(obligation) * cap_frac).to_integral_value(rounding="ROUND_FLOOR"))
+def offset_cap(obligation: Decimal | int, cap_frac: Decimal, decimals: int = 0) -> Decimal:
+    """The most offset units an obligation admits: obligation × cap, rounded down to the offset's
+    decimals (“不得超过”: equal is allowed)."""
+    return (Decimal(obligation) * cap_frac).quantize(
+        Decimal(1).scaleb(-decimals), rounding=ROUND_FLOOR
+    )
 
 
 def compliance(
     obligation: Obligation,
     *,
-    surrendered: int,
-    offsets_surrendered: int = 0,
-    dated_surrenders: Sequence[tuple[dt.date | None, int]] = (),
+    surrendered: Decimal | int,
+    offsets_surrendered: Decimal | int = 0,
+    dated_surrenders: Sequence[tuple[dt.date | None, Decimal | int]] = (),
     today: dt.date | None = None,
 ) -> ComplianceRow:
     """清缴 status of one obligation.
@@ -643,20 +733,19 @@ def compliance(
     shortfall.
     """
     deadline = obligation.deadline
-    shortfall = max(0, obligation.amount - surrendered)
+    owed = Decimal(obligation.amount)
+    done = Decimal(surrendered)
+    shortfall = max(Decimal(0), owed - done)
     completed_on: dt.date | None = None
     if shortfall == 0:
-        running = 0
         dated = sorted(((d, a) for d, a in dated_surrenders if d is not None), key=lambda p: p[0])
-        undated = sum(a for d, a in dated_surrenders if d is None)
-        running = undated
-        if running >= obligation.amount:
-            completed_on = None
-        for day, amount in dated:
-            running += amount
-            if running >= obligation.amount:
-                completed_on = day
-                break
+        running = sum((Decimal(a) for d, a in dated_surrenders if d is None), Decimal(0))
+        if running < owed:
+            for day, amount in dated:
+                running += Decimal(amount)
+                if running >= owed:
+                    completed_on = day
+                    break
         late = deadline is not None and completed_on is not None and completed_on > deadline
         status: Status = "late" if late else "compliant"
     elif deadline is not None and today is not None and today <= deadline:
@@ -666,19 +755,20 @@ def compliance(
     return ComplianceRow(
         account=obligation.account,
         year=obligation.year,
-        obligation=obligation.amount,
-        surrendered=surrendered,
-        offsets_surrendered=offsets_surrendered,
+        obligation=owed,
+        surrendered=done,
+        offsets_surrendered=Decimal(offsets_surrendered),
         shortfall=shortfall,
         status=status,
         deadline=deadline,
         completed_on=completed_on,
+        unit_type=obligation.unit_type,
     )
 
 
 def conserved(tx: Transaction) -> bool:
     """Every unit type and vintage of ``tx`` sums to zero."""
-    sums: dict[tuple[str, int | None], int] = defaultdict(int)
+    sums: dict[tuple[str, int | None], Decimal] = defaultdict(Decimal)
     for e in tx.entries:
         sums[(e.unit_type, e.vintage)] += e.amount
     return all(v == 0 for v in sums.values())

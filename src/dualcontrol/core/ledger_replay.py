@@ -7,6 +7,7 @@ One JSON object a line::
     {"type": "allocate"|"transfer", "from": …, "to": …, "unit_type": …, "vintage": …,
      "amount": …, "requested_by": "u1", "approved_by": "u2"}
     {"type": "obligation", "account": "A", "year": 2025, "amount": 550}      (verified emissions)
+    {"type": "obligation", "account": "A", "year": 2025, "unit_type": "EUR", "amount": 120.5}
     {"type": "surrender", "from": "A", "year": 2025, "unit_type": "CEA"|"CCER", "vintage": …,
      "amount": …}
     {"type": "cancel", "from": "A", "unit_type": …, "vintage": …, "amount": …}
@@ -15,6 +16,11 @@ One JSON object a line::
 Optional on any line: ``"date": "YYYY-MM-DD"``; on an obligation ``"deadline"``.  A line that is
 not valid JSON, or that the ledger refuses, is reported ``refused`` with the reason and changes
 nothing.  Blank lines and lines starting with ``#`` are skipped.
+
+An obligation without ``unit_type`` is the CEA obligation (verified emissions); a surrender counts
+toward the obligation its unit type names in the rules (CCER → CEA, EUR → EUR, EMR-COD → EMR-COD …).
+The compliance report keys CEA rows by the year (``"2025"``) and other obligations by year and unit
+type (``"2025:EUR"``, with a ``unit_type`` field).  Amounts print as integers when whole.
 """
 
 from __future__ import annotations
@@ -30,6 +36,7 @@ from dualcontrol.core.ledger import (
     LedgerRules,
     Obligation,
     Request,
+    json_number,
 )
 
 LINE_TYPES = (
@@ -76,6 +83,16 @@ def _int(obj: Mapping[str, Any], name: str, *, required: bool = True) -> int | N
         return int(value)
     if not isinstance(value, int):
         raise LedgerRefused(f"{name} must be a whole number, not {value!r}")
+    return value
+
+
+def _number(obj: Mapping[str, Any], name: str) -> Any:
+    """A JSON number as given (the ledger checks it against the unit type's decimals)."""
+    value = obj.get(name)
+    if value is None:
+        raise LedgerRefused(f"{name} is missing")
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise LedgerRefused(f"{name} must be a number, not {value!r}")
     return value
 
 
@@ -137,10 +154,13 @@ class Replay:
         if kind == "obligation":
             year = _int(obj, "year")
             assert year is not None
-            amount = _int(obj, "amount")
-            assert amount is not None
-            deadline = _date(obj, "deadline") or self.deadlines.get(year)
-            ledger.record_obligation(Obligation(_str(obj, "account"), year, amount, deadline))
+            unit_type = _str(obj, "unit_type") or "CEA"
+            deadline = _date(obj, "deadline") or (
+                self.deadlines.get(year) if unit_type == "CEA" else None
+            )
+            ledger.record_obligation(
+                Obligation(_str(obj, "account"), year, _number(obj, "amount"), deadline, unit_type)
+            )
             return
         if kind == "correct":
             line = _int(obj, "line")
@@ -163,7 +183,7 @@ class Replay:
                 to_account=_str(obj, "to"),
                 unit_type=_str(obj, "unit_type"),
                 vintage=_int(obj, "vintage", required=False),
-                amount=_int(obj, "amount") or 0,
+                amount=_number(obj, "amount"),
                 requested_by=_str(obj, "requested_by"),
                 approved_by=_str(obj, "approved_by"),
                 year=_int(obj, "year", required=False),
@@ -176,18 +196,23 @@ class Replay:
     def output(self) -> dict[str, Any]:
         ledger = self.ledger
         balances = {
-            code: ledger.balances_by_type(code)
+            code: {u: json_number(v) for u, v in ledger.balances_by_type(code).items()}
             for code, account in ledger.accounts.items()
             if account.kind in ("holding", "government")
         }
         compliance: dict[str, dict[str, dict[str, Any]]] = {}
         for row in ledger.compliance_table():
-            compliance.setdefault(row.account, {})[str(row.year)] = {
-                "obligation": row.obligation,
-                "surrendered": row.surrendered,
-                "shortfall": row.shortfall,
+            entry: dict[str, Any] = {
+                "obligation": json_number(row.obligation),
+                "surrendered": json_number(row.surrendered),
+                "shortfall": json_number(row.shortfall),
                 "status": row.status,
             }
+            key = str(row.year)
+            if row.unit_type != "CEA":
+                key = f"{row.year}:{row.unit_type}"
+                entry["unit_type"] = row.unit_type
+            compliance.setdefault(row.account, {})[key] = entry
         return {"transactions": self.results, "balances": balances, "compliance": compliance}
 
 

@@ -91,9 +91,26 @@ def market_rules() -> MarketRules:
                 code=str(u["code"]),
                 has_vintage=bool(u.get("has_vintage", True)),
                 name_zh=str(u.get("name_zh", "")),
+                decimals=int(u.get("decimals", 0)),
+                counts_toward=str(u["counts_toward"]) if u.get("counts_toward") else None,
+                offset_cap_frac=(
+                    Decimal(str(u["offset_cap_frac"]))
+                    if u.get("offset_cap_frac") is not None
+                    else None
+                ),
+                unit=str(u.get("unit", "")),
             )
             for u in unit_rows
         }
+        for ut in unit_types.values():
+            if ut.counts_toward and ut.counts_toward not in unit_types:
+                raise ReferenceDataError(
+                    f"{CARBON_MARKET_FILE}: {ut.code} counts toward unknown {ut.counts_toward}"
+                )
+            if ut.offset_cap_frac is not None and not Decimal(0) <= ut.offset_cap_frac <= 1:
+                raise ReferenceDataError(f"{CARBON_MARKET_FILE}: {ut.code} cap must be a fraction")
+            if not 0 <= ut.decimals <= 4:
+                raise ReferenceDataError(f"{CARBON_MARKET_FILE}: {ut.code} decimals 0–4")
         for u in unit_rows:
             if not u.get("source"):
                 raise ReferenceDataError(
@@ -108,18 +125,12 @@ def market_rules() -> MarketRules:
             for pair, needed in (legs or {}).items():
                 four_eyes[(str(kind), str(pair))] = bool(needed)
         offsets = data["offsets"]
-        cap = Decimal(str(offsets["ccer_cap_frac"]))
-        if not Decimal(0) <= cap <= Decimal(1):
-            raise ReferenceDataError(f"{CARBON_MARKET_FILE}: ccer_cap_frac must be a fraction")
         banking = data.get("banking") or {}
         ledger = LedgerRules(
             unit_types=unit_types,
             four_eyes=four_eyes,
             correct_four_eyes=correct,
-            offset_unit_types=("CCER",),
-            offset_cap_frac=cap,
             allow_later_vintage=bool(banking.get("allow_later_vintage", False)),
-            surrender_unit_types=("CEA", "CCER"),
             balance_unit_types=("CEA", "CCER"),
             version=version,
         )
