@@ -644,7 +644,17 @@ def surrender(
     """清缴: the unit surrenders units toward its obligation of ``year``.  A refusal (CCER over
     the cap, a later vintage, not enough held) is recorded as a compliance event and raised."""
     _need(user, access.can_file(user, entity), "carbon.file")
-    account = holding_account(entity, user=user)
+    problems = []
+    if not 2000 <= int(year) <= 2100:
+        problems.append(f"履约年度 {year} 无效")
+    if not 2000 <= int(vintage) <= 2100:
+        problems.append(f"年度 {vintage} 无效")
+    account = Account.objects.filter(entity=entity, kind=AccountKind.HOLDING).first()
+    if account is None:
+        problems.append(f"{entity.name} 未开立登记账户（列入公布的名录后开立）")
+    if problems:
+        raise ValidationError(problems)
+    assert account is not None
     try:
         return ledger.apply(
             core.Request(
@@ -695,6 +705,8 @@ def request_transfer(
     """A unit asks to transfer holdings; a second person of the platform approves (four-eyes)."""
     ok = from_account.entity_id is not None and access.can_file(user, from_account.entity)
     _need(user, ok, "carbon.file")
+    if not 2000 <= int(vintage) <= 2100:
+        raise ValidationError([f"年度 {vintage} 无效"])
     probe = core.Ledger(
         ledger.rules(),
         accounts=[
