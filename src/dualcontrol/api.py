@@ -21,6 +21,7 @@ from dualcontrol.monitoring.api import router as monitoring_router
 from dualcontrol.projects.api import router as projects_router
 from dualcontrol.publishing.api import router as public_router
 from dualcontrol.reporting.api import router as reporting_router
+from dualcontrol.rights.api import router as rights_router
 from dualcontrol.reporting.statistics_api import router as statistics_reports_router
 from dualcontrol.targets.api import router as targets_router
 from dualcontrol.tasks.api import router as tasks_router
@@ -72,3 +73,4 @@ api.add_router("/assessment", assessment_router)
 api.add_router("/public", public_router)
 api.add_router("/key-units", keyunits_router)
 api.add_router("/carbon-market", carbonmarket_router)
+api.add_router("/rights", rights_router)

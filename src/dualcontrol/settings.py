@@ -76,6 +76,7 @@ INSTALLED_APPS = [
     "dualcontrol.publishing",
     "dualcontrol.keyunits",
     "dualcontrol.carbonmarket",
+    "dualcontrol.rights",
     "django_q",  # background jobs (Q_CLUSTER below); before dualcontrol.jobs (its admin)
     "dualcontrol.jobs",
 ]

@@ -21,6 +21,7 @@ urlpatterns = [
     path("public/", include("dualcontrol.publishing.urls")),
     path("key-units/", include("dualcontrol.keyunits.urls")),
     path("carbon-market/", include("dualcontrol.carbonmarket.urls")),
+    path("rights/", include("dualcontrol.rights.urls")),
     path("audit/", include("dualcontrol.audit.urls")),
     path("jobs/", include("dualcontrol.jobs.urls")),
     path("i18n/", include("django.conf.urls.i18n")),

@@ -96,6 +96,12 @@ RULES: dict[str, Rule] = {
     "carbon.manage": Rule(
         PROVINCE, description="emitter list, verifier assignment, allocation, issuance, review"
     ),
+    # energy-use rights, emission rights, green certificates, carbon sinks, carbon-inclusive points
+    "rights.view": Rule(OFFICIAL, description="rights holdings, markets and statistics in scope"),
+    "rights.file": Rule(ENTERPRISE, description="a unit's offers, bids, surrenders, cancellations"),
+    "rights.manage": Rule(
+        PROVINCE, description="initial rights, issuance, approvals, methodologies, behaviours"
+    ),
     # administration: separated duties
     "jobs.manage": Rule(SYSTEM_ADMIN, description="background jobs and the outbox"),
     "jobs.view": Rule(OFFICIAL | SYSTEM_ADMIN, description="a job's status, for its requester"),

@@ -23,6 +23,7 @@ ITEMS: list[tuple[Any, str, str]] = [
     (_("减排项目"), "projects:ledger", "projects.manage"),
     (_("重点用能单位"), "keyunits:home", "keyunits.view"),
     (_("碳市场"), "carbonmarket:home", "carbon.view"),
+    (_("权益交易"), "rights:home", "rights.view"),
     (_("任务跟踪"), "tasks:plans", "tasks.view"),
     (_("考核"), "assessment:list", "assessment.view"),
     (_("公报公告"), "publishing:manage", "publishing.manage"),
@@ -45,6 +46,7 @@ PUBLIC_ITEMS: list[tuple[Any, str]] = [
     (_("考核结果"), "publishing:results"),
     (_("超标名单"), "publishing:exceedances"),
     (_("碳市场履约"), "carbonmarket:public"),
+    (_("碳普惠"), "rights:public"),
 ]
 
 
