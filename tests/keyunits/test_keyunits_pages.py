@@ -199,7 +199,8 @@ def test_surcharge_csv_for_the_grid_company(data):
         "/key-units/lists/surcharges/?year=2025&export=csv"
     )
     assert r.status_code == 200
-    assert "surcharge_yuan_per_kwh" in r.content.decode("utf-8-sig").splitlines()[0]
+    header = r.content.decode("utf-8-sig").splitlines()[0]
+    assert "加价（元/千瓦时）" in header and "surcharge_yuan_per_kwh" not in header
 
 
 # --------------------------------------------------------------------------------------------

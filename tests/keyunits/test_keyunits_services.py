@@ -318,7 +318,12 @@ def test_surcharge_list_exports_for_the_grid_company(world):
     accepted(world, aluminium("13400"))
     services.compute_surcharges(year=YEAR, user=None)
     headers, rows = queries.list_table("surcharges", YEAR)
-    assert "surcharge_yuan_per_kwh" in headers and rows[0][8] == Decimal("0.05")
+    assert headers[8] == "加价（元/千瓦时）" and rows[0][8] == Decimal("0.05")
+    # names, not keys: 产品, 指标, 档次 (5 started 20 kWh/t steps over 13300), 规则 (the document)
+    assert rows[0][4:6] == ["电解铝", "铝液综合交流电耗"]
+    assert rows[0][7] == "超过分档标准 5 档"
+    assert rows[0][11].startswith("关于完善电解铝行业阶梯电价政策的通知")
+    assert rows[0][12].startswith("electricity_surcharges.yaml@")
 
 
 # --------------------------------------------------------------------------------------------

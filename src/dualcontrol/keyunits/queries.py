@@ -10,11 +10,14 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import cache
 from typing import Any
 
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
+from dualcontrol.keyunits import efficiency as eff
 from dualcontrol.keyunits.models import (
     AuditOrder,
     Designation,
@@ -98,6 +101,127 @@ def surcharges(year: int) -> QuerySet[Surcharge]:
 # table rows (exports and publication)
 
 
+# --------------------------------------------------------------------------------------------
+# display names: pages and exports show Chinese names, never the keys stored in the rows
+
+
+@cache
+def _line_names() -> tuple[dict[str, str], dict[tuple[str, str], tuple[str, bool, str]]]:
+    """Product key → 产品名称; (product, indicator) → (指标名称, lower is better, unit), over
+    every edition of the limit standards (the newest edition's name wins)."""
+    products: dict[str, str] = {}
+    indicators: dict[tuple[str, str], tuple[str, bool, str]] = {}
+    for info in sorted(eff.lines(), key=lambda i: i.line.standard.valid_from or dt.date.min):
+        products[info.product] = info.product_name
+        indicators[(info.product, info.indicator)] = (
+            info.indicator_name,
+            bool(info.line.lower_is_better),
+            info.unit,
+        )
+    return products, indicators
+
+
+def product_label(product: str) -> str:
+    """产品名称 of a product key (an unknown key is shown as given)."""
+    return _line_names()[0].get(product, product)
+
+
+def indicator_label(product: str, indicator: str) -> str:
+    """指标名称 of a product's indicator key (an unknown key is shown as given)."""
+    found = _line_names()[1].get((product, indicator))
+    return found[0] if found else indicator
+
+
+def indicator_unit(product: str, indicator: str) -> str:
+    found = _line_names()[1].get((product, indicator))
+    return found[2] if found else ""
+
+
+def lower_is_better(product: str, indicator: str) -> bool:
+    found = _line_names()[1].get((product, indicator))
+    return found[1] if found else True
+
+
+@cache
+def _surcharge_rules() -> dict[str, Any]:
+    from dualcontrol.reference import efficiency as ref
+
+    return {r.rule_id: r for r in ref.surcharge_rules()}
+
+
+def surcharge_rule_title(rule_id: str) -> str:
+    """The title of a surcharge rule (the document) for its id (unknown ids as given)."""
+    rule = _surcharge_rules().get(rule_id)
+    return rule.title if rule is not None else rule_id
+
+
+SURCHARGE_TIERS = {
+    "normal": gettext_lazy("不加价"),
+    "second": gettext_lazy("第二档"),
+    "third": gettext_lazy("第三档"),
+    "within_limit": gettext_lazy("未超过限额（不加价）"),
+    "restricted": gettext_lazy("超过限额一倍以内（限制类）"),
+    "eliminated": gettext_lazy("超过限额一倍以上（淘汰类）"),
+    "under_50pct": gettext_lazy("超过限额 50% 以下"),
+    "50_to_100pct": gettext_lazy("超过限额 50% 至 100%"),
+    "over_100pct": gettext_lazy("超过限额一倍以上"),
+}
+
+
+def surcharge_tier_label(tier: str) -> str:
+    """档次 in words: the tier names of ``electricity_surcharges.yaml`` and the core's
+    ``step_N`` (N started steps over the year's 分档标准)."""
+    if tier.startswith("step_") and tier[5:].isdigit():
+        return _("超过分档标准 %(n)s 档") % {"n": tier[5:]}
+    label = SURCHARGE_TIERS.get(tier)
+    return str(label) if label is not None else tier
+
+
+BASIS_SOURCES = {
+    "205-1 annual": gettext_lazy("205-1 年报"),
+    "205-1 monthly": gettext_lazy("205-1 月报（12 个月合计）"),
+    "registry": gettext_lazy("单位名录登记值"),
+}
+
+
+def basis_source_label(source: str) -> str:
+    """Where a designation's energy figure came from (``services.annual_energy``)."""
+    label = BASIS_SOURCES.get(source)
+    return str(label) if label is not None else source
+
+
+REPORT_EVENTS = {
+    "saved": gettext_lazy("保存"),
+    "submitted": gettext_lazy("提交审核"),
+    "returned": gettext_lazy("退回"),
+    "accepted": gettext_lazy("通过"),
+    "reminded": gettext_lazy("催报"),
+}
+
+
+def event_label(action: str) -> str:
+    label = REPORT_EVENTS.get(action)
+    return str(label) if label is not None else action
+
+
+def plain(v: Decimal | None) -> str:
+    """A measured value without trailing zeros (120.5000 → 120.5; 13760.0000 → 13760)."""
+    if v is None:
+        return ""
+    text = f"{v:f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def grade_distance_text(g: ProductGrade) -> str:
+    """距上一等级 in words: "还需降低 3 kWh/t 可达 1 级" ("" at 1级 or without a distance)."""
+    if g.distance is None or not g.next_grade:
+        return ""
+    args = {"d": plain(g.distance), "u": g.unit, "g": g.next_grade}
+    if lower_is_better(g.product, g.indicator):
+        return _("还需降低 %(d)s %(u)s 可达 %(g)s 级") % args
+    return _("还需提高 %(d)s %(u)s 可达 %(g)s 级") % args
+
+
 def _n(v: Decimal | None) -> Decimal | None:
     return None if v is None else v.normalize() if v == v.to_integral() else v
 
@@ -170,14 +294,14 @@ def surcharge_row(s: Surcharge) -> list[Any]:
         s.entity.name,
         s.entity.division.name,
         s.year,
-        s.product,
-        s.indicator,
+        product_label(s.product),
+        indicator_label(s.product, s.indicator),
         s.value,
-        s.tier,
+        surcharge_tier_label(s.tier),
         s.surcharge_yuan_per_kwh,
         s.electricity_kwh,
         s.amount_yuan,
-        s.rule,
+        surcharge_rule_title(s.rule),
         s.rule_version,
     ]
 
@@ -191,11 +315,11 @@ SURCHARGE_HEADERS = [
     "指标",
     "单位产品能耗",
     "档次",
-    "surcharge_yuan_per_kwh",
+    "加价（元/千瓦时）",
     "用电量（千瓦时）",
     "加价电费（元）",
-    "rule",
-    "rule_version",
+    "规则",
+    "规则版本",
 ]
 
 

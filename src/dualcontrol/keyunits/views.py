@@ -9,7 +9,9 @@ Thin: reads in :mod:`.queries`, writes in :mod:`.services`, scope through
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Callable
+from decimal import Decimal
 from typing import Any
 
 from django.contrib import messages
@@ -36,7 +38,7 @@ from dualcontrol.keyunits.models import (
     StatusReport,
     Tier,
 )
-from dualcontrol.keyunits.rules import load_rules
+from dualcontrol.keyunits.rules import KeyUnitRules, load_rules
 from dualcontrol.reporting.models import Status as RStatus
 
 PAGE_SIZE = 50
@@ -62,6 +64,114 @@ def _common(request: HttpRequest, nav: str) -> dict[str, Any]:
         "may_file": allows(user, "keyunits.file"),
         "list_kinds": ListKind.choices,
     }
+
+
+# --------------------------------------------------------------------------------------------
+# display: the rule notes in short Chinese sentences (the data file keeps its source text, shown
+# in full as the note's tooltip), list cells formatted per column
+
+_DOC = re.compile(
+    r"《[^》]+》(?:第[一二三四五六七八九十百零]+条)?"
+    r"|[\u4e00-\u9fff]+〔\d{4}〕\d+号"
+    r"|节约能源法\s*第[一二三四五六七八九十百零]+条"
+)
+
+
+def _docs(source: str) -> str:
+    """The documents a source text cites (titles, document numbers, articles), joined."""
+    found: list[str] = []
+    for m in _DOC.findall(source):
+        text = re.sub(r"\s+", " ", m).strip()
+        if text not in found and not any(text in f for f in found):
+            found.append(text)
+    return "、".join(found)
+
+
+def _platform(source: str) -> bool:
+    return "platform rule" in source.lower()
+
+
+def _note(sentence: str, source: str) -> dict[str, str]:
+    docs = _docs(source)
+    parts = [sentence]
+    if docs:
+        parts.append(_("依据：%(d)s。") % {"d": docs})
+    if _platform(source):
+        parts.append(_("平台规则，可在 keyunit_rules.yaml 中配置。"))
+    return {"text": "".join(parts), "source": source}
+
+
+def rule_notes(rules: KeyUnitRules) -> dict[str, dict[str, str]]:
+    """Short Chinese notes on the workflow rules for the pages (figures from the rules)."""
+    fixed = "；".join(
+        f"{queries.product_label(p)} {d.isoformat()}" for p, d in rules.upgrade_deadlines.items()
+    )
+    grades = "、".join(
+        _("超限额") if g == "over" else _("%(g)s级") % {"g": g} for g in rules.frontrunner_grades
+    )
+    return {
+        "deadline": _note(
+            _("报告年度次年 %(m)s 月 %(d)s 日前报送（国家未规定日期）。")
+            % {"m": rules.deadline_month, "d": rules.deadline_day},
+            rules.deadline_source,
+        ),
+        "audit": _note(
+            _("审计报告期限：责令之日起 %(n)s 日（国家未规定时限，第五十四条为“限期整改”）。")
+            % {"n": rules.audit_due_days}
+            if _platform(rules.audit_due_source)
+            else _("审计报告期限：责令之日起 %(n)s 日。") % {"n": rules.audit_due_days},
+            rules.audit_due_source,
+        ),
+        "upgrade": _note(
+            (_("改造升级时限：%(f)s；") % {"f": fixed} if fixed else "")
+            + _("其他产品为评定年度后第 %(n)s 年年底。") % {"n": rules.upgrade_default_years},
+            rules.upgrade_source,
+        ),
+        "frontrunner": _note(
+            _(
+                "遴选规则：年综合能源消费量超过 %(tce)s 吨标准煤、产品能效达到 %(g)s 的单位中，"
+                "每种产品指标取单位产品能耗最低的 %(n)s 家（并列的均列入）。"
+            )
+            % {
+                "tce": queries.plain(rules.frontrunner_min_energy_tce),
+                "g": grades,
+                "n": rules.frontrunner_per_product,
+            },
+            rules.frontrunner_source,
+        ),
+        "benchmark": _note(
+            _("目标：%(y)s 年达到标杆水平的产能比例超过 %(t)s%%。")
+            % {
+                "y": rules.benchmark_target_year,
+                "t": queries.plain(rules.benchmark_target_frac * 100),
+            },
+            rules.benchmark_source,
+        ),
+    }
+
+
+def _cell(header: str, value: Any) -> str:
+    """A list cell as shown on the page: 吨标准煤 and 元 with 2 decimals, 元/千瓦时 with 4,
+    千瓦时 whole, other measured values without trailing zeros; text as it is."""
+    if value is None or value == "":
+        return "—"
+    if not isinstance(value, Decimal):
+        return str(value)
+    if "元/千瓦时" in header:
+        places = 4
+    elif "吨标准煤" in header or "（元）" in header:
+        places = 2
+    elif "千瓦时" in header:
+        places = 0
+    else:
+        return queries.plain(value)
+    return f"{value.quantize(Decimal(1).scaleb(-places)):f}"
+
+
+def _cell_class(header: str, value: Any) -> str:
+    if header.endswith("版本"):
+        return "ver"
+    return "num" if isinstance(value, Decimal | int) and header != "年度" else ""
 
 
 def _refused(request: HttpRequest, exc: Exception) -> None:
@@ -125,6 +235,9 @@ def home(request: HttpRequest) -> HttpResponse:
         for s in DesignationStatus.values
     }
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    rows = list(page.object_list)
+    for d in rows:
+        d.basis_label = queries.basis_source_label(d.basis_source)
     return render(
         request,
         "keyunits/home.html",
@@ -132,6 +245,7 @@ def home(request: HttpRequest) -> HttpResponse:
             **_common(request, "home"),
             "year": year,
             "page": page,
+            "rows": rows,
             "filters": {**f, "year": str(year)},
             "counts": counts,
             "tiers": Tier.choices,
@@ -234,6 +348,16 @@ def unit(request: HttpRequest, pk: int) -> HttpResponse:
     entity = _unit(request, pk)
     user = request.user
     rules = load_rules()
+    grades = list(entity.product_grades.order_by("-year", "product", "indicator"))
+    for g in grades:
+        g.distance_text = queries.grade_distance_text(g)
+    surcharges = list(entity.surcharges.order_by("-year", "product"))
+    for s in surcharges:
+        s.product_label = queries.product_label(s.product)
+        s.indicator_label = queries.indicator_label(s.product, s.indicator)
+        s.tier_label = queries.surcharge_tier_label(s.tier)
+        s.unit = queries.indicator_unit(s.product, s.indicator)
+        s.rule_title = queries.surcharge_rule_title(s.rule)
     return render(
         request,
         "keyunits/unit.html",
@@ -245,14 +369,15 @@ def unit(request: HttpRequest, pk: int) -> HttpResponse:
             if hasattr(entity, "energy_manager")
             else None,
             "reports": entity.status_reports.order_by("-year"),
-            "grades": entity.product_grades.order_by("-year", "product", "indicator"),
+            "grades": grades,
             "audits": entity.energy_audits.order_by("-ordered_at"),
-            "surcharges": entity.surcharges.order_by("-year", "product"),
+            "surcharges": surcharges,
             "can_file": access.can_file(user, entity),
             "can_manage": access.can_manage(user, entity),
             "reasons": AuditReason.choices,
             "year": queries.latest_year(timezone.localdate()),
             "rules": rules,
+            "notes": rule_notes(rules),
         },
     )
 
@@ -379,6 +504,7 @@ def reports(request: HttpRequest) -> HttpResponse:
             "statuses": RStatus.choices,
             "missing": missing,
             "deadline": load_rules().status_deadline(year),
+            "notes": rule_notes(load_rules()),
         },
     )
 
@@ -415,7 +541,17 @@ def report_detail(request: HttpRequest, pk: int) -> HttpResponse:
     from dualcontrol.keyunits import efficiency as eff
 
     names = {(i.product, i.indicator): i for i in eff.lines()}
-    lines = [(ln, names.get((ln.product, ln.indicator))) for ln in report.product_lines.all()]
+    lines = []
+    for ln in report.product_lines.all():
+        info = names.get((ln.product, ln.indicator))
+        corr_names = {c.name: c.name_zh for c in info.line.corrections} if info else {}
+        corrections = [
+            (corr_names.get(k) or k, v) for k, v in sorted((ln.corrections or {}).items())
+        ]
+        lines.append((ln, info, corrections))
+    events = list(report.events.select_related("actor"))
+    for e in events:
+        e.label = queries.event_label(e.action)
     return render(
         request,
         "keyunits/report.html",
@@ -424,7 +560,7 @@ def report_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "report": report,
             "uses": report.energy_uses.all(),
             "lines": lines,
-            "events": report.events.select_related("actor"),
+            "events": events,
             "revisions": report.revisions.all(),
             "can_review": access.can_manage(user, report.entity)
             and report.status == RStatus.SUBMITTED,
@@ -510,6 +646,17 @@ def file_report(request: HttpRequest) -> HttpResponse:
     )
     uses = list(existing.energy_uses.all()) if existing else []
     lines = list(existing.product_lines.all()) if existing else []
+    for ln in lines:
+        ln.product_label = queries.product_label(ln.product)
+        ln.indicator_label = queries.indicator_label(ln.product, ln.indicator)
+    returned = (
+        existing.events.filter(action="returned").order_by("-at", "-id").first()
+        if existing is not None and existing.status == RStatus.RETURNED
+        else None
+    )
+    from dualcontrol.keyunits import efficiency as eff
+
+    known = eff.lines(dt.date(year, 12, 31))
     return render(
         request,
         "keyunits/file.html",
@@ -537,6 +684,9 @@ def file_report(request: HttpRequest) -> HttpResponse:
             "n_energy": ENERGY_ROWS,
             "n_products": PRODUCT_ROWS,
             "deadline": load_rules().status_deadline(year),
+            "returned": returned,
+            "product_names": sorted({i.product_name for i in known}),
+            "indicator_names": sorted({i.indicator_name for i in known}),
         },
     )
 
@@ -655,12 +805,21 @@ def list_page(request: HttpRequest, kind: str) -> HttpResponse:
             "kind": kind,
             "title": spec.title,
             "headers": spec.headers,
-            "rows": [(x, spec.row(x)) for x in page.object_list],
+            "rows": [
+                (
+                    x,
+                    [
+                        (_cell(h, v), _cell_class(h, v))
+                        for h, v in zip(spec.headers, spec.row(x), strict=True)
+                    ],
+                )
+                for x in page.object_list
+            ],
             "page": page,
             "filters": {"year": str(year)},
             "year": year,
             "published": PublishedList.objects.filter(kind=kind, year=year).first(),
-            "rules": load_rules(),
+            "notes": rule_notes(load_rules()),
         },
     )
 
@@ -712,6 +871,7 @@ def shares(request: HttpRequest) -> HttpResponse:
             "rows": rows,
             "target_pct": rules.benchmark_target_frac * 100,
             "rules": rules,
+            "notes": rule_notes(rules),
         },
     )
 
