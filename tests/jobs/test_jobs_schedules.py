@@ -26,6 +26,7 @@ EXPECTED = {
     "metering.checks": ("metering_checks", Schedule.HOURLY, ":10"),
     "monitoring.alarms": ("monitoring_alarms", Schedule.DAILY, "01:15"),
     "projects.late": ("projects_late", Schedule.DAILY, "07:30"),
+    "keyunits.reminders": ("keyunit_reminders", Schedule.DAILY, "07:45"),
     "exports.prune": ("prune_exports", Schedule.DAILY, "03:00"),
     "rollups.refresh": ("refresh_rollups", Schedule.MINUTES, None),
     "warnings.monthly": ("monthly_warning_run", Schedule.MONTHLY, "20 06:00"),
@@ -40,7 +41,7 @@ def test_the_schedules_exist_after_migrate():
         assert s.func == f"dualcontrol.jobs.tasks.{func}" and callable(getattr(tasks, func))
         assert (s.schedule_type, s.repeats, s.intended_date_kwarg) == (kind, -1, "scheduled_for")
         local = timezone.localtime(s.next_run)
-        if phase in ("01:30", "01:15", "07:30", "03:00"):
+        if phase in ("01:30", "01:15", "07:30", "07:45", "03:00"):
             assert local.strftime("%H:%M") == phase
         elif phase == ":10":
             assert local.minute == 10
@@ -127,3 +128,9 @@ def test_deliver_outbox_job_and_the_command_line(smtp_up, capsys):
     assert data["counts"]["dead"] == 1 and data["failed"][0]["last_error"] == "boom"
     assert main(["jobs", "schedules"]) == 0
     assert "warnings.monthly" in capsys.readouterr().out
+
+
+def test_keyunit_reminders_task_runs_for_the_scheduled_local_day(db):
+    out = tasks.keyunit_reminders(scheduled_for="2026-03-30T23:45:00+00:00")
+    assert out["day"] == "2026-03-31"  # 07:45 in Shanghai
+    assert out["units"] == 0 and out["mails"] == 0

@@ -57,6 +57,20 @@ def refresh_rollups(scheduled_for: str | None = None) -> dict[str, Any]:
     return result.as_dict() if result else {"years": []}
 
 
+def keyunit_reminders(scheduled_for: str | None = None) -> dict[str, Any]:
+    """能源利用状况报告催报 on the rule days around the deadline (once per unit and day)."""
+    from dualcontrol.keyunits.services import send_status_reminders
+
+    day = timezone.localtime(_scheduled(scheduled_for)).date()
+    result = send_status_reminders(today=day)
+    return {
+        "day": day.isoformat(),
+        "units": result.units,
+        "mails": result.mails,
+        "offsets": result.offsets,
+    }
+
+
 def metering_rollup(scheduled_for: str | None = None) -> dict[str, Any]:
     """能耗在线监测日汇总 of the day before the scheduled time (``dualcontrol metering rollup``)."""
     from dualcontrol.metering.services import rollup_all
