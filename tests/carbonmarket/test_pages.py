@@ -49,6 +49,7 @@ PAGES = {
     "/carbon-market/emitters/?year=2025": VIEW,
     "/carbon-market/emitters/?year=2025&sector=steel&export=xlsx": VIEW,
     "/carbon-market/units/{unit}/": OWN_UNIT,
+    "/carbon-market/units/{unit}/?export=xlsx": OWN_UNIT,
     "/carbon-market/reports/": VIEW,
     "/carbon-market/reports/?year=2025&status=accepted&export=xlsx": VIEW,
     "/carbon-market/reports/{report}/": OWN_REPORT,

@@ -39,6 +39,7 @@ from dualcontrol.carbonmarket.models import (
     AllocationProposal,
     AllocationStatus,
     EmissionReport,
+    LedgerEntry,
     LedgerTransaction,
     PendingRequest,
     PendingStatus,
@@ -220,6 +221,42 @@ def unit(request: HttpRequest, pk: int) -> HttpResponse:
                     return redirect("carbonmarket:unit", pk=pk)
         except ValidationError as exc:
             _problems(request, exc)
+    if request.GET.get("export") == "xlsx" and account is not None:
+        entries = (
+            LedgerEntry.objects.filter(account=account)
+            .select_related("transaction")
+            .order_by("transaction__seq")
+        )
+        return xlsx_response(
+            f"账户流水_{account.code}.xlsx",
+            _("账户流水"),
+            [
+                _("序号"),
+                _("日期"),
+                _("类型"),
+                _("品种"),
+                _("年度"),
+                _("数量"),
+                _("履约年度"),
+                _("说明"),
+                _("哈希"),
+            ],
+            (
+                [
+                    e.transaction.seq,
+                    e.transaction.date,
+                    e.transaction.get_type_display(),
+                    e.unit_type,
+                    e.vintage,
+                    e.amount,
+                    e.transaction.year,
+                    e.transaction.note,
+                    e.transaction.hash,
+                ]
+                for e in entries.iterator()
+            ),
+            user=request.user,
+        )
     context = queries.unit_page(entity, account, today=timezone.localdate())
     context.update(
         {
