@@ -15,6 +15,7 @@ from dualcontrol.accounts.api import router as auth_router
 from dualcontrol.assessment.api import router as assessment_router
 from dualcontrol.carbonmarket.api import router as carbonmarket_router
 from dualcontrol.entities.api import router as entities_router
+from dualcontrol.exchange.api import router as exchange_router
 from dualcontrol.keyunits.api import router as keyunits_router
 from dualcontrol.metering.api import router as metering_router
 from dualcontrol.monitoring.api import router as monitoring_router
@@ -74,3 +75,4 @@ api.add_router("/public", public_router)
 api.add_router("/key-units", keyunits_router)
 api.add_router("/carbon-market", carbonmarket_router)
 api.add_router("/rights", rights_router)
+api.add_router("/exchange", exchange_router)

@@ -77,6 +77,7 @@ INSTALLED_APPS = [
     "dualcontrol.keyunits",
     "dualcontrol.carbonmarket",
     "dualcontrol.rights",
+    "dualcontrol.exchange",
     "django_q",  # background jobs (Q_CLUSTER below); before dualcontrol.jobs (its admin)
     "dualcontrol.jobs",
 ]

@@ -22,6 +22,7 @@ urlpatterns = [
     path("key-units/", include("dualcontrol.keyunits.urls")),
     path("carbon-market/", include("dualcontrol.carbonmarket.urls")),
     path("rights/", include("dualcontrol.rights.urls")),
+    path("exchange/", include("dualcontrol.exchange.urls")),
     path("audit/", include("dualcontrol.audit.urls")),
     path("jobs/", include("dualcontrol.jobs.urls")),
     path("i18n/", include("django.conf.urls.i18n")),

@@ -64,6 +64,8 @@ RULES: dict[str, Rule] = {
     # projects
     "projects.view": Rule(OFFICIAL, description="projects in scope"),
     "projects.manage": Rule(STAFF, description="register, edit, verify projects; the ledger"),
+    "projects.review": Rule(STAFF, description="energy review and carbon evaluation decisions"),
+    "projects.override": Rule(PROVINCE, description="approve a review past the gate, with a reason"),
     # plan tasks
     "tasks.view": Rule(STAFF, description="plans and tasks in scope"),
     "tasks.manage": Rule(PROVINCE, description="import plans, set deadlines and departments"),
@@ -102,6 +104,8 @@ RULES: dict[str, Rule] = {
     "rights.manage": Rule(
         PROVINCE, description="initial rights, issuance, approvals, methodologies, behaviours"
     ),
+    # exchange with the national and city platforms
+    "exchange.manage": Rule(PROVINCE, description="exchange packages: log, online receipt"),
     # administration: separated duties
     "jobs.manage": Rule(SYSTEM_ADMIN, description="background jobs and the outbox"),
     "jobs.view": Rule(OFFICIAL | SYSTEM_ADMIN, description="a job's status, for its requester"),

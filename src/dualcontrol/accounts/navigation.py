@@ -28,6 +28,7 @@ ITEMS: list[tuple[Any, str, str]] = [
     (_("考核"), "assessment:list", "assessment.view"),
     (_("公报公告"), "publishing:manage", "publishing.manage"),
     (_("报告单位"), "entities:list", "entities.view"),
+    (_("上下级交换"), "exchange:log", "exchange.manage"),
     (_("审计日志"), "audit:list", "audit.read"),
     (_("后台任务"), "jobs:home", "jobs.manage"),
     (_("登录锁定"), "accounts:lockouts", "security.manage"),
