@@ -4,14 +4,36 @@ from CSV/Excel (all or nothing).
 ``statistics`` takes the layout of the regional statistics page (docs/indicators.md §2: region, year,
 optional month/quarter/industry/source, any catalogue column or energy by fuel, UTF-8 or GB18030, or
 .xlsx) and goes through the same service as the page, with the same checks and audit entry; without
-``--user`` it runs as the platform (system actor), with ``--user`` as that province officer."""
+``--user`` it runs as the platform (system actor), with ``--user`` as that province officer.
+
+``divisions --shipped [--province CODE]`` loads the national divisions shipped as reference data
+(reference/data/divisions_cn.csv, docs/divisions.md), all of them or one province's, through the same
+service as a file."""
 
 from __future__ import annotations
 
 import argparse
+import csv
+import io
 from pathlib import Path
 
 from dualcontrol.cli import CommandError, setup_django
+
+
+class _IntermixedParser(argparse.ArgumentParser):
+    """Parses options and positionals in any order, so an optional FILE may still follow the
+    options (``import divisions --user u FILE``): plain argparse would leave FILE empty there."""
+
+    _inner = False
+
+    def parse_known_args(self, args=None, namespace=None):  # type: ignore[no-untyped-def]
+        if self._inner:  # parse_known_intermixed_args calls back into this method
+            return super().parse_known_args(args, namespace)
+        self._inner = True
+        try:
+            return self.parse_known_intermixed_args(args, namespace)
+        finally:
+            self._inner = False
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -21,16 +43,60 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         "statistics (CSV in UTF-8/GB18030 or .xlsx)",
     )
     p.add_argument("kind", choices=["divisions", "entities", "statistics"])
-    p.add_argument("file", type=Path)
+    p.add_argument("file", type=Path, nargs="?")
+    p.add_argument(
+        "--shipped",
+        action="store_true",
+        help="divisions only: load the shipped national divisions (divisions_cn.csv) instead of FILE",
+    )
+    p.add_argument(
+        "--province",
+        default="",
+        help="with --shipped: only this province (6-digit code, e.g. 530000) and its divisions",
+    )
     p.add_argument(
         "--user", default="", help="username recorded in the audit log (default: system)"
     )
     p.set_defaults(func=run)
+    p.__class__ = _IntermixedParser  # FILE is optional now (--shipped)
+
+
+SHIPPED_DIVISIONS = "divisions_cn.csv"
+
+
+def shipped_divisions(province: str = "") -> bytes:
+    """The shipped national divisions as CSV bytes, all or one province's (read and checked by the
+    reference loader)."""
+    from dualcontrol.reference import ReferenceDataError, load_csv
+
+    try:
+        table = load_csv(SHIPPED_DIVISIONS)
+    except ReferenceDataError as exc:
+        raise CommandError(str(exc)) from exc
+    rows = list(table.rows)
+    if province:
+        if not any(r["code"] == province and r["level"] == "province" for r in rows):
+            raise CommandError(f"{province!r} is not a province code in {SHIPPED_DIVISIONS}")
+        rows = [r for r in rows if r["code"][:2] == province[:2]]
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=list(rows[0]))
+    writer.writeheader()
+    writer.writerows(rows)
+    return out.getvalue().encode("utf-8")
 
 
 def run(args: argparse.Namespace) -> int:
-    if not args.file.exists():
-        raise CommandError(f"{args.file}: no such file")
+    if args.shipped and args.kind != "divisions":
+        raise CommandError("--shipped is for divisions only")
+    if args.province and not args.shipped:
+        raise CommandError("--province goes with --shipped")
+    if args.shipped and args.file is not None:
+        raise CommandError("give either FILE or --shipped, not both")
+    if not args.shipped:
+        if args.file is None:
+            raise CommandError(f"import {args.kind}: FILE is required")
+        if not args.file.exists():
+            raise CommandError(f"{args.file}: no such file")
     setup_django()
     from dualcontrol.accounts.models import User
     from dualcontrol.entities.services import import_entities
@@ -41,7 +107,12 @@ def run(args: argparse.Namespace) -> int:
     user = User.objects.filter(username=args.user).first() if args.user else None
     if args.user and user is None:
         raise CommandError(f"unknown user {args.user!r}")
-    data = args.file.read_bytes()
+    if args.shipped:
+        data = shipped_divisions(args.province)
+        name = SHIPPED_DIVISIONS + (f" (province {args.province})" if args.province else "")
+    else:
+        data = args.file.read_bytes()
+        name = args.file.name
     try:
         if args.kind == "divisions":
             n = import_divisions(data=data, user=user)
@@ -52,9 +123,9 @@ def run(args: argparse.Namespace) -> int:
         else:
             n = import_entities(data=data, filename=args.file.name, user=user)
     except TargetError as exc:
-        raise CommandError(f"{args.file.name}: {exc}") from exc
+        raise CommandError(f"{name}: {exc}") from exc
     except (ReportFormatError, StatisticsRejected) as exc:
         lines = "\n".join(f"  {e}" for e in exc.errors)
-        raise CommandError(f"{args.file.name} rejected, nothing imported:\n{lines}") from exc
-    print(f"{args.kind}: {n} rows imported from {args.file.name}")
+        raise CommandError(f"{name} rejected, nothing imported:\n{lines}") from exc
+    print(f"{args.kind}: {n} rows imported from {name}")
     return 0
