@@ -54,6 +54,7 @@ OPEN_PREFIXES = (
     "publishing:public",
     "publishing:download",
     "carbonmarket:public",  # the published compliance table of the carbon market (条例 第十二条)
+    "rights:public",  # public price statistics and carbon-inclusive totals (issue 21)
     "accounts:password",  # every signed-in user changes their own password
     "accounts:2fa",  # second factor: enrolment and verification of the signed-in user
     "accounts:otp",
