@@ -26,7 +26,7 @@ TODAY = dt.date(2026, 11, 21)
 
 def test_demo_projects():
     build(TODAY, units=30, months_limit=1)
-    projects = list(Project.objects.select_related("division"))
+    projects = list(Project.objects.exclude(kind="investment").select_related("division"))
     assert len(projects) == 40 and all(p.is_synthetic for p in projects)
     prefectures = {p.division.path.split("/")[1] for p in projects}
     assert len(prefectures) == 16

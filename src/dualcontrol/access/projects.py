@@ -96,3 +96,36 @@ def ledger_top(user: Any, code: str | None = None) -> Division | None:
         found = Division.objects.filter(code=code, path__startswith=user.division.path).first()
         return found
     return None
+
+
+def can_review(user: Any, project: Project, authority: str = "") -> bool:
+    """节能审查 decisions: province staff on any project; a city officer on its region's projects
+    unless the review belongs to the province (``authority`` "provincial" or not established)."""
+    if user is None:
+        return True
+    role = role_of(user)
+    if role in PROVINCE_ROLES:
+        return True
+    return (
+        role == Role.CITY_OFFICER
+        and _in_division(user, project.division)
+        and authority in ("local", "exempt")
+    )
+
+
+def visible_elimination_items(user: Any) -> QuerySet[Any]:
+    """Items of the elimination lists: staff by region; a unit its own (published lists only)."""
+    from dualcontrol.projects.models import EliminationItem
+
+    role = role_of(user)
+    qs = EliminationItem.objects.select_related("elimination_list", "division", "entity")
+    if role in PROVINCE_ROLES:
+        return qs.all()
+    if role == Role.CITY_OFFICER and getattr(user, "division_id", None):
+        return qs.filter(division__path__startswith=user.division.path)
+    if role in (Role.ENTERPRISE, Role.VERIFIER):
+        return qs.filter(
+            entity__in=visible_entities(user).values("pk"),
+            elimination_list__published_at__isnull=False,
+        )
+    return qs.none()

@@ -233,6 +233,116 @@ def ledger(
     return ledger_mod.build_ledger(top=top, measure=measure, year=y, today=today).as_dict()
 
 
+class InvestmentOut(Schema):
+    id: int
+    name: str
+    unit_name: str
+    division_code: str
+    division_name: str
+    industry_code: str | None
+    stage: str
+    capacity_value: float | None
+    capacity_unit: str
+    energy_equivalent_tce: float
+    energy_equal_value_tce: float | None
+    co2_t: float
+    value_added_10k_yuan: float
+    operation_date: dt.date | None
+    two_high: bool
+    two_high_possible: bool
+    separately_accounted: bool
+    review_status: str
+    review_authority: str
+    replacement: str
+    is_synthetic: bool
+
+
+class EliminationItemOut(Schema):
+    list: str
+    published_at: str | None
+    region_code: str
+    region: str
+    unit: str
+    uscc: str
+    sector: str
+    line_equipment: str
+    capacity: float
+    capacity_unit: str
+    deadline: str
+    accepted_on: str | None
+    acceptance: str
+
+
+def _inv_out(inv: Any) -> dict[str, Any]:
+    p = inv.project
+    return {
+        "id": p.pk,
+        "name": p.name,
+        "unit_name": p.owner_label,
+        "division_code": p.division.code,
+        "division_name": p.division.name,
+        "industry_code": p.industry.code if p.industry_id else None,
+        "stage": inv.stage,
+        "capacity_value": None if inv.capacity_value is None else float(inv.capacity_value),
+        "capacity_unit": inv.capacity_unit,
+        "energy_equivalent_tce": float(inv.energy_equivalent_tce),
+        "energy_equal_value_tce": None
+        if inv.energy_equal_value_tce is None
+        else float(inv.energy_equal_value_tce),
+        "co2_t": float(inv.co2_t),
+        "value_added_10k_yuan": float(inv.value_added_10k_yuan),
+        "operation_date": inv.operation_date,
+        "two_high": inv.two_high,
+        "two_high_possible": inv.two_high_possible,
+        "separately_accounted": inv.separately_accounted,
+        "review_status": inv.review_status,
+        "review_authority": inv.review_authority,
+        "replacement": inv.replacement,
+        "is_synthetic": p.is_synthetic,
+    }
+
+
+@router.get("/investments", response=list[InvestmentOut])
+@paginate(PageNumberPagination, page_size=100)
+def list_investments(
+    request: HttpRequest,
+    stage: str | None = None,
+    two_high: bool | None = None,
+    division: str | None = None,
+    review_status: str | None = None,
+) -> Any:
+    """固定资产投资项目 in scope (拟建/在建/存量, 两高, review status)."""
+    require(request.user, "projects.view")
+    from dualcontrol.projects.views_investment import investment_queryset
+
+    qs = investment_queryset(
+        request.user,
+        {
+            "stage": stage or "",
+            "two_high": "1" if two_high else ("0" if two_high is False else ""),
+            "division": division or "",
+            "review_status": review_status or "",
+        },
+    )
+    return Mapped(qs, _inv_out)
+
+
+@router.get("/elimination", response=list[EliminationItemOut])
+@paginate(PageNumberPagination, page_size=100)
+def list_elimination(request: HttpRequest, year: int | None = None) -> Any:
+    """淘汰落后产能名单 of ``year`` (default: this year; published lists; items in scope)."""
+    require(request.user, "projects.view")
+    from dualcontrol.projects import investment
+
+    year = year or timezone.localdate().year
+    if not dt.MINYEAR <= year <= dt.MAXYEAR:
+        raise HttpError(422, f"year out of range: {year}")
+    items = investment.elimination_items(
+        year, project_access.visible_elimination_items(request.user)
+    )
+    return Mapped(items, investment.elimination_row)
+
+
 @router.get("/{project_id}", response=ProjectDetailOut)
 def project_detail(request: HttpRequest, project_id: int) -> Any:
     p = (

@@ -186,7 +186,11 @@ def extend_demo(*, today: dt.date) -> dict[str, Any]:
         )
     sync = services.sync_statistics(year=YEAR, user=None)
     alerts = services.warn_late_projects(today=today)
+    from dualcontrol.projects import demo_investment
+
+    invest = demo_investment.build(today=today, province=province)
     return {
+        **invest,
         "projects": len(made),
         "statistics_rows": sync.written,
         "statistics_skipped": [c for c, _n in sync.skipped],

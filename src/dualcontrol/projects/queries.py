@@ -12,7 +12,7 @@ from django.db.models import Case, Exists, OuterRef, Q, QuerySet, Value, When
 from django.db.models.fields import BooleanField
 from django.utils.translation import gettext as _
 
-from dualcontrol.projects.models import UNFINISHED, Milestone, Project, Status
+from dualcontrol.projects.models import REGISTRY_KINDS, UNFINISHED, Milestone, Project, Status
 from dualcontrol.projects.rules import project_rules
 
 # --------------------------------------------------------------------------------------------
@@ -28,7 +28,8 @@ def late_condition(today: dt.date) -> Q:
     passed = Q(planned_completion__lt=today) | Exists(overdue)
     if project_rules().planned_start_counts:
         passed |= Q(status=Status.PLANNED, planned_start__lt=today)
-    return Q(status__in=UNFINISHED) & passed
+    # 建设滞后 is the reduction registry's rule; investment projects have their own workflow
+    return Q(status__in=UNFINISHED, kind__in=REGISTRY_KINDS) & passed
 
 
 def with_late(qs: QuerySet[Project], today: dt.date) -> QuerySet[Project]:
@@ -51,7 +52,7 @@ class Lateness:
 
 
 def lateness(project: Project, today: dt.date) -> Lateness | None:
-    if project.status not in UNFINISHED:
+    if project.status not in UNFINISHED or project.kind not in REGISTRY_KINDS:
         return None
     found: list[tuple[dt.date, str]] = []
     for m in project.milestones.all():

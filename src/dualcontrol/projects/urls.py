@@ -1,6 +1,6 @@
 from django.urls import path
 
-from dualcontrol.projects import views
+from dualcontrol.projects import views, views_investment
 
 app_name = "projects"
 urlpatterns = [
@@ -11,6 +11,10 @@ urlpatterns = [
     path("alerts/", views.alert_list, name="alerts"),
     path("alerts/<int:pk>/read/", views.alert_read, name="alert-read"),
     path("evidence/<int:pk>/", views.evidence_download, name="evidence"),
+    path("investments/", views_investment.investment_list, name="investments"),
+    path("investments/<int:pk>/", views_investment.investment_detail, name="investment"),
+    path("elimination/", views_investment.elimination_page, name="elimination"),
+    path("scenario/", views_investment.scenario_page, name="scenario"),
     path("<int:pk>/", views.project_detail, name="detail"),
     path("<int:pk>/edit/", views.project_edit, name="edit"),
     path("<int:pk>/progress/", views.project_progress, name="progress"),

@@ -1,0 +1,185 @@
+"""Investment projects (issue 20): registration with the 两高 rule, the review gate (限批 / 暂停核准 /
+budget) with an audited override, elimination lists and the missed-target consequence, pages × roles,
+API and the two CLI commands (json / csv, bad file)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import pytest
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.test import Client
+
+from dualcontrol.accounts.models import Role
+from dualcontrol.assessment.models import Consequence
+from dualcontrol.audit.models import AuditEntry
+from dualcontrol.cli import main as cli_main
+from dualcontrol.entities.models import Industry
+from dualcontrol.projects import investment as inv_svc
+from dualcontrol.projects.models import GateDecision, ReviewRecord, ReviewStatus, SectorSuspension
+from tests.auth import login
+from tests.projects.helpers import division
+
+pytestmark = pytest.mark.django_db
+TODAY = dt.date(2026, 3, 10)
+
+
+def _inv(world, **kw):
+    ind, _ = Industry.objects.get_or_create(code="30", defaults={"name": "非金属矿物制品业"})
+    values = dict(
+        user=None,
+        name="水泥熟料项目",
+        division=division("530102"),
+        owner_name="测试建材",
+        industry=ind,
+        planned_start=dt.date(2026, 6, 1),
+        planned_completion=dt.date(2027, 6, 30),
+        energy_equivalent_tce="20000",
+        electricity_kwh="9000000",
+        co2_t="50000",
+        value_added_10k_yuan="10000",
+        today=TODAY,
+    )
+    values.update(kw)
+    return inv_svc.register_investment(**values)
+
+
+def test_register_classifies_two_high_and_authority(world):
+    inv = _inv(world)
+    assert inv.two_high is True
+    assert {b["rule_set"] for b in inv.two_high_basis} == {"mee_2021", "ndrc_2021"}
+    assert inv.review_authority == "unknown"  # 31号令: provincial threshold NOT FOUND
+    assert AuditEntry.objects.filter(action="projects.investment.register").count() == 1
+    with pytest.raises(ValidationError) as e:
+        _inv(world, energy_equivalent_tce="x", separately_accounted=True)
+    assert {"energy_equivalent_tce", "separate_list_ref"} <= set(e.value.message_dict)
+
+
+def test_gate_holds_under_restriction_and_override_is_audited(world):
+    inv = _inv(world)
+    inv_svc.submit_review(user=None, investment=inv, today=TODAY)
+    Consequence.objects.create(
+        division=division("530100"),
+        year=2025,
+        kind="restrict",
+        title_zh="区域限批",
+        issued_on=dt.date(2026, 1, 1),
+        restricts_approvals=True,
+    )
+    officer = world.users[Role.PROVINCE_OFFICER]
+    args = dict(
+        user=officer,
+        investment=inv,
+        decision="approved",
+        conclusion="同意",
+        carbon_conclusion="已评价",
+    )
+    with pytest.raises(inv_svc.GateHeld):
+        inv_svc.decide_review(**args)
+    held = ReviewRecord.objects.get()
+    assert held.decision == GateDecision.HELD and held.gate["restrictions"]
+    assert AuditEntry.objects.filter(action="projects.investment.review_held").exists()
+    with pytest.raises(ValidationError):  # override without a reason
+        inv_svc.decide_review(**args, override=True)
+    with pytest.raises(PermissionDenied):  # a city officer cannot override
+        inv_svc.decide_review(
+            **{**args, "user": world.users[Role.CITY_OFFICER]}, override=True, override_reason="x"
+        )
+    rec = inv_svc.decide_review(**args, override=True, override_reason="省重点项目")
+    assert rec.override and rec.override_reason == "省重点项目"
+    inv.refresh_from_db()
+    assert inv.review_status == ReviewStatus.APPROVED
+    assert AuditEntry.objects.filter(action="projects.investment.review_override").count() == 1
+
+
+def test_carbon_evaluation_required_since_2025_09_01(world):
+    inv = _inv(world)
+    inv_svc.submit_review(user=None, investment=inv, today=TODAY)
+    with pytest.raises(ValidationError) as e:
+        inv_svc.decide_review(user=None, investment=inv, decision="rejected", conclusion="不同意")
+    assert "carbon_conclusion" in e.value.message_dict
+
+
+def test_elimination_missed_target_suspends_the_sector_and_gate_sees_it(world):
+    city = division("530100")
+    inv_svc.set_elimination_target(
+        user=None,
+        division=city,
+        year=2025,
+        sector_code="cement",
+        capacity="60",
+        source_document="测试",
+    )
+    lst = inv_svc.create_elimination_list(
+        user=None,
+        year=2025,
+        division=division("530000"),
+        title="2025名单",
+        items=[
+            {
+                "owner_name": "甲",
+                "division": division("530102"),
+                "sector_code": "cement",
+                "line_equipment": "机立窑",
+                "capacity": "50",
+                "deadline": dt.date(2025, 9, 30),
+            }
+        ],
+    )
+    inv_svc.publish_elimination_list(user=None, elimination_list=lst)
+    inv_svc.accept_elimination_item(
+        user=None, item=lst.items.get(), accepted_on=dt.date(2025, 10, 1)
+    )
+    with pytest.raises(ValidationError):
+        inv_svc.check_elimination_targets(user=None, year=2025, today=dt.date(2025, 12, 31))
+    checks = inv_svc.check_elimination_targets(user=None, year=2025, today=dt.date(2026, 1, 1))
+    assert [c.met for c in checks] == [False]
+    assert SectorSuspension.objects.filter(division=city, sector_code="cement").exists()
+    inv = _inv(world)
+    assert inv_svc.gate_check(inv, TODAY).suspensions
+    rows = inv_svc.elimination_rows(2025)
+    assert rows[0]["capacity"] == 50.0 and rows[0]["accepted_on"] == "2025-10-01"
+
+
+PAGES = [
+    "/projects/investments/",
+    "/projects/investments/?export=xlsx",
+    "/projects/investments/{id}/",
+    "/projects/elimination/?year=2025",
+    "/projects/elimination/?year=2025&export=xlsx",
+    "/projects/scenario/",
+]
+
+
+@pytest.mark.parametrize("path", PAGES)
+@pytest.mark.parametrize(
+    "role", [Role.PROVINCE_OFFICER, Role.CITY_OFFICER, Role.ENTERPRISE, "anon"]
+)
+def test_pages_by_role(world, path, role):
+    inv = _inv(world)
+    c = Client()
+    if role != "anon":
+        login(c, world.users[role])
+    r = c.get(path.replace("{id}", str(inv.project.pk)))
+    if role == "anon":
+        assert r.status_code == 302
+    elif role == Role.ENTERPRISE and ("{id}" in path or "scenario" in path):
+        assert r.status_code in (403, 404)
+    else:
+        assert r.status_code == 200
+
+
+def test_cli_impact_and_elimination(world, tmp_path, capsys):
+    bad = tmp_path / "bad.csv"
+    bad.write_text(
+        "region,start_year,energy_tce,co2_t,value_added_10k_yuan\n999999,20x7,abc,1,1\n",
+        encoding="gb18030",
+    )
+    assert cli_main(["projects", "impact", str(bad), "--region", "530100"]) == 2
+    err = capsys.readouterr().err
+    assert "unknown region" in err and "start_year" in err and "energy_tce" in err
+    assert cli_main(["projects", "elimination", "--year", "2025", "--format", "json"]) in (0, None)
+    assert json.loads(capsys.readouterr().out)["items"] == []
+    assert cli_main(["projects", "elimination", "--year", "2025", "--format", "csv"]) in (0, None)
+    assert capsys.readouterr().out.startswith("region_code,")
