@@ -124,3 +124,91 @@ def test_operator_errors(
 def test_plans_without_subcommand_prints_help(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["plans"]) == 0
     assert "parse" in capsys.readouterr().out
+
+
+# --------------------------------------------------------------------------------------------
+# Issue 15: any genre, and `plans targets`
+
+CORPUS = DATA / "corpus"
+FUJIAN = CORPUS / "fujian_2022_energy-saving_implementation.txt"
+TARGET_KEYS = [
+    "indicator",
+    "value",
+    "value_max",
+    "unit",
+    "year",
+    "base_year",
+    "region",
+    "sector",
+    "sentence",
+]
+
+
+def test_targets_json_prints_every_target_mapped_to_the_catalogue(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["plans", "targets", str(FUJIAN), "--format", "json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert all(list(row) == TARGET_KEYS for row in rows)
+    assert [(r["indicator"], r["value"], r["unit"], r["year"], r["base_year"]) for r in rows] == [
+        ("energy_intensity_reduction", 14, "%", 2025, 2020),
+        ("cod_project_reduction", 6.86, "万吨", 2025, 2020),
+        ("nh3n_project_reduction", 0.51, "万吨", 2025, 2020),
+        ("nox_project_reduction", 1.1, "万吨", 2025, 2020),
+        ("vocs_project_reduction", 1.52, "万吨", 2025, 2020),
+    ]
+    assert rows[0]["region"] == "全省"
+    assert rows[0]["sentence"].startswith("到2025年,全省单位地区生产总值能源消耗比2020年下降14%")
+
+
+def test_targets_csv(capsys: pytest.CaptureFixture[str]) -> None:
+    import csv
+    import io
+
+    assert main(["plans", "targets", str(FUJIAN), "--format", "csv"]) == 0
+    rows = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
+    assert list(rows[0]) == TARGET_KEYS
+    assert (rows[1]["indicator"], rows[1]["value"], rows[1]["unit"], rows[1]["sector"]) == (
+        "cod_project_reduction",
+        "6.86",
+        "万吨",
+        "",
+    )
+
+
+def test_parse_markdown_and_html(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    md = CORPUS / "national_2022_transport-carbon-peak_opinions.md"
+    rows = run_json(capsys, str(md))
+    assert [r["key"] for r in rows][:3] == ["三/（三）", "三/（四）", "三/（五）"]
+    assert len(rows) == 17
+    page = tmp_path / "plan.html"
+    page.write_text(
+        "<html><body><h2>一、重点任务</h2><p>（一）推进工业节能。（省工信厅牵头，省发改委配合）</p>"
+        "<p>（二）推进建筑节能。（省住建厅负责）</p></body></html>",
+        encoding="utf-8",
+    )
+    rows = run_json(capsys, str(page))
+    assert [(r["key"], r["lead_departments"], r["participating_departments"]) for r in rows] == [
+        ("一/（一）", ["省工信厅"], ["省发改委"]),
+        ("一/（二）", ["省住建厅"], []),
+    ]
+    assert rows[0]["departments"][1] == {
+        "role": "participating",
+        "name": "省发改委",
+        "canonical": "省发展改革委",
+        "known": True,
+        "proposal": None,
+    }
+
+
+def test_pdf_needs_pypdf(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    pytest.importorskip("dualcontrol")
+    try:
+        import pypdf  # type: ignore[import-not-found]  # noqa: F401
+    except ImportError:
+        path = tmp_path / "plan.pdf"
+        path.write_bytes(b"%PDF-1.4\n")
+        assert main(["plans", "parse", str(path)]) != 0
+        assert "pypdf" in capsys.readouterr().err
+    else:  # pragma: no cover - pypdf is not a dependency (see docs/plans.md)
+        pytest.skip("pypdf installed")

@@ -39,6 +39,14 @@ ends each task with the departments responsible for it, in one of the genre's ph
   not.  Its year is the last deadline before it in the sentence (``到2020年``, ``2017年底前``,
   ``“十三五”期间``); failing that, the plan's target year (its period's last year).
 
+Issue 15 (documents of any genre, corpus tests/data/plans/corpus/): the text is normalised first
+(:mod:`dualcontrol.core.plans_text`); clauses may also use ``〔…〕``, stand inside a paragraph, read
+``X会同Y``, close a paragraph as a sentence (``省发展改革委会同省财政厅负责。``), be cut off by the end
+of the text, or carry parties over to later tasks (``下同``, ``以下各项工作均需…落实``); items titled
+like context (总体要求, 主要目标 …) are never tasks; names are deduplicated through the department
+registry (:mod:`dualcontrol.core.plans_departments`); every quantitative target of a document, with
+its indicator code, comes from :func:`dualcontrol.core.plans_targets.extract_targets`.
+
 Vocabulary (role words, department suffixes, units, target words …) is data:
 ``reference/data/plans_vocabulary.yaml`` → :meth:`PlanVocabulary.from_mapping`.
 """
@@ -52,6 +60,13 @@ from dataclasses import dataclass, field, replace
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 from typing import Any, Literal
+
+from dualcontrol.core.plans_departments import (
+    DepartmentRegistry,
+    DepartmentRegistryError,
+    plausible_department,
+)
+from dualcontrol.core.plans_text import normalise_text, traditional_table
 
 Role = Literal["lead", "participating", "responsible"]
 ROLES: tuple[Role, ...] = ("lead", "participating", "responsible")
@@ -98,6 +113,11 @@ class Target:
     text: str
     value_max: Decimal | None = None
     year_explicit: bool = True
+    indicator: str | None = None  # catalogue code (reference/data/indicators.yaml), None if unknown
+    base_year: int | None = None  # 比2020年下降… → 2020
+    region: str | None = None  # 全省 / 全市 / 市区 …
+    sector: str | None = None  # 钢铁、电解铝…行业
+    sentence: str = ""  # the whole sentence the target came from
 
 
 @dataclass(frozen=True)
@@ -107,6 +127,7 @@ class Attribution:
     lead: tuple[str, ...]
     participating: tuple[str, ...]
     clause: str
+    carried: tuple[str, ...] = ()  # parties a 下同 / 以下均需… sentence carries to later tasks
 
 
 @dataclass(frozen=True)
@@ -176,6 +197,38 @@ class Plan:
 
 
 @dataclass(frozen=True)
+class IndicatorRule:
+    """A quantitative target → indicator catalogue code rule (vocabulary ``target_indicators``)."""
+
+    code: str
+    groups: tuple[tuple[str, ...], ...]  # every group needs one of its words in the subject
+    units: tuple[str, ...]  # unit suffixes ('%' for percentages)
+
+    @classmethod
+    def from_mapping(cls, data: Any, index: int) -> IndicatorRule:
+        if not isinstance(data, Mapping) or not isinstance(data.get("code"), str):
+            raise PlanVocabularyError(f"plan vocabulary: target_indicators[{index}] needs a code")
+        groups: list[tuple[str, ...]] = []
+        for key in ("all", "also"):
+            for group in data.get(key) or []:
+                if not isinstance(group, list) or not all(isinstance(w, str) and w for w in group):
+                    raise PlanVocabularyError(
+                        f"plan vocabulary: target_indicators[{index}] {key}: lists of words"
+                    )
+                groups.append(tuple(group))
+        units = data.get("units") or []
+        if not groups or not isinstance(units, list) or not all(isinstance(u, str) for u in units):
+            raise PlanVocabularyError(
+                f"plan vocabulary: target_indicators[{index}] needs words and units"
+            )
+        return cls(code=data["code"], groups=tuple(groups), units=tuple(units))
+
+    def matches(self, subject: str, unit: str) -> bool:
+        unit_ok = any(unit.endswith(u) or (u == "%" and unit in ("%", "％")) for u in self.units)
+        return unit_ok and all(any(w in subject for w in group) for group in self.groups)
+
+
+@dataclass(frozen=True)
 class PlanVocabulary:
     """The genre's words, from ``reference/data/plans_vocabulary.yaml`` (see that file)."""
 
@@ -201,6 +254,18 @@ class PlanVocabulary:
     count_units: tuple[str, ...]
     percent_units: tuple[str, ...]
     version: str = ""
+    joint_words: tuple[str, ...] = ()
+    carry_over_markers: tuple[str, ...] = ()
+    carry_over_patterns: tuple[str, ...] = ()
+    context_headings: tuple[str, ...] = ()
+    peak_words: tuple[str, ...] = ()
+    target_indicators: tuple[IndicatorRule, ...] = ()
+    target_regions: tuple[str, ...] = ()
+    target_sector_suffixes: tuple[str, ...] = ()
+    departments: DepartmentRegistry = field(
+        default_factory=lambda: DepartmentRegistry(prefixes=(), aliases=())
+    )
+    traditional_characters: str = ""
 
     @classmethod
     def from_mapping(cls, data: Mapping[str, Any], *, version: str = "") -> PlanVocabulary:
@@ -244,7 +309,50 @@ class PlanVocabulary:
                 raise PlanVocabularyError(
                     f"plan vocabulary: distributable_prefixes {pattern!r}: {exc}"
                 ) from exc
+
+        def optional(key: str) -> tuple[str, ...]:
+            return words(key) if key in data else ()
+
+        carry = optional("carry_over_patterns")
+        for pattern in carry:
+            try:
+                if "names" not in re.compile(pattern).groupindex:
+                    raise PlanVocabularyError(
+                        f"plan vocabulary: carry_over_patterns {pattern!r} needs a group 'names'"
+                    )
+            except re.error as exc:
+                raise PlanVocabularyError(
+                    f"plan vocabulary: carry_over_patterns {pattern!r}: {exc}"
+                ) from exc
+        rules: list[IndicatorRule] = []
+        for index, rule in enumerate(data.get("target_indicators") or []):
+            rules.append(IndicatorRule.from_mapping(rule, index))
+        traditional = data.get("traditional_characters") or []
+        if isinstance(traditional, list) and all(isinstance(t, str) for t in traditional):
+            pairs = "".join(traditional)
+        elif isinstance(traditional, str):
+            pairs = traditional
+        else:
+            raise PlanVocabularyError("plan vocabulary: 'traditional_characters' must be text")
+        if len(pairs) % 2:
+            raise PlanVocabularyError("plan vocabulary: 'traditional_characters' must be pairs")
+        try:
+            registry = DepartmentRegistry.from_mapping(
+                data.get("departments"), optional("department_prefixes")
+            )
+        except DepartmentRegistryError as exc:
+            raise PlanVocabularyError(f"plan vocabulary: {exc}") from exc
         return cls(
+            joint_words=optional("joint_words"),
+            carry_over_markers=optional("carry_over_markers"),
+            carry_over_patterns=carry,
+            context_headings=optional("context_headings"),
+            peak_words=optional("peak_words"),
+            target_indicators=tuple(rules),
+            target_regions=optional("target_regions"),
+            target_sector_suffixes=optional("target_sector_suffixes"),
+            departments=registry,
+            traditional_characters=pairs,
             role_labels=by_role("role_labels"),
             role_verbs=by_role("role_verbs"),
             role_markers=by_role("role_markers"),
@@ -295,6 +403,8 @@ class _Grammar:
     role_of_verb: dict[str, Role]
     role_of_marker: dict[str, Role]
     period_year: dict[str, int]
+    traditional: dict[int, int]
+    carry_over: tuple[re.Pattern[str], ...]
 
 
 @lru_cache(maxsize=8)
@@ -323,7 +433,7 @@ def _grammar(v: PlanVocabulary) -> _Grammar:
             rf"(?:\s*(?:-|－|—|–|~|～|至)\s*(?P<b>{number}))?\s*(?P<unit>{unit})"
         ),
         year=re.compile(
-            r"(?P<pre>到|至|截至|截止|比|较|与|同|自|从|在|于)?\s*(?P<y>(?:19|20)\d{2})\s*年"
+            r"(?P<pre>到|至|截至|截止|比|较|与|同|自|从|在|于)?\s*(?P<y>(?:19|20)\d{2})\s*年(?![本版])"
             r"(?P<post>底前|末前|底|末|前|以前|之前|左右|起|开始|基础上|的|可比价|水平|同期)?"
         ),
         period=re.compile(
@@ -341,6 +451,8 @@ def _grammar(v: PlanVocabulary) -> _Grammar:
         role_of_verb=dict(v.role_verbs),
         role_of_marker=dict(v.role_markers),
         period_year=dict(v.five_year_plans),
+        traditional=traditional_table(v.traditional_characters),
+        carry_over=tuple(re.compile(p) for p in v.carry_over_patterns),
     )
 
 
@@ -461,32 +573,54 @@ def _strip(text: str) -> str:
 def _looks_like_department(name: str, v: PlanVocabulary, g: _Grammar) -> bool:
     if not name or name.startswith(v.not_department_prefixes):
         return False
-    if re.search(r"\d", name) or len(name) > 40:
-        return False
-    if g.admin_bare.match(name):
-        return True
-    return name.endswith(v.department_suffixes)
+    return plausible_department(name, v.department_suffixes, g.admin_bare)
 
 
-def _is_qualified(name: str, v: PlanVocabulary) -> bool:
-    return (
-        name.startswith(v.qualified_prefixes)
-        or "省" in name
-        or any(p in name for p in v.place_names)
-        or name.endswith(v.keep_suffixes)
-    )
+def _is_qualified(name: str, v: PlanVocabulary, g: _Grammar) -> bool:
+    for prefix in v.qualified_prefixes:
+        if name.startswith(prefix):
+            # 市场监管局 does not start with the level 市: the distributable pattern decides
+            if (
+                len(prefix) == 1
+                and re.match(rf"^{re.escape(prefix)}", name)
+                and (g.distributable.match(prefix + "x") and not g.distributable.match(name))
+            ):
+                continue
+            return True
+    return "省" in name or any(p in name for p in v.place_names) or name.endswith(v.keep_suffixes)
 
 
 def _clean_name(name: str) -> str:
     name = "".join(ch for ch in name if ch not in _SPACES)
-    name = re.sub(r"^(?:由|请|会同|分别由)", "", name)
+    name = re.sub(r"^(?:由|请|会同|分别由|并由)", "", name)
     name = re.sub(r"(?:等(?:单位|部门|有关部门|相关部门)?|分别)$", "", name)
     return name
 
 
+_OPEN = "（(〔【["
+_CLOSE = "）)〕】]"
+
+
+def _split_top(text: str, separators: str) -> list[str]:
+    """Split at ``separators`` outside brackets: 各县（市、区）人民政府 stays one name."""
+    parts: list[str] = []
+    depth = 0
+    start = 0
+    for i, ch in enumerate(text):
+        if ch in _OPEN:
+            depth += 1
+        elif ch in _CLOSE:
+            depth = max(depth - 1, 0)
+        elif ch in separators and depth == 0:
+            parts.append(text[start:i])
+            start = i + 1
+    parts.append(text[start:])
+    return parts
+
+
 def _split_names(chunk: str, v: PlanVocabulary, g: _Grammar) -> list[str]:
     """Split a ``、`` list, join 州、市人民政府, distribute the first name's prefix."""
-    parts = [p for p in (_clean_name(p) for p in re.split(r"[、/]", chunk)) if p]
+    parts = [p for p in (_clean_name(p) for p in _split_top(chunk, "、/")) if p]
     merged: list[str] = []
     pending: list[str] = []
     for part in parts:
@@ -495,7 +629,8 @@ def _split_names(chunk: str, v: PlanVocabulary, g: _Grammar) -> list[str]:
             pending.append(part)
             continue
         if pending:
-            if g.admin_bare.match(part) or part.endswith(("人民政府", "政府")):
+            plain = re.sub(r"[（(][^（）()]*[）)]$", "", part)
+            if g.admin_bare.match(plain) or plain.endswith(("人民政府", "政府")):
                 merged.append("、".join([*pending, part]))
             else:
                 merged.extend(pending)
@@ -509,7 +644,7 @@ def _split_names(chunk: str, v: PlanVocabulary, g: _Grammar) -> list[str]:
         if m and m.group(0) and not g.admin_bare.match(merged[0]):
             prefix = m.group(0)
             merged = [merged[0]] + [
-                n if _is_qualified(n, v) or g.admin_bare.match(n) else prefix + n
+                n if _is_qualified(n, v, g) or g.admin_bare.match(n) else prefix + n
                 for n in merged[1:]
             ]
     return merged
@@ -530,17 +665,63 @@ def _role_groups(inner: str, g: _Grammar) -> list[tuple[Role | None, str]]:
     segments.append((last_role, text[last_end:]))
     out: list[tuple[Role | None, str]] = []
     for role, segment in segments:
-        for chunk in re.split(r"[，；]", segment):
+        for chunk in _split_top(segment, "，；。"):
             chunk = _strip(chunk).strip("。.")
             if chunk:
                 out.append((role, chunk))
     return out
 
 
+def _clause_sentences(inner: str, v: PlanVocabulary) -> tuple[str, list[str]]:
+    """(the part of a clause that names its task's departments, its carry-over sentences)."""
+    sentences = [s for s in _split_top(inner, "。") if _strip(s)]
+    own: list[str] = []
+    carried: list[str] = []
+    for sentence in sentences:
+        if v.carry_over_markers and any(m in sentence for m in v.carry_over_markers):
+            carried.append(sentence)
+        elif own and any(p in sentence for p in v.lead_policy_all + v.lead_policy_first):
+            continue  # 未明确牵头单位的，由所列负责单位按职责分工负责: a rule, not names
+        else:
+            own.append(sentence)
+    if not own and carried:
+        # 〔…负责落实，以下各项工作均需…落实，不再列出〕: the names before the marker are its own
+        first = carried[0]
+        cut = min((first.find(m) for m in v.carry_over_markers if m in first), default=-1)
+        head = first[:cut] if cut > 0 else ""
+        head = re.sub(r"[，,；;]?\s*(?:以下|具体任务)[^，,；;]*$", "", head)
+        if head:
+            own.append(head)
+    return "。".join(own), carried
+
+
+def _carried_names(sentences: Sequence[str], v: PlanVocabulary, g: _Grammar) -> list[str]:
+    names: list[str] = []
+    for sentence in sentences:
+        for pattern in g.carry_over:
+            m = pattern.search(sentence.replace(",", "，"))
+            if m:
+                names.extend(
+                    n
+                    for n in _split_names(m.group("names"), v, g)
+                    if _looks_like_department(n, v, g)
+                )
+    return list(dict.fromkeys(names))
+
+
 def _parse_attribution(
-    inner: str, clause: str, *, labelled_only: bool, v: PlanVocabulary, g: _Grammar, rule: str
+    inner: str,
+    clause: str,
+    *,
+    labelled_only: bool,
+    v: PlanVocabulary,
+    g: _Grammar,
+    rule: str,
+    truncated: bool = False,
+    prose: bool = False,
 ) -> Attribution | None:
     """The departments of an attribution clause, or None when it is not one."""
+    inner, carried_sentences = _clause_sentences(inner, v)
     groups = _role_groups(inner, g)
     has_label = g.label.search(inner.replace(":", "：")) is not None
     if labelled_only and not has_label:
@@ -554,21 +735,39 @@ def _parse_attribution(
             role = g.role_of_verb[verb.group(0)]
             chunk = chunk[: verb.start()]
             has_role_word = True
-        for name in _split_names(chunk, v, g):
-            name_role = role
-            marker = g.marker_suffix.search(name)
-            if marker:
-                name_role = g.role_of_marker[marker.group(0)]
-                name = _clean_name(name[: marker.start()])
-                has_role_word = True
-            if name:
-                named.append((name, name_role))
+        joint = next((w for w in v.joint_words if w in chunk), None)
+        pieces: list[tuple[str, Role | None]] = [(chunk, role)]
+        if joint:
+            left, right = chunk.split(joint, 1)
+            if left.endswith("委员"):  # 委员会同… = 委员会 + 同…
+                left += "会"
+            pieces = [(left, "lead"), (right, "participating")]
+            has_role_word = True
+        for piece, piece_role in pieces:
+            for name in _split_names(piece, v, g):
+                name_role = piece_role
+                marker = g.marker_suffix.search(name)
+                if marker:
+                    name_role = g.role_of_marker[marker.group(0)]
+                    name = _clean_name(name[: marker.start()])
+                    has_role_word = True
+                if name:
+                    named.append((name, name_role))
+    if truncated and named and not clause.rstrip().endswith(tuple(_CLOSE)):
+        last = named[-1][0]
+        if len(last) < 3 or not _looks_like_department(last, v, g):
+            named.pop()  # cut off by the end of the text: 市政府办公室、市
     if not named:
         return None
     names = [n for n, _ in named]
     department_like = [_looks_like_department(n, v, g) for n in names]
+    if prose and not (has_role_word and all(department_like)):
+        return None
     if has_role_word:
         if not any(department_like):
+            return None
+        named = [(n, r) for (n, r), ok in zip(named, department_like, strict=True) if ok]
+        if not named:
             return None
     elif not all(department_like):
         return None
@@ -580,30 +779,66 @@ def _parse_attribution(
     else:
         first = next((n for n, r in named if r != "participating"), None)
         lead = [first] if first else []
-    lead = list(dict.fromkeys(lead))
-    participating = [n for n in dict.fromkeys(names) if n not in lead]
-    return Attribution(lead=tuple(lead), participating=tuple(participating), clause=clause)
+    # names are kept as written; one body written two ways (省发改委, 省发展改革委) is one name
+    seen: set[str] = set()
+
+    def first_time(name: str) -> bool:
+        canonical = v.departments.canonical(name)
+        if canonical in seen:
+            return False
+        seen.add(canonical)
+        return True
+
+    lead = [n for n in lead if first_time(n)]
+    participating = [n for n, _ in named if first_time(n)]
+    carried = _carried_names(carried_sentences, v, g)
+    participating.extend(n for n in carried if first_time(n))
+    return Attribution(
+        lead=tuple(lead),
+        participating=tuple(participating),
+        clause=clause,
+        carried=tuple(carried),
+    )
 
 
 _UNBALANCED = object()
 
 
+def _matching_open(s: str, end: int) -> int:
+    """Index of the bracket that opens the one closing at ``end`` (-1: none)."""
+    depth = 0
+    for i in range(end, -1, -1):
+        if s[i] in _CLOSE:
+            depth += 1
+        elif s[i] in _OPEN:
+            depth -= 1
+            if depth == 0:
+                return i
+    return -1
+
+
+def _unclosed_open(s: str) -> int:
+    """Index of the last bracket opened and never closed (-1: none)."""
+    stack: list[int] = []
+    for i, ch in enumerate(s):
+        if ch in _OPEN:
+            stack.append(i)
+        elif ch in _CLOSE and stack:
+            stack.pop()
+    return stack[0] if stack else -1
+
+
 def _trailing_attribution(
-    par: str, *, v: PlanVocabulary, g: _Grammar, rule: str
+    par: str, *, v: PlanVocabulary, g: _Grammar, rule: str, last: bool = False
 ) -> tuple[Attribution, int] | object | None:
-    """(attribution, start index of its clause in ``par``), _UNBALANCED, or None."""
+    """(attribution, start index of its clause in ``par``), _UNBALANCED, or None.
+
+    ``last``: the paragraph ends the document, so a clause opened and not closed was cut off by
+    the end of the text and is read as far as it goes.
+    """
     s = par.rstrip(_SPACES + "。；;.，,")
-    if s.endswith(("）", ")")):
-        depth = 0
-        start = -1
-        for i in range(len(s) - 1, -1, -1):
-            if s[i] in "）)":
-                depth += 1
-            elif s[i] in "（(":
-                depth -= 1
-                if depth == 0:
-                    start = i
-                    break
+    if s.endswith(tuple(_CLOSE)):
+        start = _matching_open(s, len(s) - 1)
         if start < 0:
             return _UNBALANCED
         attribution = _parse_attribution(
@@ -611,6 +846,23 @@ def _trailing_attribution(
         )
         if attribution is not None:
             return attribution, start
+    elif last:
+        start = _unclosed_open(s)
+        if start >= 0:
+            attribution = _parse_attribution(
+                s[start + 1 :], s[start:], labelled_only=False, v=v, g=g, rule=rule, truncated=True
+            )
+            if attribution is not None:
+                return attribution, start
+    # a closing sentence of names and a role verb: "…。省发展改革委会同省财政厅负责。"
+    cut = s.rfind("。")
+    last_sentence = s[cut + 1 :] if cut >= 0 else ""
+    if 2 <= len(last_sentence) <= 60 and g.verb_suffix.search(last_sentence):
+        attribution = _parse_attribution(
+            last_sentence, last_sentence, labelled_only=False, v=v, g=g, rule=rule, prose=True
+        )
+        if attribution is not None:
+            return attribution, cut + 1
     # unparenthesised, labelled: "…。牵头单位：A；配合单位：B"
     for m in g.label.finditer(s):
         begin = m.start()
@@ -624,6 +876,44 @@ def _trailing_attribution(
             return attribution, begin
         break
     return None
+
+
+def _inner_attributions(
+    par: str, *, v: PlanVocabulary, g: _Grammar, rule: str
+) -> list[Attribution]:
+    """Attribution clauses inside a paragraph (not at its end) that carry a role word:
+    …目录。〔市生态环境局牵头，市发展和改革局参与〕按省的要求…"""
+    out: list[Attribution] = []
+    for i, ch in enumerate(par):
+        if ch not in _CLOSE:
+            continue
+        start = _matching_open(par, i)
+        if start < 0:
+            continue
+        inner = par[start + 1 : i]
+        if not (g.label.search(inner) or any(w in inner for w, _ in v.role_verbs)):
+            continue
+        attribution = _parse_attribution(
+            inner, par[start : i + 1], labelled_only=False, v=v, g=g, rule=rule
+        )
+        if attribution is not None:
+            out.append(attribution)
+    return out
+
+
+def _merge(main: Attribution, others: Sequence[Attribution]) -> Attribution:
+    lead = list(main.lead)
+    participating = list(main.participating)
+    carried = list(main.carried)
+    for other in others:
+        lead.extend(n for n in other.lead if n not in lead)
+        carried.extend(n for n in other.carried if n not in carried)
+    for other in others:
+        participating.extend(n for n in other.participating if n not in participating)
+    participating = [n for n in dict.fromkeys(participating) if n not in lead]
+    return replace(
+        main, lead=tuple(lead), participating=tuple(participating), carried=tuple(carried)
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -687,7 +977,10 @@ def find_targets(
             bound = g.bound.match(after)
             rest = after[bound.end() :] if bound else after
             before = sentence[max(clause_start, start - 16) : start]
-            verb_right_before = g.verb_at_end.search(before) is not None
+            verb_right_before = g.verb_at_end.search(before) is not None or (
+                before.endswith(("和", "、", "及"))
+                and _any_within(verbs, verb_starts, clause_start, start)
+            )  # 建成10个A和6个B: the verb governs the list
             if bound and rest.startswith("的"):
                 continue  # threshold: 10蒸吨以上的锅炉
             if bound and rest and not re.match(r"^(?:左右)?$", rest) and not verb_right_before:
@@ -779,6 +1072,10 @@ def _target_year(title: str | None, preamble: Sequence[str], body: str, g: _Gram
     years = [int(y) for y in re.findall(r"到\s*((?:19|20)\d{2})\s*年", body)]
     if years:
         return max(sorted(set(years)), key=years.count)
+    # a goal paragraph that opens with its year: "2020年，通过实施…"
+    years = [int(y) for y in re.findall(r"(?:^|[。\n])\s*((?:19|20)\d{2})\s*年\s*[，,]", body)]
+    if years:
+        return max(sorted(set(years)), key=years.count)
     return None
 
 
@@ -868,12 +1165,16 @@ def _freeze(
     g: _Grammar,
     rule: str,
     default_year: int | None,
+    last_node: _Node | None = None,
 ) -> PlanItem:
     pars = list(node.paragraphs)
     attribution: Attribution | None = None
     body = list(pars)
+    ends_document = node is last_node
     for k in range(len(pars) - 1, -1, -1):
-        found = _trailing_attribution(pars[k], v=v, g=g, rule=rule)
+        found = _trailing_attribution(
+            pars[k], v=v, g=g, rule=rule, last=ends_document and k == len(pars) - 1
+        )
         if found is _UNBALANCED and k > 0:
             joined = pars[k - 1] + pars[k]
             found = _trailing_attribution(joined, v=v, g=g, rule=rule)
@@ -886,12 +1187,24 @@ def _freeze(
             attribution, start = found
             body = [*pars[:k], pars[k][:start], *pars[k + 1 :]]
             break
+    inner = [a for b in body for a in _inner_attributions(b, v=v, g=g, rule=rule)]
+    if inner:
+        attribution = _merge(attribution, inner) if attribution else _merge(inner[0], inner[1:])
     title = _strip(pars[0]) if node.style == "annex" else _title_of(body[0] if body else "")
     body_text = "\n".join(p for p in (_strip(b) for b in body) if p)
     item_path = (*path, node.number)
     heading = _display_label(node.style, node.number) + title
     children = tuple(
-        _freeze(c, (*section, heading), item_path, v=v, g=g, rule=rule, default_year=default_year)
+        _freeze(
+            c,
+            (*section, heading),
+            item_path,
+            v=v,
+            g=g,
+            rule=rule,
+            default_year=default_year,
+            last_node=last_node,
+        )
         for c in node.children
     )
     return PlanItem(
@@ -909,21 +1222,39 @@ def _freeze(
     )
 
 
-def _with_tasks(items: tuple[PlanItem, ...], notice: int = 0) -> tuple[PlanItem, ...]:
+def _with_tasks(
+    items: tuple[PlanItem, ...], notice: int = 0, context_headings: Sequence[str] = ()
+) -> tuple[PlanItem, ...]:
     """Mark the tasks (rule in the module docstring) and fold details into their task.
 
-    The first ``notice`` top-level items belong to a covering notice: context, never tasks.
+    The first ``notice`` top-level items belong to a covering notice: context, never tasks;
+    so are items titled like a context part (总体要求, 主要目标 …) that name no department.
     """
 
     def attributed(item: PlanItem) -> bool:
         return any(i.attribution is not None for i in item.walk())
+
+    def context_heading(item: PlanItem) -> bool:
+        return (
+            len(item.title) <= 30
+            and any(h in item.title for h in context_headings)
+            and not attributed(item)
+        )
 
     def context(item: PlanItem) -> PlanItem:
         return replace(item, children=tuple(context(c) for c in item.children), is_task=False)
 
     doc_attributed = any(attributed(i) for i in items[notice:])
 
-    def mark(item: PlanItem, part: bool, in_annex: bool, under_task: bool) -> PlanItem:
+    def mark(
+        item: PlanItem, part: bool, in_annex: bool, under_task: bool, top: bool = False
+    ) -> PlanItem:
+        if context_heading(item):
+            if not top:
+                return context(item)
+            # a top-level 总体要求 part: its sub-items are judged by their own titles
+            children = tuple(mark(c, part, in_annex, under_task) for c in item.children)
+            return replace(item, children=children, is_task=False)
         if doc_attributed:
             own = item.attribution is not None
             is_task = own or (not item.children and part and not under_task)
@@ -956,8 +1287,41 @@ def _with_tasks(items: tuple[PlanItem, ...], notice: int = 0) -> tuple[PlanItem,
             out.append(context(top))
             continue
         part = attributed(top) if (top.children or top.style == "annex") else doc_attributed
-        out.append(mark(top, part, top.style == "annex", False))
+        out.append(mark(top, part, top.style == "annex", False, top=True))
     return tuple(out)
+
+
+def _carry_over(items: tuple[PlanItem, ...]) -> tuple[PlanItem, ...]:
+    """Add the parties a 下同 / 以下均需… sentence carries over to every later task."""
+    carried: list[str] = []
+
+    def visit(item: PlanItem) -> PlanItem:
+        attribution = item.attribution
+        if attribution is not None:
+            carried.extend(n for n in attribution.carried if n not in carried)
+        if item.is_task and carried:
+            if attribution is None:
+                attribution = Attribution(lead=(), participating=tuple(carried), clause="")
+            else:
+                extra = [
+                    n
+                    for n in carried
+                    if n not in attribution.lead and n not in attribution.participating
+                ]
+                attribution = replace(
+                    attribution, participating=attribution.participating + tuple(extra)
+                )
+        children = tuple(visit(c) for c in item.children)
+        return replace(item, attribution=attribution, children=children)
+
+    return tuple(visit(i) for i in items)
+
+
+def _last_node(roots: Sequence[_Node]) -> _Node | None:
+    node = roots[-1] if roots else None
+    while node is not None and node.children:
+        node = node.children[-1]
+    return node
 
 
 def parse_plan(
@@ -974,8 +1338,9 @@ def parse_plan(
     """
     if not isinstance(vocabulary, PlanVocabulary):
         raise PlanParseError("parse_plan needs a PlanVocabulary")
-    pars = _paragraphs(source)
     g = _grammar(vocabulary)
+    pars = _paragraphs(source)
+    pars = normalise_text("\n".join(pars), traditional=g.traditional).split("\n")
     preamble, roots, notice = _build_tree(pars, g)
     whole = "\n".join(pars)
     rule: Literal["first", "all"] = "first"
@@ -985,13 +1350,15 @@ def parse_plan(
         rule = "all"
     title = _plan_title(preamble)
     year = target_year if target_year is not None else _target_year(title, preamble, whole, g)
+    last = _last_node(roots)
     items = tuple(
-        _freeze(r, (), (), v=vocabulary, g=g, rule=rule, default_year=year) for r in roots
+        _freeze(r, (), (), v=vocabulary, g=g, rule=rule, default_year=year, last_node=last)
+        for r in roots
     )
     return Plan(
         title=title,
         target_year=year,
         lead_rule=rule,
-        items=_with_tasks(items, notice),
+        items=_carry_over(_with_tasks(items, notice, vocabulary.context_headings)),
         vocabulary_version=vocabulary.version,
     )
