@@ -76,6 +76,9 @@ class Plan(models.Model):
     vocabulary_version = models.CharField(_("词表版本"), max_length=80, blank=True)
     source_sha256 = models.CharField(_("原文 SHA-256"), max_length=64)
     source_text = models.TextField(_("原文段落"))
+    target_proposals = models.JSONField(
+        _("候选指标及处理（采纳为平台目标或不采纳）"), default=list, blank=True
+    )
     tracking_start = models.DateField(_("跟踪起始日期"))
     imported_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,

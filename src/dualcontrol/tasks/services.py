@@ -19,7 +19,7 @@ import re
 import tempfile
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from pathlib import Path, PurePath
 from typing import Any
 
@@ -251,6 +251,7 @@ class Preview:
     matches: list[DepartmentMatch]
     rows: list[dict[str, Any]] = field(default_factory=list)
     duplicate_of: Plan | None = None
+    targets: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def new_departments(self) -> list[DepartmentMatch]:
@@ -302,7 +303,160 @@ def preview_plan(*, data: bytes, filename: str, division: Division) -> Preview:
         matches=list(matches.values()),
         rows=rows,
         duplicate_of=Plan.objects.filter(division=division, source_sha256=parsed.sha256).first(),
+        targets=propose_targets(parsed, division),
     )
+
+
+# --------------------------------------------------------------------------------------------
+# Quantitative targets of the plan, proposed as platform targets (the officer decides)
+
+TARGET_FIELDS = ("indicator", "value", "unit", "base_year", "year", "division")
+
+
+def _region_division(region: str | None, division: Division) -> Division:
+    """The division a target's region names (全省/全市… → the plan's own), within the plan's."""
+    name = (region or "").strip()
+    if not name or name.startswith("全") or name in (division.name, "本省", "本市"):
+        return division
+    found = (
+        Division.objects.within(division)
+        .filter(name__in=[name, name + "市", name + "州", name + "县", name + "区"])
+        .order_by("level", "code")
+        .first()
+    )
+    return found or division
+
+
+def propose_targets(parsed: ParsedDocument, division: Division) -> list[dict[str, Any]]:
+    """Every quantitative target of the document (``extract_targets``), as a proposal: the
+    catalogue indicator, value, unit, base and target year, the division it applies to and the
+    sentence.  Accepted by default when the indicator is known and the year is given."""
+    from dualcontrol.core.plans_targets import extract_targets
+
+    found = extract_targets(
+        "\n".join(parsed.paragraphs),
+        vocabulary=load_plan_vocabulary(),
+        default_year=parsed.plan.target_year,
+    )
+    out = []
+    for i, t in enumerate(found):
+        target_division = _region_division(t.region, division)
+        out.append(
+            {
+                "index": i,
+                "indicator": t.indicator or "",
+                "value": _number(t.value),
+                "unit": t.unit,
+                "base_year": t.base_year,
+                "year": t.year,
+                "division": target_division.pk,
+                "division_name": target_division.name,
+                "region": t.region or "",
+                "sector": t.sector or "",
+                "sentence": (t.sentence or t.text)[:500],
+                "accept": bool(t.indicator and t.year and t.base_year and not t.sector),
+            }
+        )
+    return out
+
+
+def target_decisions(
+    proposals: Sequence[Mapping[str, Any]], post: Mapping[str, Any], allowed_divisions: Any
+) -> tuple[list[dict[str, Any]], list[str]]:
+    """The officer's decisions from the confirmation form (``tp-<i>-accept`` and the edited
+    fields): every proposal with ``accept`` and its values, and every problem (index, field,
+    reason) of the accepted ones."""
+    from dualcontrol.targets.models import Target
+
+    indicators = {c for c, _label in Target._meta.get_field("indicator").choices or []}
+    decided: list[dict[str, Any]] = []
+    problems: list[str] = []
+    for p in proposals:
+        i = p["index"]
+        row = dict(p)
+        row["accept"] = post.get(f"tp-{i}-accept") == "on"
+        for name in TARGET_FIELDS:
+            key = f"tp-{i}-{name}"
+            if key in post:
+                row[name] = str(post.get(key, "")).strip()
+        if row["accept"]:
+            where = _("候选指标第 %(n)s 条") % {"n": i + 1}
+            if row.get("indicator") not in indicators:
+                problems.append(
+                    _("%(w)s：指标 %(v)s 不在指标目录中")
+                    % {"w": where, "v": row.get("indicator") or "—"}
+                )
+            try:
+                row["value"] = str(Decimal(str(row.get("value"))))
+            except (InvalidOperation, ValueError):
+                problems.append(
+                    _("%(w)s：数值 %(v)s 不是数字") % {"w": where, "v": row.get("value")}
+                )
+            for y in ("base_year", "year"):
+                try:
+                    row[y] = int(str(row.get(y)))
+                    if not 2000 <= row[y] <= 2100:
+                        raise ValueError
+                except (TypeError, ValueError):
+                    problems.append(
+                        _("%(w)s：%(f)s 须为年份")
+                        % {"w": where, "f": _("基期年") if y == "base_year" else _("目标年")}
+                    )
+            if (
+                isinstance(row.get("base_year"), int)
+                and isinstance(row.get("year"), int)
+                and row["base_year"] >= row["year"]
+            ):
+                problems.append(_("%(w)s：基期年须早于目标年") % {"w": where})
+            try:
+                division_id = int(str(row.get("division")))
+            except (TypeError, ValueError):
+                division_id = 0
+            if not allowed_divisions.filter(pk=division_id).exists():
+                problems.append(_("%(w)s：地区不在本方案范围内") % {"w": where})
+            row["division"] = division_id
+        decided.append(row)
+    return decided, problems
+
+
+def _create_targets(
+    decisions: Sequence[Mapping[str, Any]], *, plan: Plan, user: Any
+) -> list[dict[str, Any]]:
+    """Accepted proposals → platform targets (in the import's transaction); the record of every
+    decision is kept on the plan."""
+    from dualcontrol.targets import services as target_services
+
+    kept = []
+    problems = []
+    for d in decisions:
+        row = {
+            k: d.get(k) for k in (*TARGET_FIELDS, "index", "sentence", "region", "sector", "accept")
+        }
+        if d.get("accept"):
+            division = Division.objects.get(pk=d["division"])
+            years = int(d["year"]) - int(d["base_year"])
+            try:
+                target = target_services.create_target(
+                    user=user,
+                    indicator=d["indicator"],
+                    division=division,
+                    period_kind="five_year" if years == 5 else "year",
+                    base_year=int(d["base_year"]),
+                    end_year=int(d["year"]),
+                    base_value=Decimal(str(d["value"])),
+                    unit=str(d.get("unit") or ""),
+                    source_document=f"{plan.title}：{d.get('sentence', '')}"[:500],
+                )
+            except Exception as exc:
+                problems.append(
+                    _("候选指标第 %(n)s 条：%(e)s") % {"n": int(d["index"]) + 1, "e": exc}
+                )
+                continue
+            row["target"] = target.pk
+        kept.append(row)
+    if problems:
+        raise ImportRejected(problems)
+    return kept
 
 
 def _number(value: Decimal | None) -> int | float | None:
@@ -332,6 +486,7 @@ def _target_json(item: PlanItem) -> list[dict[str, Any]]:
 
 def import_plan(
     *,
+    target_decisions: Sequence[Mapping[str, Any]] | None = None,
     data: bytes,
     filename: str,
     division: Division,
@@ -482,6 +637,9 @@ def import_plan(
                         )
                     )
             TaskAssignment.objects.bulk_create(assignments, batch_size=1000)
+            if target_decisions:
+                plan.target_proposals = _create_targets(target_decisions, plan=plan, user=user)
+                plan.save(update_fields=["target_proposals"])
             record(
                 actor=user,
                 action="tasks.plan.import",
@@ -495,6 +653,10 @@ def import_plan(
                     "created_departments": created,
                     "vocabulary": parsed.plan.vocabulary_version,
                     "deadlines": sum(1 for t in tasks if t.deadline),
+                    "targets_accepted": sum(1 for t in plan.target_proposals if t.get("target")),
+                    "targets_rejected": sum(
+                        1 for t in plan.target_proposals if not t.get("accept")
+                    ),
                     "demo": is_demo,
                 },
             )

@@ -28,7 +28,7 @@ from dualcontrol.access import tasks as access
 from dualcontrol.access.rules import rule_required
 from dualcontrol.access.scope import visible_divisions
 from dualcontrol.exports import xlsx_response
-from dualcontrol.regions.models import Department
+from dualcontrol.regions.models import Department, Division
 from dualcontrol.tasks import queries, services
 from dualcontrol.tasks.forms import (
     ConfirmForm,
@@ -216,12 +216,28 @@ def _offices(request: HttpRequest, division: Any) -> Any:
 
 
 def _render_preview(
-    request: HttpRequest, preview: services.Preview, form: ConfirmForm
+    request: HttpRequest,
+    preview: services.Preview,
+    form: ConfirmForm,
+    decisions: list[dict[str, Any]] | None = None,
 ) -> HttpResponse:
+    from dualcontrol.targets.models import Target
+
+    rows = decisions if decisions is not None else preview.targets
     return render(
         request,
         "tasks/plan_preview.html",
-        {"preview": preview, "form": form, "task_count": len(preview.rows)},
+        {
+            "preview": preview,
+            "form": form,
+            "task_count": len(preview.rows),
+            "targets": rows,
+            "indicator_choices": Target._meta.get_field("indicator").choices,
+            "target_divisions": visible_divisions(request.user)
+            .filter(pk__in=Division.objects.within(preview.division).values("pk"))
+            .exclude(level="county")
+            .order_by("code"),
+        },
     )
 
 
@@ -292,7 +308,24 @@ def plan_import_confirm(request: HttpRequest) -> HttpResponse:
         return _render_preview(request, preview, form)
     c = form.cleaned_data
     try:
+        preview = services.preview_plan(data=data, filename=meta["filename"], division=division)
+    except services.ImportRejected as exc:  # pragma: no cover - it parsed a moment ago
+        messages.error(request, str(exc))
+        return redirect("tasks:import")
+    decisions, problems = services.target_decisions(
+        preview.targets,
+        request.POST,
+        visible_divisions(request.user).filter(
+            pk__in=Division.objects.within(division).values("pk")
+        ),
+    )
+    if problems:
+        for problem in problems:
+            form.add_error(None, problem)
+        return _render_preview(request, preview, form, decisions)
+    try:
         plan = services.import_plan(
+            target_decisions=decisions,
             data=data,
             filename=meta["filename"],
             division=division,
