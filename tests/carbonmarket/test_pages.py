@@ -61,6 +61,7 @@ PAGES = {
     "/carbon-market/compliance/2025/?export=xlsx": VIEW,
     "/carbon-market/ledger/": MANAGE,
     "/carbon-market/ledger/?verify=1&type=allocate&page=2": MANAGE,
+    "/carbon-market/ledger/?export=xlsx": MANAGE,
     "/carbon-market/ledger/{seq}/correct/": MANAGE,
     "/carbon-market/public/": PUBLIC,
     "/carbon-market/public/2025/": PUBLIC,

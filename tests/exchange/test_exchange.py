@@ -161,7 +161,7 @@ def test_not_json_and_schema_errors_are_listed(city):
 
 
 def test_export_to_the_national_platform_is_signed_and_valid(national):
-    data, rec = services.export_package(to="national", year=2025)
+    data, _rec = services.export_package(to="national", year=2025)
     p = json.loads(data)
     assert services.schema_problems(p) == []
     assert p["direction"] == "up" and p["sequence"] == 1
@@ -238,4 +238,10 @@ def test_the_log_page_and_the_api_by_role(city, world, client):
     assert log["count"] == 4  # imported by the administrator, then duplicates, then refused
     assert [i["outcome"] for i in log["items"]] == ["refused", "duplicate", "duplicate", "imported"]
     assert "已拒收" in c.get("/exchange/").content.decode()
+    from io import BytesIO
+
+    from openpyxl import load_workbook
+
+    wb = load_workbook(BytesIO(c.get("/exchange/?export=xlsx").content))
+    assert wb.active.max_row == 5  # header + 4 records
     assert Client().get("/exchange/").status_code == 302

@@ -624,6 +624,46 @@ def ledger_page(request: HttpRequest) -> HttpResponse:
     kind = request.GET.get("type", "")
     if kind:
         txs = txs.filter(type=kind)
+    if request.GET.get("export") == "xlsx":
+        return xlsx_response(
+            "登记簿.xlsx",
+            _("登记簿（总账）"),
+            [
+                _("序号"),
+                _("类型"),
+                _("日期"),
+                _("账户"),
+                _("品种"),
+                _("年度"),
+                _("数量"),
+                _("申请人"),
+                _("复核人"),
+                _("履约年度"),
+                _("说明"),
+                _("前一哈希"),
+                _("哈希"),
+            ],
+            (
+                [
+                    t.seq,
+                    t.get_type_display(),
+                    t.date,
+                    e.account.code,
+                    e.unit_type,
+                    e.vintage,
+                    e.amount,
+                    t.requested_by,
+                    t.approved_by,
+                    t.year,
+                    t.note,
+                    t.previous_hash,
+                    t.hash,
+                ]
+                for t in txs.order_by("seq").iterator(chunk_size=500)
+                for e in t.entries.all()
+            ),
+            user=request.user,
+        )
     page = Paginator(txs, 30).get_page(request.GET.get("page"))
     return render(
         request,

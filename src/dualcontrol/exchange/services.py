@@ -350,6 +350,20 @@ def export_package(*, to: str, year: int, user: Any = None) -> tuple[bytes, Pack
 
 # ----------------------------------------------------------------------------- import
 
+REFUSAL_ZH = {
+    "format": "格式或版本不符",
+    "recipient": "接收方不是本平台",
+    "sender": "发出方不是已登记的交换对象，或层级不符",
+    "signature": "签名与内容不符：交换包在签名后被改动，或并非由发出方签名",
+    "replay": "重放或改动：此前已导入同编号的其他内容，或序号不大于已导入的最大序号",
+}
+
+
+def refusal_text(exc: core.PackageRefused) -> str:
+    """The core's reason with a Chinese summary in front (the English detail kept for support)."""
+    zh = REFUSAL_ZH.get(exc.code)
+    return f"{zh}（{exc}）" if zh else str(exc)
+
 
 @cache
 def _validator() -> Any:
@@ -429,7 +443,7 @@ def import_package(*, data: bytes, user: Any = None) -> PackageRecord:
                 package, seen_digest=seen.sha256 if seen else None, last_sequence=last
             )
         except core.PackageRefused as exc:
-            refused = _refuse(reason=str(exc), package=package, data=data, user=user)
+            refused = _refuse(reason=refusal_text(exc), package=package, data=data, user=user)
         else:
             refused = None
         if refused is not None:
