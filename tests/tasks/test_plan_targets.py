@@ -59,6 +59,7 @@ def test_the_preview_proposes_every_target_with_its_sentence(world):
     assert energy["division"] == world.province.pk and energy["accept"]
     assert "下降14.5%" in energy["sentence"]
     html = r.content.decode()
+    assert html.count('id="proposed-targets"') == 1  # once, in the page body
     assert "采纳为平台目标" in html and f'name="tp-{energy["index"]}-accept"' in html
     assert not Target.objects.exists()  # nothing before confirmation
 
