@@ -11,6 +11,13 @@ connections, and supervises them: SIGINT/SIGTERM is passed on and each child sto
 what it received before it exits; when a child dies, the others are stopped and the command fails
 (so that the service manager restarts the unit).  One Python process receives and parses on one
 core; workers are how a receiver uses more (see docs/hj212.md, "Throughput").
+
+``--stream nats://HOST:PORT`` (issue 22): the receiver publishes the records to NATS JetStream
+(:class:`dualcontrol.ingest.stream.JetStreamSink`) instead of writing the database, and answers a
+station once the stream holds its records; ``dualcontrol ingest writer --stream nats://…`` runs a
+storage writer (:class:`dualcontrol.ingest.stream.StreamWriter` into the database sink) until
+SIGINT/SIGTERM.  Receivers and writers then run as separate services (docs/operations.md).
+Without ``--stream`` the receiver writes the database itself, as before.
 """
 
 from __future__ import annotations
@@ -99,7 +106,56 @@ def register(subparsers: Any) -> None:
         metavar="SECONDS",
         help="log the counters this often (default 60)",
     )
+    hj.add_argument(
+        "--stream",
+        metavar="URL",
+        default=None,
+        help=(
+            "publish the records to NATS JetStream at URL (e.g. nats://127.0.0.1:4222; several "
+            "comma-separated) instead of writing the database; storage writers "
+            "(dualcontrol ingest writer) store them"
+        ),
+    )
     hj.set_defaults(func=run_hj212)
+    wr = sub.add_parser(
+        "writer",
+        help="store HJ 212 records from the JetStream stream in the database (until SIGTERM)",
+        description=(
+            "A storage writer: fetch HJ 212 records from the JetStream stream (durable consumer "
+            "shared by all writers), store them in batches in the monitoring tables (idempotent "
+            "on MN, CN, DataTime) and acknowledge them only once stored; what a writer fetched "
+            "and did not acknowledge (a crash) is delivered again. Stream settings: "
+            "hj212_receiver.yaml stream:."
+        ),
+    )
+    wr.add_argument("--stream", required=True, metavar="URL", help="NATS URL(s), comma-separated")
+    wr.add_argument(
+        "--batch", type=int, default=500, metavar="N", help="records per fetch and write (500)"
+    )
+    wr.add_argument(
+        "--consumer",
+        default=None,
+        metavar="NAME",
+        help=(
+            "durable consumer name (default: hj212_receiver.yaml stream.consumer); a new name "
+            "reads the whole stream again from its beginning (replay after a restore)"
+        ),
+    )
+    wr.add_argument(
+        "--concurrency",
+        type=int,
+        default=None,
+        metavar="N",
+        help="batches written at once (default: the database sink's, 2 on PostgreSQL)",
+    )
+    wr.add_argument(
+        "--log-every",
+        type=float,
+        default=60.0,
+        metavar="SECONDS",
+        help="log the counters this often (default 60)",
+    )
+    wr.set_defaults(func=run_writer)
     parser.set_defaults(func=lambda args: parser.print_help() or 0)
 
 
@@ -142,12 +198,25 @@ def run_hj212(args: argparse.Namespace, *, stop: asyncio.Event | None = None) ->
 
     # Limits, timeouts, the DataTime window and the refusal answers: hj212_receiver.yaml
     policy = receiver_policy()
-    sink = DatabaseSink()
+    stream_url = getattr(args, "stream", None)
+    sink: Any
+    if stream_url:
+        from dualcontrol.ingest.stream import JetStreamSink, stream_config
+        from dualcontrol.monitoring.rules import monitoring_rules
+
+        stream = stream_config(stream_url)
+        sink = JetStreamSink(stream)
+        rules = monitoring_rules()
+        note = f"{rules.version}; {policy.version}; stream {stream.name} at {stream_url}"
+    else:
+        sink = DatabaseSink()
+        rules = sink.rules
+        note = f"{rules.version}; {policy.version}"
     overrides: dict[str, Any] = {
         "batch_size": args.batch_size,
         "batch_delay_s": args.batch_delay,
         "max_pending_records": max(20_000, args.batch_size * 10),
-        "station_time_zone": sink.rules.time_zone,
+        "station_time_zone": rules.time_zone,
     }
     if max_connections is not None:
         overrides["max_connections"] = max_connections
@@ -160,7 +229,7 @@ def run_hj212(args: argparse.Namespace, *, stop: asyncio.Event | None = None) ->
     record_ingest_run(
         summary={"event": "start", "config": _config_summary(config)},
         listen=args.listen,
-        note=f"{sink.rules.version}; {policy.version}",
+        note=note,
     )
     started = time.monotonic()
     failure: BaseException | None = None
@@ -168,6 +237,11 @@ def run_hj212(args: argparse.Namespace, *, stop: asyncio.Event | None = None) ->
     async def main() -> None:
         reporter = asyncio.create_task(_report(server, sink, args.log_every))
         try:
+            if stream_url:  # the stream must be there before stations are answered
+                try:
+                    await sink.connect()
+                except Exception as exc:  # nats: no servers, JetStream not enabled, …
+                    raise OSError(repr(exc)) from exc
             await serve(server, host, port, stop=stop, reuse_port=reuse_port)
         finally:
             reporter.cancel()
@@ -187,12 +261,131 @@ def run_hj212(args: argparse.Namespace, *, stop: asyncio.Event | None = None) ->
     }
     if failure is not None:
         summary["error"] = repr(failure)
-    record_ingest_run(summary=summary, listen=args.listen, note=sink.rules.version)
+    record_ingest_run(summary=summary, listen=args.listen, note=rules.version)
     connections.close_all()
     log.info("HJ 212 receiver %s: %s", args.listen, summary)
     if failure is not None:
-        raise CommandError(f"cannot listen on {args.listen}: {failure}")
+        where = f"reach the stream at {stream_url} or " if stream_url else ""
+        raise CommandError(f"cannot {where}listen on {args.listen}: {failure}")
     return 0
+
+
+def run_writer(args: argparse.Namespace, *, stop: Any = None) -> int:
+    """``dualcontrol ingest writer``: the stream into the database until SIGINT/SIGTERM.
+
+    ``stop`` (tests): anything with an awaitable ``wait()``, standing in for the signal.
+    """
+    from dualcontrol.cli import CommandError, setup_django
+
+    if args.batch < 1 or (args.concurrency is not None and args.concurrency < 1):
+        raise CommandError("--batch and --concurrency must be at least 1")
+    if not logging.getLogger().handlers:
+        logging.basicConfig(level=logging.INFO)
+    if log.getEffectiveLevel() > logging.INFO:
+        log.setLevel(logging.INFO)
+    setup_django()
+    from django.db import connections
+
+    from dualcontrol.ingest.stream import StreamWriter, stream_config
+    from dualcontrol.monitoring.services import record_ingest_run
+    from dualcontrol.monitoring.sink import DatabaseSink
+
+    overrides = {"consumer": args.consumer} if args.consumer else {}
+    config = stream_config(args.stream, **overrides)
+    sink = DatabaseSink()
+    writer = StreamWriter(
+        sink,
+        config,
+        batch_size=args.batch,
+        concurrency=args.concurrency or sink.max_concurrent_writes,
+    )
+    where = f"stream writer {config.name}/{config.consumer} at {args.stream}"
+    record_ingest_run(
+        summary={"event": "start", "batch": args.batch, "concurrency": writer.concurrency},
+        listen=where,
+        note=f"{sink.rules.version}; {config.version}",
+    )
+    started = time.monotonic()
+    failure: BaseException | None = None
+
+    async def main() -> None:
+        halt = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        installed = []
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            try:
+                loop.add_signal_handler(sig, halt.set)
+                installed.append(sig)
+            except (NotImplementedError, RuntimeError, ValueError):  # not the main thread
+                pass
+        relay = None
+        if stop is not None:
+
+            async def wait_stop() -> None:
+                await stop.wait()
+                halt.set()
+
+            relay = asyncio.create_task(wait_stop())
+        reporter = asyncio.create_task(_report_writer(writer, sink, args.log_every))
+        try:
+            try:
+                await writer.start()
+            except Exception as exc:  # nats: no servers, JetStream not enabled, …
+                raise OSError(repr(exc)) from exc
+            await writer.run(halt)
+        finally:
+            for sig in installed:
+                loop.remove_signal_handler(sig)
+            for task in (reporter, relay):
+                if task is not None:
+                    task.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await task
+            await writer.aclose()
+            await sink.aclose()
+
+    try:
+        asyncio.run(main())
+    except OSError as exc:  # the stream is not reachable
+        failure = exc
+    summary: dict[str, Any] = {
+        "event": "stop",
+        "seconds": round(time.monotonic() - started, 1),
+        "writer": writer.stats.snapshot(),
+        "sink": sink.stats.snapshot(),
+    }
+    if failure is not None:
+        summary["error"] = repr(failure)
+    record_ingest_run(summary=summary, listen=where, note=sink.rules.version)
+    connections.close_all()
+    log.info("HJ 212 %s: %s", where, summary)
+    if failure is not None:
+        raise CommandError(f"cannot reach the stream at {args.stream}: {failure}")
+    return 0
+
+
+async def _report_writer(writer: Any, sink: Any, every: float) -> None:
+    """Log the writer's counters periodically."""
+    if every <= 0:
+        return
+    while True:
+        await asyncio.sleep(every)
+        w = writer.stats
+        log.info(
+            "HJ 212 writer: %d messages (%d redelivered), %d records written in %d batches, "
+            "%d stored new, %d duplicates, %d corrected, %d refused by the sink, "
+            "%d write failures, %d undecodable",
+            w.messages,
+            w.redelivered,
+            w.records_written,
+            w.batches,
+            sink.stats.stored,
+            sink.stats.duplicates,
+            sink.stats.corrected,
+            sink.stats.refused,
+            w.write_failures,
+            w.undecodable,
+        )
 
 
 def _worker_argv(args: argparse.Namespace) -> list[str]:
@@ -217,6 +410,7 @@ def _worker_argv(args: argparse.Namespace) -> list[str]:
         for flag, value in (
             ("--max-connections", getattr(args, "max_connections", None)),
             ("--idle-timeout", getattr(args, "idle_timeout", None)),
+            ("--stream", getattr(args, "stream", None)),
         )
         if value is not None
         for arg in (flag, str(value))
@@ -306,7 +500,7 @@ async def _report(server: Any, sink: Any, every: float) -> None:
             len(s.refused_by_source),
             sink.stats.stored,
             s.records_duplicate + sink.stats.duplicates,
-            sink.stats.corrected,
-            sink.stats.refused,
+            getattr(sink.stats, "corrected", 0),  # the stream sink: the writers' store decides
+            getattr(sink.stats, "refused", 0),
             s.sink_errors,
         )
