@@ -183,3 +183,99 @@ def test_cli_impact_and_elimination(world, tmp_path, capsys):
     assert json.loads(capsys.readouterr().out)["items"] == []
     assert cli_main(["projects", "elimination", "--year", "2025", "--format", "csv"]) in (0, None)
     assert capsys.readouterr().out.startswith("region_code,")
+
+
+# --------------------------------------------------------------------------------------------
+# Pages in Chinese: no raw keys, no English notes of the data files (tooltips may keep the
+# data file's original text; the visible text is checked)
+# --------------------------------------------------------------------------------------------
+
+
+def _visible(html: str) -> str:
+    import re
+
+    html = re.sub(r"<script.*?</script>", " ", html, flags=re.S)
+    return re.sub(r"<[^>]*>", "", html)
+
+
+def test_project_page_in_chinese(world):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from dualcontrol.projects import services as project_services
+
+    inv = _inv(world)
+    project_services.upload_evidence(
+        user=None,
+        project=inv.project,
+        kind="other",
+        document=SimpleUploadedFile("report.pdf", b"%PDF-1.4 test", "application/pdf"),
+    )
+    c = Client()
+    login(c, world.users[Role.PROVINCE_OFFICER])
+    page = _visible(c.get(f"/projects/investments/{inv.project.pk}/").content.decode())
+    # 审查权限: the 31号令 has no provincial threshold (NOT FOUND) — said in Chinese
+    assert "未确定：该办法的省级审查门槛未找到官方数值，可在 project_gating.yaml 配置" in page
+    assert "NOT FOUND" not in page and "unknown" not in page
+    # 两高认定: the source documents' short names, not the rule set keys
+    assert (
+        "建材（生态环境部2021年）" in page
+        and "国家发展改革委2021年" in page
+        and "国家发展改革委2021年" in page
+    )
+    assert "（mee_2021" not in page and "（ndrc_2021" not in page
+    # evidence kind: the label of project_rules.yaml
+    assert "report.pdf 其他材料" in page and "report.pdf other" not in page
+
+
+def test_display_helpers():
+    from dualcontrol.core import scenarios as core
+    from dualcontrol.reference.project_gating import gating
+
+    ramp = inv_svc.ramp_display()
+    share = f"{gating().ramp.first_year_share_frac:g}"
+    assert ramp["text"].startswith(f"投产当年计入比例 {share}（平台规则")
+    assert "platform rule" in ramp["source"]  # the data file's text, for the tooltip only
+    rows = inv_svc.attainment_display(
+        {"energy_intensity": False, "co2_intensity": None, "over_budget": True},
+        {"energy_intensity": True, "co2_intensity": None, "over_budget": False},
+    )
+    assert [(r["name"], r["without"], r["with"]) for r in rows] == [
+        ("能耗强度降低目标", "未达成", "达成"),
+        ("超出总量或预算", "超出", "未超出"),
+    ]
+    assert rows[0]["without_bad"] and not rows[0]["with_bad"]
+    assert rows[1]["without_bad"] and not rows[1]["with_bad"]
+    a = core.review_authority(
+        energy_tce=20000, day=dt.date(2026, 1, 1), rules=gating().review_rules
+    )
+    shown = inv_svc.authority_display(a)
+    assert shown["label"] == "未确定"
+    assert not any("NOT FOUND" in r or "not given" in r for r in shown["reasons"])
+    assert (
+        inv_svc.rule_set_short_name("生态环境部《关于加强……》（2021年6月）") == "生态环境部2021年"
+    )
+    assert (
+        inv_svc.document_title("国务院关于某事的通知 (2010-05-04), http://x")
+        == "国务院关于某事的通知"
+    )
+    assert inv_svc.document_title("MIIT notice (2014)") == ""
+
+
+def test_scenario_and_elimination_pages_in_chinese(world):
+    _inv(world)
+    c = Client()
+    login(c, world.users[Role.PROVINCE_OFFICER])
+    for path in ("/projects/scenario/", "/projects/elimination/?year=2025"):
+        page = _visible(c.get(path).content.decode())
+        for raw in (
+            "energy_intensity ✗",
+            "co2_intensity",
+            "over_budget",
+            "NOT FOUND",
+            "platform rule",
+            "SECONDARY",
+        ):
+            assert raw not in page, (path, raw)
+    page = _visible(c.get("/projects/elimination/?year=2025").content.decode())
+    assert "行业范围：工业和信息化部公告2014年第45号" in page
+    assert ">MIIT 公告" not in page

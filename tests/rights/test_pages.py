@@ -11,6 +11,7 @@ from openpyxl import load_workbook
 
 from dualcontrol.accounts.models import Role, User
 from dualcontrol.rights import services
+from dualcontrol.rights.views import _places
 from tests.auth import login
 from tests.factories import PASSWORD
 from tests.rights.helpers import YEAR, balance, rights
@@ -45,6 +46,7 @@ PAGES = {
     f"/rights/certificates/?year={YEAR}": VIEW,
     f"/rights/certificates/?year={YEAR}&export=xlsx": VIEW,
     "/rights/credits/": VIEW,
+    "/rights/credits/?export=xlsx": VIEW,
     "/rights/market/": VIEW,
     "/rights/market/?unit_type=EUR&export=xlsx": VIEW,
     "/rights/public/": PUBLIC,
@@ -161,3 +163,31 @@ def test_certificate_cancellation_on_the_unit_page(r):
     assert balance(r.unit, "GEC") == 900
     page = ent.get(f"/rights/certificates/?year={YEAR}").content.decode()
     assert r.w.unit.name in page
+
+
+def test_credits_export_is_an_excel_file(r):
+    resp = client_for(r, Role.PROVINCE_OFFICER).get("/rights/credits/?export=xlsx")
+    assert resp.status_code == 200
+    assert "spreadsheetml" in resp["Content-Type"]
+    sheet = load_workbook(io.BytesIO(resp.content)).active
+    rows = list(sheet.iter_rows(values_only=True))
+    header = next(i for i, row in enumerate(rows) if row and row[0] == "账户")
+    assert rows[header][:5] == ("账户", "名称", "类型", "地区", "积分余额（分）")
+
+
+def test_unit_types_named_in_chinese_with_their_own_decimals(r):
+    import re
+
+    c = client_for(r, Role.PROVINCE_OFFICER)
+    home = c.get("/rights/").content.decode()
+    for name in ("EUR 用能权（tce）", "EMR-SO2 排污权（二氧化硫）（t）", "PHP 碳普惠积分（分）"):
+        assert name in home
+    # each unit type with its own decimals (EUR 2, EMR 3): a balance of 1000.5 EUR reads 1000.50
+    assert _places("EUR") == "2g" and _places("EMR-SO2") == "3g" and _places("PHP") == "0g"
+    credits = c.get("/rights/credits/").content.decode()
+    assert "carbon_market.yaml counts_toward" not in re.sub(r'title="[^"]*"', "", credits)
+    assert "现行不可用于抵销清缴义务" in credits
+    market = c.get("/rights/market/").content.decode()
+    assert "EUR 用能权" in market
+    holder = c.get(f"/rights/holders/{r.unit.pk}/").content.decode()
+    assert '<option value="EUR">EUR 用能权</option>' in holder

@@ -15,6 +15,7 @@ explicit override and a reason; the held attempt and the override are both recor
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
@@ -1182,3 +1183,203 @@ def elimination_row(it: EliminationItem) -> dict[str, Any]:
 def elimination_rows(year: int, items: Any = None) -> list[dict[str, Any]]:
     """The published lists' items of ``year`` as plain rows (CLI, Excel)."""
     return [elimination_row(it) for it in elimination_items(year, items)]
+
+
+# --------------------------------------------------------------------------------------------
+# Display helpers (pages): Chinese words for codes and English source notes of the data files
+# --------------------------------------------------------------------------------------------
+
+
+def authority_display(a: core.ReviewAuthority | None) -> dict[str, Any] | None:
+    """审查权限 in words: the authority, the rule, the threshold and the reasons (Chinese); the data
+    file's own text stays available as ``tooltip``."""
+    if a is None:
+        return None
+    labels = {
+        core.Authority.EXEMPT: _("不单独进行节能审查"),
+        core.Authority.PROVINCIAL: _("省级节能审查机关"),
+        core.Authority.LOCAL: _("省级以下节能审查机关（按本省分级管理规定）"),
+        core.Authority.UNKNOWN: _("未确定"),
+    }
+    reasons: list[str] = []
+    for r in a.reasons:
+        if r == "exempt":
+            continue
+        if "NOT FOUND" in r:
+            reasons.append(
+                _("未确定：该办法的省级审查门槛未找到官方数值，可在 project_gating.yaml 配置")
+            )
+        elif r.endswith("not given: the exemption cannot be established"):
+            what = {
+                "energy_tce": _("年综合能源消费量"),
+                "electricity_kwh": _("年电力消费量"),
+                "coal_t": _("年煤炭消费量"),
+            }.get(r.split(" ", 1)[0], r.split(" ", 1)[0])
+            reasons.append(_("未填写%(what)s，无法认定可不单独进行节能审查") % {"what": what})
+        else:
+            reasons.append(r)
+    return {
+        "label": labels.get(a.authority, str(a.authority)),
+        "rule": a.rule.title_zh,
+        "threshold_tce": a.threshold_tce,
+        "platform_rule": a.threshold_is_platform_rule,
+        "reasons": reasons,
+        "tooltip": "; ".join(a.reasons),
+    }
+
+
+def rule_set_short_name(title_zh: str) -> str:
+    """生态环境部《关于……》（2021年6月） → 生态环境部2021年 (the issuer and the year)."""
+    issuer = title_zh.split("《", 1)[0].strip()
+    year = re.search(r"(19|20)\d{2}", title_zh)
+    if issuer and year:
+        return _("%(issuer)s%(year)s年") % {"issuer": issuer, "year": year.group(0)}
+    return title_zh
+
+
+def two_high_display(
+    result: core.TwoHighResult, rules: Gating | None = None
+) -> list[dict[str, Any]]:
+    """The 两高 matches with the source documents' short names (the full title as tooltip)."""
+    rules = rules or gating()
+    titles = {rs.code: rs.title_zh for rs in rules.two_high}
+    return [
+        {
+            "name": m.class_name_zh,
+            "source": rule_set_short_name(titles.get(m.rule_set, m.rule_set)),
+            "title": titles.get(m.rule_set, m.rule_set),
+            "certain": m.certain,
+        }
+        for m in result.matches
+    ]
+
+
+def ramp_display(rules: Gating | None = None) -> dict[str, str]:
+    """投产当年计入比例 in a short Chinese sentence with the figures; the original as tooltip."""
+    rules = rules or gating()
+    share = f"{rules.ramp.first_year_share_frac:g}"
+    text = _(
+        "投产当年计入比例 %(share)s（平台规则，未找到官方规定）：项目投产当年按该比例计入年能耗、"
+        "二氧化碳排放和增加值，次年起全额计入"
+    ) % {"share": share}
+    if rules.by_operation_month:
+        text += _("；有投产日期的按当年剩余月数计算（第 m 月投产计入 (13−m)/12）")
+    return {"text": text + _("。"), "source": rules.ramp.source}
+
+
+ATTAINMENT_KEYS = (
+    "energy_intensity",
+    "co2_intensity",
+    "energy_total",
+    "co2_total",
+    "energy_budget",
+    "co2_budget",
+    "over_budget",
+)
+
+
+def attainment_display(
+    without: Mapping[str, bool | None], with_projects: Mapping[str, bool | None]
+) -> list[dict[str, Any]]:
+    """期末目标完成 (without → with) in words; ``over_budget`` reads 是/否 (超出 is the bad case)."""
+    names = {
+        "energy_intensity": _("能耗强度降低目标"),
+        "co2_intensity": _("碳排放强度降低目标"),
+        "energy_total": _("能源消费总量目标"),
+        "co2_total": _("二氧化碳排放总量目标"),
+        "energy_budget": _("能源消费预算"),
+        "co2_budget": _("碳排放预算"),
+        "over_budget": _("超出总量或预算"),
+    }
+
+    def word(key: str, v: bool | None) -> str:
+        if v is None:
+            return "—"
+        if key == "over_budget":
+            return _("超出") if v else _("未超出")
+        return _("达成") if v else _("未达成")
+
+    def bad(key: str, v: bool | None) -> bool:
+        return bool(v) if key == "over_budget" else v is False
+
+    out = []
+    for key in ATTAINMENT_KEYS:
+        a, b = without.get(key), with_projects.get(key)
+        if a is None and b is None:
+            continue
+        out.append(
+            {
+                "key": key,
+                "name": names[key],
+                "without": word(key, a),
+                "with": word(key, b),
+                "without_bad": bad(key, a),
+                "with_bad": bad(key, b),
+            }
+        )
+    return out
+
+
+def measure_label(measure: str) -> str:
+    return {"energy": _("年综合能源消费量（tce）"), "co2": _("年二氧化碳排放量（t）")}.get(
+        measure, measure
+    )
+
+
+def _english_text(text: str) -> bool:
+    """A note of the data file written in English (a run of Latin words), not fit for a Chinese page."""
+    return re.search(r"[A-Za-z]{4,}\s+[A-Za-z]{2,}", text or "") is not None
+
+
+def chinese_or_empty(text: str) -> str:
+    return "" if _english_text(text) else text
+
+
+def replacement_note_display(note: str) -> str:
+    if not note:
+        return ""
+    if "NOT FOUND" in note:
+        return _("该行业的置换比例未找到官方数值，不校核置换是否足够")
+    return chinese_or_empty(note) or _("置换比例说明见数据文件")
+
+
+def monitoring_note_display(mon: Monitoring, rules: Gating | None = None) -> str:
+    rules = rules or gating()
+    rr = rules.re_review
+    if rr.overrun_frac is None or mon.note != rr.source:
+        return chinese_or_empty(mon.note)
+    return _(
+        "平台规则（参照四川省通知，省级规定，国家层面未找到）：年实际能耗或碳排放超过批复水平 "
+        "%(pct)s%%%(incl)s 触发复审，可配置"
+    ) % {"pct": f"{rr.overrun_frac * 100:g}", "incl": _("及以上") if rr.inclusive else ""}
+
+
+def document_title(source: str) -> str:
+    """The Chinese document title a source note starts with (before its date, URL or remarks)."""
+    text = (source or "").strip()
+    if not text or text[0].isascii():
+        return ""
+    return re.split(r"\s*[(（]|\s+http|;", text, maxsplit=1)[0].strip()
+
+
+def elimination_sources_display(rules: Gating | None = None) -> list[dict[str, str]]:
+    """The elimination page's source notes in Chinese; the data file's text as tooltip."""
+    rules = rules or gating()
+    src = rules.elimination_sources
+    return [
+        {
+            "text": _(
+                "行业范围：工业和信息化部公告2014年第45号；计量单位：国务院2010年5月4日通知和2011年名单"
+                "（未列单位的按条目填写）；国民经济行业代码对应关系为平台映射"
+            ),
+            "source": src.get("sectors_source", ""),
+        },
+        {
+            "text": _("名单栏目：企业名单、淘汰落后生产线（设备）及产能（2011年名单）"),
+            "source": src.get("list_fields_source", ""),
+        },
+        {
+            "text": _("验收：各省组织现场检查验收并发布任务完成公告（工信部联产业〔2011〕46号）"),
+            "source": src.get("acceptance_source", ""),
+        },
+    ]

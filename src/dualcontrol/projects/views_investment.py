@@ -31,6 +31,7 @@ from dualcontrol.projects.models import (
     ReviewStatus,
     Stage,
 )
+from dualcontrol.projects.rules import project_rules
 from dualcontrol.projects.views import _common
 from dualcontrol.reference.project_gating import gating
 
@@ -192,25 +193,42 @@ def investment_detail(request: HttpRequest, pk: int) -> HttpResponse:
                 },
             ],
         }
+    kinds = project_rules().evidence
+    rules = gating()
+    ratio_quote = (
+        investment.chinese_or_empty(c.replacement_ratio.quote) if c.replacement_ratio else ""
+    )
     return render(
         request,
         "projects/investment.html",
         {
             **_common(request),
+            "authority": investment.authority_display(c.authority),
+            "two_high": investment.two_high_display(c.two_high, rules),
+            "ramp": investment.ramp_display(rules),
+            "ratio_quote": ratio_quote,
+            "replacement_note": investment.replacement_note_display(c.replacement_note),
+            "monitoring_note": investment.monitoring_note_display(mon, rules) if mon else "",
+            "overruns": [(o, investment.measure_label(o.measure)) for o in mon.overruns]
+            if mon
+            else [],
             "project": project,
             "inv": inv,
             "gate": gate,
             "cls": c,
             "monitoring": mon,
             "reviews": inv.reviews.select_related("decided_by").all(),
-            "evidence": Evidence.objects.filter(project=project).order_by("kind", "uploaded_at"),
+            "evidence": [
+                (e, kinds[e.kind].label if e.kind in kinds else e.kind)
+                for e in Evidence.objects.filter(project=project).order_by("kind", "uploaded_at")
+            ],
             "can_review": can_review and inv.review_status == ReviewStatus.SUBMITTED,
             "can_submit": project_access.can_report(user, project)
             and inv.review_status in (ReviewStatus.NOT_SUBMITTED, ReviewStatus.REJECTED),
             "can_override": allows(user, "projects.override"),
             "can_report": project_access.can_report(user, project),
             "chart": chart,
-            "rules": gating(),
+            "rules": rules,
             "carbon_required": today >= investment.CARBON_EVALUATION_FROM,
         },
     )
@@ -267,6 +285,13 @@ def elimination_page(request: HttpRequest) -> HttpResponse:
 
     divs = visible_divisions(request.user)
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    rules = gating()
+    sectors = {s.code: s.name_zh for s in rules.elimination_sectors.values()}
+    targets = list(
+        EliminationTarget.objects.filter(year=year, division__in=divs).select_related("division")
+    )
+    consequence = rules.consequence
+    source_title = investment.document_title(consequence.get("source", ""))
     return render(
         request,
         "projects/elimination.html",
@@ -274,15 +299,13 @@ def elimination_page(request: HttpRequest) -> HttpResponse:
             **_common(request),
             "year": year,
             "page": page,
-            "targets": EliminationTarget.objects.filter(
-                year=year, division__in=divs
-            ).select_related("division"),
+            "targets": [(t, sectors.get(t.sector_code, t.sector_code)) for t in targets],
             "suspensions": SectorSuspension.objects.filter(division__in=divs).select_related(
                 "division"
             ),
-            "sectors": {s.code: s.name_zh for s in gating().elimination_sectors.values()},
-            "consequence": gating().consequence,
-            "sources": gating().elimination_sources,
+            "consequence": consequence,
+            "consequence_title": source_title,
+            "sources": investment.elimination_sources_display(rules),
         },
     )
 
@@ -328,7 +351,7 @@ def scenario_page(request: HttpRequest) -> HttpResponse:
         "region": region,
         "sets": [(k, v[0]) for k, v in sets.items()],
         "chosen": chosen,
-        "ramp": gating().ramp,
+        "ramp": investment.ramp_display(),
     }
     inputs = investment.region_inputs(region, today) if region else None
     if inputs is None:
@@ -363,7 +386,9 @@ def scenario_page(request: HttpRequest) -> HttpResponse:
             },
             "projects": invs,
             "rows": list(zip(eff["without"]["years"], eff["with"]["years"], strict=True)),
-            "attainment": (eff["without"]["attainment"], eff["with"]["attainment"]),
+            "attainment": investment.attainment_display(
+                eff["without"]["attainment"], eff["with"]["attainment"]
+            ),
             "targets": inputs.targets,
             "co2_target_pct": None
             if inputs.targets.co2_intensity_reduction_frac is None

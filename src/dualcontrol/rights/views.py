@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 from dualcontrol.access import rights as access
 from dualcontrol.access.rules import rule_required
 from dualcontrol.access.scope import visible_divisions
+from dualcontrol.carbonmarket import ledger
 from dualcontrol.entities.models import Entity
 from dualcontrol.exports import xlsx_response
 from dualcontrol.reference.rights import rights_rules
@@ -89,6 +90,56 @@ def _entity(request: HttpRequest, field: str = "entity") -> Entity:
     return entity
 
 
+def _unit_name(code: str) -> str:
+    """The unit type's Chinese name (the code where the rules do not know it)."""
+    spec = ledger.rules().unit_types.get(code)
+    return spec.name_zh if spec else code
+
+
+def _places(code: str) -> str:
+    """floatformat argument: the unit type's own decimals (EUR 2, EMR 3, GEC/CSC/PHP 0)."""
+    spec = ledger.rules().unit_types.get(code)
+    return f"{spec.decimals}g" if spec else "-3g"
+
+
+def _units(codes: Any) -> list[dict[str, str]]:
+    """Legend of unit type codes: code, Chinese name, measurement unit, decimals."""
+    out = []
+    for code in codes:
+        spec = ledger.rules().unit_types.get(code)
+        out.append(
+            {
+                "code": code,
+                "name": spec.name_zh if spec else code,
+                "unit": spec.unit if spec else "",
+                "places": _places(code),
+            }
+        )
+    return out
+
+
+def _annotate(objs: Any, field: str = "unit_type") -> Any:
+    """Give each object its unit type's Chinese name and decimals (``unit_name``, ``places``)."""
+    for o in objs:
+        code = getattr(o, field, "") if not isinstance(o, dict) else o.get(field, "")
+        if isinstance(o, dict):
+            o["unit_name"], o["places"] = _unit_name(code), _places(code)
+        else:
+            o.unit_name, o.places = _unit_name(code), _places(code)
+    return objs
+
+
+def _offset_note(codes: tuple[str, ...]) -> str:
+    """Which of ``codes`` cannot offset an obligation now (``counts_toward`` empty in the rules)."""
+    specs = ledger.rules().unit_types
+    names = [
+        f"{specs[c].name_zh}（{c}）" for c in codes if c in specs and not specs[c].counts_toward
+    ]
+    if not names:
+        return ""
+    return _("%(names)s现行不可用于抵销清缴义务") % {"names": "、".join(names)}
+
+
 def _ctx(request: HttpRequest, nav: str, title: str, **extra: Any) -> dict[str, Any]:
     return {
         "title": title,
@@ -115,7 +166,13 @@ def home(request: HttpRequest) -> HttpResponse:
         return xlsx_response(
             "权益账户.xlsx",
             _("权益账户"),
-            [_("账户"), _("持有人"), _("类型"), _("地区"), *queries.RIGHTS_UNITS],
+            [
+                _("账户"),
+                _("持有人"),
+                _("类型"),
+                _("地区"),
+                *[f"{u['code']} {u['name']}（{u['unit']}）" for u in _units(queries.RIGHTS_UNITS)],
+            ],
             (
                 [
                     h.account.code,
@@ -130,7 +187,7 @@ def home(request: HttpRequest) -> HttpResponse:
         )
     page = Paginator(qs, 50).get_page(request.GET.get("page"))
     bal = queries.balances(list(page))
-    rows = [(h, [bal[h.pk].get(u) for u in queries.RIGHTS_UNITS]) for h in page]
+    rows = [(h, [(bal[h.pk].get(u), _places(u)) for u in queries.RIGHTS_UNITS]) for h in page]
     return render(
         request,
         "rights/home.html",
@@ -140,7 +197,7 @@ def home(request: HttpRequest) -> HttpResponse:
             _("用能权、排污权、绿证与碳普惠"),
             page=page,
             rows=rows,
-            units=queries.RIGHTS_UNITS,
+            units=_units(queries.RIGHTS_UNITS),
             kinds=HolderKind.choices,
             kind=kind,
             needs_approval=services.needs_approval(),
@@ -198,6 +255,7 @@ def holder(request: HttpRequest, pk: int) -> HttpResponse:
                 _("已兑换（注销）。"),
             )
         return redirect("rights:holder", pk=h.pk)
+    behaviours = rights_rules().behaviours
     return render(
         request,
         "rights/holder.html",
@@ -206,13 +264,19 @@ def holder(request: HttpRequest, pk: int) -> HttpResponse:
             "holder",
             h.name,
             holder=h,
-            holdings=queries.holdings(h),
-            compliance=queries.compliance(Holder.objects.filter(pk=h.pk), ("EUR", *EMR, "CEA")),
-            entries=queries.transactions_of(h),
+            holdings=_annotate(queries.holdings(h)),
+            compliance=_annotate(
+                queries.compliance(Holder.objects.filter(pk=h.pk), ("EUR", *EMR, "CEA"))
+            ),
+            entries=_annotate(list(queries.transactions_of(h))),
             can_act=can_act,
             covers=ProjectCover.objects.filter(holder=h),
             cancellations=CertificateCancellation.objects.filter(holder=h),
-            behaviours=Behaviour.objects.filter(holder=h)[:50],
+            behaviours=[
+                (b, behaviours[b.code].name_zh if b.code in behaviours else b.code)
+                for b in Behaviour.objects.filter(holder=h)[:50]
+            ],
+            units=_units(("EUR", *EMR, "GEC", "CSC", "PHP")),
             year=_year(request),
         ),
     )
@@ -432,7 +496,9 @@ def emissions(request: HttpRequest) -> HttpResponse:
             year=year,
             permits=Paginator(permits, 50).get_page(request.GET.get("page")),
             allocations=allocations,
-            compliance=[r for r in queries.compliance(holders, EMR) if r["row"].year == year],
+            compliance=_annotate(
+                [r for r in queries.compliance(holders, EMR) if r["row"].year == year]
+            ),
             pollutants=rights_rules().pollutants.values(),
         ),
     )
@@ -545,6 +611,25 @@ def credits(request: HttpRequest) -> HttpResponse:
     people = holders.filter(kind__in=(HolderKind.PERSON, HolderKind.ORGANISATION)).order_by(
         "account__code"
     )
+    if request.GET.get("export") == "xlsx":
+        everyone = list(people.select_related("account", "region"))
+        points = queries.balances(everyone)
+        return xlsx_response(
+            "碳普惠账户.xlsx",
+            _("碳普惠账户"),
+            [_("账户"), _("名称"), _("类型"), _("地区"), _("积分余额（分）")],
+            (
+                [
+                    h.account.code,
+                    h.name,
+                    h.get_kind_display(),
+                    h.region.name,
+                    points[h.pk].get("PHP", 0),
+                ]
+                for h in everyone
+            ),
+            user=user,
+        )
     page = Paginator(people, 50).get_page(request.GET.get("page"))
     bal = queries.balances(list(page))
     return render(
@@ -554,6 +639,7 @@ def credits(request: HttpRequest) -> HttpResponse:
             request,
             "credits",
             _("碳汇与碳普惠"),
+            offset_note=_offset_note(("CSC", "PHP")),
             projects=CreditProject.objects.filter(holder__in=holders).select_related("holder"),
             page=page,
             people=[(h, bal[h.pk].get("PHP", 0)) for h in page],
@@ -656,7 +742,7 @@ def market(request: HttpRequest) -> HttpResponse:
             (
                 [
                     t.pk,
-                    t.unit_type,
+                    f"{t.unit_type} {_unit_name(t.unit_type)}",
                     t.vintage or "",
                     t.quantity,
                     t.price_yuan,
@@ -670,6 +756,8 @@ def market(request: HttpRequest) -> HttpResponse:
             ),
             user=user,
         )
+    listing_page = Paginator(listings, 50).get_page(request.GET.get("page"))
+    _annotate(listing_page.object_list)
     return render(
         request,
         "rights/market.html",
@@ -677,8 +765,9 @@ def market(request: HttpRequest) -> HttpResponse:
             request,
             "market",
             _("交易公告板"),
-            listings=Paginator(listings, 50).get_page(request.GET.get("page")),
-            trades=trades[:100],
+            listings=listing_page,
+            trades=_annotate(list(trades[:100])),
+            units=_units(rights_rules().tradable),
             pending=trades.filter(status=TradeStatus.ACCEPTED) if access.can_manage(user) else [],
             tradable=rights_rules().tradable,
             needs_approval=services.needs_approval(),
@@ -708,7 +797,7 @@ def public(request: HttpRequest) -> HttpResponse:
             ],
             (
                 [
-                    r.unit_type,
+                    f"{r.unit_type} {_unit_name(r.unit_type)}",
                     r.month,
                     r.trades,
                     r.volume,
@@ -725,7 +814,7 @@ def public(request: HttpRequest) -> HttpResponse:
         "rights/public.html",
         {
             "title": _("权益交易价格与碳普惠统计"),
-            "rows": [(r, queries.unit_label(r.unit_type)) for r in rows],
+            "rows": [(r, queries.unit_label(r.unit_type), _places(r.unit_type)) for r in rows],
             "summary": queries.points_summary(),
             "rules": rights_rules(),
         },
