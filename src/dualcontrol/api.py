@@ -22,8 +22,8 @@ from dualcontrol.monitoring.api import router as monitoring_router
 from dualcontrol.projects.api import router as projects_router
 from dualcontrol.publishing.api import router as public_router
 from dualcontrol.reporting.api import router as reporting_router
-from dualcontrol.rights.api import router as rights_router
 from dualcontrol.reporting.statistics_api import router as statistics_reports_router
+from dualcontrol.rights.api import router as rights_router
 from dualcontrol.targets.api import router as targets_router
 from dualcontrol.tasks.api import router as tasks_router
 

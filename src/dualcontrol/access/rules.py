@@ -65,7 +65,9 @@ RULES: dict[str, Rule] = {
     "projects.view": Rule(OFFICIAL, description="projects in scope"),
     "projects.manage": Rule(STAFF, description="register, edit, verify projects; the ledger"),
     "projects.review": Rule(STAFF, description="energy review and carbon evaluation decisions"),
-    "projects.override": Rule(PROVINCE, description="approve a review past the gate, with a reason"),
+    "projects.override": Rule(
+        PROVINCE, description="approve a review past the gate, with a reason"
+    ),
     # plan tasks
     "tasks.view": Rule(STAFF, description="plans and tasks in scope"),
     "tasks.manage": Rule(PROVINCE, description="import plans, set deadlines and departments"),
