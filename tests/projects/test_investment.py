@@ -279,3 +279,54 @@ def test_scenario_and_elimination_pages_in_chinese(world):
     page = _visible(c.get("/projects/elimination/?year=2025").content.decode())
     assert "行业范围：工业和信息化部公告2014年第45号" in page
     assert ">MIIT 公告" not in page
+
+
+def test_registering_an_investment_project_through_the_page(world):
+    """登记固定资产投资项目: staff register through the form; every problem listed; others refused."""
+    from django.test import Client
+
+    from dualcontrol.accounts.models import Role
+    from dualcontrol.projects.models import InvestmentProject
+    from tests.auth import login
+
+    c = login(Client(), world.users[Role.PROVINCE_OFFICER])
+    page = c.get("/projects/investments/new/")
+    assert (
+        page.status_code == 200 and "年综合能源消费量（当量值，吨标准煤）" in page.content.decode()
+    )
+    bad = c.post(
+        "/projects/investments/new/",
+        {
+            "name": "",
+            "division": world.city.pk,
+            "stage": "proposed",
+            "planned_start": "2027-01-01",
+            "planned_completion": "2026-01-01",
+            "energy_equivalent_tce": "-5",
+        },
+    )
+    html = bad.content.decode()
+    assert bad.status_code == 200 and not InvestmentProject.objects.exists()
+    assert html.count("errorlist") >= 2
+    ok = c.post(
+        "/projects/investments/new/",
+        {
+            "name": "测试水泥熟料生产线",
+            "division": world.city.pk,
+            "owner_name": "测试建材有限公司",
+            "stage": "proposed",
+            "planned_start": "2027-01-01",
+            "planned_completion": "2028-06-30",
+            "energy_equivalent_tce": "60000",
+            "co2_t": "400000",
+            "value_added_10k_yuan": "50000",
+            "replacement": "",
+        },
+    )
+    inv = InvestmentProject.objects.get()
+    assert ok.status_code == 302 and ok["Location"] == f"/projects/investments/{inv.project.pk}/"
+    assert inv.energy_equivalent_tce == 60000 and inv.project.division == world.city
+    for role in (Role.ENTERPRISE, Role.VERIFIER):
+        assert (
+            login(Client(), world.users[role]).get("/projects/investments/new/").status_code == 403
+        )

@@ -147,3 +147,91 @@ class NoteForm(forms.Form):
     note = forms.CharField(
         label=_("说明"), max_length=4000, required=False, widget=forms.Textarea(attrs={"rows": 2})
     )
+
+
+class InvestmentForm(forms.Form):
+    """登记固定资产投资项目 (issue 20): the fields of :func:`investment.register_investment`."""
+
+    name = forms.CharField(label=_("项目名称"), max_length=255)
+    division = forms.ModelChoiceField(label=_("所在地区"), queryset=None)
+    entity = forms.ModelChoiceField(label=_("项目单位（名录内）"), queryset=None, required=False)
+    owner_name = forms.CharField(label=_("项目单位名称（名录外）"), max_length=128, required=False)
+    industry = forms.ModelChoiceField(label=_("行业"), queryset=None, required=False)
+    stage = forms.ChoiceField(label=_("状态"))
+    planned_start = forms.DateField(label=_("计划开工日期"))
+    planned_completion = forms.DateField(label=_("计划完成日期"))
+    operation_date = forms.DateField(label=_("计划投产日期"), required=False)
+    capacity_value = forms.DecimalField(label=_("产能/规模"), required=False, min_value=0)
+    capacity_unit = forms.CharField(label=_("产能单位"), max_length=32, required=False)
+    sector_code = forms.ChoiceField(label=_("产能置换/淘汰行业"), required=False)
+    energy_equivalent_tce = forms.DecimalField(
+        label=_("年综合能源消费量（当量值，吨标准煤）"), min_value=0
+    )
+    energy_equal_value_tce = forms.DecimalField(
+        label=_("年综合能源消费量（等价值，吨标准煤）"), required=False, min_value=0
+    )
+    electricity_kwh = forms.DecimalField(
+        label=_("年电力消费量（千瓦时）"), required=False, min_value=0
+    )
+    coal_t = forms.DecimalField(label=_("年煤炭消费量（吨）"), required=False, min_value=0)
+    co2_t = forms.DecimalField(label=_("年二氧化碳排放量（吨）"), required=False, min_value=0)
+    value_added_10k_yuan = forms.DecimalField(
+        label=_("年增加值（万元，可比价）"), required=False, min_value=0
+    )
+    is_increment = forms.BooleanField(label=_("改建项目按增量计算"), required=False)
+    replacement = forms.ChoiceField(label=_("能耗或产能替代"), required=False)
+    replaced_capacity = forms.DecimalField(label=_("替代的产能"), required=False, min_value=0)
+    replaced_energy_tce = forms.DecimalField(
+        label=_("替代的能耗（吨标准煤）"), required=False, min_value=0
+    )
+    replacement_source = forms.CharField(
+        label=_("替代来源说明（单位、生产线、设备）"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    replacement_zone = forms.ChoiceField(label=_("置换区域"), required=False)
+    replacement_case = forms.ChoiceField(label=_("置换情形"), required=False)
+    separately_accounted = forms.BooleanField(label=_("能耗单列（国家重大项目）"), required=False)
+    separate_list_ref = forms.CharField(
+        label=_("国家重大项目清单依据"), max_length=255, required=False
+    )
+    description = forms.CharField(
+        label=_("项目说明"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+    DETAILS = (
+        "capacity_value",
+        "capacity_unit",
+        "sector_code",
+        "energy_equal_value_tce",
+        "electricity_kwh",
+        "coal_t",
+        "is_increment",
+        "operation_date",
+        "separately_accounted",
+        "separate_list_ref",
+        "replacement",
+        "replaced_capacity",
+        "replaced_energy_tce",
+        "replacement_source",
+        "replacement_zone",
+        "replacement_case",
+    )
+
+    def __init__(self, *args: Any, divisions: Any, entities: Any, **kwargs: Any) -> None:
+        from dualcontrol.entities.models import Industry
+        from dualcontrol.projects.models import Replacement, Stage
+        from dualcontrol.reference.project_gating import gating
+
+        super().__init__(*args, **kwargs)
+        rules = gating()
+        self.fields["division"].queryset = divisions
+        self.fields["entity"].queryset = entities
+        self.fields["industry"].queryset = Industry.objects.order_by("code")
+        self.fields["stage"].choices = Stage.choices
+        self.fields["replacement"].choices = Replacement.choices
+        self.fields["sector_code"].choices = [("", "—")] + [
+            (code, s.name_zh) for code, s in rules.elimination_sectors.items()
+        ]
+        self.fields["replacement_zone"].choices = [("", "—"), *rules.zones.items()]
+        self.fields["replacement_case"].choices = [("", "—"), *rules.cases.items()]

@@ -12,6 +12,7 @@ urlpatterns = [
     path("alerts/<int:pk>/read/", views.alert_read, name="alert-read"),
     path("evidence/<int:pk>/", views.evidence_download, name="evidence"),
     path("investments/", views_investment.investment_list, name="investments"),
+    path("investments/new/", views_investment.investment_new, name="investment-new"),
     path("investments/<int:pk>/", views_investment.investment_detail, name="investment"),
     path("elimination/", views_investment.elimination_page, name="elimination"),
     path("scenario/", views_investment.scenario_page, name="scenario"),

@@ -418,3 +418,60 @@ def scenario_page(request: HttpRequest) -> HttpResponse:
         }
     )
     return render(request, "projects/scenario.html", ctx)
+
+
+@rule_required("projects.manage")
+def investment_new(request: HttpRequest) -> HttpResponse:
+    """登记固定资产投资项目: the form, then the 两高 classification and review authority."""
+    from dualcontrol.access.scope import visible_entities
+    from dualcontrol.projects.forms import InvestmentForm
+
+    divisions = project_access.registrable_divisions(request.user).order_by("code")
+    form = InvestmentForm(
+        request.POST or None,
+        divisions=divisions,
+        entities=visible_entities(request.user).order_by("name"),
+    )
+    if request.method == "POST" and form.is_valid():
+        c = form.cleaned_data
+        details = {k: c[k] for k in InvestmentForm.DETAILS if c.get(k) not in (None, "")}
+        if c.get("is_increment"):
+            details["is_increment"] = True
+        if c.get("separately_accounted"):
+            details["separately_accounted"] = True
+        details.setdefault("replacement", c.get("replacement") or "")
+        try:
+            inv = investment.register_investment(
+                user=request.user,
+                name=c["name"],
+                division=c["division"],
+                entity=c.get("entity"),
+                owner_name=c.get("owner_name") or "",
+                industry=c.get("industry"),
+                stage=c["stage"],
+                planned_start=c["planned_start"],
+                planned_completion=c["planned_completion"],
+                energy_equivalent_tce=c["energy_equivalent_tce"],
+                co2_t=c.get("co2_t"),
+                value_added_10k_yuan=c.get("value_added_10k_yuan"),
+                description=c.get("description") or "",
+                **details,
+            )
+        except ValidationError as exc:
+            if hasattr(exc, "error_dict"):
+                for field, errors in exc.message_dict.items():
+                    form.add_error(field if field in form.fields else None, errors)
+            else:
+                form.add_error(None, exc.messages)
+        else:
+            messages.success(
+                request,
+                _("已登记“%(n)s”。") % {"n": inv.project.name}
+                + (_("认定为两高项目。") if inv.two_high else ""),
+            )
+            return redirect("projects:investment", pk=inv.project.pk)
+    return render(
+        request,
+        "projects/investment_form.html",
+        {**_common(request), "form": form, "title": _("登记固定资产投资项目")},
+    )
