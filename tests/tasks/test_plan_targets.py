@@ -114,3 +114,29 @@ def test_a_bad_accepted_target_refuses_the_whole_import_listing_every_problem(wo
     html = r.content.decode()
     assert "不在指标目录中" in html and "不是数字" in html and "基期年须早于目标年" in html
     assert not Plan.objects.exists() and not Target.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("name", "data"),
+    [
+        (
+            "方案.html",
+            "<html><body><h1>示范省节能工作方案</h1><p>一、重点任务</p>"
+            "<p>（一）推进工业节能。（省工业和信息化厅负责）</p>"
+            "<p>（二）推进建筑节能。（省住房城乡建设厅负责）</p></body></html>",
+        ),
+        (
+            "方案.md",
+            "# 示范省节能工作方案\n\n## 一、重点任务\n\n**（一）推进工业节能。**（省工业和信息化厅负责）\n\n"
+            "**（二）推进建筑节能。**（省住房城乡建设厅负责）\n",
+        ),
+    ],
+)
+def test_html_and_markdown_plans_are_read_by_the_upload(world, name, data):
+    c = client_for(world, Role.PROVINCE_OFFICER)
+    upload = SimpleUploadedFile(name, data.encode("utf-8"))
+    r = c.post("/tasks/import/", {"file": upload, "division": world.province.pk})
+    assert r.status_code == 200, r.content.decode()[:500]
+    html = r.content.decode()
+    assert "推进工业节能" in html and "推进建筑节能" in html
+    assert r.context["task_count"] == 2

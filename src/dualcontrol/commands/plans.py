@@ -28,7 +28,6 @@ from dualcontrol.cli import CommandError
 from dualcontrol.core.plans import Plan, PlanItem, PlanParseError, Target, parse_plan
 from dualcontrol.core.plans_departments import DepartmentRegistry
 from dualcontrol.core.plans_targets import extract_targets
-from dualcontrol.core.plans_text import html_to_text
 
 TARGET_FIELDS = (
     "indicator",
@@ -129,15 +128,9 @@ def document_paragraphs(path: str | Path) -> list[str]:
     path = Path(path)
     suffix = path.suffix.lower()
     try:
-        if suffix in (".html", ".htm", ".xhtml"):
-            return text_paragraphs(html_to_text(_decode(path.read_bytes())))
         if suffix == ".pdf":
             return text_paragraphs(_pdf_text(path))
-        if suffix in (".md", ".markdown"):
-            from dualcontrol.core.plans_text import normalise_text
-
-            return text_paragraphs(normalise_text(_decode(path.read_bytes())))
-        return read_plan_paragraphs(path)
+        return read_plan_paragraphs(path)  # .txt, .md, .html, .docx
     except OSError as exc:
         raise CommandError(f"{path}: cannot read ({exc.strerror or exc})") from exc
     except PlanDocumentError as exc:

@@ -25,6 +25,8 @@ from typing import Any
 from dualcontrol.core.plans import Plan, PlanVocabulary, parse_plan
 
 VOCABULARY_FILE = "plans_vocabulary.yaml"
+HTML_SUFFIXES = (".html", ".htm", ".xhtml")
+MARKDOWN_SUFFIXES = (".md", ".markdown")
 REFUSED = {
     ".doc": "old Word .doc files are not read: save the document as .docx or .txt",
     ".wps": "WPS .wps files are not read: save the document as .docx or .txt",
@@ -58,7 +60,7 @@ def decode_text(raw: bytes) -> str:
 
 
 def read_plan_paragraphs(path: str | Path) -> list[str]:
-    """The paragraphs of a plan file (.txt or .docx)."""
+    """The paragraphs of a plan file (.txt, .md, .html or .docx)."""
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix in REFUSED:
@@ -69,6 +71,14 @@ def read_plan_paragraphs(path: str | Path) -> list[str]:
         raise PlanDocumentError(f"{path}: cannot read ({exc.strerror or exc})") from exc
     if suffix == ".docx" or raw[:2] == b"PK":
         return docx_paragraphs(path)
+    if suffix in HTML_SUFFIXES:
+        from dualcontrol.core.plans_text import html_to_text
+
+        return text_paragraphs(html_to_text(decode_text(raw)))
+    if suffix in MARKDOWN_SUFFIXES:
+        from dualcontrol.core.plans_text import normalise_text
+
+        return text_paragraphs(normalise_text(decode_text(raw)))
     return text_paragraphs(decode_text(raw))
 
 

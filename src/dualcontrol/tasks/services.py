@@ -55,7 +55,7 @@ from dualcontrol.tasks.models import (
 from dualcontrol.tasks.rules import TaskRules, load_rules, valid_period
 from dualcontrol.uploads import refusal
 
-ACCEPTED_SUFFIXES = (".txt", ".docx")
+ACCEPTED_SUFFIXES = (".txt", ".docx", ".md", ".markdown", ".html", ".htm")
 NAME_MAX = Department._meta.get_field("name").max_length or 64
 
 
@@ -110,7 +110,8 @@ def read_document(*, data: bytes, filename: str, rules: TaskRules | None = None)
         )
     if suffix not in ACCEPTED_SUFFIXES:
         raise ImportRejected(
-            _("%(name)s：只接受 .txt（UTF-8 或 GB18030）和 .docx 格式的方案文件。") % {"name": name}
+            _("%(name)s：只接受 .txt、.md（UTF-8 或 GB18030）、.html 和 .docx 格式的方案文件。")
+            % {"name": name}
         )
     if not data or not data.strip():
         raise ImportRejected(_("%(name)s：文件是空的。") % {"name": name})
