@@ -7,10 +7,10 @@ from django.shortcuts import redirect, resolve_url
 from django.utils.http import url_has_allowed_host_and_scheme
 
 
-def safe_next(request: HttpRequest, default: str) -> str:
-    """The posted (or queried) ``next`` when it points to this site, else ``default`` (a URL name
-    or path)."""
-    target = request.POST.get("next") or request.GET.get("next") or ""
+def safe_next(request: HttpRequest, default: str, field: str = "next") -> str:
+    """The posted (or queried) ``next`` (or ``field``) when it points to this site, else
+    ``default`` (a URL name or path)."""
+    target = request.POST.get(field) or request.GET.get(field) or ""
     if target and url_has_allowed_host_and_scheme(
         target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):

@@ -17,13 +17,13 @@ Pure command: no Django.
 from __future__ import annotations
 
 import argparse
-import csv
 import io
 import json
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from dualcontrol import exports
 from dualcontrol.cli import CommandError
 from dualcontrol.core.plans import Plan, PlanItem, PlanParseError, Target, parse_plan
 from dualcontrol.core.plans_departments import DepartmentRegistry
@@ -191,7 +191,7 @@ def run_targets(args: argparse.Namespace) -> int:
         print(json.dumps(rows, ensure_ascii=False, indent=2))
     else:
         buffer = io.StringIO()
-        writer = csv.DictWriter(buffer, fieldnames=TARGET_FIELDS, lineterminator="\n")
+        writer = exports.DictWriter(buffer, fieldnames=TARGET_FIELDS, lineterminator="\n")
         writer.writeheader()
         for row in rows:
             writer.writerow({k: "" if row[k] is None else row[k] for k in TARGET_FIELDS})

@@ -558,7 +558,6 @@ def _year_fields(y: Any) -> dict[str, Any]:
 
 def run_impact(args: argparse.Namespace) -> int:
     setup_django()
-    import csv
     from dataclasses import asdict
 
     from django.utils import timezone
@@ -600,7 +599,7 @@ def run_impact(args: argparse.Namespace) -> int:
     out = sys.stdout
     if args.format == "csv":
         names = list(_year_fields(comp.without.years[0]))
-        w = csv.writer(out, lineterminator="\n")
+        w = exports.csv_writer(out, lineterminator="\n")
         w.writerow(
             ["region", "year"] + [f"{n}_{which}" for n in names for which in ("without", "with")]
         )
@@ -639,7 +638,6 @@ def run_impact(args: argparse.Namespace) -> int:
 
 def run_elimination(args: argparse.Namespace) -> int:
     setup_django()
-    import csv
 
     from dualcontrol.projects import investment
     from dualcontrol.projects.models import EliminationItem
@@ -672,7 +670,7 @@ def run_elimination(args: argparse.Namespace) -> int:
         "published_at",
     ]
     if args.format == "csv":
-        w = csv.writer(out, lineterminator="\n")
+        w = exports.csv_writer(out, lineterminator="\n")
         w.writerow(headers)
         for r in rows:
             w.writerow(["" if r[h] is None else r[h] for h in headers])

@@ -39,6 +39,7 @@ from dualcontrol.keyunits.models import (
     Tier,
 )
 from dualcontrol.keyunits.rules import KeyUnitRules, load_rules
+from dualcontrol.redirects import safe_next
 from dualcontrol.reporting.models import Status as RStatus
 
 PAGE_SIZE = 50
@@ -332,7 +333,7 @@ def compute(request: HttpRequest) -> HttpResponse:
             messages.error(request, _("未知操作。"))
     except (services.WorkflowError, ValueError) as exc:
         _refused(request, exc)
-    return redirect(request.POST.get("back") or f"{_url('keyunits:lists')}?year={year}")
+    return redirect(safe_next(request, f"{_url('keyunits:lists')}?year={year}", field="back"))
 
 
 # --------------------------------------------------------------------------------------------
