@@ -671,7 +671,13 @@ def test_receiver_and_writer_commands_through_the_stream(
     from tests.monitoring.helpers import make_outlet
 
     # the test's own stream, not the installation's HJ212
-    monkeypatch.setattr(stream_module, "stream_config", lambda url, **kw: replace(config, **kw))
+    # the database writer's first batch can take over a second on PostgreSQL (staging tables):
+    # a longer ack wait than the fixture's 1 s, so nothing is redelivered and acked twice
+    monkeypatch.setattr(
+        stream_module,
+        "stream_config",
+        lambda url, **kw: replace(config, **{"ack_wait_s": 30.0, **kw}),
+    )
     make_outlet(world.unit, mn="STREAM000001", station_password="st212")
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -719,7 +725,12 @@ def test_receiver_and_writer_commands_through_the_stream(
             if thread.is_alive():
                 thread.join(20)
     assert rc == {"receiver": 0, "writer": 0}
-    assert Receipt.objects.filter(mn="STREAM000001").count() == 20
+    stored = list(
+        Receipt.objects.filter(mn="STREAM000001")
+        .order_by("data_time", "cn")
+        .values_list("cn", "data_time", "received_at")
+    )
+    assert len(stored) == 20, stored
     entries = list(AuditEntry.objects.filter(action="monitoring.ingest").order_by("pk"))
     stops = [e.after for e in entries if e.after.get("event") == "stop"]
     receiver = next(a for a in stops if "server" in a)
