@@ -78,6 +78,7 @@ INSTALLED_APPS = [
     "dualcontrol.carbonmarket",
     "dualcontrol.rights",
     "dualcontrol.exchange",
+    "dualcontrol.timeseries",  # partitions, retention and roll-ups of the raw time series
     "django_q",  # background jobs (Q_CLUSTER below); before dualcontrol.jobs (its admin)
     "dualcontrol.jobs",
 ]
@@ -197,6 +198,10 @@ AXES_VERBOSE = False
 # number of reverse proxies in front of the application that append to X-Forwarded-For (0 = none:
 # the client address is REMOTE_ADDR); lockouts and API rate limits count per client address
 PROXY_COUNT = int(os.environ.get("DUALCONTROL_PROXY_COUNT", "0"))
+# exchange between levels (issue 22): the province (division code) this installation speaks for
+# when it holds several; one province needs no setting. The demo holds Yunnan and Guizhou and
+# exchanges as Yunnan.
+EXCHANGE_IDENTITY = os.environ.get("DUALCONTROL_EXCHANGE_IDENTITY", "530000" if DEMO_MODE else "")
 NINJA_NUM_PROXIES = PROXY_COUNT
 API_THROTTLE_RATES = dict(LOGIN_POLICY.rates)
 

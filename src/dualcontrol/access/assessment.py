@@ -18,7 +18,15 @@ from typing import Any
 
 from django.db.models import Q, QuerySet
 
-from dualcontrol.access.scope import PROVINCE_ROLES, role_of, visible_entities
+from dualcontrol.access.scope import (
+    PROVINCE_ROLES,
+    REGION_ROLES,
+    in_region,
+    in_user_region,
+    region_root,
+    role_of,
+    visible_entities,
+)
 from dualcontrol.accounts.models import Role
 from dualcontrol.assessment.models import (
     AssessmentRecord,
@@ -45,7 +53,7 @@ def assessor_rounds(user: Any) -> QuerySet[AssessmentRound]:
     if role in PROVINCE_ROLES:
         # separated duties: only departments that score (duties.yaml) run the province's rounds
         if has_duty(user, SCORE_ASSESSMENT):
-            return AssessmentRound.objects.all()
+            return in_region(AssessmentRound.objects.all(), user, "assessor")
         return AssessmentRound.objects.none()
     if role == Role.CITY_OFFICER and user.division_id:
         return AssessmentRound.objects.filter(assessor_id=user.division_id)
@@ -56,7 +64,7 @@ def default_assessor(user: Any) -> Division | None:
     """Who runs a round the user opens: a city officer's own region, else the province."""
     if role_of(user) == Role.CITY_OFFICER and user.division_id:
         return user.division  # type: ignore[no-any-return]
-    return Division.objects.filter(parent__isnull=True).order_by("code").first()
+    return region_root(user)
 
 
 def can_open_round(user: Any, assessor: Division) -> bool:
@@ -66,15 +74,15 @@ def can_open_round(user: Any, assessor: Division) -> bool:
 
     role = role_of(user)
     if role in PROVINCE_ROLES:
-        return has_duty(user, SCORE_ASSESSMENT)
+        return has_duty(user, SCORE_ASSESSMENT) and in_user_region(user, assessor)
     return role == Role.CITY_OFFICER and user.division_id == assessor.pk
 
 
 def visible_records(user: Any) -> QuerySet[AssessmentRecord]:
     role = role_of(user)
     qs = AssessmentRecord.objects.select_related("round", "division", "entity")
-    if role in PROVINCE_ROLES:
-        return qs.all()
+    if role in REGION_ROLES:
+        return in_region(qs, user, "round__assessor")
     if role == Role.CITY_OFFICER and user.division_id:
         return qs.filter(Q(round__assessor_id=user.division_id) | Q(division_id=user.division_id))
     if role in (Role.ENTERPRISE, Role.VERIFIER):
@@ -83,8 +91,8 @@ def visible_records(user: Any) -> QuerySet[AssessmentRecord]:
 
 
 def visible_rounds(user: Any) -> QuerySet[AssessmentRound]:
-    if is_province(user):
-        return AssessmentRound.objects.all()
+    if role_of(user) in REGION_ROLES:
+        return in_region(AssessmentRound.objects.all(), user, "assessor")
     ids = visible_records(user).values("round_id")
     return AssessmentRound.objects.filter(Q(pk__in=ids) | Q(pk__in=assessor_rounds(user)))
 
@@ -117,8 +125,8 @@ def can_certify(user: Any, record: AssessmentRecord) -> bool:
 def visible_consequences(user: Any) -> QuerySet[Consequence]:
     role = role_of(user)
     qs = Consequence.objects.select_related("division", "entity", "entity__division", "record")
-    if role in PROVINCE_ROLES:
-        return qs.all()
+    if role in REGION_ROLES:
+        return in_region(qs, user, "division", "entity__division")
     if role == Role.CITY_OFFICER and user.division_id:
         path = _division_path(user)
         return qs.filter(
@@ -143,7 +151,7 @@ def can_close(user: Any, c: Consequence) -> bool:
     if is_province(user):
         from dualcontrol.access.duties import SCORE_ASSESSMENT, has_duty
 
-        return has_duty(user, SCORE_ASSESSMENT)
+        return has_duty(user, SCORE_ASSESSMENT) and in_user_region(user, c.subject_division)
     if role_of(user) != Role.CITY_OFFICER or not user.division_id:
         return False
     if c.record_id:

@@ -16,7 +16,12 @@ from typing import Any
 from django.db.models import Q, QuerySet
 
 from dualcontrol.access.rules import allows
-from dualcontrol.access.scope import PROVINCE_ROLES, role_of, visible_entities
+from dualcontrol.access.scope import (
+    REGION_ROLES,
+    in_region,
+    role_of,
+    visible_entities,
+)
 from dualcontrol.accounts.models import Role
 from dualcontrol.carbonmarket.models import Account, EmissionReport, Emitter
 from dualcontrol.entities.models import Entity
@@ -34,8 +39,8 @@ def visible_units(user: Any) -> QuerySet[Entity]:
 def visible_reports(user: Any) -> QuerySet[EmissionReport]:
     qs = EmissionReport.objects.select_related("entity", "entity__division", "verifier")
     role = role_of(user)
-    if role in PROVINCE_ROLES:
-        return qs.all()
+    if role in REGION_ROLES:
+        return in_region(qs, user, "entity__division")
     if role == Role.VERIFIER:
         return qs.filter(verifier=user)
     if not allows(user, "carbon.view"):
@@ -45,8 +50,8 @@ def visible_reports(user: Any) -> QuerySet[EmissionReport]:
 
 def visible_emitters(user: Any) -> QuerySet[Emitter]:
     qs = Emitter.objects.select_related("entity", "entity__division")
-    if role_of(user) in PROVINCE_ROLES:
-        return qs.all()
+    if role_of(user) in REGION_ROLES:
+        return in_region(qs, user, "entity__division")
     if not allows(user, "carbon.view"):
         return qs.none()
     return qs.filter(entity__in=visible_units(user).values("pk"))
@@ -54,16 +59,17 @@ def visible_emitters(user: Any) -> QuerySet[Emitter]:
 
 def visible_accounts(user: Any) -> QuerySet[Account]:
     qs = Account.objects.select_related("entity", "division")
-    if role_of(user) in PROVINCE_ROLES:
-        return qs.all()
+    if role_of(user) in REGION_ROLES:
+        return in_region(qs, user, "entity__division", "division")
     if not allows(user, "carbon.view"):
         return qs.none()
     return qs.filter(entity__in=visible_units(user).values("pk"))
 
 
 def sees_ledger(user: Any) -> bool:
-    """The whole ledger (every transaction, pending approvals, the chain): province staff."""
-    return role_of(user) in PROVINCE_ROLES
+    """The ledger (transactions, pending approvals, the chain) of the accounts in the user's
+    region: province staff and the national level."""
+    return role_of(user) in REGION_ROLES
 
 
 def can_file(user: Any, entity: Entity) -> bool:

@@ -19,7 +19,10 @@ from django.db.models import Model, QuerySet
 from dualcontrol.access.rules import allows
 from dualcontrol.access.scope import (
     PROVINCE_ROLES,
+    REGION_ROLES,
     can_file_for,
+    in_region,
+    in_user_region,
     role_of,
     visible_entities,
 )
@@ -31,8 +34,8 @@ M = TypeVar("M", bound=Model)
 
 def scoped(user: Any, qs: QuerySet[M]) -> QuerySet[M]:
     """Rows of a keyunits model (anything with an ``entity``) whose unit ``user`` sees."""
-    if role_of(user) in PROVINCE_ROLES:
-        return qs
+    if role_of(user) in REGION_ROLES:
+        return in_region(qs, user, "entity__division")
     return qs.filter(entity__in=visible_entities(user).values("pk"))
 
 
@@ -54,7 +57,7 @@ def can_manage(user: Any, entity: Entity) -> bool:
         return False
     role = role_of(user)
     if role in PROVINCE_ROLES:
-        return True
+        return in_user_region(user, entity.division)
     return (
         role == Role.CITY_OFFICER
         and bool(getattr(user, "division_id", None))

@@ -15,7 +15,11 @@ from django.db.models import QuerySet
 
 from dualcontrol.access.scope import (
     PROVINCE_ROLES,
+    REGION_ROLES,
+    in_region,
+    in_user_region,
     is_staff_role,
+    province_of,
     role_of,
     visible_divisions,
     visible_entities,
@@ -28,8 +32,8 @@ from dualcontrol.regions.models import Division
 def visible_projects(user: Any) -> QuerySet[Project]:
     role = role_of(user)
     qs = Project.objects.select_related("division", "entity", "industry")
-    if role in PROVINCE_ROLES:
-        return qs.all()
+    if role in REGION_ROLES:
+        return in_region(qs, user, "division")
     if role == Role.CITY_OFFICER and getattr(user, "division_id", None):
         return qs.filter(division__path__startswith=user.division.path)
     if role in (Role.ENTERPRISE, Role.VERIFIER):
@@ -47,7 +51,7 @@ def can_manage(user: Any, project: Project) -> bool:
         return True
     role = role_of(user)
     if role in PROVINCE_ROLES:
-        return True
+        return in_user_region(user, project.division)
     return role == Role.CITY_OFFICER and _in_division(user, project.division)
 
 
@@ -55,7 +59,9 @@ def can_register_in(user: Any, division: Division) -> bool:
     if user is None:
         return True
     role = role_of(user)
-    return role in PROVINCE_ROLES or (role == Role.CITY_OFFICER and _in_division(user, division))
+    if role in PROVINCE_ROLES:
+        return in_user_region(user, division)
+    return role == Role.CITY_OFFICER and _in_division(user, division)
 
 
 def can_report(user: Any, project: Project) -> bool:
@@ -83,13 +89,16 @@ def ledger_top(user: Any, code: str | None = None) -> Division | None:
     named), a city officer its own division (or one below it); others none."""
     role = role_of(user)
     if role in PROVINCE_ROLES:
+        province = province_of(user)
+        if province is None:
+            return None
         if code:
-            return Division.objects.filter(code=code).order_by("-valid_from").first()
-        return (
-            Division.objects.filter(parent__isnull=True, level="province")
-            .order_by("code", "-valid_from")
-            .first()
-        )
+            return (
+                Division.objects.filter(code=code, path__startswith=province.path)
+                .order_by("-valid_from")
+                .first()
+            )
+        return province
     if role == Role.CITY_OFFICER and getattr(user, "division_id", None):
         if not code:
             return user.division  # type: ignore[no-any-return]
@@ -105,7 +114,7 @@ def can_review(user: Any, project: Project, authority: str = "") -> bool:
         return True
     role = role_of(user)
     if role in PROVINCE_ROLES:
-        return True
+        return in_user_region(user, project.division)
     return (
         role == Role.CITY_OFFICER
         and _in_division(user, project.division)
@@ -119,8 +128,8 @@ def visible_elimination_items(user: Any) -> QuerySet[Any]:
 
     role = role_of(user)
     qs = EliminationItem.objects.select_related("elimination_list", "division", "entity")
-    if role in PROVINCE_ROLES:
-        return qs.all()
+    if role in REGION_ROLES:
+        return in_region(qs, user, "division")
     if role == Role.CITY_OFFICER and getattr(user, "division_id", None):
         return qs.filter(division__path__startswith=user.division.path)
     if role in (Role.ENTERPRISE, Role.VERIFIER):

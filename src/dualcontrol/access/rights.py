@@ -18,7 +18,7 @@ from typing import Any
 from django.db.models import Q, QuerySet
 
 from dualcontrol.access.rules import allows
-from dualcontrol.access.scope import PROVINCE_ROLES, role_of
+from dualcontrol.access.scope import PROVINCE_ROLES, REGION_ROLES, in_region, role_of
 from dualcontrol.accounts.models import Role
 from dualcontrol.rights.models import Holder, Trade
 
@@ -26,8 +26,8 @@ from dualcontrol.rights.models import Holder, Trade
 def visible_holders(user: Any) -> QuerySet[Holder]:
     qs = Holder.objects.select_related("account", "entity", "division", "region")
     role = role_of(user)
-    if role in PROVINCE_ROLES:
-        return qs.all()
+    if role in REGION_ROLES:
+        return in_region(qs, user, "division")
     if not allows(user, "rights.view"):
         return qs.none()
     if role == Role.CITY_OFFICER and getattr(user, "division_id", None):
@@ -41,8 +41,6 @@ def visible_holders(user: Any) -> QuerySet[Holder]:
 
 def visible_trades(user: Any) -> QuerySet[Trade]:
     qs = Trade.objects.select_related("seller", "buyer", "listing", "transaction")
-    if role_of(user) in PROVINCE_ROLES:
-        return qs.all()
     holders = visible_holders(user).values("pk")
     return qs.filter(Q(seller__in=holders) | Q(buyer__in=holders))
 

@@ -24,9 +24,11 @@ from dualcontrol.accounts.models import Role
 
 # role groups
 PROVINCE = frozenset({Role.PROVINCE_ADMIN, Role.PROVINCE_OFFICER})
+NATIONAL = frozenset({Role.NATIONAL_OFFICER})  # reads every province, changes nothing
 STAFF = PROVINCE | {Role.CITY_OFFICER}
 UNIT_SIDE = frozenset({Role.ENTERPRISE, Role.VERIFIER})
 OFFICIAL = STAFF | UNIT_SIDE  # every role that works with unit data
+READERS = OFFICIAL | NATIONAL  # the read gates: every official role and the national level
 ENTERPRISE = frozenset({Role.ENTERPRISE})
 SYSTEM_ADMIN = frozenset({Role.SYSTEM_ADMIN})
 SECURITY_ADMIN = frozenset({Role.SECURITY_ADMIN})
@@ -43,36 +45,38 @@ class Rule:
 
 RULES: dict[str, Rule] = {
     # the signed-in start page and the unit register
-    "home": Rule(OFFICIAL | ADMINS, description="start page of every signed-in role"),
-    "entities.view": Rule(OFFICIAL, description="unit register (scoped)"),
+    "home": Rule(READERS | ADMINS, description="start page of every signed-in role"),
+    "entities.view": Rule(READERS, description="unit register (scoped)"),
     # 205-1 energy reports
-    "reports.view": Rule(OFFICIAL, description="reports of the units in scope"),
+    "reports.view": Rule(READERS, description="reports of the units in scope"),
     "reports.file": Rule(ENTERPRISE, description="a unit files its own reports"),
     "reports.review": Rule(STAFF, description="review queue (city: region; province: duty)"),
     # government statistics tables, filed and reviewed
     "statistics.file": Rule(STAFF, description="self-reported statistics tables"),
     # targets, progress, warnings, letters, statistics
-    "targets.view": Rule(STAFF, description="targets, progress, decomposition, warnings"),
+    "targets.view": Rule(
+        STAFF | NATIONAL, description="targets, progress, decomposition, warnings"
+    ),
     "targets.run_warnings": Rule(PROVINCE, description="recompute the month's warnings"),
     "targets.import_statistics": Rule(PROVINCE, description="import regional statistics"),
     # online energy metering
-    "metering.view": Rule(OFFICIAL, description="metering units in scope"),
+    "metering.view": Rule(READERS, description="metering units in scope"),
     "metering.file": Rule(ENTERPRISE, description="a unit's faults and manual readings"),
     # pollution-source monitoring
-    "monitoring.view": Rule(OFFICIAL, description="outlets, alarms, shutdowns in scope"),
+    "monitoring.view": Rule(READERS, description="outlets, alarms, shutdowns in scope"),
     "monitoring.manage": Rule(STAFF, description="register outlets, limits, review shutdowns"),
     # projects
-    "projects.view": Rule(OFFICIAL, description="projects in scope"),
+    "projects.view": Rule(READERS, description="projects in scope"),
     "projects.manage": Rule(STAFF, description="register, edit, verify projects; the ledger"),
     "projects.review": Rule(STAFF, description="energy review and carbon evaluation decisions"),
     "projects.override": Rule(
         PROVINCE, description="approve a review past the gate, with a reason"
     ),
     # plan tasks
-    "tasks.view": Rule(STAFF, description="plans and tasks in scope"),
+    "tasks.view": Rule(STAFF | NATIONAL, description="plans and tasks in scope"),
     "tasks.manage": Rule(PROVINCE, description="import plans, set deadlines and departments"),
     # assessment
-    "assessment.view": Rule(OFFICIAL, description="rounds and records in scope"),
+    "assessment.view": Rule(READERS, description="rounds and records in scope"),
     "assessment.run": Rule(STAFF, description="create and compute rounds (province: duty)"),
     "assessment.consequences": Rule(
         STAFF | ENTERPRISE, description="consequences in scope; answer or close"
@@ -83,7 +87,7 @@ RULES: dict[str, Rule] = {
         PROVINCE, duty="publish_results", description="build, publish, withdraw publications"
     ),
     # key energy-using units (重点用能单位)
-    "keyunits.view": Rule(OFFICIAL, description="key units in scope, grades, lists"),
+    "keyunits.view": Rule(READERS, description="key units in scope, grades, lists"),
     "keyunits.file": Rule(ENTERPRISE, description="a unit files its energy-use status report"),
     "keyunits.manage": Rule(
         STAFF, description="review status reports, order and track audits (scoped)"
@@ -92,7 +96,7 @@ RULES: dict[str, Rule] = {
         PROVINCE, description="confirm designations, publish lists and surcharges"
     ),
     # carbon market (全国碳市场: key emitters, MRV, allocation, compliance)
-    "carbon.view": Rule(OFFICIAL, description="emitters, accounts and reports in scope"),
+    "carbon.view": Rule(READERS, description="emitters, accounts and reports in scope"),
     "carbon.file": Rule(ENTERPRISE, description="an emitter's report, transfers, surrender"),
     "carbon.verify": Rule(
         frozenset({Role.VERIFIER}), description="verification tasks assigned to the verifier"
@@ -101,7 +105,7 @@ RULES: dict[str, Rule] = {
         PROVINCE, description="emitter list, verifier assignment, allocation, issuance, review"
     ),
     # energy-use rights, emission rights, green certificates, carbon sinks, carbon-inclusive points
-    "rights.view": Rule(OFFICIAL, description="rights holdings, markets and statistics in scope"),
+    "rights.view": Rule(READERS, description="rights holdings, markets and statistics in scope"),
     "rights.file": Rule(ENTERPRISE, description="a unit's offers, bids, surrenders, cancellations"),
     "rights.manage": Rule(
         PROVINCE, description="initial rights, issuance, approvals, methodologies, behaviours"
@@ -110,7 +114,7 @@ RULES: dict[str, Rule] = {
     "exchange.manage": Rule(PROVINCE, description="exchange packages: log, online receipt"),
     # administration: separated duties
     "jobs.manage": Rule(SYSTEM_ADMIN, description="background jobs and the outbox"),
-    "jobs.view": Rule(OFFICIAL | SYSTEM_ADMIN, description="a job's status, for its requester"),
+    "jobs.view": Rule(READERS | SYSTEM_ADMIN, description="a job's status, for its requester"),
     "admin.site": Rule(SYSTEM_ADMIN | SECURITY_ADMIN, description="the Django admin"),
     "security.manage": Rule(SECURITY_ADMIN, description="lockouts, second factors, tokens"),
     "audit.read": Rule(AUDITOR, description="the audit log"),

@@ -11,7 +11,14 @@ from typing import Any
 
 from django.db.models import QuerySet
 
-from dualcontrol.access.scope import PROVINCE_ROLES, role_of
+from dualcontrol.access.scope import (
+    PROVINCE_ROLES,
+    REGION_ROLES,
+    in_region,
+    in_user_region,
+    province_of,
+    role_of,
+)
 from dualcontrol.accounts.models import Role
 from dualcontrol.regions.models import Division, Level
 from dualcontrol.reporting.statistics_models import StatisticsReport, StatisticsStatus
@@ -24,7 +31,7 @@ def can_file(user: Any, division: Division, table: StatisticsTable) -> bool:
     if division.level not in table.levels or role not in table.filers.get(division.level, ()):
         return False
     if role in PROVINCE_ROLES:
-        return True
+        return in_user_region(user, division)
     return role == Role.CITY_OFFICER and user.division_id == division.pk
 
 
@@ -32,7 +39,8 @@ def filing_divisions(user: Any, table: StatisticsTable) -> list[Division]:
     """The divisions ``user`` may file ``table`` for (province staff: the province)."""
     role = role_of(user)
     if role in PROVINCE_ROLES:
-        candidates = list(Division.objects.filter(level=Level.PROVINCE))
+        province = province_of(user)
+        candidates = [province] if province is not None else []
     elif role == Role.CITY_OFFICER and user.division_id:
         candidates = [user.division]
     else:
@@ -43,8 +51,8 @@ def filing_divisions(user: Any, table: StatisticsTable) -> list[Division]:
 def visible_filings(user: Any) -> QuerySet[StatisticsReport]:
     role = role_of(user)
     qs = StatisticsReport.objects.select_related("division", "submitted_by")
-    if role in PROVINCE_ROLES:
-        return qs.all()
+    if role in REGION_ROLES:
+        return in_region(qs, user)
     if role == Role.CITY_OFFICER and user.division_id:
         return qs.filter(division__path__startswith=user.division.path)
     return qs.none()
@@ -57,6 +65,8 @@ def can_review(user: Any, report: StatisticsReport) -> bool:
         return False
     role = role_of(user)
     level = report.division.level
+    if role in PROVINCE_ROLES and not in_user_region(user, report.division):
+        return False
     if level == Level.PROVINCE:
         return role == Role.PROVINCE_ADMIN
     if role in PROVINCE_ROLES:
@@ -92,4 +102,6 @@ def can_merge(user: Any, report: StatisticsReport) -> bool:
 
 def may_merge(user: Any, report: StatisticsReport) -> bool:
     """Whether ``user`` may retry merging a filing's figures (whether any are held or not)."""
-    return role_of(user) in PROVINCE_ROLES or can_review(user, report)
+    if role_of(user) in PROVINCE_ROLES:
+        return in_user_region(user, report.division)
+    return can_review(user, report)

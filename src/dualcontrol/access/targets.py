@@ -15,6 +15,10 @@ from django.db.models import Q, QuerySet
 from dualcontrol.access.rules import allows
 from dualcontrol.access.scope import (
     PROVINCE_ROLES,
+    REGION_ROLES,
+    in_region,
+    in_user_region,
+    region_root,
     role_of,
     visible_divisions,
     visible_entities,
@@ -27,8 +31,8 @@ from dualcontrol.targets.models import Alert, RegionalStatistic, Target, Warning
 def visible_targets(user: Any) -> QuerySet[Target]:
     qs = Target.objects.select_related("division", "entity", "entity__division", "industry")
     role = role_of(user)
-    if role in PROVINCE_ROLES:
-        return qs.all()
+    if role in REGION_ROLES:
+        return in_region(qs, user, "division", "entity__division")
     if role == Role.CITY_OFFICER and user.division_id:
         return qs.filter(
             Q(division__in=visible_divisions(user)) | Q(entity__in=visible_entities(user))
@@ -59,9 +63,10 @@ def is_province(user: Any) -> bool:
 
 
 def can_edit_target(user: Any, target: Target) -> bool:
-    """Province staff edit any target; a city officer edits the targets below its own city."""
+    """Province staff edit any target of their province; a city officer the targets below its
+    own city."""
     if is_province(user):
-        return True
+        return in_user_region(user, target.holder_division)
     if role_of(user) != Role.CITY_OFFICER or not user.division_id:
         return False
     holder = target.holder_division
@@ -72,7 +77,7 @@ def can_edit_target(user: Any, target: Target) -> bool:
 
 def can_create_for(user: Any, division: Division | None, entity: Any = None) -> bool:
     if is_province(user):
-        return True
+        return in_user_region(user, entity.division if entity is not None else division)
     if role_of(user) != Role.CITY_OFFICER or not user.division_id:
         return False
     holder = entity.division if entity is not None else division
@@ -86,14 +91,10 @@ def can_decompose(user: Any, target: Target) -> bool:
     if target.division_id is None:
         return False
     if is_province(user):
-        return True
+        return in_user_region(user, target.division)
     return role_of(user) == Role.CITY_OFFICER and target.division_id == user.division_id
 
 
 def root_division(user: Any) -> Division | None:
     """The region a user's overview starts from: the province, or the officer's own city."""
-    if is_province(user):
-        return Division.objects.filter(parent__isnull=True).order_by("code").first()
-    if role_of(user) == Role.CITY_OFFICER and user.division_id:
-        return user.division
-    return None
+    return region_root(user)

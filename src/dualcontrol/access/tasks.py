@@ -17,6 +17,7 @@ from typing import Any
 from django.db.models import Q, QuerySet
 
 from dualcontrol.access.rules import role_of, roles_for
+from dualcontrol.access.scope import NATIONAL_ROLES, in_region, in_user_region
 from dualcontrol.accounts.models import Role
 from dualcontrol.regions.models import Department
 from dualcontrol.tasks.models import Plan, PlanTask
@@ -33,8 +34,8 @@ def is_plan_administrator(user: Any) -> bool:
 def visible_plans(user: Any) -> QuerySet[Plan]:
     role = role_of(user)
     qs = Plan.objects.select_related("division", "office")
-    if role in IMPORT_ROLES:
-        return qs.all()
+    if role in IMPORT_ROLES or role in NATIONAL_ROLES:
+        return in_region(qs, user, "division")
     if role == Role.CITY_OFFICER and user.division_id:
         return qs.filter(division__path__startswith=user.division.path)
     return qs.none()
@@ -52,7 +53,7 @@ def managed_plans(user: Any) -> QuerySet[Plan]:
     """Plans whose deadlines and statuses the user sets (方案办公室)."""
     role = role_of(user)
     if role == Role.PROVINCE_ADMIN:
-        return Plan.objects.all()
+        return in_region(Plan.objects.all(), user, "division")
     if role == Role.PROVINCE_OFFICER and user.department_id:
         return Plan.objects.filter(office_id=user.department_id)
     return Plan.objects.none()
@@ -61,7 +62,7 @@ def managed_plans(user: Any) -> QuerySet[Plan]:
 def can_manage(user: Any, plan: Plan) -> bool:
     role = role_of(user)
     if role == Role.PROVINCE_ADMIN:
-        return True
+        return in_user_region(user, plan.division)
     return (
         role == Role.PROVINCE_OFFICER
         and user.department_id is not None
@@ -93,7 +94,7 @@ def viewable_departments(user: Any) -> QuerySet[Department]:
     role = role_of(user)
     qs = Department.objects.select_related("division")
     if role == Role.PROVINCE_ADMIN:
-        return qs.all()
+        return in_region(qs, user, "division")
     cond = Q(pk=user.department_id) if user.department_id else Q(pk__in=[])
     if role == Role.PROVINCE_OFFICER:
         managed = managed_plans(user)
@@ -108,7 +109,7 @@ def filing_departments(user: Any, task: PlanTask) -> list[Department]:
     administrator any department named on the task)."""
     role = role_of(user)
     named = [a.department for a in task.assignments.select_related("department")]
-    if role == Role.PROVINCE_ADMIN:
+    if role == Role.PROVINCE_ADMIN and visible_tasks(user).filter(pk=task.pk).exists():
         own = [d for d in named if d.pk == user.department_id]
         return own + [d for d in named if d.pk != user.department_id]
     if role in (Role.PROVINCE_OFFICER, Role.CITY_OFFICER) and user.department_id:

@@ -14,6 +14,8 @@ from django.utils.translation import gettext_lazy as _
 
 
 class Role(models.TextChoices):
+    # the national level (issue 22): reads every province of the installation, changes nothing
+    NATIONAL_OFFICER = "national_officer", _("国家级人员")
     PROVINCE_ADMIN = "province_admin", _("省级管理员")
     PROVINCE_OFFICER = "province_officer", _("省级部门人员")
     CITY_OFFICER = "city_officer", _("州（市）/县人员")
@@ -76,6 +78,20 @@ class User(AbstractUser):
             raise ValidationError({"entity": _("企业填报人必须指定所属单位")})
         if self.role == Role.PROVINCE_OFFICER and self.department_id is None:
             raise ValidationError({"department": _("省级部门人员必须指定所属部门")})
+        if self.role in (Role.PROVINCE_ADMIN, Role.PROVINCE_OFFICER):
+            if self.division_id is not None and self.division.parent_id is not None:
+                raise ValidationError({"division": _("省级人员的所属区划须为省级区划")})
+            if self.division_id is None and not self._province_known():
+                raise ValidationError({"division": _("本平台有多个省份：省级人员必须指定所属省份")})
+
+    def _province_known(self) -> bool:
+        """Without a division, the department's province, or the installation's only province."""
+        if self.department_id is not None and self.department.division_id is not None:
+            return True
+        from dualcontrol.regions.models import Division
+
+        roots = Division.objects.filter(parent__isnull=True).values_list("code", flat=True)
+        return len(set(roots)) <= 1
 
 
 class PasswordHistory(models.Model):

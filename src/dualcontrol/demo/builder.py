@@ -209,6 +209,7 @@ def build(
         n_reports, n_lines = _make_reports(rng, syn, entities, periods, products, today)
         users = _make_users(province, depts, divisions, entities)
         extensions = _extend(today)
+        second = _second_province(rng, syn, cfg, industries, products, periods, today)
         _enrol_demo_accounts()
         record(
             actor=None,
@@ -221,6 +222,7 @@ def build(
                 "lines": n_lines,
                 "users": users,
                 "extensions": list(extensions),
+                "second_province": second,
                 "extension_seconds": extensions,
             },
         )
@@ -251,6 +253,56 @@ def demo_usernames() -> list[str]:
     return [u for u in DEMO_USERS if u in present] + sorted(
         extra.values_list("username", flat=True)
     )
+
+
+def _second_province(
+    rng: random.Random,
+    syn: dict[str, Any],
+    cfg: dict[str, Any],
+    industries: dict[str, Industry],
+    products: dict[str, EnergyProduct],
+    periods: list[Any],
+    today: dt.date,
+) -> dict[str, Any]:
+    """A second province beside the demo province (issue 22): real divisions from the shipped
+    national table, synthetic units with their reports, and its own administrator. Built after
+    every app's demo part, so none of them spreads Yunnan's data over it."""
+    spec = cfg.get("second_province")
+    if not spec:
+        return {}
+    from dualcontrol.commands.registry import shipped_divisions
+    from dualcontrol.regions.services import import_divisions
+
+    code = str(spec["code"])
+    import_divisions(data=shipped_divisions(code), user=None)
+    root = Division.objects.filter(code=code, parent__isnull=True).order_by("-valid_from").first()
+    if root is None:
+        return {}
+    below = list(Division.objects.within(root).exclude(pk=root.pk))
+    prefectures = [d for d in below if d.level == "prefecture"]
+    counties: dict[str, list[Division]] = {}
+    for d in below:
+        if d.level == "county" and d.parent is not None:
+            counties.setdefault(d.parent.code, []).append(d)
+    prefectures = [p for p in prefectures if counties.get(p.code)]
+    dept = Department.objects.get_or_create(
+        division=root, name=str(spec["department"]), defaults={"source": spec["department_source"]}
+    )[0]
+    local = {**syn, "demo_city_code": str(spec["city_code"]), "prefecture_weights": {}}
+    entities = _make_entities(rng, local, int(spec["units"]), prefectures, counties, industries)
+    n_reports, _ = _make_reports(rng, syn, entities, periods, products, today)
+    user = User(
+        username=str(spec["admin"]),
+        first_name=str(spec["admin_name"]),
+        email=f"{spec['admin']}@demo.invalid",
+        role=Role.PROVINCE_ADMIN,
+        division=root,
+        department=dept,
+        is_demo=True,
+    )
+    user.set_password(DEMO_PASSWORD)
+    user.save()
+    return {"province": code, "units": len(entities), "reports": n_reports}
 
 
 def _extend(today: dt.date) -> dict[str, float]:
@@ -537,7 +589,7 @@ def _make_users(
             "demo-province",
             "省发展改革委（演示）",
             Role.PROVINCE_ADMIN,
-            dict(department=depts[0]),
+            dict(department=depts[0], division=province),
         ),
         ("demo-city", "昆明市发展改革委（演示）", Role.CITY_OFFICER, dict(division=kunming)),
         ("demo-enterprise", "能源管理负责人（演示）", Role.ENTERPRISE, dict(entity=own)),

@@ -69,7 +69,20 @@ def ensure_key() -> core.KeyPair:
 
 def identity() -> dict[str, str]:
     """This platform as a party: its root division's code, level and name."""
-    root = Division.objects.filter(parent__isnull=True).order_by("code").first()
+    roots = Division.objects.filter(parent__isnull=True).order_by("code", "-valid_from")
+    codes = sorted(set(roots.values_list("code", flat=True)))
+    wanted = getattr(settings, "EXCHANGE_IDENTITY", "")
+    if len(codes) > 1 and wanted in codes:
+        root = roots.filter(code=wanted).first()
+    elif len(codes) > 1:
+        raise ValidationError(
+            [
+                f"本平台有多个省份（{'、'.join(codes)}）："
+                "请以 DUALCONTROL_EXCHANGE_IDENTITY 指定以哪个省份交换"
+            ]
+        )
+    else:
+        root = roots.first()
     if root is None:
         raise ValidationError(["本平台尚未导入行政区划，无法确定交换身份"])
     level = Level.PROVINCE if root.level == "province" else Level.CITY

@@ -9,6 +9,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
+from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -126,16 +127,25 @@ def _stem(pub: Publication) -> str:
 # province desk
 
 
+def _own_province(user: Any) -> Any:
+    from dualcontrol.access.scope import province_of
+
+    return province_of(user)
+
+
 @rule_required("publishing.manage")
 def manage(request: HttpRequest) -> HttpResponse:
+    from dualcontrol.access.assessment import visible_rounds
+
+    province = _own_province(request.user)  # several provinces: the officer's own (issue 22)
     try:
-        years = bulletin.available_years()
+        years = bulletin.available_years(province)
     except bulletin.BulletinError:
         years = []
     bulletins = {p.year: p for p in _published().filter(kind=PublicationKind.BULLETIN)}
     rounds = []
-    for rnd in AssessmentRound.objects.select_related("assessor").order_by(
-        "-year", "assessor__code"
+    for rnd in (
+        visible_rounds(request.user).select_related("assessor").order_by("-year", "assessor__code")
     ):
         done = rnd.records.filter(status=RecordStatus.SIGNED_OFF).count()
         total = rnd.records.count()
@@ -155,7 +165,9 @@ def manage(request: HttpRequest) -> HttpResponse:
             "years": [(y, bulletins.get(y)) for y in years],
             "rounds": rounds,
             "today": timezone.localdate(),
-            "history": Publication.objects.order_by("-published_at")[:30],
+            "history": Publication.objects.filter(
+                Q(round__isnull=True) | Q(round__in=visible_rounds(request.user))
+            ).order_by("-published_at")[:30],
         },
     )
 
@@ -163,7 +175,9 @@ def manage(request: HttpRequest) -> HttpResponse:
 @rule_required("publishing.manage")
 def preview(request: HttpRequest, year: int) -> HttpResponse:
     try:
-        content = bulletin.compute(year, issuers=request.GET.get("issuers", ""))
+        content = bulletin.compute(
+            year, province=_own_province(request.user), issuers=request.GET.get("issuers", "")
+        )
     except bulletin.BulletinError as exc:
         raise Http404(str(exc)) from exc
     fmt = request.GET.get("format", "")
@@ -190,6 +204,7 @@ def publish_bulletin(request: HttpRequest, year: int) -> HttpResponse:
             year=year,
             published_on=_date(request.POST.get("published_on", "")),
             issuers=request.POST.get("issuers", "").strip(),
+            province=_own_province(request.user),
         )
     except services.NotAllowed as exc:
         raise PermissionDenied(str(exc)) from exc

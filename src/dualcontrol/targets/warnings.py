@@ -269,8 +269,18 @@ def compute_warnings(
         raise NotAllowed(_("只有省级用户可以重新计算预警"))
     # the stored texts (level names, what "required" means, the alerts) are written in the
     # platform's language whoever runs it; the pages translate them when shown
+    if targets is None and not system:
+        from dualcontrol.access.targets import visible_targets
+
+        targets = _barometer_targets(visible_targets(user))  # the officer's own province only
     with translation.override(settings.LANGUAGE_CODE):
         return _compute_warnings(year=year, month=month, user=user, targets=targets, notify=notify)
+
+
+def _barometer_targets(qs: Any) -> Any:
+    return qs.filter(barometer=True, division__isnull=False, entity__isnull=True).exclude(
+        status=TargetStatus.DRAFT
+    )
 
 
 def _compute_warnings(
@@ -278,9 +288,7 @@ def _compute_warnings(
 ) -> RunSummary:
     summary = RunSummary(year, month)
     if targets is None:
-        targets = Target.objects.filter(
-            barometer=True, division__isnull=False, entity__isnull=True
-        ).exclude(status=TargetStatus.DRAFT)
+        targets = _barometer_targets(Target.objects.all())
     if hasattr(targets, "select_related"):
         targets = targets.select_related("division", "rule_set", "industry")
     todo = [t for t in targets if t.division_id and applies(t, year, month)]
