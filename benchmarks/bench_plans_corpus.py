@@ -1,6 +1,7 @@
 """Plan parser on the hand-counted corpus (tests/data/plans/corpus/): recall and precision.
 
-``python -m benchmarks plans_corpus`` prints, per document, tasks / lead departments / targets
+``python -m benchmarks plans_corpus`` prints, per document (with its province, year and genre
+from the source file; ``*`` hold-out, ``†`` unseen), tasks / lead departments / targets
 (expected/found, recall, precision), indicator codes right on the matched targets, junk
 department names, and the time to parse the whole corpus.  Figures go in issue notes.
 """

@@ -100,7 +100,8 @@ def test_docx_input(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     ("name", "content", "message"),
     [
         ("missing.txt", None, "cannot read"),
-        ("plan.pdf", b"%PDF-1.4", "save as .docx"),
+        ("plan.pdf", b"%PDF-1.4", "not a readable PDF"),
+        ("plan.doc", b"\xd0\xcf\x11\xe0", "save the document as .docx"),
         ("notice.txt", "现将方案印发给你们。".encode(), "no numbered items"),
     ],
 )
@@ -201,14 +202,54 @@ def test_parse_markdown_and_html(tmp_path: Path, capsys: pytest.CaptureFixture[s
     }
 
 
-def test_pdf_needs_pypdf(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    pytest.importorskip("dualcontrol")
-    try:
-        import pypdf  # type: ignore[import-not-found]  # noqa: F401
-    except ImportError:
-        path = tmp_path / "plan.pdf"
-        path.write_bytes(b"%PDF-1.4\n")
-        assert main(["plans", "parse", str(path)]) != 0
-        assert "pypdf" in capsys.readouterr().err
-    else:  # pragma: no cover - pypdf is not a dependency (see docs/plans.md)
-        pytest.skip("pypdf installed")
+# A real text-layer PDF: the corpus text chaozhou_2019_blue-sky_implementation.txt converted by
+# `libreoffice --headless --convert-to pdf` (LibreOffice 7.4, WenQuanYi Micro Hei): hard-wrapped
+# lines, spaces inserted between digits and Chinese (到2020 年), names cut at line ends (自然资/源局).
+PDF = DATA / "chaozhou_2019_blue-sky_implementation.pdf"
+PDF_SOURCE = DATA / "corpus" / "chaozhou_2019_blue-sky_implementation.txt"
+
+
+def _tasks(rows: list[dict[str, object]]) -> list[tuple[object, ...]]:
+    return [
+        (r["key"], r["lead_departments"], r["participating_departments"], r["targets"] != [])
+        for r in rows
+    ]
+
+
+def test_text_layer_pdf_reads_like_its_text(capsys: pytest.CaptureFixture[str]) -> None:
+    from_pdf = run_json(capsys, str(PDF))
+    assert _tasks(from_pdf) == _tasks(run_json(capsys, str(PDF_SOURCE)))
+    assert [r["key"] for r in from_pdf] == ["二/（一）/1", "二/（一）/2"]
+    assert from_pdf[0]["lead_departments"] == ["市生态环境局", "市市场监管局"]
+    assert from_pdf[0]["participating_departments"] == [
+        "市发展和改革局",
+        "市工业和信息化局",
+        "市自然资源局",  # 自然资 / 源局 across a line end
+    ]
+
+
+def test_text_layer_pdf_targets(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["plans", "targets", str(PDF), "--format", "json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert [(r["indicator"], r["value"], r["unit"], r["year"]) for r in rows] == [
+        (None, 94, "%", 2020),
+        (None, 29, "微克每立方米", 2020),  # 微克每 / 立方米 across a line end
+        ("so2_reduction", 15, "%", 2020),
+        ("nox_reduction", 10, "%", 2020),
+        ("vocs_reduction", 26, "%", 2020),
+    ]
+
+
+def test_pdf_without_text_layer_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from pypdf import PdfWriter
+
+    writer = PdfWriter()
+    writer.add_blank_page(width=595, height=842)  # a page with no text, as a scan has
+    path = tmp_path / "scan.pdf"
+    with path.open("wb") as fh:
+        writer.write(fh)
+    assert main(["plans", "parse", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert "no text layer" in err and "OCR" in err

@@ -639,11 +639,13 @@ def test_text_files_in_gb18030(tmp_path: Path) -> None:
     assert task.participating_departments == ("省财政厅",)
 
 
-@pytest.mark.parametrize("suffix", [".doc", ".pdf", ".wps"])
-def test_unreadable_formats_are_refused(tmp_path: Path, suffix: str) -> None:
+@pytest.mark.parametrize(
+    ("suffix", "message"), [(".doc", "save"), (".wps", "save"), (".pdf", "PDF")]
+)
+def test_unreadable_formats_are_refused(tmp_path: Path, suffix: str, message: str) -> None:
     path = tmp_path / f"plan{suffix}"
     path.write_bytes(b"\xd0\xcf\x11\xe0")
-    with pytest.raises(PlanDocumentError, match="save"):
+    with pytest.raises(PlanDocumentError, match=message):  # .pdf: read, but this is not one
         read_plan_paragraphs(path)
 
 

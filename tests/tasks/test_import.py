@@ -149,7 +149,7 @@ def test_docx_table_plan_imports_without_code_changes(world):
 @pytest.mark.parametrize(
     ("filename", "data", "message"),
     [
-        ("plan.pdf", b"%PDF-1.4 whatever", "另存为"),
+        ("plan.pdf", b"%PDF-1.4 whatever", "无法读取"),
         ("plan.doc", b"\xd0\xcf\x11\xe0", "另存为"),
         ("plan.exe", b"MZ\x90\x00", "只接受"),
         ("plan.txt", b"", "空"),
@@ -164,6 +164,45 @@ def test_a_bad_document_is_refused_and_saves_nothing(world, filename, data, mess
         services.import_plan(data=data, filename=filename, division=world.province, user=None)
     assert message in str(exc.value)
     assert not Plan.objects.exists() and not PlanTask.objects.exists()
+    assert (Department.objects.count(), AuditEntry.objects.count()) == before
+
+
+def test_a_text_layer_pdf_imports_like_its_text(world):
+    """The web upload reads a text-layer PDF (the corpus text converted by LibreOffice)."""
+    pdf = PLANS / "chaozhou_2019_blue-sky_implementation.pdf"
+    plan = services.import_plan(
+        data=pdf.read_bytes(),
+        filename="潮州方案.pdf",
+        division=world.province,
+        user=world.users[Role.PROVINCE_ADMIN],
+    )
+    tasks = list(PlanTask.objects.filter(plan=plan).order_by("pk"))
+    assert [t.key for t in tasks] == ["二/（一）/1", "二/（一）/2"]
+    leads = [
+        sorted(t.assignments.filter(role="lead").values_list("department__name", flat=True))
+        for t in tasks
+    ]
+    assert leads == [
+        ["市市场监管局", "市生态环境局"],
+        ["市发展和改革局", "市工业和信息化局", "市生态环境局"],
+    ]
+
+
+def test_a_scanned_pdf_is_refused_with_a_clear_message(world):
+    from pypdf import PdfWriter
+
+    writer = PdfWriter()
+    writer.add_blank_page(width=595, height=842)  # no text layer, as a scanned image
+    data = io.BytesIO()
+    writer.write(data)
+    before = (Department.objects.count(), AuditEntry.objects.count())
+    with pytest.raises(services.ImportRejected) as exc:
+        services.import_plan(
+            data=data.getvalue(), filename="扫描件.pdf", division=world.province, user=None
+        )
+    assert "扫描件.pdf" in str(exc.value) and "没有文字层" in str(exc.value)
+    assert "OCR" in str(exc.value)
+    assert not Plan.objects.exists()
     assert (Department.objects.count(), AuditEntry.objects.count()) == before
 
 

@@ -244,10 +244,19 @@ def test_import_page_shows_a_clear_error_for_a_bad_document(world):
     c = client_for(world, Role.PROVINCE_ADMIN)
     r = c.post(
         "/tasks/import/",
-        {"file": SimpleUploadedFile("plan.pdf", b"%PDF-1.4"), "division": world.province.pk},
+        {
+            "file": SimpleUploadedFile("plan.doc", b"\xd0\xcf\x11\xe0"),
+            "division": world.province.pk,
+        },
     )
     html = r.content.decode()
     assert r.status_code == 200 and "没有保存任何内容" in html and "另存为" in html
+    r = c.post(  # a PDF is read (its text layer); a broken one is refused, nothing saved
+        "/tasks/import/",
+        {"file": SimpleUploadedFile("plan.pdf", b"%PDF-1.4"), "division": world.province.pk},
+    )
+    html = r.content.decode()
+    assert r.status_code == 200 and "没有保存任何内容" in html and "无法读取" in html
     r = c.post(
         "/tasks/import/",
         {
@@ -359,7 +368,7 @@ def test_matrix_marks_and_status_colours(pages, monkeypatch):
             .content
         )
     )
-    rows = list(wb.active.iter_rows(values_only=True))
+    rows = list(wb.active.iter_rows(min_row=2, values_only=True))  # row 1: the title
     header = rows[0]
     assert header[:4] == ("编号路径", "任务", "完成期限", "状态")
     first = dict(zip(header, rows[1], strict=True))
@@ -381,7 +390,7 @@ def test_lists_filter_and_export_what_they_show(pages, monkeypatch):
     wb = load_workbook(
         io.BytesIO(c.get(f"/tasks/plans/{ids['plan']}/?status=overdue&export=xlsx").content)
     )
-    assert [r[1] for r in wb.active.iter_rows(min_row=2, values_only=True)] == ["一/（二）"]
+    assert [r[1] for r in wb.active.iter_rows(min_row=3, values_only=True)] == ["一/（二）"]
     warnings = c.get("/tasks/warnings/?kind=overdue").content.decode()
     assert "推进建筑节能" in warnings and "已逾期 1 天" in warnings
     # the finance officer sees warnings of its own department's tasks only
@@ -390,11 +399,11 @@ def test_lists_filter_and_export_what_they_show(pages, monkeypatch):
     )
     fin = client_for(tracked.world, "finance")
     wb = load_workbook(io.BytesIO(fin.get("/tasks/warnings/?export=xlsx").content))
-    assert [r[2] for r in wb.active.iter_rows(min_row=2, values_only=True)] == ["二/（三）"]
+    assert [r[2] for r in wb.active.iter_rows(min_row=3, values_only=True)] == ["二/（三）"]
     mine = fin.get("/tasks/department/").content.decode()
     assert "推进工业节能" in mine and "推进建筑节能" not in mine and "报送进展" in mine
     wb = load_workbook(io.BytesIO(fin.get("/tasks/department/?role=lead&export=xlsx").content))
-    assert list(wb.active.iter_rows(min_row=2, values_only=True)) == []
+    assert list(wb.active.iter_rows(min_row=3, values_only=True)) == []
     # the plan list counts
     plans = c.get("/tasks/?q=示范省").content.decode()
     assert "示范省节能工作方案" in plans and "kunming" not in plans
@@ -414,7 +423,7 @@ def test_pagination_on_the_server(world):
     assert len(first.context["page"]) == 50
     assert len(c.get(f"/tasks/plans/{plan.pk}/?page=2").context["page"]) == n - 50
     wb = load_workbook(io.BytesIO(c.get(f"/tasks/plans/{plan.pk}/?export=xlsx").content))
-    assert wb.active.max_row == n + 1
+    assert wb.active.max_row == n + 2  # the title row, the header, n tasks
 
 
 API = {

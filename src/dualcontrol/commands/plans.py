@@ -1,7 +1,7 @@
 """``dualcontrol plans …`` — plan documents (工作方案 / 规划) → tasks with lead and participating departments.
 
 ``dualcontrol plans parse FILE [--format json|text] [--all] [--target-year YEAR]`` reads a plan
-(.txt / .md in UTF-8 or GB18030, .html, .docx; a text-layer .pdf when pypdf is installed) and
+(.txt / .md in UTF-8 or GB18030, .html, .docx, or a .pdf with a text layer) and
 prints its tasks (rules: docs/plans.md).  JSON is a list of objects with ``number``, ``section``
 (headings from the top), ``text``, ``lead_departments``, ``participating_departments`` and
 ``targets`` (``value``, ``unit``, ``year``, ``text`` …), plus ``departments``: every name with its
@@ -99,38 +99,13 @@ def _decode(raw: bytes) -> str:
     return decode_text(raw)
 
 
-def _pdf_text(path: Path) -> str:
-    try:
-        from pypdf import PdfReader  # type: ignore[import-not-found]
-    except ImportError as exc:
-        raise CommandError(
-            f"{path.name}: reading .pdf needs the pypdf package, which is not installed: "
-            "export the text (.txt) or save as .docx"
-        ) from exc
-    try:
-        reader = PdfReader(str(path))
-        text = "\n".join(page.extract_text() or "" for page in reader.pages)
-    except Exception as exc:  # a damaged or encrypted PDF
-        raise CommandError(f"{path.name}: not a readable PDF ({exc})") from exc
-    if not text.strip():
-        raise CommandError(f"{path.name}: the PDF has no text layer (a scan): OCR it first")
-    return text
-
-
 def document_paragraphs(path: str | Path) -> list[str]:
     """The paragraphs of a plan file of any supported kind, for :func:`parse_plan`."""
-    from dualcontrol.formats.plan_documents import (
-        PlanDocumentError,
-        read_plan_paragraphs,
-        text_paragraphs,
-    )
+    from dualcontrol.formats.plan_documents import PlanDocumentError, read_plan_paragraphs
 
     path = Path(path)
-    suffix = path.suffix.lower()
     try:
-        if suffix == ".pdf":
-            return text_paragraphs(_pdf_text(path))
-        return read_plan_paragraphs(path)  # .txt, .md, .html, .docx
+        return read_plan_paragraphs(path)  # .txt, .md, .html, .docx, text-layer .pdf
     except OSError as exc:
         raise CommandError(f"{path}: cannot read ({exc.strerror or exc})") from exc
     except PlanDocumentError as exc:

@@ -266,6 +266,9 @@ class PlanVocabulary:
         default_factory=lambda: DepartmentRegistry(prefixes=(), aliases=())
     )
     traditional_characters: str = ""
+    notice_markers: tuple[str, ...] = ()
+    annual_plan_words: tuple[str, ...] = ()
+    subject_units: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
     @classmethod
     def from_mapping(cls, data: Mapping[str, Any], *, version: str = "") -> PlanVocabulary:
@@ -336,6 +339,18 @@ class PlanVocabulary:
             raise PlanVocabularyError("plan vocabulary: 'traditional_characters' must be text")
         if len(pairs) % 2:
             raise PlanVocabularyError("plan vocabulary: 'traditional_characters' must be pairs")
+        subject_units = data.get("subject_units") or {}
+        if not isinstance(subject_units, Mapping) or not all(
+            isinstance(u, str)
+            and u
+            and isinstance(ws, list)
+            and ws
+            and all(isinstance(w, str) and w for w in ws)
+            for u, ws in subject_units.items()
+        ):
+            raise PlanVocabularyError(
+                "plan vocabulary: 'subject_units' must map units to lists of words"
+            )
         try:
             registry = DepartmentRegistry.from_mapping(
                 data.get("departments"), optional("department_prefixes")
@@ -353,6 +368,9 @@ class PlanVocabulary:
             target_sector_suffixes=optional("target_sector_suffixes"),
             departments=registry,
             traditional_characters=pairs,
+            notice_markers=optional("notice_markers"),
+            annual_plan_words=optional("annual_plan_words"),
+            subject_units=tuple((u, tuple(ws)) for u, ws in subject_units.items()),
             role_labels=by_role("role_labels"),
             role_verbs=by_role("role_verbs"),
             role_markers=by_role("role_markers"),
@@ -405,13 +423,16 @@ class _Grammar:
     period_year: dict[str, int]
     traditional: dict[int, int]
     carry_over: tuple[re.Pattern[str], ...]
+    notice: re.Pattern[str] | None
+    annual: re.Pattern[str] | None
+    subject_units: dict[str, tuple[str, ...]]
 
 
 @lru_cache(maxsize=8)
 def _grammar(v: PlanVocabulary) -> _Grammar:
     labels = _alternation([w for w, _ in v.role_labels])
     levels = _alternation(v.admin_levels)
-    unit_words = _alternation(v.units)
+    unit_words = _alternation([*v.units, *(u for u, _ in v.subject_units)])
     per = _alternation([*v.units, *v.per_units])
     percent = _alternation(v.percent_units)
     unit = (
@@ -453,6 +474,13 @@ def _grammar(v: PlanVocabulary) -> _Grammar:
         period_year=dict(v.five_year_plans),
         traditional=traditional_table(v.traditional_characters),
         carry_over=tuple(re.compile(p) for p in v.carry_over_patterns),
+        notice=re.compile(_alternation(v.notice_markers)) if v.notice_markers else None,
+        annual=(
+            re.compile(rf"((?:19|20)\d{{2}})\s*年度?(?:{_alternation(v.annual_plan_words)})")
+            if v.annual_plan_words
+            else None
+        ),
+        subject_units=dict(v.subject_units),
     )
 
 
@@ -924,6 +952,7 @@ _CLAUSE_DELIMS = "，,；;：:。！!？?\n"
 _SENTENCE = re.compile(r"[^。！!？?\n]+")
 _NEGATED = re.compile(r"达不到|未达到|未完成|不足|没有达到")
 _BASELINE_PRE = {"比", "较", "与", "同", "自", "从"}
+_BARE_BEFORE = re.compile(r"(?<![0-9A-Za-z.])(\d+(?:\.\d+)?)\s*(?:、|和|及|与)\s*$")
 _BASELINE_POST = {"基础上", "的", "可比价", "水平", "同期", "起", "开始"}
 
 
@@ -973,6 +1002,11 @@ def find_targets(
             clause_start = delims[k - 1] + 1 if k else 0
             k = bisect_left(delims, end)
             clause_end = delims[k] if k < len(delims) else len(sentence)
+            subject_words = g.subject_units.get(q.group("unit").lstrip("万亿千百"))
+            if subject_words is not None and not any(
+                w in sentence[clause_start:start] for w in subject_words
+            ):
+                continue  # 30天内完成: a deadline; 优良天数…达到220天 is a target
             after = sentence[end:clause_end]
             bound = g.bound.match(after)
             rest = after[bound.end() :] if bound else after
@@ -993,7 +1027,17 @@ def find_targets(
                 and not verb_right_before
             ):
                 continue  # a count that describes: 等6项工程, 和22个实施方案
-            if not bounded and not _any_within(verbs, verb_starts, clause_start, start):
+            # a share that opens its subject: 100%的县级以上城市建成清新空气示范区
+            share = (
+                after.startswith("的")
+                and q.group("unit") in vocabulary.percent_units
+                and _any_within(verbs, verb_starts, end, clause_end)
+            )
+            if (
+                not bounded
+                and not share
+                and not _any_within(verbs, verb_starts, clause_start, start)
+            ):
                 continue
             if before.endswith(("比", "较", "的")) and not verb_right_before:
                 continue  # baseline: 比2010年的56.4万吨
@@ -1011,6 +1055,22 @@ def find_targets(
             except InvalidOperation:  # pragma: no cover - the pattern admits only numbers
                 continue
             unit = text[sm.start() + q.start("unit") : sm.start() + q.end("unit")]
+            # bare numbers listed right before it share its unit: 分别不高于53和32微克/立方米
+            shared: list[Decimal] = []
+            head = sentence[clause_start:start]
+            while (bare := _BARE_BEFORE.search(head)) is not None:
+                shared.insert(0, Decimal(bare.group(1)))
+                head = head[: bare.start()]
+            out.extend(
+                Target(
+                    value=number,
+                    unit=unit.replace("％", "%"),
+                    year=year,
+                    year_explicit=explicit,
+                    text=clause_text,
+                )
+                for number in shared
+            )
             out.append(
                 Target(
                     value=value,
@@ -1039,13 +1099,15 @@ def _paragraphs(source: str | Sequence[str]) -> list[str]:
     return out
 
 
+_PLAN_KINDS = ("方案", "规划", "计划", "意见", "纲要", "办法", "分工", "措施", "实施细则")
+
+
 def _plan_title(preamble: Sequence[str]) -> str | None:
-    kinds = ("方案", "规划", "计划", "意见", "纲要", "办法", "分工", "措施", "实施细则")
     candidates = [
         p
         for p in preamble
         if len(p) <= 80
-        and any(k in p for k in kinds)
+        and any(k in p for k in _PLAN_KINDS)
         and not p.endswith(("。", "：", ":", "；"))
         and not p.startswith(("（", "(", "《"))
         and not re.search(r"〔\d{4}〕\d+号$", p)
@@ -1066,6 +1128,9 @@ def _target_year(title: str | None, preamble: Sequence[str], body: str, g: _Gram
         p = g.period.search(text)
         if p:
             return g.period_year[p.group("p")]
+    annual = g.annual.search(title) if g.annual is not None and title else None
+    if annual:  # 某市2019年大气污染防治行动计划: the year it plans for
+        return int(annual.group(1))
     periods = [g.period_year[m.group("p")] for m in g.period.finditer(body)]
     if periods:
         return max(sorted(set(periods)), key=periods.count)
@@ -1076,6 +1141,11 @@ def _target_year(title: str | None, preamble: Sequence[str], body: str, g: _Gram
     years = [int(y) for y in re.findall(r"(?:^|[。\n])\s*((?:19|20)\d{2})\s*年\s*[，,]", body)]
     if years:
         return max(sorted(set(years)), key=years.count)
+    # the annual plans it implements (为贯彻落实《…2019年行动计划》…，制定本行动计划)
+    if g.annual is not None:
+        years = [int(y) for t in preamble[:3] for y in g.annual.findall(t)]
+        if years:
+            return max(sorted(set(years)), key=years.count)
     return None
 
 
@@ -1096,14 +1166,38 @@ _DATE_LINE = re.compile(
 _SIGNATURE = re.compile(r"^[^。，,；;：:]{2,30}(?:政府|办公厅|办公室|委员会|厅|局|委|办)$")
 
 
-def _build_tree(pars: Sequence[str], g: _Grammar) -> tuple[list[str], list[_Node], int]:
-    """(preamble paragraphs, top-level items, how many of them belong to a covering notice)."""
+def _looks_like_plan_title(par: str) -> bool:
+    """A line that names a document (…实施方案) rather than saying something: no sentence end."""
+    return (
+        len(par) <= 60
+        and any(k in par for k in _PLAN_KINDS)
+        and not re.search(r"[。；;：:，,！!？?]", par)
+    )
+
+
+def _build_tree(
+    pars: Sequence[str], g: _Grammar, context_headings: Sequence[str] = ()
+) -> tuple[list[str], list[_Node], int]:
+    """(preamble paragraphs, top-level items, how many of them belong to a covering notice).
+
+    A covering notice (印发通知: its preamble forwards the document, ``现将《…》印发给你们``) ends at
+    its signature date.  When the text has no date (a web page that dropped it), the notice's
+    items — at least two single paragraphs of one numbering style, no sub-items, none titled like
+    a context part — end where the forwarded document begins: at its title line, or at the first item
+    that would open a numbering of another style (or restart the same one at 1).
+    """
     preamble: list[str] = []
     roots: list[_Node] = []
     stack: list[_Node] = []
     annexes = 0
     notice = 0  # top-level items of a covering notice (印发通知) closed by its signature date
     signed: int | None = None
+    dated = False  # a signature date line has been read
+    forwarding: bool | None = None  # the preamble forwards a document (decided at the 1st item)
+
+    def undated_notice() -> bool:
+        return bool(forwarding) and not dated and not notice and bool(roots)
+
     for index, raw in enumerate(pars, start=1):
         par = _strip(raw)
         if not par:
@@ -1120,6 +1214,7 @@ def _build_tree(pars: Sequence[str], g: _Grammar) -> tuple[list[str], list[_Node
                 stack[-1].paragraphs.pop()
             stack = []
             signed = len(roots) if roots else None
+            dated = True
             continue
         if roots and g.annex.match(par):
             annexes += 1
@@ -1129,14 +1224,29 @@ def _build_tree(pars: Sequence[str], g: _Grammar) -> tuple[list[str], list[_Node
             continue
         label = _match_label(par)
         if label is None:
-            if stack:
+            if stack and undated_notice() and _looks_like_plan_title(par):
+                notice, stack = len(roots), []  # the forwarded document's title
+                preamble.append(par)
+            elif stack:
                 stack[-1].paragraphs.append(par)
             else:
                 preamble.append(par)
             continue
         style, number, ordinal, rest = label
+        if forwarding is None:
+            forwarding = g.notice is not None and any(g.notice.search(p) for p in preamble)
         node = _Node(style, number, ordinal, index, [_strip(rest)])
         depth = next((i for i, n in enumerate(stack) if n.style == style), None)
+        if (
+            undated_notice()
+            and ordinal == 1
+            and len(stack) == 1
+            and len(roots) >= 2
+            and depth in (None, 0)
+            and all(not r.children and r.style == stack[0].style for r in roots)
+            and not any(h in _title_of(r.paragraphs[0]) for r in roots for h in context_headings)
+        ):
+            notice, stack, depth = len(roots), [], None  # the forwarded document begins
         if depth is not None:
             del stack[depth:]
         if stack:
@@ -1341,7 +1451,7 @@ def parse_plan(
     g = _grammar(vocabulary)
     pars = _paragraphs(source)
     pars = normalise_text("\n".join(pars), traditional=g.traditional).split("\n")
-    preamble, roots, notice = _build_tree(pars, g)
+    preamble, roots, notice = _build_tree(pars, g, vocabulary.context_headings)
     whole = "\n".join(pars)
     rule: Literal["first", "all"] = "first"
     if any(p in whole for p in vocabulary.lead_policy_all) and not any(

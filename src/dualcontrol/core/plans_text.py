@@ -29,7 +29,6 @@ from __future__ import annotations
 import html
 import re
 import unicodedata
-from collections import Counter
 from collections.abc import Mapping
 
 _FULLWIDTH_ALNUM = {
@@ -135,14 +134,35 @@ def _characters(text: str, traditional: Mapping[int, int] | None) -> str:
     return re.sub(r"(?<=[0-9])．(?=[0-9])", ".", text)
 
 
+def _display_width(line: str) -> int:
+    """Width of a line as laid out: a CJK (wide) character takes two columns, Latin one."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in line)
+
+
+_WRAP_SHARE = 0.4  # share of the long lines that must end near the wrap width
+_WRAP_SLACK = 0.9  # a line at ≥ 90 % of the wrap width was wrapped (proportional PDF fonts)
+
+
 def _unwrap(lines: list[str]) -> list[str]:
-    """Join hard-wrapped lines: most long lines share one length (the wrap width)."""
-    lengths = [len(line) for line in lines if len(line.strip()) >= 15]
-    if len(lengths) < 8:
+    """Join hard-wrapped lines: most long lines end near one width (the wrap width).
+
+    Widths are display widths, so a PDF text layer whose lines mix Chinese, digits and Latin
+    (``到2020 年``, ``PM2.5``) and whose proportional font ends lines a few columns apart still
+    shows its wrap width; the wrap width is the largest width that at least 40 % of the long
+    lines come within 10 % of.
+    """
+    widths = [_display_width(line) for line in lines if len(line.strip()) >= 15]
+    if len(widths) < 8:
         return lines
-    width = Counter(lengths).most_common(1)[0][0]
-    near = sum(1 for n in lengths if width - 1 <= n <= width)
-    if near < 0.4 * len(lengths) or width < 15:
+    width = next(
+        (
+            w
+            for w in sorted(set(widths), reverse=True)
+            if sum(1 for n in widths if _WRAP_SLACK * w <= n <= w) >= _WRAP_SHARE * len(widths)
+        ),
+        0,
+    )
+    if width < 30:
         return lines
     out: list[str] = []
     joining = False
@@ -154,7 +174,9 @@ def _unwrap(lines: list[str]) -> list[str]:
             out[-1] = out[-1] + line.strip()
         else:
             out.append(line)
-        joining = len(line) >= width - 1 and not line.rstrip().endswith(("。", "！", "？"))
+        joining = _display_width(line) >= _WRAP_SLACK * width and not line.rstrip().endswith(
+            ("。", "！", "？")
+        )
         if not line.strip():
             joining = False
     return out

@@ -9,7 +9,11 @@
   put in front of the text, as a reader sees it.  A table row becomes one paragraph; a table whose
   header names the roles (牵头单位 / 责任单位 / 参加单位 / 配合单位 …) has each row rewritten as
   ``（n）task（牵头单位：…；参加单位：…）`` so that the parser reads it like the prose form.
-* ``.doc`` / ``.pdf`` / ``.wps`` are refused with a message (save as .docx or .txt first).
+* ``.pdf`` (pypdf): the text layer, page by page; the hard-wrapped lines are joined back into
+  paragraphs by the parser's normalisation.  A PDF without a text layer (a scanned image) is
+  refused with :class:`PdfWithoutText` (run OCR or export the text first); an encrypted or damaged
+  one with :class:`PlanDocumentError`.
+* ``.doc`` / ``.wps`` are refused with a message (save as .docx or .txt first).
 
 :func:`load_plan_vocabulary` reads ``reference/data/plans_vocabulary.yaml``;
 :func:`read_plan` does both and parses.
@@ -17,6 +21,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -30,13 +35,17 @@ MARKDOWN_SUFFIXES = (".md", ".markdown")
 REFUSED = {
     ".doc": "old Word .doc files are not read: save the document as .docx or .txt",
     ".wps": "WPS .wps files are not read: save the document as .docx or .txt",
-    ".pdf": "PDF files are not read: export the text (.txt) or save as .docx",
 }
+PDF_SUFFIXES = (".pdf",)
 _W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 
 
 class PlanDocumentError(ValueError):
     """The file cannot be read as a plan document (message meant for the operator)."""
+
+
+class PdfWithoutText(PlanDocumentError):
+    """A PDF whose pages carry no text layer (a scanned image): OCR it or export the text."""
 
 
 def load_plan_vocabulary() -> PlanVocabulary:
@@ -60,7 +69,7 @@ def decode_text(raw: bytes) -> str:
 
 
 def read_plan_paragraphs(path: str | Path) -> list[str]:
-    """The paragraphs of a plan file (.txt, .md, .html or .docx)."""
+    """The paragraphs of a plan file (.txt, .md, .html, .docx or text-layer .pdf)."""
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix in REFUSED:
@@ -71,6 +80,8 @@ def read_plan_paragraphs(path: str | Path) -> list[str]:
         raise PlanDocumentError(f"{path}: cannot read ({exc.strerror or exc})") from exc
     if suffix == ".docx" or raw[:2] == b"PK":
         return docx_paragraphs(path)
+    if suffix in PDF_SUFFIXES or raw[:5] == b"%PDF-":
+        return pdf_paragraphs(path)
     if suffix in HTML_SUFFIXES:
         from dualcontrol.core.plans_text import html_to_text
 
@@ -105,6 +116,42 @@ def read_plan(path: str | Path, *, target_year: int | None = None) -> Plan:
     return parse_plan(
         read_plan_paragraphs(path), vocabulary=load_plan_vocabulary(), target_year=target_year
     )
+
+
+# --------------------------------------------------------------------------------------------
+# .pdf
+
+
+def pdf_paragraphs(path: str | Path) -> list[str]:
+    """Lines of a PDF's text layer, page after page (the parser joins hard-wrapped lines)."""
+    from pypdf import PdfReader
+    from pypdf.errors import PyPdfError
+
+    name = Path(path).name
+    # pypdf logs what it repairs (a missing EOF marker …): the outcome is reported here instead
+    log = logging.getLogger("pypdf")
+    level = log.level
+    log.setLevel(logging.CRITICAL)
+    try:
+        reader = PdfReader(str(path))
+        if reader.is_encrypted:
+            raise PlanDocumentError(f"{name}: the PDF is encrypted: save it without a password")
+        pages = [page.extract_text() or "" for page in reader.pages]
+    except PlanDocumentError:
+        raise
+    except (PyPdfError, ValueError, KeyError, TypeError, OSError) as exc:
+        raise PlanDocumentError(f"{name}: not a readable PDF ({exc})") from exc
+    except Exception as exc:  # pypdf raises assorted errors on damaged files
+        raise PlanDocumentError(f"{name}: not a readable PDF ({exc})") from exc
+    finally:
+        log.setLevel(level)
+    text = "\n".join(pages)
+    if not text.strip():
+        raise PdfWithoutText(
+            f"{name}: the PDF has no text layer (a scanned image): "
+            "run text recognition (OCR) or export the text (.txt) first"
+        )
+    return text_paragraphs(text)
 
 
 # --------------------------------------------------------------------------------------------

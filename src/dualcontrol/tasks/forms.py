@@ -16,7 +16,7 @@ DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 
 class UploadForm(forms.Form):
-    file = forms.FileField(label=_("方案文件（.txt 或 .docx）"))
+    file = forms.FileField(label=_("方案文件（.txt、.md、.html、.docx 或有文字层的 .pdf）"))
     division = forms.ModelChoiceField(
         label=_("所属政府（部门在此政府的部门中匹配）"), queryset=Division.objects.none()
     )

@@ -35,6 +35,7 @@ from dualcontrol.core.plans import Plan as ParsedPlan
 from dualcontrol.core.plans import PlanItem, PlanParseError, parse_plan
 from dualcontrol.formats.plan_documents import (
     REFUSED,
+    PdfWithoutText,
     PlanDocumentError,
     load_plan_vocabulary,
     read_plan_paragraphs,
@@ -55,7 +56,7 @@ from dualcontrol.tasks.models import (
 from dualcontrol.tasks.rules import TaskRules, load_rules, valid_period
 from dualcontrol.uploads import refusal
 
-ACCEPTED_SUFFIXES = (".txt", ".docx", ".md", ".markdown", ".html", ".htm")
+ACCEPTED_SUFFIXES = (".txt", ".docx", ".md", ".markdown", ".html", ".htm", ".pdf")
 NAME_MAX = Department._meta.get_field("name").max_length or 64
 
 
@@ -110,7 +111,10 @@ def read_document(*, data: bytes, filename: str, rules: TaskRules | None = None)
         )
     if suffix not in ACCEPTED_SUFFIXES:
         raise ImportRejected(
-            _("%(name)s：只接受 .txt、.md（UTF-8 或 GB18030）、.html 和 .docx 格式的方案文件。")
+            _(
+                "%(name)s：只接受 .txt、.md（UTF-8 或 GB18030）、.html、.docx 和有文字层的 .pdf "
+                "格式的方案文件。"
+            )
             % {"name": name}
         )
     if not data or not data.strip():
@@ -138,6 +142,14 @@ def read_document(*, data: bytes, filename: str, rules: TaskRules | None = None)
         try:
             paragraphs = read_plan_paragraphs(path)
             parsed = parse_plan(paragraphs, vocabulary=load_plan_vocabulary())
+        except PdfWithoutText as exc:
+            raise ImportRejected(
+                _(
+                    "%(name)s：PDF 没有文字层（扫描图像），无法读取文字。请先做文字识别（OCR），"
+                    "或另存为 .docx / .txt 后上传。"
+                )
+                % {"name": name}
+            ) from exc
         except (PlanDocumentError, PlanParseError) as exc:
             detail = str(exc).replace(path.name, name)
             raise ImportRejected(

@@ -6,7 +6,9 @@ Run: ``DUALCONTROL_ENV=test .venv/bin/python tests/data/plans/corpus/measure.py`
 
 from __future__ import annotations
 
+import re
 import sys
+import unicodedata
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -32,6 +34,10 @@ class Scores:
     indicators_expected: int
     indicators_matched: int
     junk: tuple[str, ...]
+    province: str = ""
+    year: str = ""
+    genre: str = ""
+    kind: str = ""  # "" (tuned on), "holdout" (counted after the first changes), "unseen"
 
     @staticmethod
     def _ratio(a: int, b: int) -> float:
@@ -115,6 +121,21 @@ def _plan(path: Path) -> Any:
     return document_plan(path)
 
 
+def _about(path: Path, expected: dict[str, Any]) -> dict[str, str]:
+    """Province, year and short genre from the document's source file."""
+    source_file = path.with_name(path.stem + ".source.yaml")
+    source = yaml.safe_load(source_file.read_text("utf-8")) if source_file.exists() else {}
+    genre = re.split(r"[（(]", str(source.get("genre") or ""), maxsplit=1)[0].strip()
+    year = re.match(r"\d{4}", str(source.get("date") or ""))
+    kind = "unseen" if expected.get("unseen") else "holdout" if expected.get("holdout") else ""
+    return {
+        "province": str(source.get("province") or ""),
+        "year": year.group(0) if year else "",
+        "genre": genre,
+        "kind": kind,
+    }
+
+
 def measure(path: Path) -> Scores:
     expected = yaml.safe_load(path.with_name(path.stem + ".expected.yaml").read_text("utf-8"))
     plan = _plan(path)
@@ -171,13 +192,12 @@ def measure(path: Path) -> Scores:
         indicators_expected=ind_expected,
         indicators_matched=ind_matched,
         junk=junk,
+        **_about(path, expected),
     )
 
 
 def _looks_junk(name: str) -> bool:
     """A name no reader would call a department: too short, a bare prefix, digits, sentence text."""
-    import re
-
     return (
         len(name) < 3
         or re.search(r"\d", name) is not None
@@ -190,23 +210,27 @@ def measure_all() -> list[Scores]:
     return [measure(p) for p in documents()]
 
 
-def table(rows: list[Scores]) -> str:
-    def pct(x: float) -> str:
-        return f"{100 * x:5.1f}"
+def _pad(text: str, width: int) -> str:
+    """``text`` cut or padded to ``width`` display columns (a Chinese character takes two)."""
+    out, used = "", 0
+    for ch in text:
+        w = 2 if unicodedata.east_asian_width(ch) in "WF" else 1
+        if used + w > width:
+            break
+        out, used = out + ch, used + w
+    return out + " " * (width - used)
 
-    lines = [
-        "document                                        | tasks e/f  R     P   | leads e/f  R     P   "
-        "| targets e/f  R     P   | ind  | junk",
-        "-" * 150,
-    ]
-    for s in rows:
-        lines.append(
-            f"{s.document:<47} | {s.tasks_expected:>2}/{s.tasks_found:<3} {pct(s.task_recall)} "
-            f"{pct(s.task_precision)} | {s.leads_expected:>2}/{s.leads_found:<3} {pct(s.lead_recall)} "
-            f"{pct(s.lead_precision)} | {s.targets_expected:>2}/{s.targets_found:<3} "
-            f"{pct(s.target_recall)} {pct(s.target_precision)} | "
-            f"{s.indicators_matched}/{s.indicators_expected} | {', '.join(s.junk) or '—'}"
-        )
+
+HEADER = (
+    f"{_pad('document', 58)} {_pad('province', 9)} year {_pad('genre', 12)} "
+    "| tasks e/f  R     P   | leads e/f  R     P   | targets e/f  R     P   | ind   | junk"
+)
+
+
+def table(rows: list[Scores]) -> str:
+    """Per-document table (``*`` hold-out, ``†`` unseen: counted before the parser ran on it)."""
+    lines = [HEADER, "-" * len(HEADER)]
+    lines.extend(table_row(s) for s in rows)
     tot = Scores(
         "TOTAL",
         *(
@@ -227,18 +251,27 @@ def table(rows: list[Scores]) -> str:
         ),
         junk=tuple(j for s in rows for j in s.junk),
     )
-    lines.append("-" * 150)
-    lines.append(table_row(tot, pct))
+    lines.append("-" * len(HEADER))
+    lines.append(table_row(tot))
+    lines.append(
+        "* hold-out (counted after the first parser changes)  † unseen (first run: "
+        "unseen_first_run.txt)"
+    )
     return "\n".join(lines)
 
 
-def table_row(s: Scores, pct: Any) -> str:
+def table_row(s: Scores, pct: Any = None) -> str:
+    def p(x: float) -> str:
+        return f"{100 * x:5.1f}"
+
+    mark = {"holdout": "*", "unseen": "†"}.get(s.kind, "")
     return (
-        f"{s.document:<47} | {s.tasks_expected:>2}/{s.tasks_found:<3} {pct(s.task_recall)} "
-        f"{pct(s.task_precision)} | {s.leads_expected:>2}/{s.leads_found:<3} {pct(s.lead_recall)} "
-        f"{pct(s.lead_precision)} | {s.targets_expected:>2}/{s.targets_found:<3} "
-        f"{pct(s.target_recall)} {pct(s.target_precision)} | "
-        f"{s.indicators_matched}/{s.indicators_expected} | {len(s.junk)}"
+        f"{_pad(s.document + mark, 58)} {_pad(s.province, 9)} {s.year:<4} {_pad(s.genre, 12)} "
+        f"| {s.tasks_expected:>2}/{s.tasks_found:<3} {p(s.task_recall)} {p(s.task_precision)} "
+        f"| {s.leads_expected:>2}/{s.leads_found:<3} {p(s.lead_recall)} {p(s.lead_precision)} "
+        f"| {s.targets_expected:>2}/{s.targets_found:<3}   {p(s.target_recall)} "
+        f"{p(s.target_precision)} | {s.indicators_matched:>2}/{s.indicators_expected:<2} "
+        f"| {', '.join(s.junk) or '—'}"
     )
 
 
