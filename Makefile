@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-stamp
 HOST ?= 127.0.0.1:8000
 export DUALCONTROL_DATA_DIR ?= $(CURDIR)/var
 
-.PHONY: demo test install lint typecheck pytest pytest-pg bench screenshots vendor clean
+.PHONY: demo test install lint typecheck pytest pytest-pg bench screenshots vendor clean pg-partman
 
 $(STAMP): pyproject.toml setup.py src/dualcontrol/core/_hj212_fast.pyx
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -40,6 +40,11 @@ test: lint typecheck pytest
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks
+
+## Service setup (root, once per PostgreSQL server; not part of `make install`): pg_partman, the
+## partition manager of the raw time series (docs/operations.md, 分区与保留). Then `dualcontrol migrate`.
+pg-partman:
+	apt-get install -y -qq postgresql-15-partman
 
 clean:
 	rm -rf $(VENV) var build *.egg-info

@@ -30,6 +30,7 @@ EXPECTED = {
     "exports.prune": ("prune_exports", Schedule.DAILY, "03:00"),
     "rollups.refresh": ("refresh_rollups", Schedule.MINUTES, None),
     "warnings.monthly": ("monthly_warning_run", Schedule.MONTHLY, "20 06:00"),
+    "timeseries.maintain": ("timeseries_maintain", Schedule.DAILY, "02:30"),
 }
 
 
@@ -41,7 +42,7 @@ def test_the_schedules_exist_after_migrate():
         assert s.func == f"dualcontrol.jobs.tasks.{func}" and callable(getattr(tasks, func))
         assert (s.schedule_type, s.repeats, s.intended_date_kwarg) == (kind, -1, "scheduled_for")
         local = timezone.localtime(s.next_run)
-        if phase in ("01:30", "01:15", "07:30", "07:45", "03:00"):
+        if phase in ("01:30", "01:15", "07:30", "07:45", "03:00", "02:30"):
             assert local.strftime("%H:%M") == phase
         elif phase == ":10":
             assert local.minute == 10

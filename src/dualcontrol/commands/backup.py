@@ -609,7 +609,11 @@ def _replace_schema(
         )
         assert target.stdin is not None and source.stdout is not None
         with contextlib.suppress(BrokenPipeError):  # psql stopped at an error: it says which
-            target.stdin.write(b"BEGIN;\nDROP SCHEMA public CASCADE;\nCREATE SCHEMA public;\n")
+            # pg_partman's schema (issue 22) is recreated by the archive with its extension
+            target.stdin.write(
+                b"BEGIN;\nDROP SCHEMA IF EXISTS partman CASCADE;\n"
+                b"DROP SCHEMA public CASCADE;\nCREATE SCHEMA public;\n"
+            )
             shutil.copyfileobj(source.stdout, target.stdin, 1 << 20)
         source.stdout.close()
         restored = source.wait()

@@ -57,6 +57,23 @@ def refresh_rollups(scheduled_for: str | None = None) -> dict[str, Any]:
     return result.as_dict() if result else {"years": []}
 
 
+def timeseries_maintain(scheduled_for: str | None = None) -> dict[str, Any]:
+    """时序数据汇总与保留 (``dualcontrol timeseries maintain``): roll-ups, expired partitions."""
+    from dualcontrol.timeseries.services import maintain
+
+    report = maintain(now=_scheduled(scheduled_for))
+    return {
+        t.table: {
+            "mode": t.mode,
+            "dropped": [p.name for p in t.drop],
+            "rows_deleted": t.rows_deleted,
+            "hour_rows": t.hour_rows,
+            "day_rows": t.day_rows,
+        }
+        for t in report.tables
+    }
+
+
 def keyunit_reminders(scheduled_for: str | None = None) -> dict[str, Any]:
     """能源利用状况报告催报 on the rule days around the deadline (once per unit and day)."""
     from dualcontrol.keyunits.services import send_status_reminders

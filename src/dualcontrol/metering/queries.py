@@ -656,16 +656,18 @@ def sort_rows(rows: list[UnitRow], key: str) -> list[UnitRow]:
 def load_curve(
     items: Sequence[DataItem], day: dt.date
 ) -> list[tuple[DataItem, list[tuple[str, float]]]]:
-    """Each item's readings of ``day`` as (HH:MM, value) in local time."""
-    from dualcontrol.metering import storage
+    """Each item's readings of ``day`` as (HH:MM, value) in local time; a day before the raw
+    data's retention (timeseries_policy.yaml) reads the hourly roll-ups: (HH:00, hour's sum)."""
+    from dualcontrol.timeseries.queries import metering_series
 
     if not items:
         return []
     start = aware(dt.datetime.combine(day, dt.time()))
-    data = storage.series([i.pk for i in items], start, start + dt.timedelta(days=1))
+    data = metering_series([i.pk for i in items], start, start + dt.timedelta(days=1))
     by_item: dict[int, list[tuple[str, float]]] = defaultdict(list)
-    for item_id, ts, value, _ in data:
-        by_item[item_id].append((to_local(ts).strftime("%H:%M"), value))
+    for p in data.points:
+        if p.total is not None:
+            by_item[int(p.key)].append((to_local(p.start).strftime("%H:%M"), p.total))
     return [(i, by_item.get(i.pk, [])) for i in items]
 
 

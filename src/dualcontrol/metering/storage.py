@@ -4,8 +4,9 @@ Writes never go through per-row ORM saves:
 
 * PostgreSQL: ``INSERT … SELECT FROM unnest(arrays) ON CONFLICT DO NOTHING RETURNING`` in chunks
   (the returned keys tell stored from duplicate), or ``COPY`` into a temporary table followed
-  by one ``INSERT … ON CONFLICT DO NOTHING`` for bulk loads; monthly partitions are created on
-  demand (:func:`ensure_partitions`) before a batch is written;
+  by one ``INSERT … ON CONFLICT DO NOTHING`` for bulk loads; monthly partitions (pg_partman's
+  when the server has it, issue 22) are created on demand (:func:`ensure_partitions`) before a
+  batch is written;
 * SQLite: ``INSERT … ON CONFLICT DO NOTHING`` through ``executemany`` after one look-up of the
   keys already stored (SQLite serialises writers, so the look-up cannot race).
 
@@ -22,7 +23,9 @@ from functools import cache
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import connection
+
+from dualcontrol.timeseries import partitions as partitions_mod
 
 TABLE = "metering_reading"
 CHUNK = 5000
@@ -62,71 +65,27 @@ def _from_db(value: object) -> dt.datetime:
 
 
 def partition_name(month: dt.date) -> str:
-    return f"{TABLE}_p{month.year:04d}{month.month:02d}"
-
-
-def _month_bounds(month: dt.date) -> tuple[dt.datetime, dt.datetime]:
-    tz = local_tz()
-    start = dt.datetime(month.year, month.month, 1, tzinfo=tz)
-    nxt = (start.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
-    return start, nxt
+    """The partition holding local ``month`` (pg_partman's or the hand-made name)."""
+    return partitions_mod.partition_name(TABLE, month)
 
 
 def months_of(timestamps: Iterable[dt.datetime]) -> set[dt.date]:
-    tz = local_tz()
-    return {ts.astimezone(tz).date().replace(day=1) for ts in timestamps}
+    return partitions_mod.months_of(timestamps)
 
 
 def ensure_partitions(months: Iterable[dt.date]) -> list[str]:
     """Create the monthly partitions that do not exist yet (PostgreSQL; no-op on SQLite).
 
-    Run it before the write transaction: CREATE TABLE … PARTITION OF locks the parent briefly.
-    Concurrent writers of a new month are serialised by an advisory lock and look again once
-    they hold it: ``CREATE TABLE IF NOT EXISTS`` alone is not safe against a
-    second session creating the same table at the same moment (issue 13: 4 of 40 concurrent
-    uploads failed at a month boundary).
+    Run it before the write transaction.  pg_partman's ``create_partition_time`` when it
+    manages the table, hand-made monthly partitions otherwise; concurrent writers of a new
+    month are serialised by an advisory lock (issue 13): :mod:`dualcontrol.timeseries.partitions`.
     """
-    if connection.vendor != "postgresql":
-        return []
-    created: list[str] = []
-    with connection.cursor() as cur:
-        for month in sorted(set(months)):
-            name = partition_name(month)
-            cur.execute("SELECT to_regclass(%s)", [name])
-            if cur.fetchone()[0] is not None:
-                continue
-            start, end = _month_bounds(month)
-            # a session lock (not a transaction's): the second look is then its own statement
-            # in autocommit, with a snapshot taken after the lock was granted
-            key = f"partition:{TABLE}"
-            cur.execute("SELECT pg_advisory_lock(hashtext(%s))", [key])
-            try:
-                cur.execute("SELECT to_regclass(%s)", [name])
-                if cur.fetchone()[0] is not None:
-                    continue  # another writer created it while we waited
-                with transaction.atomic():
-                    cur.execute(
-                        f"CREATE TABLE {name} PARTITION OF {TABLE} FOR VALUES FROM (%s) TO (%s)",
-                        [start, end],
-                    )
-                created.append(name)
-            finally:
-                cur.execute("SELECT pg_advisory_unlock(hashtext(%s))", [key])
-    return created
+    return partitions_mod.ensure_partitions(TABLE, months)
 
 
 def partitions() -> list[tuple[str, str]]:
     """(partition, bounds) of the readings table (PostgreSQL)."""
-    if connection.vendor != "postgresql":
-        return []
-    with connection.cursor() as cur:
-        cur.execute(
-            "SELECT c.relname, pg_get_expr(c.relpartbound, c.oid) FROM pg_inherits i "
-            "JOIN pg_class c ON c.oid = i.inhrelid JOIN pg_class p ON p.oid = i.inhparent "
-            "WHERE p.relname = %s ORDER BY c.relname",
-            [TABLE],
-        )
-        return [(r[0], r[1]) for r in cur.fetchall()]
+    return [(p.name, p.bounds) for p in partitions_mod.list_partitions(TABLE)]
 
 
 # ---------------------------------------------------------------------------------------------

@@ -62,6 +62,7 @@ from dualcontrol.monitoring.models import (
     reading_model,
 )
 from dualcontrol.monitoring.rules import MonitoringRules, monitoring_rules
+from dualcontrol.timeseries.partitions import ensure_partitions, local_tz
 
 log = logging.getLogger("dualcontrol.monitoring.sink")
 
@@ -85,6 +86,8 @@ RECEIPT_COLUMNS = (
 OTHER = "other"
 TABLES: dict[str, str] = {cn: m._meta.db_table for cn, m in READING_MODELS.items()}
 TABLES[OTHER] = OtherReading._meta.db_table
+#: CN -> table partitioned by month on PostgreSQL (migration 0004; issue 22)
+PARTITIONED: dict[str, str] = {cn: TABLES[cn] for cn in ("2011", "2051")}
 RECEIPT_TABLE = Receipt._meta.db_table
 STATION_TABLE = Station._meta.db_table
 KNOWN_REFRESH_S = 60.0
@@ -170,6 +173,7 @@ class DatabaseSink:
         # per worker thread: the PostgreSQL connection its staging tables live on
         self._local = threading.local()
         self._lock = threading.Lock()  # the counters, updated from the worker threads
+        self._months_ready: dict[str, set[dt.date]] = {}  # partitions known to exist (issue 22)
         self._known: frozenset[str] = frozenset()
         self._known_at = -math.inf
         self._refusals_logged = 0
@@ -237,6 +241,8 @@ class DatabaseSink:
         conn = connections[self.using]
         postgres = conn.vendor == "postgresql"
         prepared = self._prepare(records, "pg" if postgres else "sqlite")
+        if postgres:
+            self._ensure_partitions(conn, prepared)
         with transaction.atomic(using=self.using):
             if postgres:
                 new_by_mn, candidates = self._store_postgresql(conn, prepared)
@@ -273,6 +279,22 @@ class DatabaseSink:
                     log.warning("HJ 212 data from MN=%s, which no outlet is registered for", mn)
             stats.seconds += time.perf_counter() - started
         return result
+
+    def _ensure_partitions(self, conn: Any, prepared: _Prepared) -> None:
+        """The monthly partitions of the real-time and minute tables for this batch (before the
+        write transaction; each month looked up once per sink: ``timeseries.partitions``)."""
+        wanted: dict[str, set[dt.date]] = {}
+        tz = local_tz()
+        for _mn, cn, when in prepared.keys:
+            table = PARTITIONED.get(cn)
+            if table is not None:
+                wanted.setdefault(table, set()).add(when.astimezone(tz).date().replace(day=1))
+        for table, months in wanted.items():
+            ready = self._months_ready.setdefault(table, set())
+            missing = months - ready
+            if missing:
+                ensure_partitions(table, missing, conn)
+                ready.update(missing)
 
     # rows ---------------------------------------------------------------------------------
 
