@@ -18,6 +18,10 @@ station once the stream holds its records; ``dualcontrol ingest writer --stream 
 storage writer (:class:`dualcontrol.ingest.stream.StreamWriter` into the database sink) until
 SIGINT/SIGTERM.  Receivers and writers then run as separate services (docs/operations.md).
 Without ``--stream`` the receiver writes the database itself, as before.
+
+``dualcontrol ingest writer --kind metering --stream nats://…`` stores the energy online
+monitoring readings that the metering ingest publishes when ``DUALCONTROL_METERING_STREAM`` is
+set (:mod:`dualcontrol.metering.stream`), through the readings table's write.
 """
 
 from __future__ import annotations
@@ -119,9 +123,10 @@ def register(subparsers: Any) -> None:
     hj.set_defaults(func=run_hj212)
     wr = sub.add_parser(
         "writer",
-        help="store HJ 212 records from the JetStream stream in the database (until SIGTERM)",
+        help="store HJ 212 records or metering readings from JetStream in the database",
         description=(
-            "A storage writer: fetch HJ 212 records from the JetStream stream (durable consumer "
+            "A storage writer: fetch HJ 212 records (--kind metering: energy online monitoring "
+            "readings, stored in the readings table) from the JetStream stream (durable consumer "
             "shared by all writers), store them in batches in the monitoring tables (idempotent "
             "on MN, CN, DataTime) and acknowledge them only once stored; what a writer fetched "
             "and did not acknowledge (a crash) is delivered again. Stream settings: "
@@ -130,6 +135,22 @@ def register(subparsers: Any) -> None:
     )
     wr.add_argument("--stream", required=True, metavar="URL", help="NATS URL(s), comma-separated")
     wr.add_argument(
+        "--kind",
+        choices=("hj212", "metering"),
+        default="hj212",
+        help=(
+            "what to store: HJ 212 records (default; hj212_receiver.yaml stream:) or energy "
+            "online monitoring readings (metering_stream.yaml; published by the metering "
+            "ingest when DUALCONTROL_METERING_STREAM is set)"
+        ),
+    )
+    wr.add_argument(
+        "--no-rollup",
+        action="store_true",
+        help="--kind metering: leave the day roll-up to the nightly job (default: roll up the "
+        "touched items' days with each write, as the direct ingest does)",
+    )
+    wr.add_argument(
         "--batch", type=int, default=500, metavar="N", help="records per fetch and write (500)"
     )
     wr.add_argument(
@@ -137,7 +158,8 @@ def register(subparsers: Any) -> None:
         default=None,
         metavar="NAME",
         help=(
-            "durable consumer name (default: hj212_receiver.yaml stream.consumer); a new name "
+            "durable consumer name (default: stream.consumer of hj212_receiver.yaml, or of "
+            "metering_stream.yaml for --kind metering); a new name "
             "reads the whole stream again from its beginning (replay after a restore)"
         ),
     )
@@ -287,23 +309,41 @@ def run_writer(args: argparse.Namespace, *, stop: Any = None) -> int:
     from django.db import connections
 
     from dualcontrol.ingest.stream import StreamWriter, stream_config
-    from dualcontrol.monitoring.services import record_ingest_run
-    from dualcontrol.monitoring.sink import DatabaseSink
 
     overrides = {"consumer": args.consumer} if args.consumer else {}
-    config = stream_config(args.stream, **overrides)
-    sink = DatabaseSink()
+    sink: Any
+    if getattr(args, "kind", "hj212") == "metering":
+        from dualcontrol.metering import stream as metering_stream
+
+        config = metering_stream.config(args.stream, **overrides)
+        sink = metering_stream.DatabaseSink(roll_up=not getattr(args, "no_rollup", False))
+        codec = metering_stream.CODEC
+        rules_version = ""
+
+        def record_ingest_run(*, summary: dict[str, Any], listen: str, note: str) -> None:
+            metering_stream.record_writer_run(summary=summary, where=listen, note=note)
+
+    else:
+        from dualcontrol.ingest.stream import HJ212_CODEC
+        from dualcontrol.monitoring.services import record_ingest_run
+        from dualcontrol.monitoring.sink import DatabaseSink
+
+        config = stream_config(args.stream, **overrides)
+        sink = DatabaseSink()
+        codec = HJ212_CODEC
+        rules_version = sink.rules.version
     writer = StreamWriter(
         sink,
         config,
         batch_size=args.batch,
         concurrency=args.concurrency or sink.max_concurrent_writes,
+        codec=codec,
     )
     where = f"stream writer {config.name}/{config.consumer} at {args.stream}"
     record_ingest_run(
         summary={"event": "start", "batch": args.batch, "concurrency": writer.concurrency},
         listen=where,
-        note=f"{sink.rules.version}; {config.version}",
+        note=f"{rules_version}; {config.version}",
     )
     started = time.monotonic()
     failure: BaseException | None = None
@@ -356,9 +396,9 @@ def run_writer(args: argparse.Namespace, *, stop: Any = None) -> int:
     }
     if failure is not None:
         summary["error"] = repr(failure)
-    record_ingest_run(summary=summary, listen=where, note=sink.rules.version)
+    record_ingest_run(summary=summary, listen=where, note=rules_version or config.version)
     connections.close_all()
-    log.info("HJ 212 %s: %s", where, summary)
+    log.info("%s %s: %s", codec.label, where, summary)
     if failure is not None:
         raise CommandError(f"cannot reach the stream at {args.stream}: {failure}")
     return 0
@@ -372,17 +412,18 @@ async def _report_writer(writer: Any, sink: Any, every: float) -> None:
         await asyncio.sleep(every)
         w = writer.stats
         log.info(
-            "HJ 212 writer: %d messages (%d redelivered), %d records written in %d batches, "
+            "%s writer: %d messages (%d redelivered), %d records written in %d batches, "
             "%d stored new, %d duplicates, %d corrected, %d refused by the sink, "
             "%d write failures, %d undecodable",
+            writer.codec.label,
             w.messages,
             w.redelivered,
             w.records_written,
             w.batches,
             sink.stats.stored,
             sink.stats.duplicates,
-            sink.stats.corrected,
-            sink.stats.refused,
+            getattr(sink.stats, "corrected", 0),
+            getattr(sink.stats, "refused", 0),
             w.write_failures,
             w.undecodable,
         )

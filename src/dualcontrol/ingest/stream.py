@@ -27,12 +27,15 @@ writer``) plug the database sink in.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
 import datetime as dt
 import hashlib
 import json
 import logging
+import os
 import re
+import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -50,18 +53,22 @@ if TYPE_CHECKING:
 
 __all__ = [
     "FORMAT_VERSION",
+    "HJ212_CODEC",
+    "BlockingPublisher",
     "JetStreamSink",
     "PublishStats",
     "RecordDecodeError",
     "StreamConfig",
     "StreamPublishError",
     "StreamWriter",
+    "WriterCodec",
     "WriterStats",
     "connect",
     "decode_record",
     "encode_record",
     "ensure_stream",
     "message_id",
+    "publish_all",
     "stream_config",
     "subject_of",
 ]
@@ -264,15 +271,18 @@ class StreamConfig:
 STREAM_FILE = "hj212_receiver.yaml"
 
 
-def stream_config(servers: str | None = None, **overrides: Any) -> StreamConfig:
-    """The ``stream:`` section of ``hj212_receiver.yaml`` as a :class:`StreamConfig`
-    (``servers``: comma-separated URLs; ``overrides`` win).  Every problem listed in one error."""
+def stream_config(
+    servers: str | None = None, *, file: str = STREAM_FILE, **overrides: Any
+) -> StreamConfig:
+    """The ``stream:`` section of ``file`` (default ``hj212_receiver.yaml``; the metering
+    readings' stream: ``metering_stream.yaml``) as a :class:`StreamConfig` (``servers``:
+    comma-separated URLs; ``overrides`` win).  Every problem listed in one error."""
     from dualcontrol.reference import ReferenceDataError, load_yaml
 
-    version, doc = load_yaml(STREAM_FILE)
+    version, doc = load_yaml(file)
     section = (doc or {}).get("stream")
     if not isinstance(section, dict):
-        raise ReferenceDataError(f"{STREAM_FILE}: no stream: section")
+        raise ReferenceDataError(f"{file}: no stream: section")
     problems: list[str] = []
 
     def number(key: str, *, minimum: float, integer: bool = False, optional: bool = False) -> Any:
@@ -317,7 +327,7 @@ def stream_config(servers: str | None = None, **overrides: Any) -> StreamConfig:
         "version": version,
     }
     if problems:
-        raise ReferenceDataError(f"{STREAM_FILE}: " + "; ".join(problems))
+        raise ReferenceDataError(f"{file}: " + "; ".join(problems))
     if servers is not None:
         values["servers"] = servers
     values.update(overrides)
@@ -410,6 +420,135 @@ def _norm(value: Any) -> Any:
 
 
 # --------------------------------------------------------------------------------------------
+# Publishing with acknowledgement
+# --------------------------------------------------------------------------------------------
+
+
+async def publish_all(
+    js: Any,
+    messages: Sequence[tuple[str, bytes, str]],
+    *,
+    stream: str,
+    timeout_s: float,
+) -> list[bool]:
+    """Publish ``messages`` — (subject, data, message id) — and wait for every PubAck.
+
+    Returns, per message, whether the stream dropped it as a duplicate (same message id inside
+    its duplicate window).  Raises :class:`StreamPublishError` when any acknowledgement is
+    missing or negative within ``timeout_s``: the caller then answers none of them (the sender
+    sends again; the ids make that harmless).
+    """
+    futures: list[asyncio.Future[Any]] = []
+    try:
+        async with asyncio.timeout(timeout_s):
+            for subject, data, msg_id in messages:
+                futures.append(
+                    await js.publish_async(subject, data, stream=stream, headers={MSG_ID: msg_id})
+                )
+            acks = await asyncio.gather(*futures, return_exceptions=True)
+    except TimeoutError as exc:
+        _cancel(futures)
+        raise StreamPublishError(
+            f"JetStream {stream}: {len(messages)} messages not acknowledged within {timeout_s} s"
+        ) from exc
+    except Exception as exc:
+        _cancel(futures)
+        raise StreamPublishError(f"JetStream {stream}: publishing failed: {exc!r}") from exc
+    failures = [a for a in acks if isinstance(a, BaseException)]
+    if failures:
+        raise StreamPublishError(
+            f"JetStream {stream}: {len(failures)} of {len(messages)} messages not stored: "
+            f"{failures[0]!r}"
+        )
+    return [bool(getattr(a, "duplicate", False)) for a in acks]
+
+
+def _cancel(futures: list[asyncio.Future[Any]]) -> None:
+    for future in futures:  # frees the client's pending slots
+        future.cancel()
+
+
+class BlockingPublisher:
+    """:func:`publish_all` for synchronous code (a Django request): one NATS connection per
+    process, driven by an event loop in a daemon thread; :meth:`publish` blocks until every
+    PubAck is in (or raises :class:`StreamPublishError`).
+
+    Connects, and creates the stream if missing, on first use; the client reconnects by itself
+    (:func:`connect`).  After a fork (a pre-forking web server) the child makes its own.
+    """
+
+    def __init__(self, config: StreamConfig, *, name: str = "dualcontrol-publisher") -> None:
+        self.config = config
+        self.name = name
+        self._lock = threading.Lock()
+        self._pid = 0
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        self._connecting = asyncio.Lock()
+        self._nc: Any = None
+        self._js: Any = None
+
+    def _ensure_loop(self) -> asyncio.AbstractEventLoop:
+        with self._lock:
+            if self._loop is None or self._pid != os.getpid():
+                loop = asyncio.new_event_loop()
+                thread = threading.Thread(
+                    target=loop.run_forever, name=f"{self.name}-loop", daemon=True
+                )
+                thread.start()
+                self._loop, self._thread, self._pid = loop, thread, os.getpid()
+                self._nc, self._js = None, None
+                self._connecting = asyncio.Lock()  # used on the loop only
+            return self._loop
+
+    async def _publish(self, messages: Sequence[tuple[str, bytes, str]]) -> list[bool]:
+        async with self._connecting:  # requests of several threads: one connection
+            if self._js is None:
+                try:
+                    nc = await connect(self.config, name=self.name, connect_wait_s=5.0)
+                    await ensure_stream(nc, self.config)
+                except Exception as exc:  # no server, JetStream not enabled …
+                    raise StreamPublishError(f"JetStream {self.config.name}: {exc}") from exc
+                self._nc, self._js = nc, nc.jetstream(publish_async_max_pending=20_000)
+        return await publish_all(
+            self._js, messages, stream=self.config.name, timeout_s=self.config.publish_timeout_s
+        )
+
+    def publish(self, messages: Sequence[tuple[str, bytes, str]]) -> list[bool]:
+        """Publish and wait for the acknowledgements (see :func:`publish_all`)."""
+        if not messages:
+            return []
+        loop = self._ensure_loop()
+        future = asyncio.run_coroutine_threadsafe(self._publish(messages), loop)
+        try:
+            return future.result(self.config.publish_timeout_s + 10.0)
+        except concurrent.futures.TimeoutError as exc:
+            future.cancel()
+            raise StreamPublishError(f"JetStream {self.config.name}: no answer") from exc
+
+    def close(self) -> None:
+        """Flush and close the connection and stop the loop thread."""
+        with self._lock:
+            loop, nc, thread = self._loop, self._nc, self._thread
+            self._loop, self._nc, self._js, self._thread = None, None, None, None
+        if loop is None or thread is None or self._pid != os.getpid():
+            return
+
+        async def shut() -> None:
+            if nc is not None:
+                with contextlib.suppress(Exception):
+                    await nc.flush(timeout=5)
+                await nc.close()
+
+        with contextlib.suppress(Exception):
+            asyncio.run_coroutine_threadsafe(shut(), loop).result(10)
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(10)
+        if not thread.is_alive():
+            loop.close()
+
+
+# --------------------------------------------------------------------------------------------
 # Receiver side: the sink that publishes
 # --------------------------------------------------------------------------------------------
 
@@ -475,51 +614,25 @@ class JetStreamSink:
         """PacketSink.write: returns when the stream holds every record; raises otherwise."""
         if self._js is None:
             await self.connect()
-        js = self._js
         started = time.perf_counter()
-        timeout = self.config.publish_timeout_s
         prefix = self.config.subject_prefix
-        stream = self.config.name
-        futures: list[asyncio.Future[Any]] = []
-        acks: list[Any] = []
         try:
-            async with asyncio.timeout(timeout):
-                for record in records:
-                    futures.append(
-                        await js.publish_async(
-                            subject_of(record, prefix),
-                            encode_record(record),
-                            stream=stream,
-                            headers={MSG_ID: message_id(record)},
-                        )
-                    )
-                acks = await asyncio.gather(*futures, return_exceptions=True)
-        except TimeoutError as exc:
-            self._failed(futures)
-            raise StreamPublishError(
-                f"JetStream {stream}: {len(records)} records not acknowledged within {timeout} s"
-            ) from exc
-        except Exception as exc:
-            self._failed(futures)
-            raise StreamPublishError(f"JetStream {stream}: publishing failed: {exc!r}") from exc
-        failures = [a for a in acks if isinstance(a, BaseException)]
-        self.stats.seconds += time.perf_counter() - started
-        if failures:
-            self.stats.failed_batches += 1
-            raise StreamPublishError(
-                f"JetStream {stream}: {len(failures)} of {len(records)} records not stored: "
-                f"{failures[0]!r}"
+            duplicate = await publish_all(
+                self._js,
+                [(subject_of(r, prefix), encode_record(r), message_id(r)) for r in records],
+                stream=self.config.name,
+                timeout_s=self.config.publish_timeout_s,
             )
-        duplicates = sum(1 for a in acks if getattr(a, "duplicate", False))
+        except StreamPublishError:
+            self.stats.failed_batches += 1
+            raise
+        finally:
+            self.stats.seconds += time.perf_counter() - started
+        duplicates = sum(duplicate)
         self.stats.batches += 1
         self.stats.records += len(records)
         self.stats.duplicates += duplicates
         self.stats.stored += len(records) - duplicates
-
-    def _failed(self, futures: list[asyncio.Future[Any]]) -> None:
-        self.stats.failed_batches += 1
-        for future in futures:  # frees the client's pending slots
-            future.cancel()
 
     async def aclose(self) -> None:
         """Flush and close the connection (when the sink opened it)."""
@@ -533,6 +646,28 @@ class JetStreamSink:
 # --------------------------------------------------------------------------------------------
 # Writer side: the durable pull consumer
 # --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class WriterCodec:
+    """What a :class:`StreamWriter` reads: ``decode`` (bytes → record; raises
+    :class:`RecordDecodeError`), the record's idempotency ``key`` and content ``digest`` (two
+    versions of one key in a fetch are written apart, in stream order)."""
+
+    name: str
+    label: str
+    decode: Callable[[bytes], Any]
+    key: Callable[[Any], Any]
+    digest: Callable[[Any], str]
+
+
+HJ212_CODEC = WriterCodec(
+    name="hj212",
+    label="HJ 212",
+    decode=decode_record,
+    key=lambda record: record.key,
+    digest=lambda record: record.digest,
+)
 
 
 @dataclass
@@ -589,6 +724,7 @@ class StreamWriter:
         concurrency: int = 1,
         nc: NATS | None = None,
         clock: Callable[[], float] = time.monotonic,
+        codec: WriterCodec | None = None,
     ) -> None:
         if batch_size < 1 or concurrency < 1 or fetch_timeout_s <= 0:
             raise ValueError("batch_size and concurrency >= 1, fetch_timeout_s > 0")
@@ -598,6 +734,7 @@ class StreamWriter:
         self.fetch_timeout_s = fetch_timeout_s
         self.concurrency = concurrency
         self.clock = clock
+        self.codec = codec or HJ212_CODEC
         self.stats = WriterStats()
         self._nc = nc
         self._own_connection = nc is None
@@ -608,7 +745,7 @@ class StreamWriter:
         from nats.js import api
 
         if self._nc is None:
-            self._nc = await connect(self.config, name="dualcontrol-hj212-writer")
+            self._nc = await connect(self.config, name=f"dualcontrol-{self.codec.name}-writer")
         await ensure_stream(self._nc, self.config)
         js = self._nc.jetstream()
         consumer = api.ConsumerConfig(
@@ -626,7 +763,8 @@ class StreamWriter:
             config=consumer,
         )
         log.info(
-            "HJ 212 writer: consumer %s on stream %s (%s)",
+            "%s writer: consumer %s on stream %s (%s)",
+            self.codec.label,
             self.config.consumer,
             self.config.name,
             ", ".join(self.config.server_list),
@@ -665,7 +803,7 @@ class StreamWriter:
             except Exception as exc:  # connection trouble: the client reconnects
                 if self._stopping.is_set():
                     return
-                log.warning("HJ 212 writer: fetch failed: %r", exc)
+                log.warning("%s writer: fetch failed: %r", self.codec.label, exc)
                 await asyncio.sleep(1.0)
                 continue
             if msgs:
@@ -674,24 +812,28 @@ class StreamWriter:
     async def handle(self, msgs: Sequence[Msg]) -> None:
         """Write one fetched batch: decode, write (in key-unique parts, in stream order), ack."""
         self.stats.messages += len(msgs)
-        parts: list[tuple[list[DataRecord], list[Msg]]] = [([], [])]
-        seen: dict[tuple[str, str, dt.datetime], str] = {}
+        codec = self.codec
+        parts: list[tuple[list[Any], list[Msg]]] = [([], [])]
+        seen: dict[Any, str] = {}
         for msg in msgs:
             with contextlib.suppress(Exception):
                 if msg.metadata.num_delivered > 1:
                     self.stats.redelivered += 1
             try:
-                record = decode_record(msg.data)
+                record = codec.decode(msg.data)
             except RecordDecodeError as exc:
                 self.stats.undecodable += 1
                 log.error(
-                    "HJ 212 writer: message %s is not a record (%s); terminated", msg.subject, exc
+                    "%s writer: message %s is not a record (%s); terminated",
+                    codec.label,
+                    msg.subject,
+                    exc,
                 )
                 with contextlib.suppress(Exception):
                     await msg.term()
                 continue
-            key = record.key
-            digest = record.digest
+            key = codec.key(record)
+            digest = codec.digest(record)
             held = seen.get(key)
             if held == digest:  # the same data twice in this fetch: written once, both acked
                 self.stats.repeated += 1
@@ -717,7 +859,7 @@ class StreamWriter:
                     await msg.ack()
                     self.stats.acked += 1
 
-    async def _write(self, records: list[DataRecord], msgs: list[Msg]) -> bool:
+    async def _write(self, records: list[Any], msgs: list[Msg]) -> bool:
         """Write ``records``; tell the server the messages are in progress while it takes long."""
         keepalive = asyncio.create_task(self._keep_alive(msgs))
         started = self.clock()
@@ -726,7 +868,8 @@ class StreamWriter:
         except Exception as exc:
             self.stats.write_failures += 1
             log.error(
-                "HJ 212 writer: storing %d records failed (redelivered in %s s): %r",
+                "%s writer: storing %d records failed (redelivered in %s s): %r",
+                self.codec.label,
                 len(records),
                 self.config.nak_delay_s,
                 exc,

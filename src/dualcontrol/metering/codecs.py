@@ -185,7 +185,8 @@ class JsonV1:
         return {
             "batch": batch.pk,
             "received": batch.n_readings,
-            "stored": batch.n_stored,
+            "stored": result.stored,
+            "queued": getattr(result, "queued", 0),
             "duplicates": [
                 {"index": i, "stored_value": None if math.isnan(v) else v}
                 for i, v in result.duplicates

@@ -506,6 +506,14 @@ class IngestResult:
     stored: int
     duplicates: list[tuple[int, float]] = field(default_factory=list)  # (index, stored value)
     errors: list[ReadingError] = field(default_factory=list)
+    queued: int = 0  # held by the stream, stored by the writers (a configured stream only)
+
+
+class StreamUnavailable(Exception):
+    """The stream did not acknowledge the batch: none of it was accepted (the sender resends)."""
+
+
+STREAM_CHANNELS = {"api"}  # the channels that go through a configured stream (issue 22)
 
 
 def _specs(entity: Entity) -> tuple[dict[str, list[core.ItemSpec]], dict[int, DataItem]]:
@@ -537,10 +545,19 @@ def ingest(
     now: dt.datetime | None = None,
     roll_up: bool = True,
     lang: str = "zh-hans",
+    via_stream: bool | None = None,
 ) -> IngestResult:
-    """Check and store a batch; valid readings are kept even when others are refused."""
+    """Check and store a batch; valid readings are kept even when others are refused.
+
+    With a stream configured (:func:`dualcontrol.metering.stream.configured`) a batch of a
+    channel in :data:`STREAM_CHANNELS` (``via_stream`` None), or any batch (``via_stream``
+    True), is checked the same way and its accepted readings are published to the stream
+    instead (:func:`_ingest_via_stream`); :class:`StreamUnavailable` when the stream does not
+    acknowledge them.
+    """
     if channel not in SYSTEM_CHANNELS and not can_upload(user, entity):
         raise PermissionDenied("only the unit's own access system uploads its data")
+    stream_servers = _stream_servers(channel, via_stream)
     rules = metering_rules()
     received_at = now or timezone.now()
     now_local = local_now(received_at)
@@ -581,6 +598,20 @@ def ingest(
             continue
         accepted[key] = (r.index, float(r.value), int(source))
 
+    if stream_servers is not None:
+        return _ingest_via_stream(
+            servers=stream_servers,
+            entity=entity,
+            n_readings=len(readings),
+            user=user,
+            channel=channel,
+            codec=codec,
+            received_at=received_at,
+            accepted=accepted,
+            in_batch_dups=in_batch_dups,
+            errors=errors,
+            tallies=tallies,
+        )
     keys = list(accepted)
     stamps = [aware(ts) for _, ts in keys]
     epochs = [int(t.timestamp()) for t in stamps]
@@ -641,6 +672,218 @@ def ingest(
             for day in days:
                 rollup(day=day, items=[items[i] for i in touched], now=received_at)
     return IngestResult(batch=batch, stored=batch.n_stored, duplicates=duplicates, errors=errors)
+
+
+def _stream_servers(channel: str, via_stream: bool | None) -> str | None:
+    """The stream's servers when this batch goes through it, else None (the database)."""
+    from dualcontrol.metering import stream
+
+    servers = stream.configured()
+    wanted = channel in STREAM_CHANNELS if via_stream is None else via_stream
+    if not wanted:
+        return None
+    if servers is None:
+        if via_stream:
+            raise WorkflowError("no metering stream is configured (METERING_STREAM)")
+        return None
+    return servers
+
+
+def _ingest_via_stream(
+    *,
+    servers: str,
+    entity: Entity,
+    n_readings: int,
+    user: Any,
+    channel: str,
+    codec: str,
+    received_at: dt.datetime,
+    accepted: dict[tuple[int, dt.datetime], tuple[int, float, int]],
+    in_batch_dups: list[tuple[int, tuple[int, dt.datetime]]],
+    errors: list[ReadingError],
+    tallies: dict[tuple[int, dt.date, str], int],
+) -> IngestResult:
+    """The receiver's half of a streamed batch (issue 22).
+
+    1. The batch is logged (:class:`IngestBatch`, the refused readings and their tallies) and
+       committed, so that a writer can count what it stores against it;
+    2. readings already in the readings table are answered as duplicates with their stored value
+       (as on the direct path; a read); the others are published with the message id
+       ``item|epoch`` and this call waits for the stream's acknowledgements — a reading the stream
+       already holds (sent again inside its duplicate window) is a duplicate too;
+    3. the batch's counts and one audit entry are written.  When the stream does not acknowledge
+       every reading, the batch is marked refused (audited) and :class:`StreamUnavailable` is
+       raised: the sender is answered that nothing was accepted and sends again.
+    """
+    import time
+
+    from dualcontrol.ingest.stream import StreamPublishError
+    from dualcontrol.metering import stream
+
+    cfg = stream.config(servers)
+    keys = list(accepted)
+    epoch_of = {k: int(aware(k[1]).timestamp()) for k in keys}
+    for _index, k in in_batch_dups:
+        epoch_of.setdefault(k, int(aware(k[1]).timestamp()))
+    looked_up = sorted(set(keys) | {k for _index, k in in_batch_dups})
+    stored_values = storage.existing_keys([(i, aware(t)) for i, t in looked_up]) if keys else {}
+    fresh = [k for k in keys if (k[0], epoch_of[k]) not in stored_values]
+    with transaction.atomic():
+        batch = IngestBatch.objects.create(
+            entity=entity,
+            received_at=received_at,
+            user=user if getattr(user, "pk", None) else None,
+            channel=channel,
+            codec=codec,
+            n_readings=n_readings,
+            n_rejected=len(errors),
+            errors=[vars(e) for e in errors[:MAX_ERRORS_KEPT]],
+            first_ts=aware(min(k[1] for k in fresh)) if fresh else None,
+            last_ts=aware(max(k[1] for k in fresh)) if fresh else None,
+        )
+        _tally(tallies)
+    now = time.time()
+    out = [
+        stream.StreamedReading(
+            item_id=k[0],
+            epoch=epoch_of[k],
+            value=accepted[k][1],
+            source=accepted[k][2],
+            batch_id=batch.pk,
+            entity_id=entity.pk,
+            received=now,
+        )
+        for k in fresh
+    ]
+    try:
+        held = stream.publish(out, cfg)
+    except StreamPublishError as exc:
+        with transaction.atomic():
+            problem = {
+                "index": -1,
+                "item": "",
+                "ts": "",
+                "reason": "stream_unavailable",
+                "message": _("消息流不可用，本批未被接受，请重发") + f" ({str(exc)[:400]})",
+            }
+            IngestBatch.objects.filter(pk=batch.pk).update(
+                n_rejected=n_readings, errors=[problem, *batch.errors][:MAX_ERRORS_KEPT]
+            )
+            record(
+                actor=user,
+                action="metering.ingest.refused",
+                obj=batch,
+                after={"readings": n_readings, "reason": "stream_unavailable"},
+                note=f"{entity.uscc} {channel}: {exc}"[:1000],
+            )
+        raise StreamUnavailable(str(exc)) from exc
+    in_stream = {k for k, dup in zip(fresh, held, strict=True) if dup}
+    fresh_set = set(fresh)
+    duplicates = (
+        [(accepted[k][0], stored_values[(k[0], epoch_of[k])]) for k in keys if k not in fresh_set]
+        + [(accepted[k][0], math.nan) for k in fresh if k in in_stream]
+        + [
+            (index, stored_values.get((k[0], epoch_of[k]), accepted[k][1]))
+            for index, k in in_batch_dups
+        ]
+    )
+    duplicates.sort()
+    queued = len(fresh) - len(in_stream)
+    with transaction.atomic():
+        # the writers may already be adding to n_stored / n_duplicates: increments only
+        IngestBatch.objects.filter(pk=batch.pk).update(
+            n_duplicates=F("n_duplicates") + len(duplicates)
+        )
+        batch.refresh_from_db()
+        record(
+            actor=user,
+            action="metering.ingest",
+            obj=batch,
+            after={
+                "readings": n_readings,
+                "queued": queued,
+                "duplicates": len(duplicates),
+                "rejected": len(errors),
+                "channel": channel,
+                "codec": codec,
+                "stream": cfg.name,
+            },
+            note=f"{entity.uscc} {channel} → {cfg.name}",
+        )
+    return IngestResult(batch=batch, stored=0, queued=queued, duplicates=duplicates, errors=errors)
+
+
+@dataclass(frozen=True)
+class StreamStoreResult:
+    stored: int
+    duplicates: int
+    rolled_up: int = 0
+
+
+def store_streamed(
+    *, readings: Sequence[Any], roll_up: bool = True, now: dt.datetime | None = None
+) -> StreamStoreResult:
+    """The storage writer's half of streamed batches (``metering.stream.StreamedReading``).
+
+    In one transaction: the readings through :func:`storage.write` (idempotent on item and time:
+    a redelivered reading is a duplicate), each batch's stored and duplicate counts, the items'
+    newest time and last reception, and — ``roll_up`` — the day roll-up of the touched items, as
+    the direct path does.  A reading whose item was deleted meanwhile is dropped (counted as a
+    duplicate).  The writer acknowledges the messages only once this returned.
+    """
+    if not readings:
+        return StreamStoreResult(0, 0)
+    received_now = now or timezone.now()
+    unique: dict[tuple[int, int], Any] = {}
+    for r in readings:
+        unique.setdefault((r.item_id, r.epoch), r)
+    stamps = {key: dt.datetime.fromtimestamp(key[1], dt.UTC) for key in unique}
+    storage.ensure_partitions(storage.months_of(stamps.values()))
+    with transaction.atomic():
+        items = {
+            i.pk: i
+            for i in DataItem.objects.select_for_update()
+            .filter(pk__in=sorted({k[0] for k in unique}))
+            .order_by("pk")
+        }
+        rows: list[storage.Row] = [
+            (key[0], stamps[key], r.value, r.source, r.batch_id)
+            for key, r in unique.items()
+            if key[0] in items
+        ]
+        result = storage.write(rows)
+        per_batch: dict[int, list[int]] = defaultdict(lambda: [0, 0])
+        newest: dict[int, dt.datetime] = {}
+        for key, r in unique.items():
+            new = key in result.stored
+            if r.batch_id is not None:
+                per_batch[r.batch_id][0 if new else 1] += 1
+            if new and (key[0] not in newest or stamps[key] > newest[key[0]]):
+                newest[key[0]] = stamps[key]
+        for batch_id, (n_new, n_dup) in sorted(per_batch.items()):
+            IngestBatch.objects.filter(pk=batch_id).update(
+                n_stored=F("n_stored") + n_new, n_duplicates=F("n_duplicates") + n_dup
+            )
+        changed = []
+        for item_id, ts in newest.items():
+            item = items[item_id]
+            if item.last_ts is None or ts > item.last_ts:
+                item.last_ts = ts
+            item.last_received = received_now
+            changed.append(item)
+        if changed:
+            DataItem.objects.bulk_update(changed, ["last_ts", "last_received"])
+        rolled = 0
+        if roll_up and newest:
+            days: dict[dt.date, set[int]] = defaultdict(set)
+            for key in unique:
+                if key[0] in newest:
+                    days[to_local(stamps[key]).date()].add(key[0])
+            for day, ids in sorted(days.items()):
+                rolled += rollup(day=day, items=[items[i] for i in sorted(ids)], now=received_now)
+    return StreamStoreResult(
+        stored=len(result.stored), duplicates=len(unique) - len(result.stored), rolled_up=rolled
+    )
 
 
 def _tally(tallies: dict[tuple[int, dt.date, str], int]) -> None:
