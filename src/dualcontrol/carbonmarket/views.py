@@ -460,7 +460,9 @@ def allocation(request: HttpRequest) -> HttpResponse:
         except ValidationError as exc:
             _problems(request, exc)
         return redirect(f"{request.path}?year={year}")
-    qs = AllocationProposal.objects.filter(year=year).select_related("entity", "transaction")
+    qs = AllocationProposal.objects.filter(
+        year=year, entity__in=access.visible_units(request.user).values("pk")
+    ).select_related("entity", "transaction")
     if request.GET.get("export") == "xlsx":
         return xlsx_response(
             f"配额分配_{year}.xlsx",

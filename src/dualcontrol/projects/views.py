@@ -681,7 +681,12 @@ def region_page(request: HttpRequest, code: str) -> HttpResponse:
             "filters": {"pollutant": measure.code, "year": str(year)},
             "measures": list(project_rules().measures.values()),
             "years": list(range(today.year, 2020, -1)),
-            "parent_code": division.parent.code if division.parent_id and division.parent else "",
+            # the region above, when the user may open it (a city officer's own region is its top)
+            "parent_code": division.parent.code
+            if division.parent_id
+            and division.parent
+            and project_access.ledger_top(request.user, division.parent.code) is not None
+            else "",
         },
     )
 

@@ -892,7 +892,8 @@ def warnings(request: HttpRequest) -> HttpResponse:
 def _resolvable(request: HttpRequest) -> Any:
     qs = ImportedDepartment.objects.select_related("department", "department__division", "plan")
     if access.is_plan_administrator(request.user):
-        return qs
+        # the departments of the administrator's own province (issue 22: several provinces)
+        return qs.filter(department__in=access.viewable_departments(request.user))
     return qs.filter(plan__in=access.managed_plans(request.user))
 
 
