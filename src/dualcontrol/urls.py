@@ -3,6 +3,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from dualcontrol import uploads_annotate
 from dualcontrol.accounts import views as account_views
 from dualcontrol.api import api
 
@@ -24,6 +25,7 @@ urlpatterns = [
     path("rights/", include("dualcontrol.rights.urls")),
     path("exchange/", include("dualcontrol.exchange.urls")),
     path("audit/", include("dualcontrol.audit.urls")),
+    path("uploads/problems/<str:token>/", uploads_annotate.download, name="upload-problems"),
     path("jobs/", include("dualcontrol.jobs.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),

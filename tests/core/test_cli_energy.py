@@ -136,6 +136,19 @@ def test_a_report_failing_the_205_1_checks_is_refused_with_its_cells(tmp_path, c
     assert "csv!" in err and "consumption total 100 must equal industrial + non-industrial" in err
 
 
+def test_a_text_cell_hides_no_other_problem(tmp_path, capsys):
+    # issue 14: the text in row 2's purchases and row 3's 4 ≠ 5 + 7 are both listed
+    bad = (
+        HEADER
+        + "01,吨,原煤,0,约100,1,100,90,0,10,0,0,\n"
+        + "02,吨,洗精煤,0,100,1,100,60,0,10,0,0,\n"
+    )
+    code, _, err = run(capsys, write(tmp_path, bad))
+    assert code == 2
+    assert "csv!E2" in err and "不是数字" in err
+    assert "csv!G3" in err and "must equal industrial + non-industrial" in err
+
+
 def test_unreadable_file(tmp_path, capsys):
     code, _, err = run(capsys, write(tmp_path, "foo,bar\n1,2\n"))
     assert code == 2 and "not a readable 205-1 report" in err

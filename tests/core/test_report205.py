@@ -35,7 +35,33 @@ def test_duplicate_product():
 
 
 def test_negative_quantity():
-    assert codes([coal_row(opening_stock=Decimal(-1))]) == [(0, "opening_stock", "negative")]
+    assert codes([coal_row(purchases_value_kyuan=Decimal(-1))]) == [
+        (0, "purchases_value_kyuan", "negative")
+    ]
+
+
+def test_a_negative_value_does_not_hide_the_other_checks_of_its_row():
+    # issue 14: the negative opening stock also unbalances the stock, and the coefficient is
+    # implausible — all three are listed at once
+    row = coal_row(opening_stock=Decimal(-1), coefficient_used=Decimal("2.5"))
+    assert codes([row]) == [
+        (0, "opening_stock", "negative"),
+        (0, "closing_stock", "stock_balance"),
+        (0, "coefficient_used", "coefficient_implausible"),
+    ]
+
+
+def test_checks_needing_an_unreadable_cell_are_skipped_the_others_run():
+    # consumption_total could not be read (text in the file): 4 = 5 + 7 and the stock balance
+    # need it and are skipped; the negative raw_material and 6 <= 5 still run
+    row = coal_row(consumption_total=Decimal(0), raw_material=Decimal(-5))
+    issues = validate_report([row], SPECS, RULES, {0: {"consumption_total"}})
+    assert [(i.field, i.code) for i in issues] == [("raw_material", "negative")]
+    assert [(i.field, i.code) for i in validate_report([row], SPECS, RULES)] == [
+        ("raw_material", "negative"),
+        ("consumption_total", "consumption_sum"),
+        ("closing_stock", "stock_balance"),
+    ]
 
 
 def test_stock_balance_tolerance_boundary():

@@ -60,6 +60,6 @@ def test_divisions_import_and_cli(world, tmp_path, capsys):
         encoding="utf-8",
     )
     assert main(["import", "divisions", str(bad)]) == 2
-    assert "csv!level2" in capsys.readouterr().err
+    assert "csv!C2" in capsys.readouterr().err
     with pytest.raises(ReportFormatError):
         import_divisions(data=bad.read_bytes(), user=None)

@@ -21,6 +21,7 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from openpyxl import load_workbook
 
 from dualcontrol.accounts.models import Role
 from dualcontrol.formats.report205 import ReportFormatError, read_report
@@ -348,7 +349,11 @@ def test_the_upload_page_refuses_a_hostile_file_with_its_message(world, client):
             },
         )
         assert response.status_code == 200, name
-        assert response.context.get("problems"), name
+        refusal = response.context.get("refusal")
+        assert refusal and refusal.problems, name
+        # the copy of a file the reader refuses lists the problems only (never opened by openpyxl)
+        copy = load_workbook(io.BytesIO(b"".join(client.get(refusal.url).streaming_content)))
+        assert copy.sheetnames == ["问题清单"], name
 
 
 def _FileLike(name: str, data: bytes) -> Any:
@@ -369,4 +374,4 @@ def test_the_statistics_page_refuses_a_hostile_file_with_its_message(world, clie
     ):
         response = client.post("/targets/statistics/", {"file": _FileLike(name, _load(name))})
         assert response.status_code == 200, name
-        assert response.context["problems"], name
+        assert response.context["refusal"].problems, name

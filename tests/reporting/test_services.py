@@ -105,9 +105,11 @@ def test_bad_upload_is_rejected_whole_with_cell_references(world):
             filename="bad.xlsx",
             user=world.users[Role.ENTERPRISE],
         )
+    # the text cell hides no other problem (issue 14): row 9's stock balance is listed too
     cells = [(p.sheet, p.column, p.row) for p in exc.value.problems]
-    assert cells == [("205-1", "G", 8)]
+    assert cells == [("205-1", "G", 8), ("205-1", "L", 9)]
     assert "不是数字" in exc.value.problems[0].reason
+    assert "库存不平衡" in exc.value.problems[1].reason
     assert not EnergyReport.objects.exists() and not ReportLine.objects.exists()
 
 

@@ -103,18 +103,19 @@ def run(args: argparse.Namespace) -> int:
         raise CommandError(f"cannot read {path}: {exc.strerror or exc}") from exc
     name_to_code = {p.name_zh: p.code for p in energy_products()}
     try:
-        parsed = read_report(data, path.name, name_to_code)
+        parsed = read_report(data, path.name, name_to_code, collect=True)
     except ReportFormatError as exc:
         raise CommandError(
             f"{path.name}: not a readable 205-1 report:\n" + "\n".join(f"  {e}" for e in exc.errors)
         ) from exc
+    # every problem at once: the cells that could not be read and the checks of every row
     issues = [
         i
-        for i in validate_report(parsed.rows, product_specs(), rules_205())
+        for i in validate_report(parsed.rows, product_specs(), rules_205(), parsed.unreadable)
         if i.code != "coefficient_implausible"  # handled: the reference coefficient is used
     ]
-    if issues:
-        lines = []
+    if issues or parsed.errors:
+        lines = [f"  {e}" for e in parsed.errors]
         for issue in issues:
             sheet, row, column = parsed.locate(issue.row, issue.field)
             where = f"{sheet}!{column}{row}" if column else f"{sheet} row {row}"

@@ -8,7 +8,7 @@ Column numbers are those printed on the form (shared/reference/formats.md §1.2)
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from dataclasses import field as dc_field
 from decimal import Decimal
@@ -150,18 +150,24 @@ def validate_report(
     rows: Sequence[Row205],
     catalogue: Mapping[str, ProductSpec],
     rules: Rules205,
+    unreadable: Mapping[int, Collection[str]] | None = None,
 ) -> list[ValidationIssue]:
     """All problems of a 205-1 report; an empty list means it may be stored.
 
     Checks: unknown or duplicated product, wrong unit, negative quantities, 4 = 5 + 7,
     6 ≤ 5, 8 ≤ 4, stock balance 9 = 1 + 2 − 4 within the rule's tolerance, and the coefficient
-    used within the product's plausible range.
+    used within the product's plausible range.  Every check runs on every row: a negative value
+    does not hide the row's other checks.  ``unreadable`` names, per row index, the fields whose
+    cell could not be read (text in a number cell, already a problem of the file): a check that
+    needs such a field is skipped, the others still run.
     """
     issues: list[ValidationIssue] = []
     if not rows:
         return [ValidationIssue(row=-1, field="product_code", code="empty_report")]
+    unreadable = unreadable or {}
     seen: set[str] = set()
     for i, row in enumerate(rows):
+        skip = frozenset(unreadable.get(i, ()))
         spec = catalogue.get(row.product_code)
         if spec is None:
             issues.append(
@@ -176,26 +182,19 @@ def validate_report(
             issues.append(
                 ValidationIssue(i, "unit", "wrong_unit", {"value": row.unit, "expected": spec.unit})
             )
-        negatives = False
         for name in QUANTITY_FIELDS:
             value: Decimal = getattr(row, name)
-            if value < 0:
-                negatives = True
+            if name not in skip and value < 0:
                 issues.append(ValidationIssue(i, name, "negative", {"value": _fmt(value)}))
-        if row.coefficient_used is not None and row.coefficient_used < 0:
-            negatives = True
-            issues.append(
-                ValidationIssue(
-                    i, "coefficient_used", "negative", {"value": _fmt(row.coefficient_used)}
-                )
-            )
-        if negatives:
-            continue
-        issues.extend(_check_identities(i, row, rules))
         coef = row.coefficient_used
+        if coef is not None and "coefficient_used" not in skip and coef < 0:
+            issues.append(ValidationIssue(i, "coefficient_used", "negative", {"value": _fmt(coef)}))
+        issues.extend(_check_identities(i, row, rules, skip))
         if (
             spec is not None
             and coef is not None
+            and "coefficient_used" not in skip
+            and coef >= 0
             and not spec.plausible_low <= coef <= spec.plausible_high
         ):
             issues.append(
@@ -213,16 +212,31 @@ def validate_report(
     return issues
 
 
-def _check_identities(i: int, row: Row205, rules: Rules205) -> Iterable[ValidationIssue]:
+#: the fields each identity check reads (skipped when one of them could not be read)
+IDENTITY_FIELDS: dict[str, frozenset[str]] = {
+    "consumption_sum": frozenset({"consumption_total", "industrial_production", "non_industrial"}),
+    "raw_material": frozenset({"raw_material", "industrial_production"}),
+    "transport": frozenset({"transport", "consumption_total"}),
+    "stock_balance": frozenset(
+        {"opening_stock", "purchases_qty", "consumption_total", "closing_stock"}
+    ),
+}
+
+
+def _check_identities(
+    i: int, row: Row205, rules: Rules205, skip: frozenset[str] = frozenset()
+) -> Iterable[ValidationIssue]:
     parts = row.industrial_production + row.non_industrial
-    if not rules.consumption_sum.allows(row.consumption_total - parts, row.consumption_total):
+    if not IDENTITY_FIELDS["consumption_sum"] & skip and not rules.consumption_sum.allows(
+        row.consumption_total - parts, row.consumption_total
+    ):
         yield ValidationIssue(
             i,
             "consumption_total",
             "consumption_sum",
             {"value": _fmt(row.consumption_total), "expected": _fmt(parts)},
         )
-    if row.raw_material > row.industrial_production:
+    if not IDENTITY_FIELDS["raw_material"] & skip and row.raw_material > row.industrial_production:
         yield ValidationIssue(
             i,
             "raw_material",
@@ -234,7 +248,7 @@ def _check_identities(i: int, row: Row205, rules: Rules205) -> Iterable[Validati
                 "expected": _fmt(row.industrial_production),
             },
         )
-    if row.transport > row.consumption_total:
+    if not IDENTITY_FIELDS["transport"] & skip and row.transport > row.consumption_total:
         yield ValidationIssue(
             i,
             "transport",
@@ -250,7 +264,7 @@ def _check_identities(i: int, row: Row205, rules: Rules205) -> Iterable[Validati
     expected_closing = supply - row.consumption_total
     gap = row.closing_stock - expected_closing
     tol = rules.stock_balance
-    if not tol.allows(gap, supply):
+    if not IDENTITY_FIELDS["stock_balance"] & skip and not tol.allows(gap, supply):
         allowed = max(tol.abs_tolerance, tol.rel_tolerance_frac * abs(supply))
         yield ValidationIssue(
             i,

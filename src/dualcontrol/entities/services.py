@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
@@ -95,6 +96,16 @@ def import_entities(*, data: bytes, filename: str, user: Any) -> int:
                     err("annual_energy_tce", _("不能为负数"))
             except InvalidOperation:
                 err("annual_energy_tce", _("不是数字"))
+        # the model's own field checks (lengths, e-mail …) on this row now, not at the first
+        # failing save: every problem of the file is listed at once
+        texts = [f for f in ("name", *OPTIONAL[2:]) if f in col and row.get(f)]
+        try:
+            Entity(**{f: row[f] for f in texts}).clean_fields(
+                exclude=[f.name for f in Entity._meta.fields if f.name not in texts]
+            )
+        except ValidationError as exc:
+            for field, messages in exc.message_dict.items():
+                err(field, "；".join(messages))
         parsed.append({**row, "uscc": uscc, "annual_energy_tce": energy})
     if errors:
         raise ReportFormatError(errors)

@@ -67,6 +67,11 @@ class ParsedReport:
     column_letters: dict[str, str] = field(default_factory=dict)
     # where each ``meta`` value was found: (row, column letter)
     meta_cells: dict[str, tuple[int, str]] = field(default_factory=dict)
+    # read with ``collect=True``: the cell problems of the file (a row without a product code, text
+    # in a number cell) and, per parsed row, the fields that could not be read (stored as 0 / None,
+    # to be skipped by the checks that need them)
+    errors: list[CellError] = field(default_factory=list)
+    unreadable: dict[int, frozenset[str]] = field(default_factory=dict)
 
     def locate(self, index: int, field_name: str) -> tuple[str, int, str]:
         """(sheet, row, column) of a parsed row's field, for validation messages."""
@@ -117,10 +122,15 @@ def _rows_to_report(
     meta: dict[str, str],
     name_to_code: Mapping[str, str],
     first_row_number: int,
+    collect: bool = False,
 ) -> ParsedReport:
+    """The rows under the header.  Every cell of every row is read, so a text cell hides no other
+    problem; with ``collect`` the problems are returned with the rows (``errors``,
+    ``unreadable``), otherwise they are raised as :class:`ReportFormatError`."""
     errors: list[CellError] = []
     rows: list[Row205] = []
     numbers: list[int] = []
+    unreadable: dict[int, frozenset[str]] = {}
     letters = {
         FIELD_BY_COLUMN[c]: column_letter(i) for c, i in col_index.items() if c in FIELD_BY_COLUMN
     }
@@ -136,22 +146,12 @@ def _rows_to_report(
             continue
         if not code and name in name_to_code:
             code = name_to_code[name]
-        if not code:
-            errors.append(
-                CellError(
-                    sheet,
-                    row_number,
-                    letters.get("product_code", ""),
-                    "能源品种代码为空",
-                    "product_code",
-                )
-            )
-            continue
         values: dict[str, Any] = {
             "product_code": code,
             "product_name": name,
             "unit": _text(cells.get("乙")),
         }
+        bad: set[str] = set()
         for f, col, zh, _ in COLUMNS:
             if f in {"product_code", "product_name", "unit"} or col not in col_index:
                 continue
@@ -167,17 +167,37 @@ def _rows_to_report(
                         f,
                     )
                 )
-                continue
+                bad.add(f)
+                number = None
             if f == "coefficient_used":
                 values[f] = number
             else:
                 values[f] = number if number is not None else Decimal(0)
+        if not code:
+            errors.append(
+                CellError(
+                    sheet,
+                    row_number,
+                    letters.get("product_code", ""),
+                    "能源品种代码为空",
+                    "product_code",
+                )
+            )
+            continue
+        if bad:
+            unreadable[len(rows)] = frozenset(bad)
         rows.append(Row205(**values))
         numbers.append(row_number)
-    if errors:
+    if errors and not collect:
         raise ReportFormatError(errors)
     return ParsedReport(
-        rows=rows, meta=meta, sheet=sheet, row_numbers=numbers, column_letters=letters
+        rows=rows,
+        meta=meta,
+        sheet=sheet,
+        row_numbers=numbers,
+        column_letters=letters,
+        errors=errors,
+        unreadable=unreadable,
     )
 
 
@@ -222,7 +242,10 @@ def _find_meta(
 
 
 def _parse_grid(
-    grid: Sequence[Sequence[Any]], sheet: str, name_to_code: Mapping[str, str]
+    grid: Sequence[Sequence[Any]],
+    sheet: str,
+    name_to_code: Mapping[str, str],
+    collect: bool = False,
 ) -> ParsedReport | None:
     """The report on one sheet, or None when the sheet has no column-number row."""
     found = _find_header(grid)
@@ -235,7 +258,9 @@ def _parse_grid(
             [CellError(sheet, header_index + 1, "", f"缺少栏目：{'、'.join(missing)}")]
         )
     meta, where = _find_meta(grid, header_index)
-    parsed = _rows_to_report(grid, sheet, header_index, col_index, meta, name_to_code, 1)
+    parsed = _rows_to_report(
+        grid, sheet, header_index, col_index, meta, name_to_code, 1, collect=collect
+    )
     parsed.meta_cells = where
     return parsed
 
@@ -259,7 +284,7 @@ def read_csv(data: bytes, name_to_code: Mapping[str, str] | None = None) -> Pars
 
 
 def _read_csv_grid(
-    grid: Sequence[Sequence[Any]], name_to_code: Mapping[str, str] | None
+    grid: Sequence[Sequence[Any]], name_to_code: Mapping[str, str] | None, collect: bool = False
 ) -> ParsedReport:
     if not grid:
         raise ReportFormatError([CellError("csv", 1, "", "文件为空")])
@@ -282,14 +307,21 @@ def _read_csv_grid(
     ]
     if errors:
         raise ReportFormatError(errors)
-    return _rows_to_report(grid, "csv", 0, col_index, {}, name_to_code or {}, 1)
+    return _rows_to_report(grid, "csv", 0, col_index, {}, name_to_code or {}, 1, collect=collect)
 
 
 def read_report(
-    data: bytes, filename: str, name_to_code: Mapping[str, str] | None = None
+    data: bytes,
+    filename: str,
+    name_to_code: Mapping[str, str] | None = None,
+    *,
+    collect: bool = False,
 ) -> ParsedReport:
     """Read a 205-1 report from an .xlsx or .csv file's bytes: refused whole
-    (:class:`ReportFormatError`) or read completely, within the ``report205`` upload limits."""
+    (:class:`ReportFormatError`) or read completely, within the ``report205`` upload limits.
+    With ``collect`` the problems of the rows' cells come back in ``errors`` (with the rows that
+    could be read, to be checked further) instead of being raised; a file that cannot be read
+    as a table is still refused."""
     lower = filename.lower()
     if not lower.endswith((".xlsx", ".csv")):
         raise ReportFormatError(
@@ -300,9 +332,9 @@ def read_report(
     except TableRefused as exc:
         raise ReportFormatError(exc.errors) from exc
     if table.format == "csv":
-        return _read_csv_grid(table.sheets[0].rows, name_to_code)
+        return _read_csv_grid(table.sheets[0].rows, name_to_code, collect)
     for sheet in table.sheets:
-        parsed = _parse_grid(sheet.rows, sheet.title, name_to_code or {})
+        parsed = _parse_grid(sheet.rows, sheet.title, name_to_code or {}, collect)
         if parsed is not None:
             return parsed
     raise ReportFormatError([CellError("", 0, "", NO_HEADER)])

@@ -327,7 +327,14 @@ def check_archive(data: bytes, limits: UploadLimits, *, name: str = "") -> zipfi
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
         infos = archive.infolist()
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError) as exc:
+    except (
+        zipfile.BadZipFile,
+        zipfile.LargeZipFile,
+        OSError,
+        ValueError,
+        EOFError,
+        NotImplementedError,  # a directory entry naming a ZIP version or method not supported
+    ) as exc:
         raise _refuse(
             name, _("不是有效的 Excel/Office 文件（压缩包已损坏：%(e)s）") % {"e": exc}
         ) from exc

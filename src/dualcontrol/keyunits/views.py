@@ -23,6 +23,7 @@ from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from dualcontrol import uploads_annotate
 from dualcontrol.access import keyunits as access
 from dualcontrol.access.rules import allows, rule_required
 from dualcontrol.access.scope import visible_entities
@@ -39,6 +40,7 @@ from dualcontrol.keyunits.models import (
     Tier,
 )
 from dualcontrol.keyunits.rules import KeyUnitRules, load_rules
+from dualcontrol.keyunits.workbook import UPLOAD_KIND
 from dualcontrol.redirects import safe_next
 from dualcontrol.reporting.models import Status as RStatus
 
@@ -696,23 +698,31 @@ def file_report(request: HttpRequest) -> HttpResponse:
 def upload_report(request: HttpRequest) -> HttpResponse:
     entity = get_object_or_404(visible_entities(request.user), pk=request.user.entity_id or 0)
     year = _year(request)
-    problems: list[Any] = []
+    refusal: uploads_annotate.Refusal | None = None
     if request.method == "POST":
         upload = request.FILES.get("file")
         if upload is None:
             messages.error(request, _("请选择文件。"))
         else:
+            data = upload.read()
             try:
                 report = services.upload_status_report(
                     entity=entity,
                     year=year,
-                    data=upload.read(),
+                    data=data,
                     filename=upload.name or "",
                     user=request.user,
                     submit=request.POST.get("submit") == "1",
                 )
             except services.ReportRejected as exc:
-                problems = exc.problems
+                # every problem, capped on the page, all of them in the annotated copy
+                refusal = uploads_annotate.refusal(
+                    exc.problems,
+                    data=data,
+                    filename=upload.name or "",
+                    kind=UPLOAD_KIND,
+                    user=request.user,
+                )
             except services.WorkflowError as exc:
                 messages.error(request, str(exc))
             else:
@@ -721,7 +731,7 @@ def upload_report(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "keyunits/upload.html",
-        {**_common(request, "upload"), "entity": entity, "year": year, "problems": problems},
+        {**_common(request, "upload"), "entity": entity, "year": year, "refusal": refusal},
     )
 
 

@@ -125,9 +125,24 @@ def _check_period(period_type: str, year: int, month: int | None) -> None:
         )
 
 
-def validate_rows(rows: Sequence[Row205], products: dict[str, EnergyProduct]) -> list[Any]:
+def validate_rows(
+    rows: Sequence[Row205],
+    products: dict[str, EnergyProduct],
+    unreadable: dict[int, frozenset[str]] | None = None,
+) -> list[Any]:
     specs = {code: product_spec(p) for code, p in products.items()}
-    return validate_report(rows, specs, rules_205())
+    return validate_report(rows, specs, rules_205(), unreadable)
+
+
+def _rule_problems(issues: Sequence[Any], parsed: ParsedReport | None) -> list[Problem]:
+    problems = []
+    for issue in issues:
+        if parsed is not None:
+            sheet, row_no, col = parsed.locate(issue.row, issue.field)
+        else:
+            sheet, row_no, col = "", issue.row + 1, ""
+        problems.append(Problem(sheet, row_no, col, issue.field, issue.message(_lang())))
+    return problems
 
 
 def _lang() -> str:
@@ -154,14 +169,7 @@ def save_report(
     products = catalogue(period_start(year, month))
     issues = validate_rows(rows, products)
     if issues:
-        problems = []
-        for issue in issues:
-            if parsed is not None:
-                sheet, row_no, col = parsed.locate(issue.row, issue.field)
-            else:
-                sheet, row_no, col = "", issue.row + 1, ""
-            problems.append(Problem(sheet, row_no, col, issue.field, issue.message(_lang())))
-        raise ReportRejected(problems)
+        raise ReportRejected(_rule_problems(issues, parsed))
     totals = account_rows(rows, products, year, entity.division.path.split("/")[0])
     with transaction.atomic():
         report, created = EnergyReport.objects.select_for_update().get_or_create(
@@ -241,23 +249,34 @@ def upload_report(
         raise PermissionDenied("only the unit's own reporter files its reports")
     products = catalogue(period_start(year, month))
     try:
-        parsed = read_report(data, filename, {p.name_zh: p.code for p in products.values()})
+        parsed = read_report(
+            data, filename, {p.name_zh: p.code for p in products.values()}, collect=True
+        )
     except ReportFormatError as exc:
         raise ReportRejected([_cell_problem(e) for e in exc.errors]) from exc
+    # every problem of the file at once (issue 14): the frame (USCC, period), the cells that
+    # could not be read, and the rules on every row that could — then refused whole
+    problems = [_cell_problem(e) for e in parsed.errors]
     uscc = parsed.meta.get("uscc", "")
     if uscc and uscc != entity.uscc:
-        raise ReportRejected(
-            [
-                Problem(
-                    parsed.sheet,
-                    *parsed.meta_cells.get("uscc", (3, "F")),
-                    "uscc",
-                    _("表中统一社会信用代码 %(uscc)s 与本单位 %(own)s 不一致")
-                    % {"uscc": uscc, "own": entity.uscc},
-                )
-            ]
+        problems.append(
+            Problem(
+                parsed.sheet,
+                *parsed.meta_cells.get("uscc", (3, "F")),
+                "uscc",
+                _("表中统一社会信用代码 %(uscc)s 与本单位 %(own)s 不一致")
+                % {"uscc": uscc, "own": entity.uscc},
+            )
         )
-    _check_file_period(parsed, year, month if period_type == PeriodType.MONTHLY else None)
+    period_problem = _file_period_problem(
+        parsed, year, month if period_type == PeriodType.MONTHLY else None
+    )
+    if period_problem is not None:
+        problems.append(period_problem)
+    if parsed.rows or not problems:
+        problems += _rule_problems(validate_rows(parsed.rows, products, parsed.unreadable), parsed)
+    if problems:
+        raise ReportRejected(sorted(problems, key=_file_order))
     return save_report(
         entity=entity,
         period_type=period_type,
@@ -272,12 +291,17 @@ def upload_report(
     )
 
 
-def _check_file_period(parsed: ParsedReport, year: int, month: int | None) -> None:
+def _file_order(p: Problem) -> tuple[int, int, str]:
+    """Problems in the order of the file: by row, then by column (A … Z, AA …)."""
+    return (p.row, len(p.column), p.column)
+
+
+def _file_period_problem(parsed: ParsedReport, year: int, month: int | None) -> Problem | None:
     """The period written in the file (报告期) must be the one chosen on the form: a file of
     another period is refused, not filed under the wrong month."""
     text = parsed.meta.get("period", "")
     if not text:
-        return
+        return None
     row, column = parsed.meta_cells.get("period", (0, ""))
     chosen = f"{year}-{month:02d}" if month else str(year)
     found = file_period(text)
@@ -293,8 +317,8 @@ def _check_file_period(parsed: ParsedReport, year: int, month: int | None) -> No
             "chosen": chosen,
         }
     else:
-        return
-    raise ReportRejected([Problem(parsed.sheet, row, column, "period", reason)])
+        return None
+    return Problem(parsed.sheet, row, column, "period", reason)
 
 
 def _cell_problem(e: CellError) -> Problem:

@@ -13,6 +13,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from dualcontrol import uploads_annotate
 from dualcontrol.access.rules import rule_required
 from dualcontrol.access.scope import can_file_for, can_review
 from dualcontrol.exports import xlsx_response
@@ -227,12 +228,14 @@ def _row_name(products: list[EnergyProduct], code: str) -> str:
 
 @rule_required("reports.file")
 def upload(request: HttpRequest) -> HttpResponse:
-    problems: list[services.Problem] = []
+    refused: uploads_annotate.Refusal | None = None
     if request.method == "POST":
         form = UploadForm(request.POST, request.FILES)
         if form.is_valid():
             p = form.cleaned_data
             f = p["file"]
+            data: bytes | None = None
+            problems: list[Any] = []
             try:
                 # the size is checked before the file is read (the limit is reference data)
                 data = read_limited(f, "report205")
@@ -257,9 +260,14 @@ def upload(request: HttpRequest) -> HttpResponse:
             else:
                 messages.success(request, _("文件已导入。"))
                 return redirect("reporting:detail", pk=saved.pk)
+            if problems:
+                # every problem, capped on the page, all of them in the annotated copy
+                refused = uploads_annotate.refusal(
+                    problems, data=data, filename=f.name, kind="report205", user=request.user
+                )
     else:
         form = UploadForm()
-    return render(request, "reporting/upload.html", {"form": form, "problems": problems})
+    return render(request, "reporting/upload.html", {"form": form, "refusal": refused})
 
 
 @rule_required("reports.view")

@@ -88,6 +88,15 @@ def read_table(data: bytes, filename: str) -> tuple[str, list[str], list[list[st
     """(sheet name, header, rows as text) of a CSV or .xlsx statistics file, read through the
     bounded reader (:mod:`dualcontrol.formats.upload_tables`, limits ``statistics``): blank rows
     and rows whose first cell starts with ``#`` (comments) are skipped."""
+    sheet, header, body = read_numbered_table(data, filename)
+    return sheet, header, [cells for _row, cells in body]
+
+
+def read_numbered_table(
+    data: bytes, filename: str
+) -> tuple[str, list[str], list[tuple[int, list[str]]]]:
+    """As :func:`read_table`, each data row with its row number in the file (blank and comment
+    rows are skipped, so the n-th data row is not always the file's row n + 1)."""
     try:
         table = read_upload(
             data, filename, kind="statistics", csv_sheet=filename or "csv", first_sheet_only=True
@@ -95,18 +104,19 @@ def read_table(data: bytes, filename: str) -> tuple[str, list[str], list[list[st
     except TableRefused as exc:
         raise StatisticsRejected(exc.errors) from exc
     sheet = table.sheets[0]
-    rows: list[list[str]] = []
-    for raw in sheet.rows:
+    rows: list[tuple[int, list[str]]] = []
+    for number, raw in enumerate(sheet.rows, start=1):
         cells = [_cell(c) for c in raw]
         if table.format == "xlsx":
             while cells and not cells[-1]:
                 cells.pop()
         if not any(cells) or cells[0].startswith("#"):
             continue
-        rows.append(cells)
+        rows.append((number, cells))
     if not rows:
         raise StatisticsRejected([CellError(sheet.title, 1, "", _("文件没有数据行"))])
-    return sheet.title, [h.strip() for h in rows[0]], rows[1:]
+    header = [h.strip() for h in rows[0][1]]
+    return sheet.title, header, rows[1:]
 
 
 def _fuel_columns() -> tuple[str, ...]:
@@ -137,36 +147,42 @@ def import_statistics(
     ``system``: a batch job of the platform (the demo builder), not a user's upload."""
     if not system and not is_province(user):
         raise NotAllowed(_("只有省级用户可以导入地区统计数据"))
-    sheet, header, body = read_table(data, filename)
+    sheet, header, body = read_numbered_table(data, filename)
+    # the header's problems, all of them (a file whose header is wrong is not read further)
+    header_errors: list[CellError] = []
     missing = [c for c in KEY_COLUMNS if c not in header]
     if missing:
-        raise StatisticsRejected(
-            [CellError(sheet, 1, "", _("缺少列：%(cols)s") % {"cols": ", ".join(missing)})]
+        header_errors.append(
+            CellError(sheet, 1, "", _("缺少列：%(cols)s") % {"cols": ", ".join(missing)})
         )
     if not [h for h in header if h and h not in KEY_COLUMNS + OPTIONAL_STAT_COLUMNS]:
-        raise StatisticsRejected(
-            [
-                CellError(
-                    sheet,
-                    1,
-                    "",
-                    _("缺少列：至少需要一个统计数据列（如 %(cols)s）")
-                    % {"cols": ", ".join((*REQUIRED_STAT_COLUMNS[2:], "co2_t"))},
-                )
-            ]
+        header_errors.append(
+            CellError(
+                sheet,
+                1,
+                "",
+                _("缺少列：至少需要一个统计数据列（如 %(cols)s）")
+                % {"cols": ", ".join((*REQUIRED_STAT_COLUMNS[2:], "co2_t"))},
+            )
         )
     dup_cols = sorted({h for h in header if h and header.count(h) > 1})
     if dup_cols:
-        raise StatisticsRejected(
-            [CellError(sheet, 1, "", _("列名重复：%(cols)s") % {"cols": ", ".join(dup_cols)})]
+        header_errors.append(
+            CellError(sheet, 1, "", _("列名重复：%(cols)s") % {"cols": ", ".join(dup_cols)})
         )
+    if header_errors:
+        raise StatisticsRejected(header_errors)
     fuel_cols = set(_fuel_columns())
     known_cols = frozenset(catalogue().statistics) | fuel_cols
     value_cols = [
         c for c in header if c and c not in KEY_COLUMNS + OPTIONAL_STAT_COLUMNS + FIELD_COLUMNS
     ]
     col_letter = {c: _letter(i) for i, c in enumerate(header)}
-    by_code = {d.code: d for d in Division.objects.all()}
+    from dualcontrol.access.scope import visible_divisions
+
+    # an officer imports the statistics of its own province only (issue 22: several provinces)
+    divisions = Division.objects.all() if system else visible_divisions(user)
+    by_code = {d.code: d for d in divisions}
     by_name: dict[str, list[Division]] = {}
     for d in by_code.values():
         by_name.setdefault(d.name, []).append(d)
@@ -180,10 +196,9 @@ def import_statistics(
 
     if not body:
         raise StatisticsRejected([CellError(sheet, 2, "", _("文件没有数据行"))])
-    for i, raw in enumerate(body, start=2):
+    for i, raw in body:  # i: the row number in the file
         if len(raw) > len(header):
-            err(i, "", _("本行的列数多于表头"))
-            continue
+            err(i, "", _("本行的列数多于表头"))  # the cells under the header are still checked
         cells = {h: (raw[j] if j < len(raw) else "") for j, h in enumerate(header)}
         if not any(cells.values()):
             continue
