@@ -20,6 +20,7 @@ from dualcontrol.keyunits.api import router as keyunits_router
 from dualcontrol.metering.api import router as metering_router
 from dualcontrol.monitoring.api import router as monitoring_router
 from dualcontrol.projects.api import router as projects_router
+from dualcontrol.publishing.api import manage_router as publishing_router
 from dualcontrol.publishing.api import router as public_router
 from dualcontrol.reporting.api import router as reporting_router
 from dualcontrol.reporting.statistics_api import router as statistics_reports_router
@@ -72,6 +73,7 @@ api.add_router("/monitoring", monitoring_router)
 api.add_router("/projects", projects_router)
 api.add_router("/assessment", assessment_router)
 api.add_router("/public", public_router)
+api.add_router("/publishing", publishing_router)
 api.add_router("/key-units", keyunits_router)
 api.add_router("/carbon-market", carbonmarket_router)
 api.add_router("/rights", rights_router)

@@ -1,10 +1,16 @@
-"""``dualcontrol import divisions|entities|statistics FILE``: load registries and regional statistics
-from CSV/Excel (all or nothing).
+"""``dualcontrol import divisions|entities|statistics|targets FILE``: load registries, regional
+statistics and targets from CSV/Excel (all or nothing).
 
 ``statistics`` takes the layout of the regional statistics page (docs/indicators.md §2: region, year,
 optional month/quarter/industry/source, any catalogue column or energy by fuel, UTF-8 or GB18030, or
 .xlsx) and goes through the same service as the page, with the same checks and audit entry; without
 ``--user`` it runs as the platform (system actor), with ``--user`` as that province officer.
+
+``targets`` takes one target per row (columns of :mod:`dualcontrol.targets.target_import`: indicator,
+division code or unit USCC, period, values, source document …; UTF-8 or GB18030, or .xlsx) and creates
+each through the same service as the page 新建目标 (and ``POST /api/targets/import``), with the same
+checks and audit entries; the file is refused whole with every problem listed.  Without ``--user`` it
+runs as the platform (system actor), with ``--user`` under that officer's access rules.
 
 ``divisions --shipped [--province CODE]`` loads the national divisions shipped as reference data
 (reference/data/divisions_cn.csv, docs/divisions.md), all of them or one province's, through the same
@@ -39,10 +45,10 @@ class _IntermixedParser(argparse.ArgumentParser):
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = subparsers.add_parser(
         "import",
-        help="import a registry file (divisions: CSV; entities: CSV or .xlsx) or regional "
-        "statistics (CSV in UTF-8/GB18030 or .xlsx)",
+        help="import a registry file (divisions: CSV; entities: CSV or .xlsx), regional "
+        "statistics or targets (CSV in UTF-8/GB18030 or .xlsx)",
     )
-    p.add_argument("kind", choices=["divisions", "entities", "statistics"])
+    p.add_argument("kind", choices=["divisions", "entities", "statistics", "targets"])
     p.add_argument("file", type=Path, nargs="?")
     p.add_argument(
         "--shipped",
@@ -56,6 +62,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     )
     p.add_argument(
         "--user", default="", help="username recorded in the audit log (default: system)"
+    )
+    p.add_argument(
+        "--annotated",
+        type=Path,
+        metavar="XLSX",
+        help="when the file is refused: write an Excel copy of it here, every bad cell filled "
+        "and commented, with a sheet 问题清单 listing every problem",
     )
     p.set_defaults(func=run)
     p.__class__ = _IntermixedParser  # FILE is optional now (--shipped)
@@ -103,6 +116,7 @@ def run(args: argparse.Namespace) -> int:
     from dualcontrol.formats.report205 import ReportFormatError
     from dualcontrol.regions.services import import_divisions
     from dualcontrol.targets.services import StatisticsRejected, TargetError, import_statistics
+    from dualcontrol.targets.target_import import import_targets
 
     user = User.objects.filter(username=args.user).first() if args.user else None
     if args.user and user is None:
@@ -116,6 +130,8 @@ def run(args: argparse.Namespace) -> int:
     try:
         if args.kind == "divisions":
             n = import_divisions(data=data, user=user)
+        elif args.kind == "targets":
+            n = import_targets(data=data, user=user, filename=args.file.name, system=user is None)
         elif args.kind == "statistics":
             n = import_statistics(
                 data=data, user=user, filename=args.file.name, system=user is None
@@ -126,6 +142,12 @@ def run(args: argparse.Namespace) -> int:
         raise CommandError(f"{name}: {exc}") from exc
     except (ReportFormatError, StatisticsRejected) as exc:
         lines = "\n".join(f"  {e}" for e in exc.errors)
+        if args.annotated is not None:
+            from dualcontrol.uploads_annotate import annotated_workbook
+
+            kind = "statistics" if args.kind in ("statistics", "targets") else "entities"
+            args.annotated.write_bytes(annotated_workbook(data, name, exc.errors, kind=kind))
+            lines += f"\n  (annotated copy: {args.annotated})"
         raise CommandError(f"{name} rejected, nothing imported:\n{lines}") from exc
     print(f"{args.kind}: {n} rows imported from {name}")
     return 0

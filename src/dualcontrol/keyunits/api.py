@@ -15,12 +15,14 @@ from typing import Any
 from django.http import Http404, HttpRequest
 from django.utils import timezone
 from ninja import Router, Schema
+from ninja import Status as HttpStatus
 from ninja.errors import HttpError
 from ninja.pagination import paginate
 
 from dualcontrol.access import keyunits as access
 from dualcontrol.access.rules import require
 from dualcontrol.access.scope import visible_entities
+from dualcontrol.api_problems import WRITE_ERRORS, refusal
 from dualcontrol.keyunits import queries, services
 from dualcontrol.keyunits.models import (
     AuditOrder,
@@ -530,3 +532,158 @@ def shares(request: HttpRequest, year: int | None = None, by: str = "industry") 
             for s in queries.benchmark_shares(y, by, scope)
         ],
     }
+
+
+# --------------------------------------------------------------------------------------------
+# designations and the province's lists: the registry pages' services, rule
+# ``keyunits.designate`` and audit; docs/api.md lists each page write's operation
+
+
+def _refused(exc: Exception) -> Any:
+    if isinstance(exc, services.PermissionDenied):
+        return refusal(403, str(exc))
+    if isinstance(exc, services.ReportRejected):
+        return refusal(422, "refused", cells=exc.problems)
+    return refusal(422, str(exc))  # WorkflowError / ValueError: the request's reason
+
+
+def _designation_out(d: Designation) -> dict[str, Any]:
+    return {
+        "id": d.pk,
+        "unit_uscc": d.entity.uscc,
+        "unit_name": d.entity.name,
+        "division_code": d.entity.division.code,
+        "year": d.year,
+        "tier": d.tier,
+        "status": d.status,
+        "basis_energy_tce": d.basis_energy_tce,
+        "basis_source": d.basis_source,
+        "rule_version": d.rule_version,
+        "published": d.published,
+    }
+
+
+class YearIn(Schema):
+    year: int
+
+
+class ProposalOut(Schema):
+    year: int
+    proposed: int
+    unchanged: int
+    below: int
+    rule_version: str
+
+
+@router.post("/designations/propose", response={200: ProposalOut, **WRITE_ERRORS})
+def propose_designations(request: HttpRequest, payload: YearIn) -> Any:
+    """拟纳入 (the registry's 提出拟纳入名单): ``services.propose_designations``."""
+    require(request.user, "keyunits.designate")
+    year = _year(payload.year)
+    try:
+        r = services.propose_designations(year=year, user=request.user)
+    except (services.WorkflowError, services.PermissionDenied, ValueError) as exc:
+        return _refused(exc)
+    return {
+        "year": year,
+        "proposed": r.proposed,
+        "unchanged": r.unchanged,
+        "below": r.below,
+        "rule_version": r.rule_version,
+    }
+
+
+class DecisionIn(Schema):
+    """``confirm`` (reason optional) or ``remove`` (reason required)."""
+
+    action: str
+    reason: str = ""
+
+
+@router.post(
+    "/designations/{designation_id}/decide", response={200: DesignationOut, **WRITE_ERRORS}
+)
+def decide_designation(request: HttpRequest, designation_id: int, payload: DecisionIn) -> Any:
+    """确认 / 移出 a designation: ``services.confirm_designation`` / ``remove_designation``."""
+    require(request.user, "keyunits.designate")
+    d = (
+        access.scoped(request.user, Designation.objects.all())
+        .select_related("entity", "entity__division")
+        .filter(pk=designation_id)
+        .first()
+    )
+    if d is None:
+        raise Http404
+    acts = {"confirm": services.confirm_designation, "remove": services.remove_designation}
+    if payload.action not in acts:
+        return refusal(422, "未知操作", fields={"action": "confirm 或 remove"})
+    try:
+        acts[payload.action](designation=d, user=request.user, reason=payload.reason)
+    except (services.WorkflowError, services.PermissionDenied, ValueError) as exc:
+        return _refused(exc)
+    d.refresh_from_db()
+    return _designation_out(d)
+
+
+class PublishedListOut(Schema):
+    kind: str
+    year: int
+    rows: int
+    published_at: dt.datetime
+    rule_version: str
+
+
+@router.post("/lists/{kind}/publish", response={201: PublishedListOut, **WRITE_ERRORS})
+def publish_list(request: HttpRequest, kind: str, payload: YearIn) -> Any:
+    """公布名单 (a list page's 公布): ``services.publish_list`` (frozen rows)."""
+    require(request.user, "keyunits.designate")
+    if kind not in queries.specs():
+        raise Http404
+    try:
+        p = services.publish_list(kind=kind, year=_year(payload.year), user=request.user)
+    except (services.WorkflowError, services.PermissionDenied, ValueError) as exc:
+        return _refused(exc)
+    return HttpStatus(
+        201,
+        {
+            "kind": p.kind,
+            "year": p.year,
+            "rows": len(p.rows),
+            "published_at": p.published_at,
+            "rule_version": p.rule_version,
+        },
+    )
+
+
+class ComputeIn(Schema):
+    """``grades``, ``surcharges`` or ``audits`` (order audits for units over a limit)."""
+
+    what: str
+    year: int
+
+
+class ComputeOut(Schema):
+    what: str
+    year: int
+    count: int
+
+
+@router.post("/compute", response={200: ComputeOut, **WRITE_ERRORS})
+def compute(request: HttpRequest, payload: ComputeIn) -> Any:
+    """Recompute the year's grades or surcharges, or order the audits (the lists page's buttons):
+    ``services.compute_grades`` / ``compute_surcharges`` / ``order_audits_for_over_limit``."""
+    require(request.user, "keyunits.designate")
+    year = _year(payload.year)
+    user = request.user
+    try:
+        if payload.what == "grades":
+            n = services.compute_grades(year=year, user=user).graded
+        elif payload.what == "surcharges":
+            n = services.compute_surcharges(year=year, user=user).computed
+        elif payload.what == "audits":
+            n = len(services.order_audits_for_over_limit(year=year, user=user))
+        else:
+            return refusal(422, "未知操作", fields={"what": "grades, surcharges 或 audits"})
+    except (services.WorkflowError, services.PermissionDenied, ValueError) as exc:
+        return _refused(exc)
+    return {"what": payload.what, "year": year, "count": n}

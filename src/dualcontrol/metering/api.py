@@ -20,9 +20,18 @@ from ninja import Status as HttpStatus
 from ninja.errors import HttpError
 from ninja.pagination import paginate
 
+from dualcontrol.access.rules import require
+from dualcontrol.access.scope import can_file_for
+from dualcontrol.api_problems import WRITE_ERRORS, refusal
 from dualcontrol.entities.models import Entity
 from dualcontrol.metering import codecs, queries, services
-from dualcontrol.metering.models import Alert, DataItem, FaultReport, MeteringInstrument
+from dualcontrol.metering.models import (
+    Alert,
+    DataItem,
+    FaultReport,
+    Frequency,
+    MeteringInstrument,
+)
 from dualcontrol.pagination import Mapped, PageNumberPagination, Ranked
 from dualcontrol.reference.metering import metering_rules
 from dualcontrol.reference.workcalendar import work_calendar
@@ -80,6 +89,9 @@ class AckOut(Schema):
     batch: int
     received: int
     stored: int
+    queued: int = Field(
+        0, description="accepted into the stream, stored by the writers (a configured stream)"
+    )
     duplicates: list[DuplicateOut]
     rejected: list[RejectedOut]
 
@@ -348,7 +360,15 @@ def list_codecs(request: HttpRequest) -> Any:
 
 @router.post(
     "/readings",
-    response={200: AckOut, 400: ErrorOut, 403: ErrorOut, 404: ErrorOut, 413: ErrorOut, 422: AckOut},
+    response={
+        200: AckOut,
+        400: ErrorOut,
+        403: ErrorOut,
+        404: ErrorOut,
+        413: ErrorOut,
+        422: AckOut,
+        503: ErrorOut,
+    },
     openapi_extra=READINGS_BODY,
 )
 def post_readings(request: HttpRequest, codec: str | None = None) -> Any:
@@ -356,7 +376,10 @@ def post_readings(request: HttpRequest, codec: str | None = None) -> Any:
 
     Valid readings are stored and acknowledged even when others are refused; a reading already
     stored (same item and time) is acknowledged as a duplicate with the stored value. 200 when at
-    least one reading was stored or found stored, 422 when every reading was refused.
+    least one reading was stored or found stored, 422 when every reading was refused.  With a
+    stream configured (issue 22) the accepted readings are ``queued``: answered once the stream
+    holds them, stored by the writers; 503 when the stream did not take them (nothing accepted:
+    send again).
     """
     try:
         wire = codecs.get(codec)
@@ -385,8 +408,10 @@ def post_readings(request: HttpRequest, codec: str | None = None) -> Any:
         )
     except services.PermissionDenied as exc:
         return HttpStatus(403, {"detail": str(exc)})
+    except services.StreamUnavailable as exc:
+        return HttpStatus(503, {"detail": f"stream unavailable, nothing accepted: {exc}"})
     body = wire.encode(result)
-    ok = result.stored or result.duplicates or not decoded.readings
+    ok = result.stored or result.queued or result.duplicates or not decoded.readings
     return HttpStatus(200 if ok else 422, body)
 
 
@@ -643,6 +668,69 @@ def readings(
     ]
 
 
+class SeriesPointOut(Schema):
+    item: str
+    start: dt.datetime
+    n: int
+    total: float | None
+    mean: float | None
+    min_value: float | None
+    max_value: float | None
+
+
+class SeriesOut(Schema):
+    resolution: str
+    points: list[SeriesPointOut]
+
+
+@router.get("/units/{uscc}/series", response=SeriesOut)
+def series(
+    request: HttpRequest,
+    uscc: str,
+    start: dt.datetime,
+    end: dt.datetime,
+    item: str | None = None,
+    resolution: str = "auto",
+    limit: int = 10000,
+) -> Any:
+    """Readings of the unit in [start, end) at any span: raw while kept and the span is short,
+    else the hourly or daily roll-ups (``resolution`` auto | raw | hour | day; issue 22); at most
+    ``limit`` points (≤ 50 000)."""
+    from dualcontrol.timeseries.queries import RESOLUTIONS, metering_series
+
+    entity = _unit(request, uscc)
+    items = DataItem.objects.filter(entity=entity)
+    if item:
+        items = items.filter(code=item.upper())
+    by_id = {i.pk: i for i in items}
+    if end <= start:
+        raise HttpError(422, "end must be after start")
+    if resolution not in RESOLUTIONS:
+        raise HttpError(422, f"resolution: one of {', '.join(RESOLUTIONS)}")
+    data = metering_series(
+        list(by_id),
+        services.aware(services.to_local(start)),
+        services.aware(services.to_local(end)),
+        resolution=resolution,
+        limit=max(1, min(limit, 50000)),
+    )
+    return {
+        "resolution": data.resolution,
+        "points": [
+            {
+                "item": by_id[int(p.key)].code,
+                "start": p.start,
+                "n": p.n,
+                "total": p.total,
+                "mean": p.mean,
+                "min_value": p.min_value,
+                "max_value": p.max_value,
+            }
+            for p in data.points
+        ],
+    }
+
+
 def _alert_out(a: Alert) -> dict[str, Any]:
     return {
         "id": a.pk,
@@ -782,3 +870,104 @@ def close_fault(request: HttpRequest, fault_id: int, payload: CloseIn) -> Any:
             repaired_at=payload.repaired_at,
         )
     )
+
+
+# --------------------------------------------------------------------------------------------
+# the unit's manual entries and gap explanations: the pages' services, rules and audit
+# (docs/api.md lists each page write's operation)
+
+
+class ManualIn(Schema):
+    """手工填报 of a monthly item: its code, the month (``YYYY-MM``) and the value."""
+
+    item: str
+    month: str
+    value: float
+
+
+class ManualOut(Schema):
+    batch: int
+    stored: int
+
+
+@router.post("/units/{uscc}/manual", response={201: ManualOut, **WRITE_ERRORS})
+def enter_manual(request: HttpRequest, uscc: str, payload: ManualIn) -> Any:
+    """手工填报 (the unit's page 手工填报): ``services.enter_manual`` — the same checks as a meter
+    reading; a refused value lists every reason."""
+    require(request.user, "metering.file")
+    entity = _unit(request, uscc)
+    if not can_file_for(request.user, entity):
+        return refusal(403, "only the unit's own reporter enters its readings")
+    problems: dict[str, str] = {}
+    item = DataItem.objects.filter(
+        entity=entity, code=payload.item, frequency=Frequency.MONTHLY, active=True
+    ).first()
+    if item is None:
+        problems["item"] = "不是本单位启用的月数据项"
+    try:
+        y, m = (int(x) for x in payload.month.split("-"))
+        month = dt.date(y, m, 1)
+    except ValueError:
+        problems["month"] = "月份格式应为 YYYY-MM"
+    if problems:
+        return refusal(422, "未保存", fields=problems)
+    try:
+        result = services.enter_manual(
+            entity=entity, item=item, month=month, value=payload.value, user=request.user
+        )
+    except services.PermissionDenied as exc:
+        return refusal(403, str(exc))
+    if not result.stored:
+        return refusal(
+            422,
+            "未保存",
+            fields={"value": "; ".join(e.message for e in result.errors) or "duplicate"},
+        )
+    return HttpStatus(201, {"batch": result.batch.pk, "stored": result.stored})
+
+
+class GapIn(Schema):
+    """The unit's explanation of the meters-vs-205-1 gap of a product in a month (``YYYY-MM``)."""
+
+    month: str
+    product_code: str
+    text: str
+
+
+class ExplanationOut(Schema):
+    product_code: str
+    year: int
+    month: int
+    text: str
+
+
+@router.post(
+    "/units/{uscc}/reconciliation/explanations", response={200: ExplanationOut, **WRITE_ERRORS}
+)
+def explain_gap(request: HttpRequest, uscc: str, payload: GapIn) -> Any:
+    """差异说明 (the reconciliation page's form): ``services.explain_gap``."""
+    entity = _unit(request, uscc)
+    try:
+        y, m = (int(x) for x in payload.month.split("-"))
+        dt.date(y, m, 1)
+    except ValueError:
+        return refusal(422, "未保存", fields={"month": "月份格式应为 YYYY-MM"})
+    try:
+        obj = services.explain_gap(
+            entity=entity,
+            year=y,
+            month=m,
+            product_code=payload.product_code,
+            text=payload.text,
+            user=request.user,
+        )
+    except services.PermissionDenied as exc:
+        return refusal(403, str(exc))
+    except services.WorkflowError as exc:
+        return refusal(422, "未保存", fields={"text": str(exc)})
+    return {
+        "product_code": obj.product_code,
+        "year": obj.year,
+        "month": obj.month,
+        "text": obj.text,
+    }

@@ -9,19 +9,24 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest
 from django.utils import timezone
 from ninja import Router, Schema
+from ninja import Status as HttpStatus
 from ninja.errors import HttpError
 from ninja.pagination import paginate
 
 from dualcontrol.access import projects as project_access
 from dualcontrol.access.rules import require
+from dualcontrol.api_problems import WRITE_ERRORS, refusal
+from dualcontrol.entities.models import Entity, Industry
 from dualcontrol.pagination import Mapped, PageNumberPagination
 from dualcontrol.projects import ledger as ledger_mod
-from dualcontrol.projects import queries
+from dualcontrol.projects import queries, services
 from dualcontrol.projects.models import Project
 from dualcontrol.projects.rules import project_rules
+from dualcontrol.regions.models import Division
 
 router = Router(tags=["projects"])
 
@@ -394,3 +399,138 @@ def project_detail(request: HttpRequest, project_id: int) -> Any:
             for v in p.verifications.all()
         ],
     }
+
+
+# --------------------------------------------------------------------------------------------
+# writes: the pages' services (who may: the services and the rules), audit in the services;
+# docs/api.md lists each page write's operation
+
+
+def _refused(exc: Exception) -> Any:
+    if isinstance(exc, PermissionDenied):
+        return refusal(403, str(exc) or "not allowed")
+    assert isinstance(exc, ValidationError)
+    if hasattr(exc, "error_dict"):
+        return refusal(422, "未保存", fields={k: " ".join(v) for k, v in exc.message_dict.items()})
+    return refusal(422, "; ".join(exc.messages))
+
+
+class ProjectIn(Schema):
+    """A project as on the page 登记项目: ``division`` a GB/T 2260 code, ``entity`` a USCC,
+    ``industry`` a GB/T 4754 code, ``planned`` the planned figure per measure of the type.
+    On PATCH only the fields given change."""
+
+    kind: str | None = None
+    type_code: str | None = None
+    name: str | None = None
+    registry_code: str | None = None
+    division: str | None = None
+    entity: str | None = None
+    owner_name: str | None = None
+    industry: str | None = None
+    planned_start: dt.date | None = None
+    planned_completion: dt.date | None = None
+    description: str | None = None
+    planned: dict[str, float | str] | None = None
+
+
+def _project_values(
+    payload: ProjectIn,
+) -> tuple[dict[str, Any], dict[str, Any] | None, dict[str, str]]:
+    given = payload.dict(exclude_unset=True)
+    planned = given.pop("planned", None)
+    problems: dict[str, str] = {}
+    if "division" in given:
+        code = given["division"] or ""
+        given["division"] = Division.objects.filter(code=code).order_by("-valid_from").first()
+        if given["division"] is None:
+            problems["division"] = f"未知地区代码“{code}”"
+    if "entity" in given:
+        uscc = given["entity"] or ""
+        given["entity"] = Entity.objects.filter(uscc=uscc).first() if uscc else None
+        if uscc and given["entity"] is None:
+            problems["entity"] = f"未知统一社会信用代码“{uscc}”"
+    if "industry" in given:
+        code = given["industry"] or ""
+        given["industry"] = Industry.objects.filter(code=code).first() if code else None
+        if code and given["industry"] is None:
+            problems["industry"] = f"未知行业代码“{code}”"
+    for text in ("registry_code", "owner_name", "description"):
+        if text in given and given[text] is None:
+            given[text] = ""
+    return given, planned, problems
+
+
+def _saved(p: Project) -> dict[str, Any]:
+    return _out(Project.objects.get(pk=p.pk), timezone.localdate())
+
+
+@router.post("/", response={201: ProjectOut, **WRITE_ERRORS})
+def register_project(request: HttpRequest, payload: ProjectIn) -> Any:
+    """登记项目: ``services.register_project`` (rule ``projects.manage``; the service checks the
+    region) — every problem of the project listed."""
+    require(request.user, "projects.manage")
+    values, planned, problems = _project_values(payload)
+    if problems:
+        return refusal(422, "未保存", fields=problems)
+    try:
+        p = services.register_project(user=request.user, planned=planned or {}, **values)
+    except TypeError as exc:  # a required field not given
+        return refusal(422, "未保存", fields={"": str(exc)})
+    except (PermissionDenied, ValidationError) as exc:
+        return _refused(exc)
+    return HttpStatus(201, _saved(p))
+
+
+@router.patch("/{project_id}", response={200: ProjectOut, **WRITE_ERRORS})
+def update_project(request: HttpRequest, project_id: int, payload: ProjectIn) -> Any:
+    """修改项目: ``services.update_project`` (only the fields given)."""
+    require(request.user, "projects.manage")
+    p = project_access.visible_projects(request.user).filter(pk=project_id).first()
+    if p is None:
+        raise Http404
+    if not project_access.can_manage(request.user, p):
+        return refusal(403, "not allowed to manage this project")
+    values, planned, problems = _project_values(payload)
+    if problems:
+        return refusal(422, "未保存", fields=problems)
+    try:
+        p = services.update_project(
+            user=request.user,
+            project=p,
+            **({"planned": planned} if planned is not None else {}),
+            **values,
+        )
+    except (PermissionDenied, ValidationError) as exc:
+        return _refused(exc)
+    return _saved(p)
+
+
+class ProgressIn(Schema):
+    """``start`` (开工) or ``complete`` (完工) on ``day``; ``resubmit`` (重新提交核查) with a note."""
+
+    action: str
+    day: dt.date | None = None
+    note: str = ""
+
+
+@router.post("/{project_id}/progress", response={200: ProjectOut, **WRITE_ERRORS})
+def project_progress(request: HttpRequest, project_id: int, payload: ProgressIn) -> Any:
+    """开工 / 完工 / 重新提交 (the project page's buttons): ``services.start_construction``,
+    ``complete_project``, ``resubmit_project`` (the services check who may)."""
+    p = project_access.visible_projects(request.user).filter(pk=project_id).first()
+    if p is None:
+        raise Http404
+    user = request.user
+    try:
+        if payload.action == "start":
+            p = services.start_construction(user=user, project=p, started_on=payload.day)
+        elif payload.action == "complete":
+            p = services.complete_project(user=user, project=p, completed_on=payload.day)
+        elif payload.action == "resubmit":
+            p = services.resubmit_project(user=user, project=p, note=payload.note)
+        else:
+            return refusal(422, "未知操作", fields={"action": "start, complete 或 resubmit"})
+    except (PermissionDenied, ValidationError) as exc:
+        return _refused(exc)
+    return _saved(p)

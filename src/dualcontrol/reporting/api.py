@@ -8,15 +8,19 @@ from typing import Any
 
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
-from ninja import Field, Router, Schema
+from ninja import Field, File, Form, Router, Schema
 from ninja import Status as HttpStatus
 from ninja.errors import HttpError
+from ninja.files import UploadedFile
 from ninja.pagination import paginate
 
+from dualcontrol.access.rules import require
+from dualcontrol.api_problems import WRITE_ERRORS, refusal
 from dualcontrol.core.report205 import Row205
+from dualcontrol.formats.upload_tables import TableRefused, read_limited
 from dualcontrol.pagination import Mapped, PageNumberPagination
 from dualcontrol.reporting import services
-from dualcontrol.reporting.models import EnergyProduct, EnergyReport, Source
+from dualcontrol.reporting.models import EnergyProduct, EnergyReport, PeriodType, Source
 from dualcontrol.reporting.queries import known_report_count, visible_reports
 
 router = Router(tags=["reports"])
@@ -217,6 +221,47 @@ def create_report(request: HttpRequest, payload: ReportIn) -> Any:
                 "problems": [vars(p) for p in exc.problems],
             },
         )
+    return HttpStatus(201, _detail(report))
+
+
+class UploadIn(Schema):
+    """The period of an uploaded 205-1 file (the upload page's fields)."""
+
+    period_type: str
+    year: int
+    month: int | None = None
+    submit: bool = False
+
+
+@router.post("/upload", response={201: ReportDetail, **WRITE_ERRORS})
+def upload_report(request: HttpRequest, payload: Form[UploadIn], file: File[UploadedFile]) -> Any:
+    """Upload the unit's 205-1 file (multipart, .xlsx or .csv; the page 上传 205-1):
+    ``services.upload_report`` — refused whole with every problem (sheet, row, column)."""
+    require(request.user, "reports.file")
+    entity = getattr(request.user, "entity", None)
+    if entity is None:
+        return refusal(403, "no unit on this account")
+    if payload.period_type not in PeriodType.values:
+        return refusal(422, "未保存", fields={"period_type": ", ".join(PeriodType.values)})
+    try:
+        report = services.upload_report(
+            entity=entity,
+            period_type=payload.period_type,
+            year=payload.year,
+            month=payload.month if payload.period_type == PeriodType.MONTHLY else None,
+            data=read_limited(file, "report205"),
+            filename=file.name or "",
+            user=request.user,
+            submit=payload.submit,
+        )
+    except TableRefused as exc:
+        return refusal(422, "report rejected; nothing was stored", cells=exc.errors)
+    except services.ReportRejected as exc:
+        return refusal(422, "report rejected; nothing was stored", cells=exc.problems)
+    except services.PermissionDenied as exc:
+        return refusal(403, str(exc))
+    except services.WorkflowError as exc:
+        return refusal(409, str(exc))
     return HttpStatus(201, _detail(report))
 
 

@@ -7,15 +7,21 @@ from typing import Any
 
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
-from ninja import Router, Schema
+from ninja import File, Router, Schema
+from ninja import Status as HttpStatus
 from ninja.errors import HttpError
+from ninja.files import UploadedFile
 from ninja.pagination import paginate
 
 from dualcontrol.access.rules import require
 from dualcontrol.access.targets import alerts_for, visible_targets, visible_warnings
+from dualcontrol.api_problems import WRITE_ERRORS, refusal
+from dualcontrol.core.decomposition import Method as DecompositionCoreMethod
+from dualcontrol.formats.upload_tables import TableRefused, read_limited
 from dualcontrol.pagination import Mapped, PageNumberPagination
 from dualcontrol.reference.catalogue import catalogue
 from dualcontrol.targets import insight, services
+from dualcontrol.targets.errors import StatisticsRejected
 from dualcontrol.targets.models import Target, WarningRecord
 
 router = Router(tags=["targets"])
@@ -377,6 +383,259 @@ def list_indicators(request: HttpRequest) -> Any:
         }
         for i in cat.indicators.values()
     ]
+
+
+# ---------------------------------------------------------------------------------------------
+# writes: the page's services, rules and audit (docs/api.md lists each page write's operation)
+
+
+class ImportedOut(Schema):
+    rows: int
+
+
+@router.post("/import", response={201: ImportedOut, **WRITE_ERRORS})
+def import_targets(request: HttpRequest, file: File[UploadedFile]) -> Any:
+    """Import targets from a file (CSV UTF-8/GB18030 or .xlsx, the columns of
+    ``dualcontrol import targets``): refused whole with every problem (sheet, row, column)."""
+    from dualcontrol.targets import target_import
+
+    _staff(request)
+    try:
+        n = target_import.import_targets(
+            data=read_limited(file, "statistics"), user=request.user, filename=file.name or ""
+        )
+    except TableRefused as exc:
+        return refusal(422, "文件未导入", cells=exc.errors)
+    except (StatisticsRejected, services.TargetError) as exc:
+        return _refused(exc)
+    return HttpStatus(201, {"rows": n})
+
+
+@router.post("/statistics/import", response={201: ImportedOut, **WRITE_ERRORS})
+def import_statistics(request: HttpRequest, file: File[UploadedFile]) -> Any:
+    """Import regional statistics (the page 地区统计数据 → 导入): the same importer
+    (``services.import_statistics``), province staff only; refused whole with every problem."""
+    require(request.user, "targets.import_statistics")
+    try:
+        n = services.import_statistics(
+            data=read_limited(file, "statistics"), user=request.user, filename=file.name or ""
+        )
+    except TableRefused as exc:
+        return refusal(422, "文件未导入", cells=exc.errors)
+    except (StatisticsRejected, services.TargetError) as exc:
+        return _refused(exc)
+    return HttpStatus(201, {"rows": n})
+
+
+class TargetIn(Schema):
+    """A target given as codes (as in the targets file of ``dualcontrol import targets``):
+    ``division`` GB/T 2260 code, ``entity`` USCC, ``industry`` GB/T 4754 code, ``parent`` a target id,
+    ``rule_set`` a rule-set name; numbers as numbers or text.  On PATCH only the fields given change."""
+
+    indicator: str | None = None
+    division: str | None = None
+    entity: str | None = None
+    industry: str | None = None
+    parent: int | None = None
+    period_kind: str | None = None
+    base_year: int | None = None
+    end_year: int | None = None
+    quarter: int | None = None
+    base_value: float | str | None = None
+    incentive_value: float | str | None = None
+    unit: str | None = None
+    base_level: float | str | None = None
+    source_document: str | None = None
+    note: str | None = None
+    pace_definition: str | None = None
+    progress_definition: str | None = None
+    rule_set: str | None = None
+    barometer: bool | None = None
+    status: str | None = None
+
+
+def _target_values(
+    request: HttpRequest, payload: TargetIn, *, required: tuple[str, ...] = ()
+) -> dict[str, Any]:
+    """Model values of the fields given (codes resolved); every problem refused at once
+    (``required``: fields that must be given, for a new target)."""
+    from dualcontrol.targets import target_import
+
+    raw = {k: v for k, v in payload.dict(exclude_unset=True).items()}
+    if isinstance(raw.get("barometer"), bool):
+        raw["barometer"] = "1" if raw["barometer"] else "0"
+    values, problems = target_import.resolve(raw, request.user)
+    for field in required:
+        if field not in raw:
+            problems.setdefault(field, "必填")
+    if problems:
+        raise _Refused(refusal(422, "目标未保存", fields=problems))
+    return values
+
+
+class _Refused(Exception):
+    def __init__(self, response: Any):
+        self.response = response
+
+
+def _refused(exc: Exception) -> Any:
+    if isinstance(exc, _Refused):
+        return exc.response
+    if isinstance(exc, services.NotAllowed):
+        return refusal(403, str(exc))
+    if isinstance(exc, StatisticsRejected):
+        return refusal(422, "文件未导入", cells=exc.errors)
+    return refusal(422, str(exc))
+
+
+@router.post("/", response={201: TargetOut, **WRITE_ERRORS})
+def create_target(request: HttpRequest, payload: TargetIn) -> Any:
+    """Record a target (the page 新建目标): ``services.create_target`` — the same access rules
+    (province: any; a city officer: below its city) and audit entry ``target.create``."""
+    from dualcontrol.targets import target_import
+
+    _staff(request)
+    try:
+        values = _target_values(request, payload, required=target_import.REQUIRED)
+        t = services.create_target(user=request.user, **values)
+    except (_Refused, services.TargetError) as exc:
+        return _refused(exc)
+    return HttpStatus(201, _target(t))
+
+
+@router.patch("/{target_id}", response={200: TargetOut, **WRITE_ERRORS})
+def update_target(request: HttpRequest, target_id: int, payload: TargetIn) -> Any:
+    """Change a target (the page 修改目标): ``services.update_target``, audit ``target.update``."""
+    _staff(request)
+    t = get_object_or_404(visible_targets(request.user), pk=target_id)
+    try:
+        values = _target_values(request, payload)
+        t = services.update_target(target=t, user=request.user, **values)
+    except (_Refused, services.TargetError) as exc:
+        return _refused(exc)
+    return _target(t)
+
+
+class DecompositionIn(Schema):
+    """Adopt a decomposition (the workbench's 采用方案 A/B, or the allocation page's 采用).
+    Intensity targets: ``method`` and optional ``params`` (the workbench's parameters,
+    ``WorkbenchParams``; missing keys take the workbench's defaults).  Other kinds: ``method``,
+    ``reserve``, ``manual`` (region code → amount) and ``allow_inconsistent``."""
+
+    method: str
+    params: dict[str, Any] = {}
+    reserve: float = 0.0
+    manual: dict[str, float] = {}
+    allow_inconsistent: bool = False
+
+
+#: the workbench's methods for intensity targets (the core's allocation methods)
+WORKBENCH_METHODS = tuple(m.value for m in DecompositionCoreMethod)
+
+
+class DecompositionOut(Schema):
+    id: int
+    method: str
+    parent_target_id: int
+    targets: list[TargetOut]
+
+
+@router.post("/{target_id}/decomposition", response={201: DecompositionOut, **WRITE_ERRORS})
+def adopt_decomposition(request: HttpRequest, target_id: int, payload: DecompositionIn) -> Any:
+    """分解: ``services.adopt_decomposition`` (intensity) or ``adopt_allocation`` (other kinds),
+    as the decomposition pages; the sub-regions' targets are written and audited."""
+    _staff(request)
+    t = get_object_or_404(visible_targets(request.user), pk=target_id)
+    try:
+        if services.is_intensity_reduction(t):
+            if payload.method not in WORKBENCH_METHODS:
+                raise _Refused(
+                    refusal(
+                        422,
+                        "分解方法不适用",
+                        fields={"method": f"{payload.method}: {', '.join(WORKBENCH_METHODS)}"},
+                    )
+                )
+            rows = services.sub_regions(t)
+            try:
+                params = services.WorkbenchParams.from_dict(
+                    payload.params, services.default_params(t, rows)
+                )
+            except (KeyError, TypeError, ValueError) as exc:
+                raise _Refused(
+                    refusal(
+                        422, "分解参数不正确", fields={"params": str(exc) or type(exc).__name__}
+                    )
+                ) from exc
+            dec = services.adopt_decomposition(
+                target=t, method=payload.method, params=params, user=request.user
+            )
+        else:
+            if payload.method not in services.allocation_methods(t):
+                raise _Refused(refusal(422, "分解方法不适用", fields={"method": payload.method}))
+            dec = services.adopt_allocation(
+                target=t,
+                method=payload.method,
+                user=request.user,
+                reserve=payload.reserve,
+                manual=payload.manual or None,
+                allow_inconsistent=payload.allow_inconsistent,
+            )
+    except (_Refused, services.TargetError) as exc:
+        return _refused(exc)
+    children = dec.targets.select_related("rule_set", "division", "entity")
+    return HttpStatus(
+        201,
+        {
+            "id": dec.pk,
+            "method": dec.method,
+            "parent_target_id": t.pk,
+            "targets": [_target(c) for c in children],
+        },
+    )
+
+
+class LetterOut(Schema):
+    id: int
+    number: str
+    status: str
+
+
+class SignIn(Schema):
+    signed_on: dt.date
+    issuer_signatory: str
+    party_signatory: str
+
+
+@router.post("/{target_id}/letter", response={201: LetterOut, **WRITE_ERRORS})
+def generate_letter(request: HttpRequest, target_id: int) -> Any:
+    """目标责任书: ``services.generate_letter`` (the target page's 生成责任书)."""
+    _staff(request)
+    t = get_object_or_404(visible_targets(request.user), pk=target_id)
+    try:
+        letter = services.generate_letter(target=t, user=request.user)
+    except services.TargetError as exc:
+        return _refused(exc)
+    return HttpStatus(201, {"id": letter.pk, "number": letter.number, "status": letter.status})
+
+
+@router.post("/letters/{letter_id}/sign", response={200: LetterOut, **WRITE_ERRORS})
+def sign_letter(request: HttpRequest, letter_id: int, payload: SignIn) -> Any:
+    """Record a signed letter: ``services.sign_letter`` (the letter page's 登记签订)."""
+    _staff(request)
+    letter = get_object_or_404(services.visible_letters(request.user), pk=letter_id)
+    problems = {
+        k: "必填"
+        for k in ("issuer_signatory", "party_signatory")
+        if not getattr(payload, k).strip()
+    }
+    if problems:
+        return refusal(422, "签订信息不完整", fields=problems)
+    try:
+        letter = services.sign_letter(letter=letter, user=request.user, **payload.dict())
+    except services.TargetError as exc:
+        return _refused(exc)
+    return {"id": letter.pk, "number": letter.number, "status": letter.status}
 
 
 @router.get("/{target_id}/progress", response=ProgressOut)

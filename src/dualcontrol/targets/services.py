@@ -39,6 +39,7 @@ from dualcontrol.targets.decomposition import (
 from dualcontrol.targets.errors import NotAllowed, StatisticsRejected, TargetError
 from dualcontrol.targets.letters import generate_letter, letter_display, sign_letter
 from dualcontrol.targets.models import (
+    ResponsibilityLetter,
     Target,
     TargetStatus,
     indicator_def,
@@ -190,6 +191,15 @@ def update_target(*, target: Target, user: Any, **changes: Any) -> Target:
             actor=user, action="target.update", obj=target, before=before, after=snapshot(target)
         )
     return target
+
+
+def visible_letters(user: Any) -> Any:
+    """The responsibility letters of the user's visible targets (pages and API)."""
+    return (
+        ResponsibilityLetter.objects.filter(targets__in=visible_targets(user))
+        .distinct()
+        .select_related("division", "entity", "issuer")
+    )
 
 
 def hierarchy(target: Target, user: Any) -> tuple[list[Target], list[tuple[int, Target]]]:

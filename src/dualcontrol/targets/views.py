@@ -14,6 +14,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from dualcontrol import uploads_annotate
 from dualcontrol.access.rules import rule_required
 from dualcontrol.access.scope import visible_divisions, visible_entities
 from dualcontrol.access.targets import (
@@ -680,12 +681,7 @@ def letter_generate(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _visible_letters(user: Any) -> QuerySet[ResponsibilityLetter]:
-    targets = visible_targets(user)
-    return (
-        ResponsibilityLetter.objects.filter(targets__in=targets)
-        .distinct()
-        .select_related("division", "entity", "issuer")
-    )
+    return services.visible_letters(user)  # type: ignore[no-any-return]
 
 
 @rule_required("targets.view")
@@ -922,20 +918,22 @@ def alert_read(request: HttpRequest, pk: int) -> HttpResponse:
 @rule_required("targets.view", post="targets.import_statistics")
 def statistics(request: HttpRequest) -> HttpResponse:
     form = StatisticsUploadForm()
-    problems: list[Any] = []
+    refusal: uploads_annotate.Refusal | None = None
     if request.method == "POST":
         form = StatisticsUploadForm(request.POST, request.FILES)
         if form.is_valid():
             upload = form.cleaned_data["file"]
+            data: bytes | None = None
             try:
                 # the size is checked before the file is read (the limit is reference data)
-                n = services.import_statistics(
-                    data=read_limited(upload, "statistics"),
-                    user=request.user,
-                    filename=upload.name,
-                )
+                data = read_limited(upload, "statistics")
+                n = services.import_statistics(data=data, user=request.user, filename=upload.name)
             except (services.StatisticsRejected, TableRefused) as exc:
                 problems = exc.errors
+                # every problem, capped on the page, all of them in the annotated copy
+                refusal = uploads_annotate.refusal(
+                    problems, data=data, filename=upload.name, kind="statistics", user=request.user
+                )
                 messages.error(
                     request,
                     _("文件未导入：共 %(n)s 处错误，请改正后重新上传。") % {"n": len(problems)},
@@ -1009,7 +1007,7 @@ def statistics(request: HttpRequest) -> HttpResponse:
             "page": page,
             "filters": f,
             "form": form,
-            "problems": problems,
+            "refusal": refusal,
             "can_import": is_province(request.user),
             "divisions": visible_divisions(request.user).exclude(level="county").order_by("code"),
         },

@@ -6,6 +6,7 @@ through the page (multipart), progress without evidence can be filed here."""
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
@@ -17,10 +18,11 @@ from ninja.pagination import paginate
 
 from dualcontrol.access import tasks as access
 from dualcontrol.access.rules import allows, require
+from dualcontrol.api_problems import WRITE_ERRORS, refusal
 from dualcontrol.pagination import PageNumberPagination
 from dualcontrol.regions.models import Department
 from dualcontrol.tasks import queries, services
-from dualcontrol.tasks.models import Plan, PlanTask, TaskAssignment
+from dualcontrol.tasks.models import Plan, PlanTask, TaskAssignment, TaskStatus
 from dualcontrol.tasks.rules import load_rules
 
 router = Router(tags=["tasks"])
@@ -140,6 +142,46 @@ def warnings(request: HttpRequest, kind: str = ""):  # type: ignore[no-untyped-d
     )
 
 
+class DeadlinesIn(Schema):
+    """One deadline (null clears it) for the plan's tasks: all, or ``task_ids``; ``only_missing``:
+    only tasks without a deadline."""
+
+    deadline: dt.date | None = None
+    task_ids: list[int] | None = None
+    only_missing: bool = False
+
+
+class ChangedOut(Schema):
+    changed: int
+
+
+@router.post("/plans/{plan_id}/deadlines", response={200: ChangedOut, **WRITE_ERRORS})
+def set_deadlines(request: HttpRequest, plan_id: int, body: DeadlinesIn) -> Any:
+    """批量设定期限 (the plan page's form): ``services.set_deadlines``, rule ``tasks.manage``."""
+    require(request.user, "tasks.manage")
+    plan = get_object_or_404(access.visible_plans(request.user), pk=plan_id)
+    try:
+        n = services.set_deadlines(
+            plan=plan,
+            user=request.user,
+            deadline=body.deadline,
+            task_ids=body.task_ids,
+            only_missing=body.only_missing,
+        )
+    except services.TaskPermissionDenied as exc:
+        return refusal(403, str(exc))
+    return {"changed": n}
+
+
+class TaskEditIn(Schema):
+    """The plan office's edit (the task page's form): deadline (null clears it), stored status,
+    a note."""
+
+    deadline: dt.date | None = None
+    status: str
+    note: str = ""
+
+
 @router.get("/{task_id}", response=TaskOut)
 def task_detail(request: HttpRequest, task_id: int):  # type: ignore[no-untyped-def]
     _require_staff(request)
@@ -172,3 +214,19 @@ def file_progress(request: HttpRequest, task_id: int, body: ProgressIn):  # type
     except services.ProgressRejected as exc:
         raise HttpError(422, str(exc)) from exc
     return HttpStatus(201, report)
+
+
+@router.patch("/{task_id}", response={200: TaskOut, **WRITE_ERRORS})
+def edit_task(request: HttpRequest, task_id: int, body: TaskEditIn) -> Any:
+    """修改期限和状态: ``services.set_task``, rule ``tasks.manage``."""
+    require(request.user, "tasks.manage")
+    task = get_object_or_404(_tasks(request), pk=task_id)
+    if body.status not in TaskStatus.values:
+        return refusal(422, "未保存", fields={"status": ", ".join(TaskStatus.values)})
+    try:
+        services.set_task(
+            task=task, user=request.user, deadline=body.deadline, status=body.status, note=body.note
+        )
+    except services.TaskPermissionDenied as exc:
+        return refusal(403, str(exc))
+    return get_object_or_404(_tasks(request), pk=task_id)
