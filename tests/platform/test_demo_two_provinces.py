@@ -21,7 +21,17 @@ TODAY = dt.date(2026, 11, 21)
 def demo(db):
     from dualcontrol.demo.builder import build
 
-    build(TODAY, units=20, months_limit=2)
+    steps: list[str] = []
+    build(TODAY, units=20, months_limit=2, progress=steps.append)
+    return steps
+
+
+def test_the_demo_build_says_each_step(demo):
+    """Issue 14: ``make demo`` is no longer silent while it builds."""
+    assert demo[0] == "catalogue and divisions"
+    for step in ("targets", "reporting", "carbonmarket", "a second province (issue 22)"):
+        assert step in demo, (step, demo)
+    assert demo[-1] == "roll-ups and database statistics"
 
 
 def test_the_demo_holds_two_provinces_that_do_not_see_each_other(demo):

@@ -67,11 +67,19 @@ def demo(args: argparse.Namespace) -> int:
         raise CommandError(
             "the demo province is only built in demo mode (DUALCONTROL_ENV=demo), never in production"
         )
+    import time
+
+    started = time.perf_counter()
+
+    def step(message: str) -> None:
+        print(f"demo [{time.perf_counter() - started:5.0f} s] {message} …", flush=True)
+
+    step("migrating the database")
     call_command("migrate", interactive=False, verbosity=0)
     from dualcontrol.demo.builder import DEMO_PASSWORD, DemoRefused, build, demo_usernames
 
     try:
-        summary = build()
+        summary = build(progress=step)
     except DemoRefused as exc:
         print(f"demo: {exc}; keeping the existing data")
     else:

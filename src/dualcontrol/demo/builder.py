@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import random
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -165,9 +166,15 @@ def seed_divisions(code: str) -> dict[str, Division]:
 
 
 def build(
-    today: dt.date | None = None, *, units: int | None = None, months_limit: int | None = None
+    today: dt.date | None = None,
+    *,
+    units: int | None = None,
+    months_limit: int | None = None,
+    progress: Callable[[str], None] | None = None,
 ) -> DemoSummary:
-    """Build the demo province. ``units``/``months_limit`` shrink it (for tests)."""
+    """Build the demo province. ``units``/``months_limit`` shrink it (for tests); ``progress`` is
+    told each step as it starts (``dualcontrol demo`` prints them)."""
+    say = progress or (lambda _msg: None)
     if not settings.DEMO_MODE:
         raise DemoRefused(
             "the demo province is only built in demo or test mode, never with production settings"
@@ -179,6 +186,7 @@ def build(
     rng = random.Random(syn["seed"])
     today = today or timezone.localdate()
     with transaction.atomic():
+        say("catalogue and divisions")
         seed_catalogue()
         divisions = seed_divisions(cfg["province_code"])
         province = divisions[cfg["province_code"]]
@@ -206,9 +214,11 @@ def build(
             rng, syn, units or int(syn["units"]), prefectures, counties, industries
         )
         periods = _periods(syn["periods"], today, months_limit)
+        say(f"{len(entities)} synthetic units: monthly 205-1 reports")
         n_reports, n_lines = _make_reports(rng, syn, entities, periods, products, today)
         users = _make_users(province, depts, divisions, entities)
-        extensions = _extend(today)
+        extensions = _extend(today, say)
+        say("a second province (issue 22)")
         second = _second_province(rng, syn, cfg, industries, products, periods, today)
         _enrol_demo_accounts()
         record(
@@ -229,6 +239,7 @@ def build(
     # the roll-ups that the dashboards read, then the planner's statistics (issue 18)
     from dualcontrol.rollups.services import refresh
 
+    say("roll-ups and database statistics")
     refresh()
     analyze()
     return DemoSummary(
@@ -305,7 +316,7 @@ def _second_province(
     return {"province": code, "units": len(entities), "reports": n_reports}
 
 
-def _extend(today: dt.date) -> dict[str, float]:
+def _extend(today: dt.date, say: Callable[[str], None] = lambda _msg: None) -> dict[str, float]:
     """Let each capability app add its part of the demo: ``<app>.demo.extend_demo(today=...)``.
 
     Apps run in ``INSTALLED_APPS`` order, except that an app whose demo module names others in
@@ -333,6 +344,7 @@ def _extend(today: dt.date) -> dict[str, float]:
         for first in getattr(modules[app], "DEMO_AFTER", ()):
             if first in modules:
                 run(first, (*chain, app))
+        say(f"{app.rsplit('.', 1)[-1]}")
         started = time.perf_counter()
         modules[app].extend_demo(today=today)
         seconds[app] = round(time.perf_counter() - started, 3)
