@@ -110,7 +110,7 @@ def test_exports_are_scoped(setup):
 
     def names(role, path):
         wb = load_workbook(io.BytesIO(client_for(tw.world, role).get(path).content))
-        return sorted({row[0] for row in wb.active.iter_rows(min_row=2, values_only=True)})
+        return sorted({row[0] for row in wb.active.iter_rows(min_row=3, values_only=True)})
 
     assert names(Role.PROVINCE_OFFICER, "/targets/warnings/?export=xlsx") == [
         "云南省",
@@ -189,6 +189,19 @@ def test_workbench_compares_and_adopts(setup):
     )
     xlsx = c.get(url + "?" + "&".join(f"{k}={v}" for k, v in data.items()) + "&export=xlsx")
     assert xlsx["Content-Type"].startswith("application/vnd.openxmlformats")
+
+
+def test_the_workbench_offers_only_the_methods_it_runs(setup):
+    """Issue 14: choosing 按基期量比例 or 统一目标值 on the workbench answered 500."""
+    tw, _ = setup
+    c = client_for(tw.world, Role.PROVINCE_ADMIN)
+    url = f"/targets/{tw.province_target.pk}/decompose/"
+    page = c.get(url).content.decode()
+    assert 'value="uniform"' not in page and 'value="proportional"' not in page
+    for method in ("uniform", "proportional"):
+        data = {**workbench_data(tw), "method_a": method, "method_b": "manual", "compare": "1"}
+        r = c.post(url, data, HTTP_HX_REQUEST="true")
+        assert r.status_code == 200, (method, r.status_code)
 
 
 def test_statistics_upload_page_shows_every_problem(setup):

@@ -8,6 +8,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from dualcontrol.core.decomposition import Method as CoreMethod
 from dualcontrol.reference.decomposition import weight_scheme
 from dualcontrol.targets.models import DecompositionMethod, Target, WarningRuleSet
 from dualcontrol.targets.services import BaseRow, WorkbenchParams
@@ -68,7 +69,13 @@ class WarnRunForm(forms.Form):
     month = forms.IntegerField(label=_("月份"), min_value=1, max_value=12)
 
 
-METHODS = DecompositionMethod.choices
+# the workbench compares the intensity methods of the core (proportional and uniform split
+# totals: they are offered on the allocation page, not here)
+METHODS = [
+    (value, label)
+    for value, label in DecompositionMethod.choices
+    if value in {m.value for m in CoreMethod}
+]
 
 
 class WorkbenchForm(forms.Form):
