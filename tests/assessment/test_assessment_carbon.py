@@ -350,7 +350,8 @@ def test_record_page_shows_the_carbon_figures(carbon):
     page = Client()
     login(page, world.users[Role.CITY_OFFICER])
     html = page.get(f"/assessment/records/{rec.pk}/").content.decode()
-    assert "20,200,000.00 tCO2" in html and "21,340,000.00 tCO2" in html
-    assert "3.6580%" in html and "3.0000%" in html
+    # printed as number_formats.yaml says (issue 14): tCO2 with 2 decimals, % with 2
+    assert "20,200,000.00 吨二氧化碳" in html and "21,340,000.00 吨二氧化碳" in html
+    assert "3.66%" in html and "3.00%" in html and "3.6580%" not in html
     assert "单位地区生产总值二氧化碳排放 4.0 → 3.88 吨二氧化碳/万元（2025 年可比价）" in html
     assert "2026 年比 2025 年降低率（2025 年可比价）" in html

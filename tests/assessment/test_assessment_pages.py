@@ -223,7 +223,7 @@ def test_city_sees_only_its_own_record_and_consequences(setup):
             .content
         )
     )
-    subjects = {row[1] for row in wb.active.iter_rows(min_row=2, values_only=True)}
+    subjects = {row[1] for row in wb.active.iter_rows(min_row=3, values_only=True)}
     assert subjects == {world.other_city.name}
 
 

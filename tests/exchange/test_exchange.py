@@ -243,5 +243,5 @@ def test_the_log_page_and_the_api_by_role(city, world, client):
     from openpyxl import load_workbook
 
     wb = load_workbook(BytesIO(c.get("/exchange/?export=xlsx").content))
-    assert wb.active.max_row == 5  # header + 4 records
+    assert wb.active.max_row == 6  # title + header + 4 records
     assert Client().get("/exchange/").status_code == 302

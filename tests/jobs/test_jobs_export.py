@@ -78,7 +78,7 @@ def test_a_large_export_is_a_job_for_its_requester_only(world, reports, small_in
     r = c.get(f"/jobs/{job.pk}/download/")
     assert r.status_code == 200
     ws = load_workbook(io.BytesIO(b"".join(r.streaming_content))).active
-    assert ws.max_row == 5 and ws.cell(1, 1).value == "单位名称"
+    assert ws.max_row == 6 and ws.cell(2, 1).value == "单位名称"  # row 1: the title
     assert AuditEntry.objects.filter(action="export", object_repr__contains="reports.xlsx").exists()
     # another officer (even one who could see the reports) does not get the requester's file
     other = login(Client(), world.users[Role.PROVINCE_OFFICER])

@@ -123,7 +123,7 @@ def test_the_overview_shows_failures_the_timetable_and_the_queue(setup):
     assert "未建立" not in html  # the schedules exist after migrate
     assert f'href="/jobs/{job.pk}/"' in html
     wb = load_workbook(io.BytesIO(c.get("/jobs/?export=xlsx&status=dead").content))
-    rows = list(wb.active.iter_rows(min_row=2, values_only=True))
+    rows = list(wb.active.iter_rows(min_row=3, values_only=True))
     assert [r[2] for r in rows] == ["预警 甲"]
     # sent messages cannot be "sent again"
     sent = OutboxMessage.objects.get(subject="预警 乙")

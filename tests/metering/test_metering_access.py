@@ -92,7 +92,7 @@ def test_ranking_and_exports_show_only_visible_units(setup):
 
     def names(role, path="/metering/?export=xlsx"):
         wb = load_workbook(io.BytesIO(client_for(mw, role).get(path).content))
-        return sorted(row[1] for row in wb.active.iter_rows(min_row=2, values_only=True))
+        return sorted(row[1] for row in wb.active.iter_rows(min_row=3, values_only=True))
 
     both = sorted([mw.unit.name, mw.w.other_unit.name])
     assert names(Role.PROVINCE_OFFICER) == both
@@ -105,7 +105,7 @@ def test_ranking_and_exports_show_only_visible_units(setup):
     faults = load_workbook(
         io.BytesIO(client_for(mw, "other_city").get("/metering/faults/?export=xlsx").content)
     )
-    assert faults.active.max_row == 1  # the other city sees no 报备 of this unit
+    assert faults.active.max_row == 2  # title and header: the other city sees no 报备 of this unit
 
 
 FAULT_ACCEPT = {A: 302, P: 403, PA: 302, PO: 302, C: 302, E: 403, V: 403, OC: 404, OE: 404}
@@ -226,6 +226,7 @@ API = {
     ("get", "/api/metering/units/{u}/quality?month=2026-04"): {P: 404, PA: 200, PO: 200, C: 200, E: 200, V: 200, OC: 404, OE: 404},
     ("get", "/api/metering/units/{u}/reconciliation?month=2026-04"): {P: 404, PA: 200, C: 200, E: 200, V: 200, OC: 404, OE: 404},
     ("get", "/api/metering/units/{u}/readings?start=2026-04-01T00:00:00&end=2026-04-02T00:00:00"): {P: 404, PA: 200, C: 200, E: 200, V: 200, OC: 404, OE: 404},
+    ("get", "/api/metering/units/{u}/series?start=2026-04-01T00:00:00&end=2026-04-02T00:00:00"): {P: 404, PA: 200, C: 200, E: 200, V: 200, OC: 404, OE: 404},
     ("get", "/api/metering/alerts"): {P: 200, PA: 200, C: 200, E: 200, V: 200, OC: 200, OE: 200},
     ("get", "/api/metering/faults"): {P: 200, PA: 200, C: 200, E: 200, V: 200, OC: 200, OE: 200},
     ("post", "/api/metering/readings"): {P: 404, PA: 403, PO: 403, C: 403, E: 200, V: 403, OC: 404, OE: 404},

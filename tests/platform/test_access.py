@@ -160,13 +160,13 @@ def test_report_list_and_export_show_only_own_unit(setup):
     html = c.get("/reports/").content.decode()
     assert world.unit.name in html and world.other_unit.name not in html
     wb = load_workbook(io.BytesIO(c.get("/reports/?export=xlsx").content))
-    names = [row[0] for row in wb.active.iter_rows(min_row=2, values_only=True)]
+    names = [row[0] for row in wb.active.iter_rows(min_row=3, values_only=True)]
     assert names == [world.unit.name]
     city_names = [
         r[0]
         for r in load_workbook(
             io.BytesIO(client_for(world, "other_city").get("/reports/?export=xlsx").content)
-        ).active.iter_rows(min_row=2, values_only=True)
+        ).active.iter_rows(min_row=3, values_only=True)
     ]
     assert city_names == [world.other_unit.name]
     province = [
@@ -175,7 +175,7 @@ def test_report_list_and_export_show_only_own_unit(setup):
             io.BytesIO(
                 client_for(world, Role.PROVINCE_OFFICER).get("/reports/?export=xlsx").content
             )
-        ).active.iter_rows(min_row=2, values_only=True)
+        ).active.iter_rows(min_row=3, values_only=True)
     ]
     assert sorted(province) == sorted([world.unit.name, world.other_unit.name])
 

@@ -79,17 +79,17 @@ def test_text_that_looks_like_a_formula_is_text_and_numbers_stay_numbers():
             ["-", dt.date(2026, 1, 2)],
         ],
     )
-    cells = {c.coordinate: c for c in assert_safe_xlsx(data)}
-    assert cells["A2"].value == HYPERLINK and cells["A2"].data_type == "s"
-    assert cells["A2"].quotePrefix
-    assert (cells["B2"].value, cells["B2"].data_type) == (-5, "n")
-    assert (cells["B3"].value, cells["B3"].data_type) == (-2.5, "n")
-    assert (cells["B4"].value, cells["B4"].data_type) == (-0.25, "n")
-    assert all(cells[f"A{r}"].quotePrefix for r in (3, 4, 5, 6, 7))
-    assert cells["A5"].value == "\t=1"
-    assert (cells["A8"].value, cells["A8"].data_type) == ("#N/A", "s")  # not an error value
-    assert cells["B8"].value == "-0.1" and not cells["B8"].quotePrefix
-    assert not cells["A9"].quotePrefix and cells["B9"].value == "2026-01-02"
+    cells = {c.coordinate: c for c in assert_safe_xlsx(data)}  # row 1: the title, 2: headers
+    assert cells["A3"].value == HYPERLINK and cells["A3"].data_type == "s"
+    assert cells["A3"].quotePrefix
+    assert (cells["B3"].value, cells["B3"].data_type) == (-5, "n")
+    assert (cells["B4"].value, cells["B4"].data_type) == (-2.5, "n")
+    assert (cells["B5"].value, cells["B5"].data_type) == (-0.25, "n")
+    assert all(cells[f"A{r}"].quotePrefix for r in (4, 5, 6, 7, 8))
+    assert cells["A6"].value == "\t=1"
+    assert (cells["A9"].value, cells["A9"].data_type) == ("#N/A", "s")  # not an error value
+    assert cells["B9"].value == "-0.1" and not cells["B9"].quotePrefix
+    assert not cells["A10"].quotePrefix and cells["B10"].value == "2026-01-02"
 
 
 def test_csv_values_are_neutralised_with_an_apostrophe():
@@ -104,7 +104,8 @@ def test_csv_values_are_neutralised_with_an_apostrophe():
 def test_control_characters_are_stripped_not_refused():
     assert exports.clean_text("a\x01b\x00c\x7fd\ufffe\ud800e\tf\ng\rh") == "abcde\tf\ng\rh"
     data = exports.xlsx_bytes("x\x01", ["h\x02"], [["v\x03"]])
-    assert [c.value for c in _cells(data)] == ["h", "v"]
+    title, *rest = [c.value for c in _cells(data)]
+    assert rest == ["h", "v"] and title.startswith("x · ")
 
 
 def test_styled_workbooks_go_through_the_helper():

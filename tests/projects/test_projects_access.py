@@ -143,7 +143,7 @@ def test_list_and_export_are_scoped(setup):
             r[1]
             for r in load_workbook(
                 io.BytesIO(client_for(world, role).get("/projects/?export=xlsx").content)
-            ).active.iter_rows(min_row=2, values_only=True)
+            ).active.iter_rows(min_row=3, values_only=True)
         ]
         for role in (
             Role.PROVINCE_OFFICER,

@@ -39,14 +39,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
+from dualcontrol.core.numbers import round_half_up  # the platform's one rounding (issue 14)
+
 HUNDRED = Decimal(100)
 NATIONAL_LABEL = "全 国"
 NATIONAL_PLACES = 1  # NBS publishes national changes and growth with one decimal (see above)
-
-
-def round_half_up(value: Decimal, places: int, rounding: str = ROUND_HALF_UP) -> Decimal:
-    """``value`` rounded to ``places`` decimals, ties away from zero (四舍五入) by default."""
-    return value.quantize(Decimal(1).scaleb(-places), rounding=rounding)
 
 
 def format_pct(value_frac: Decimal | None, places: int, *, rounding: str = ROUND_HALF_UP) -> str:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from django import template
@@ -16,22 +16,23 @@ def assessment_nav(context: Any, current: str) -> dict[str, Any]:
     return {"current": current, "request": context["request"]}
 
 
+#: an assessment item's stored unit → the quantity kind it is printed in (number_formats.yaml)
+FIGURE_KINDS = {"frac": "frac_pct", "tco2": "co2_t", "t": "pollutant_t", "tce": "energy_tce"}
+
+
 @register.filter
 def figure(value: Any, unit: str = "frac") -> str:
-    """A stored figure for reading: fractions as percentages (4 decimals), tce, tCO2 and tonnes as is."""
+    """A stored figure for reading, as the publications print it (issue 14: not "17.0000%"):
+    fractions as percentages, tce, tCO2 and tonnes with their unit (number_formats.yaml)."""
+    from dualcontrol.core.numbers import NumberFormatError
+    from dualcontrol.reference.number_formats import fmt
+
     if value in (None, ""):
         return "—"
     try:
-        d = Decimal(str(value))
-    except InvalidOperation:
+        return fmt(value, FIGURE_KINDS.get(str(unit), "energy_tce"))
+    except NumberFormatError:
         return str(value)
-    if unit == "frac":
-        return f"{d * 100:.4f}%"
-    if unit == "tco2":
-        return f"{d:,.2f} tCO2"
-    if unit == "t":
-        return f"{d:,.2f} t"
-    return f"{d:,.2f} tce"
 
 
 @register.filter

@@ -6,9 +6,9 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django import template
-from django.utils.translation import gettext
 
 from dualcontrol.access.targets import alerts_for, is_province
+from dualcontrol.reference.number_formats import fmt as format_value
 from dualcontrol.targets.insight import colour
 
 register = template.Library()
@@ -42,11 +42,11 @@ def pct(value: Any, places: int = 2) -> str:
 
 
 @register.filter
-def wan(value: Any, places: int = 1) -> str:
-    """tce → 万吨标准煤."""
-    if value is None or value == "":
-        return "—"
-    return f"{float(value) / 10000:,.{int(places)}f}"
+def wan(value: Any, places: Any = None) -> str:
+    """tce → 万吨标准煤, the number only, with the precision of ``number_formats.yaml``
+    (``energy_10k_tce``; issue 14: "0.0 万吨" beside "2 %").  ``places`` is ignored: the
+    precision is reference data, not a template's choice."""
+    return format_value(value, "energy_10k_tce", unit=False)
 
 
 @register.filter
@@ -63,9 +63,9 @@ def fig(value: Any, unit: str) -> str:
     if value is None:
         return "—"
     if unit == "frac":
-        return f"{float(value) * 100:.2f}%"
+        return format_value(value, "frac_pct")
     if unit == "tce":
-        return gettext("%(v)s 万tce") % {"v": f"{float(value) / 10000:,.1f}"}
+        return format_value(value, "energy_10k_tce")
     from dualcontrol.targets.indicators import figure
 
     return figure(value, unit)
