@@ -64,7 +64,11 @@ def default_assessor(user: Any) -> Division | None:
     """Who runs a round the user opens: a city officer's own region, else the province."""
     if role_of(user) == Role.CITY_OFFICER and user.division_id:
         return user.division  # type: ignore[no-any-return]
-    return region_root(user)
+    if role_of(user) in REGION_ROLES:
+        return region_root(user)
+    # a role that opens no round: the first province, so that the service refuses the user (not
+    # the missing assessor)
+    return Division.objects.filter(parent__isnull=True).order_by("code").first()
 
 
 def can_open_round(user: Any, assessor: Division) -> bool:
