@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib.auth import views as auth_views
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -19,9 +21,31 @@ class LoginView(auth_views.LoginView):
     redirect_authenticated_user = True
 
 
+PUBLIC_LATEST = 8  # publications listed on the public home (platform rule: one screen)
+
+
 def public_home(request: HttpRequest) -> HttpResponse:
-    """Public landing page: published data only (bulletins come with the publishing app)."""
-    return render(request, "accounts/public.html")
+    """Public landing page (issue 14): the latest published bulletin's table (the public view of
+    every region's progress), the latest publications of every kind, and the public lists.
+    Published documents only — drafts, withdrawn and superseded versions never."""
+    from dualcontrol.publishing.models import Publication, PublicationKind, PublicationStatus
+
+    published = Publication.objects.filter(status=PublicationStatus.PUBLISHED)
+    bulletin = published.filter(kind=PublicationKind.BULLETIN).order_by("-year", "-version").first()
+    latest = list(published.order_by("-published_on", "-published_at")[:PUBLIC_LATEST])
+    return render(request, "accounts/public.html", {"bulletin": bulletin, "latest": latest})
+
+
+def _returned_with_reasons(reports: Any) -> list[dict[str, Any]]:
+    from dualcontrol.reporting.models import ReportEvent
+
+    out = []
+    for r in reports.filter(status=Status.RETURNED).order_by("-year", "-month")[:10]:
+        event = (
+            ReportEvent.objects.filter(report=r, action="returned").order_by("-at", "-id").first()
+        )
+        out.append({"report": r, "reason": event.reason if event else "", "at": event and event.at})
+    return out
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -34,6 +58,8 @@ def home(request: HttpRequest) -> HttpResponse:
             "entity": request.user.entity,
             "recent": reports.select_related("entity").order_by("-year", "-month")[:12],
             "returned": reports.filter(status=Status.RETURNED).count(),
+            # what to do next (issue 14): each returned report with the reviewer's reason
+            "returned_reports": _returned_with_reasons(reports),
             "drafts": reports.filter(status=Status.DRAFT).count(),
         }
         return render(request, "accounts/home_enterprise.html", context)
