@@ -521,11 +521,21 @@ def alarm_text(alarm: Any) -> str:
             "peak": _num(alarm.peak_value),
         }
     if alarm.kind == AlarmKind.OUT_OF_RANGE:
-        return _("%(name)s 超出仪器量程或标记超测上限（最大 %(peak)s，上限 %(limit)s）") % {
-            "name": name,
-            "peak": _num(alarm.peak_value),
-            "limit": _num(alarm.limit_value),
-        }
+        values = {"name": name, "peak": _num(alarm.peak_value), "limit": _num(alarm.limit_value)}
+        beyond = (
+            alarm.peak_value is not None
+            and alarm.limit_value is not None
+            and alarm.peak_value > alarm.limit_value
+        )
+        if beyond or alarm.limit_value is None:
+            return _("%(name)s 超出仪器量程（最大 %(peak)s，量程上限 %(limit)s）") % values
+        # raised by the station's flag T, not by the value: say so instead of contradicting it
+        return (
+            _(
+                "%(name)s 数据被标记为超测上限（T），数值未超过量程（最大 %(peak)s，量程上限 %(limit)s）"
+            )
+            % values
+        )
     return _("%(name)s 连续 %(n)d 条数据恒为 %(v)s") % {
         "name": name,
         "n": alarm.records,
