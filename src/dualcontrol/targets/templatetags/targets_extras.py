@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal, InvalidOperation
+from functools import cache
 from typing import Any
 
 from django import template
+from django.utils.translation import gettext_lazy as _
 
 from dualcontrol.access.targets import alerts_for, is_province
 from dualcontrol.reference.number_formats import fmt as format_value
@@ -101,3 +104,60 @@ def plain(value: Any) -> str:
     except InvalidOperation:
         return str(value)
     return format(d.normalize(), "f")
+
+
+# what an officer reads for a stored band ("0 < gap_frac_of_required <= 1/10"): the measure's
+# name and the bounds as percentages where the measure is a fraction (issue 14: no formulas as code)
+_MEASURES = {
+    "gap_frac_of_required": (_("差距/目标值"), True),
+    "completion_frac": (_("完成进度"), True),
+    "gap_pp": (_("差距（百分点）"), False),
+    "gap": (_("差距"), False),
+}
+_BOUND = re.compile(r"-?\d+(?:\.\d+)?(?:/\d+)?")
+
+
+@register.filter
+def band_label(text: Any) -> str:
+    """A stored band in words and symbols, e.g. "0 < 差距/目标值 ≤ 10%"."""
+    s = str(text or "")
+    for code, (label, as_pct) in _MEASURES.items():
+        if code not in s.split():
+            continue
+        words = []
+        for token in s.split():
+            if token == code:
+                words.append(str(label))
+            elif token in ("<=", ">="):
+                words.append("≤" if token == "<=" else "≥")
+            elif as_pct and _BOUND.fullmatch(token):
+                words.append(f"{_fraction_pct(token)}%")
+            else:
+                words.append(token)
+        return " ".join(words)
+    return s
+
+
+def _fraction_pct(token: str) -> str:
+    from fractions import Fraction
+
+    value = Fraction(token) * 100
+    text = f"{float(value):.2f}".rstrip("0").rstrip(".")
+    return text or "0"
+
+
+@register.filter
+def short_region(name: Any) -> str:
+    """A division's short name where its full name does not fit (怒江傈僳族自治州 → 怒江州)."""
+    from dualcontrol.core.region_names import short_name
+
+    groups, suffixes = _ethnic_groups()
+    return short_name(str(name or ""), groups, suffixes)
+
+
+@cache
+def _ethnic_groups() -> tuple[tuple[str, ...], dict[str, str]]:
+    from dualcontrol.reference import load_yaml
+
+    _version, data = load_yaml("ethnic_groups.yaml")
+    return tuple(data["groups"]), dict(data["suffixes"])
