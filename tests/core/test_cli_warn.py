@@ -177,3 +177,36 @@ def test_excel_bom_is_accepted(tmp_path: Path, capsys: pytest.CaptureFixture[str
     p.write_bytes("\ufeffregion,indicator,required,achieved\nA,intensity_reduction,3,3\n".encode())
     code, out, _ = run(capsys, str(p))
     assert code == 0 and json.loads(out)[0]["level"] == "3"
+
+
+def test_every_bad_row_is_listed_at_once(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Issue 14: ``warn`` stopped at a file's first error."""
+    text = (
+        "region,indicator,required,achieved\n"
+        "甲市,intensity_reduction,abc,3\n"
+        ",intensity_reduction,3,3\n"
+        "乙市,no_such_indicator,3,3\n"
+        "丙市,energy_total,-5,x\n"
+        "丁市,intensity_reduction,3,3\n"
+    )
+    code, out, err = run(capsys, write(tmp_path, text))
+    assert code == 2 and out == ""
+    for fragment in (
+        "line 2 (region 甲市): required 'abc' is not a number",
+        "line 3: region is empty",
+        "line 4 (region 乙市): unknown indicator 'no_such_indicator'",
+        "line 5 (region 丙市): achieved 'x' is not a number",
+    ):
+        assert fragment in err, fragment
+    assert "丁市" not in err
+
+
+def test_gb18030_is_accepted(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    p = tmp_path / "gbk.csv"
+    p.write_bytes(
+        "region,indicator,required,achieved\n甲市,intensity_reduction,3,3\n".encode("gb18030")
+    )
+    code, out, _ = run(capsys, str(p))
+    assert code == 0 and json.loads(out)[0]["region"] == "甲市"

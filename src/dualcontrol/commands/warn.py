@@ -105,7 +105,8 @@ def _decimal(value: str, column: str, where: str) -> Decimal:
 
 
 def read_observations(text: str, *, stage_required: bool) -> list[tuple[int, Observation]]:
-    """(line number, observation) per data row; CommandError naming the line on a bad row."""
+    """(line number, observation) per data row. A bad file raises CommandError listing every
+    problem of every row, one per line (issue 14: ``warn`` stopped at the first)."""
     reader = csv.DictReader(io.StringIO(text))
     header = [h.strip() for h in (reader.fieldnames or [])]
     reader.fieldnames = header
@@ -114,30 +115,49 @@ def read_observations(text: str, *, stage_required: bool) -> list[tuple[int, Obs
     if missing:
         raise CommandError(f"missing column(s): {', '.join(missing)} (header: {', '.join(header)})")
     out = []
+    problems: list[str] = []
     for row in reader:
         line = reader.line_num
-        if None in row:
-            raise CommandError(f"line {line}: more fields than the header has")
         region = (row.get("region") or "").strip()
         where = f"line {line}" + (f" (region {region})" if region else "")
+        row_problems = []
+        if None in row:
+            row_problems.append(f"line {line}: more fields than the header has")
         if not region:
-            raise CommandError(f"{where}: region is empty")
+            row_problems.append(f"{where}: region is empty")
         indicator = (row.get("indicator") or "").strip()
         ind = INDICATORS.get(indicator)
         if ind is None:
-            raise CommandError(
+            row_problems.append(
                 f"{where}: unknown indicator {indicator!r}; expected {', '.join(INDICATORS)}"
             )
-        required = _decimal(row.get("required") or "", "required", where)
-        achieved = _decimal(row.get("achieved") or "", "achieved", where)
+        values = {}
+        for column in ("required", "achieved"):
+            try:
+                values[column] = _decimal(row.get(column) or "", column, where)
+            except CommandError as exc:
+                row_problems.append(str(exc))
+        if ind is not None and len(values) == 2:
+            required, achieved = values["required"], values["achieved"]
+            if (
+                ind.unit != "frac"
+                and indicator == "energy_total"
+                and (required < 0 or achieved < 0)
+            ):
+                row_problems.append(f"{where}: energy totals must not be negative")
+        if row_problems:
+            problems += row_problems
+            continue
+        assert ind is not None
+        required, achieved = values["required"], values["achieved"]
         if ind.unit == "frac":  # percent at the edge, fraction in the core
             req, ach = Fraction(required) / 100, Fraction(achieved) / 100
         else:
             req, ach = Fraction(required), Fraction(achieved)
-            if indicator == "energy_total" and (required < 0 or achieved < 0):
-                raise CommandError(f"{where}: energy totals must not be negative")
         stage = (row.get("stage") or "").strip() or None
         out.append((line, Observation(region, indicator, req, ach, stage)))
+    if problems:
+        raise CommandError("\n".join(problems))
     if not out:
         raise CommandError("the file has no data rows")
     return out
@@ -215,18 +235,26 @@ def run(args: argparse.Namespace) -> int:
         raise CommandError(str(exc)) from exc
     path = Path(args.file)
     try:
-        text = path.read_bytes().decode("utf-8-sig")
+        data = path.read_bytes()
     except OSError as exc:
         raise CommandError(f"cannot read {path}: {exc.strerror or exc}") from exc
+    try:
+        text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise CommandError(f"{path} is not UTF-8 text") from None
+        try:
+            text = data.decode("gb18030")
+        except UnicodeDecodeError:
+            raise CommandError(f"{path} is neither UTF-8 nor GB18030 text") from None
     observations = read_observations(text, stage_required=bool(rules.stages))
     records = []
+    problems = []
     for line, obs in observations:
         try:
             records.append(record(rate(obs, rules)))
         except WarningInputError as exc:
-            raise CommandError(f"line {line} (region {obs.region}): {exc}") from exc
+            problems.append(f"line {line} (region {obs.region}): {exc}")
+    if problems:
+        raise CommandError("\n".join(problems))
     write(records, args.format, sys.stdout)
     return 0
 
