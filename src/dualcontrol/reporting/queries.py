@@ -52,3 +52,66 @@ def known_report_count(user: Any, f: Mapping[str, str]) -> int | None:
         status=status if status in Status.values else None,
         division_code=division if division.isdigit() else None,
     )
+
+
+def _change_pct(now: Any, before: Any) -> float | None:
+    if now is None or before is None or float(before) == 0:
+        return None
+    return (float(now) - float(before)) / abs(float(before)) * 100
+
+
+def comparisons(report: EnergyReport) -> dict[str, Any] | None:
+    """The change of a monthly report against the previous month (环比) and the same month of the
+    previous year (同比): the total and every product's consumption, with the changes beyond the
+    threshold of ``report_review.yaml`` flagged. None for reports that are not monthly."""
+    from dualcontrol.reference import load_yaml
+    from dualcontrol.reporting import services
+
+    if report.period_type != "monthly" or not report.month or not report.current_revision:
+        return None
+    _version, rules = load_yaml("report_review.yaml")
+    limit = float(rules["unusual_change_pct"])
+    prev_year, prev_month = (
+        (report.year, report.month - 1)
+        if report.month > 1
+        else (
+            report.year - 1,
+            12,
+        )
+    )
+    same = EnergyReport.objects.filter(
+        entity=report.entity, period_type="monthly", status__in=rules["basis_statuses"]
+    ).exclude(pk=report.pk)
+    bases = {
+        "mom": same.filter(year=prev_year, month=prev_month).first(),
+        "yoy": same.filter(year=report.year - 1, month=report.month).first(),
+    }
+    now_rows = {r.product_code: r for r in services.rows_of(report)}
+    base_rows = {
+        k: {r.product_code: r for r in services.rows_of(b)} if b and b.current_revision else {}
+        for k, b in bases.items()
+    }
+    rows = []
+    for code, r in now_rows.items():
+        item: dict[str, Any] = {"name": r.product_name, "unit": r.unit, "now": r.consumption_total}
+        for k in ("mom", "yoy"):
+            b = base_rows[k].get(code)
+            item[k] = b.consumption_total if b else None
+            item[f"{k}_pct"] = _change_pct(r.consumption_total, item[k])
+            item[f"{k}_unusual"] = item[f"{k}_pct"] is not None and abs(item[f"{k}_pct"]) > limit
+        rows.append(item)
+    total: dict[str, Any] = {"now": report.energy_tce}
+    for k, b in bases.items():
+        total[k] = b.energy_tce if b else None
+        total[f"{k}_pct"] = _change_pct(report.energy_tce, total[k])
+        total[f"{k}_unusual"] = total[f"{k}_pct"] is not None and abs(total[f"{k}_pct"]) > limit
+    return {
+        "bases": bases,
+        "total": total,
+        "rows": rows,
+        "limit_pct": limit,
+        "source": rules["source"],
+        "unusual": total["mom_unusual"]
+        or total["yoy_unusual"]
+        or any(x["mom_unusual"] or x["yoy_unusual"] for x in rows),
+    }

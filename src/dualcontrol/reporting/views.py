@@ -20,7 +20,7 @@ from dualcontrol.exports import xlsx_response
 from dualcontrol.formats.report205 import TemplateProduct, write_workbook
 from dualcontrol.formats.upload_tables import TableRefused, read_limited
 from dualcontrol.pagination import Counted
-from dualcontrol.reporting import report_export, services
+from dualcontrol.reporting import queries, report_export, services
 from dualcontrol.reporting.forms import LineForm, PeriodForm, ReturnForm, UploadForm
 from dualcontrol.reporting.models import EnergyProduct, EnergyReport, PeriodType, Status
 from dualcontrol.reporting.queries import known_report_count, review_queue, visible_reports
@@ -130,6 +130,10 @@ def report_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "can_file": can_file_for(request.user, report.entity),
             "can_review": can_review(request.user, report.entity),
             "return_form": ReturnForm(),
+            # the reviewer's comparison with the previous month and year (issue 14)
+            "compare": queries.comparisons(report)
+            if revision is not None and revision_no == report.current_revision
+            else None,
         },
     )
 
