@@ -58,6 +58,18 @@ def _url(name: str) -> str | None:
         return None
 
 
+# links shown in the bar itself; the rest open from "更多" (issue 14: the bar wrapped onto two
+# lines at 1440 px with the sixteen links of a province administrator)
+NAV_IN_BAR = 7
+
+
+def split_nav(items: list[tuple[Any, str]]) -> tuple[list[tuple[Any, str]], list[tuple[Any, str]]]:
+    """(links in the bar, links under 更多); a menu of one link is not worth a menu."""
+    if len(items) <= NAV_IN_BAR + 1:
+        return items, []
+    return items[:NAV_IN_BAR], items[NAV_IN_BAR:]
+
+
 def nav_for(user: Any) -> list[tuple[Any, str]]:
     if not getattr(user, "is_authenticated", False):
         items = [(label, _url(name)) for label, name in PUBLIC_ITEMS]
