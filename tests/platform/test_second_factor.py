@@ -68,7 +68,8 @@ def call(client, method, path, body=None, token=None):
 
 def test_policy_places_every_role_once():
     p = second_factor.policy()
-    assert p.required_roles == set(REQUIRED)
+    # and the national officer (issue 22), who reads every province's unit data
+    assert p.required_roles == {*REQUIRED, Role.NATIONAL_OFFICER}
     assert p.optional_roles == {Role.ENTERPRISE, Role.VERIFIER, Role.PUBLIC}
     assert p.staff_and_superusers and p.recovery_codes == 10 and p.digits == 6
 
