@@ -325,7 +325,7 @@ def test_one_published_list_per_quarter_and_quarters_only_for_lists(ex):
     def make(**kw):
         values = dict(
             kind=PublicationKind.EXCEEDANCES, year=2026, quarter=1, title="t", content={},
-            published_on=dt.date(2026, 4, 20),
+            published_on=dt.date(2026, 4, 20), division=ex.world.province,
         ) | kw  # fmt: skip
         with transaction.atomic():
             return Publication.objects.create(**values)
@@ -338,6 +338,16 @@ def test_one_published_list_per_quarter_and_quarters_only_for_lists(ex):
     make(status=PublicationStatus.DRAFT)
     with pytest.raises(IntegrityError):
         make(status=PublicationStatus.DRAFT)
+    # several provinces in one installation (issue 22): each publishes its own list and bulletin
+    from tests.factories import division
+
+    other = division("630000", "乙测试省", "province")
+    make(division=other)
+    make(division=other, status=PublicationStatus.DRAFT)
+    make(division=other, kind=PublicationKind.BULLETIN, quarter=None)
+    make(kind=PublicationKind.BULLETIN, quarter=None)
+    with pytest.raises(IntegrityError):
+        make(kind=PublicationKind.BULLETIN, quarter=None)
     make(kind=PublicationKind.BULLETIN, quarter=None, year=2015)
     with pytest.raises(IntegrityError):
         make(kind=PublicationKind.BULLETIN, quarter=None, year=2015)
@@ -601,3 +611,27 @@ def test_demo_history_gives_a_published_list_for_a_quarter_of_2026(world):
     assert Alarm.objects.count() == before
     # idempotent: a second run publishes nothing new
     assert publishing_demo._exceedance_list(today) is None
+
+
+def test_each_province_builds_and_reviews_its_own_list(ex):
+    """Issue 22: with a second province in the installation, its administrator's draft holds
+    none of the first province's outlets, and neither desk shows the other's draft."""
+    from tests.factories import division
+
+    other = division("630000", "乙测试省", "province")
+    admin_a = ex.world.users[Role.PROVINCE_ADMIN]
+    admin_a.division = ex.world.province
+    admin_a.save(update_fields=["division"])
+    admin_b = User.objects.create_user(
+        "b_admin", password=PASSWORD, role=Role.PROVINCE_ADMIN, division=other
+    )
+    draft_a = services.build_exceedance_draft(user=admin_a, year=2026, quarter=1, now=AFTER_Q1)
+    draft_b = services.build_exceedance_draft(user=admin_b, year=2026, quarter=1, now=AFTER_Q1)
+    assert draft_a.division == ex.world.province and draft_b.division == other
+    assert draft_a.content["rows"] and not draft_b.content["rows"]
+    assert services.exceedance_draft(2026, 1, other) == draft_b
+    assert services.exceedance_draft(2026, 1, ex.world.province) == draft_a
+    c = Client()
+    login(c, admin_b)
+    html = c.get("/public/manage/exceedances/2026/q1/").content.decode()
+    assert "EXGAS0001" not in html and "EXWAT0001" not in html

@@ -221,8 +221,9 @@ def _check_period(year: int, quarter: int) -> None:
         raise ExceedanceListError(list(exc.problems)) from exc
 
 
-def collect(year: int, quarter: int) -> Collected:
-    """The quarter's exceedance alarms with their exceeding records, and the excusing periods."""
+def collect(year: int, quarter: int, province: Any = None) -> Collected:
+    """The quarter's exceedance alarms with their exceeding records, and the excusing periods;
+    ``province``: of its outlets only (several provinces in one installation, issue 22)."""
     _check_period(year, quarter)
     rules, mrules = list_rules(), monitoring_rules()
     start, end = core.quarter_bounds(year, quarter, mrules.time_zone)
@@ -230,6 +231,13 @@ def collect(year: int, quarter: int) -> Collected:
         a.pk: a
         for a in Alarm.objects.filter(
             kind=AlarmKind.EXCEEDANCE, started_at__lt=end, ended_at__gte=start
+        )
+        .filter(
+            **(
+                {"outlet__entity__division__path__startswith": province.path}
+                if province is not None
+                else {}
+            )
         )
         .select_related("outlet", "outlet__entity", "outlet__entity__division__parent")
         .order_by("pk")
@@ -329,11 +337,12 @@ def compute(
     struck: dict[int, str] | None = None,
     issuers: str = "",
     now: dt.datetime | None = None,
+    province: Any = None,
 ) -> dict[str, Any]:
     """The quarter's list as a document (header, rows with cells, footnotes, provenance)."""
     rules, mrules = list_rules(), monitoring_rules()
     now = now or timezone.now()
-    data = collect(year, quarter)
+    data = collect(year, quarter, province)
     struck = {int(k): str(v) for k, v in (struck or {}).items()}
     try:
         result = core.exceedance_list(

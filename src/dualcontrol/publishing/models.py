@@ -53,6 +53,7 @@ class FrozenPublication(Exception):
 #: what a document says; frozen once it leaves the draft status
 FROZEN_FIELDS = (
     "kind",
+    "division_id",
     "year",
     "quarter",
     "title",
@@ -86,6 +87,16 @@ class Publication(models.Model):
         on_delete=models.PROTECT,
         related_name="publications",
     )
+    # the province (or, for a city's assessment round, the city) that publishes: several provinces
+    # in one installation each publish their own documents (issue 22)
+    division = models.ForeignKey(
+        "regions.Division",
+        verbose_name=_("发布地区"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
     status = models.CharField(
         _("状态"),
         max_length=16,
@@ -112,19 +123,19 @@ class Publication(models.Model):
                 name="one_published_per_kind_year_round",
             ),
             models.UniqueConstraint(
-                fields=["kind", "year"],
+                fields=["kind", "year", "division"],
                 condition=Q(status="published", round__isnull=True, quarter__isnull=True),
-                name="one_published_bulletin_per_year",
+                name="one_published_bulletin_per_year_division",
             ),
             models.UniqueConstraint(
-                fields=["kind", "year", "quarter"],
+                fields=["kind", "year", "quarter", "division"],
                 condition=Q(status="published", quarter__isnull=False),
-                name="one_published_per_kind_year_quarter",
+                name="one_published_per_kind_year_quarter_division",
             ),
             models.UniqueConstraint(
-                fields=["kind", "year", "quarter"],
+                fields=["kind", "year", "quarter", "division"],
                 condition=Q(status="draft"),
-                name="one_draft_per_kind_year_quarter",
+                name="one_draft_per_kind_year_quarter_division",
             ),
             models.CheckConstraint(
                 condition=Q(quarter__isnull=True) | Q(quarter__gte=1, quarter__lte=4),

@@ -59,10 +59,17 @@ def _user(user: Any) -> Any:
     return user if getattr(user, "is_authenticated", False) else None
 
 
-def current(kind: str, year: int, round: AssessmentRound | None = None) -> Publication | None:
+def current(
+    kind: str,
+    year: int,
+    round: AssessmentRound | None = None,
+    division: Division | None = None,
+) -> Publication | None:
     qs = Publication.objects.filter(kind=kind, year=year, status=PublicationStatus.PUBLISHED)
     if round is not None:
         qs = qs.filter(round=round)
+    if division is not None:
+        qs = qs.filter(division=division)
     return qs.order_by("-version").first()
 
 
@@ -76,8 +83,10 @@ def _publish(
     published_on: dt.date,
     round: AssessmentRound | None,
     is_synthetic: bool,
+    division: Division | None = None,
 ) -> Publication:
-    previous = current(kind, year, round) if round is not None else current(kind, year)
+    division = round.assessor if round is not None else division
+    previous = current(kind, year, round, division=division)
     if previous is not None and round is None and previous.round_id is not None:
         previous = None
     version = 1
@@ -92,6 +101,7 @@ def _publish(
         title=title,
         content=content,
         round=round,
+        division=division,
         version=version,
         published_on=published_on,
         published_by=_user(user),
@@ -124,6 +134,11 @@ def publish_bulletin(
     if not system and not can_publish(user):
         raise NotAllowed(_("只有省级人员可以发布公报"))
     try:
+        if province is None and not system:
+            from dualcontrol.access.scope import province_of
+
+            province = province_of(user)  # the publisher's own province (issue 22)
+        province = province or bulletin.default_province()
         content = bulletin.compute(year, province=province, issuers=issuers)
     except bulletin.BulletinError as exc:
         raise PublishError(str(exc)) from exc
@@ -137,6 +152,7 @@ def publish_bulletin(
             published_on=published_on,
             round=None,
             is_synthetic=bool(content["synthetic"]),
+            division=province,
         )
 
 
@@ -372,29 +388,44 @@ def withdraw(*, publication: Publication, user: Any, note: str) -> Publication:
 # The quarterly exceedance list (超标名单): draft → review → publish
 
 
-def current_quarterly(kind: str, year: int, quarter: int) -> Publication | None:
+def _of(qs: Any, division: Division | None) -> Any:
+    """A province's documents (None: any — the installation holds one province)."""
+    return qs if division is None else qs.filter(division=division)
+
+
+def current_quarterly(
+    kind: str, year: int, quarter: int, division: Division | None = None
+) -> Publication | None:
     """The published version of a quarterly document (None: not published)."""
     return (
-        Publication.objects.filter(
-            kind=kind, year=year, quarter=quarter, status=PublicationStatus.PUBLISHED
+        _of(
+            Publication.objects.filter(
+                kind=kind, year=year, quarter=quarter, status=PublicationStatus.PUBLISHED
+            ),
+            division,
         )
         .order_by("-version")
         .first()
     )
 
 
-def exceedance_draft(year: int, quarter: int) -> Publication | None:
-    return Publication.objects.filter(
-        kind=PublicationKind.EXCEEDANCES,
-        year=year,
-        quarter=quarter,
-        status=PublicationStatus.DRAFT,
+def exceedance_draft(
+    year: int, quarter: int, division: Division | None = None
+) -> Publication | None:
+    return _of(
+        Publication.objects.filter(
+            kind=PublicationKind.EXCEEDANCES,
+            year=year,
+            quarter=quarter,
+            status=PublicationStatus.DRAFT,
+        ),
+        division,
     ).first()
 
 
-def _next_version(kind: str, year: int, quarter: int) -> int:
+def _next_version(kind: str, year: int, quarter: int, division: Division | None = None) -> int:
     top = (
-        Publication.objects.filter(kind=kind, year=year, quarter=quarter)
+        _of(Publication.objects.filter(kind=kind, year=year, quarter=quarter), division)
         .exclude(status=PublicationStatus.DRAFT)
         .aggregate(v=Max("version"))["v"]
     )
@@ -407,10 +438,17 @@ def _require_publisher(user: Any, system: bool, message: str) -> None:
 
 
 def _list_content(
-    year: int, quarter: int, struck: dict[int, str], issuers: str, now: dt.datetime | None
+    year: int,
+    quarter: int,
+    struck: dict[int, str],
+    issuers: str,
+    now: dt.datetime | None,
+    province: Division | None = None,
 ) -> dict[str, Any]:
     try:
-        return exceedances.compute(year, quarter, struck=struck, issuers=issuers, now=now)
+        return exceedances.compute(
+            year, quarter, struck=struck, issuers=issuers, now=now, province=province
+        )
     except exceedances.ExceedanceListError as exc:
         raise PublishError("；".join(exc.problems)) from exc
 
@@ -436,10 +474,16 @@ def build_exceedance_draft(
     issuers: str | None = None,
     now: dt.datetime | None = None,
     system: bool = False,
+    province: Division | None = None,
 ) -> Publication:
-    """超标名单草稿: compute the quarter's list now from the monitoring data and save it as the
-    draft (replacing the previous draft's figures; the reviewer's strikes are kept)."""
+    """超标名单草稿: compute the quarter's list now from the monitoring data of the province (the
+    publisher's own; issue 22) and save it as the draft (replacing the previous draft's figures;
+    the reviewer's strikes are kept)."""
     _require_publisher(user, system, _("只有省级人员可以编制超标名单"))
+    if province is None:
+        from dualcontrol.access.scope import province_of
+
+        province = (None if system else province_of(user)) or bulletin.default_province()
     try:
         core_exceedances.check_quarter(year, quarter)
     except core_exceedances.ExceedanceInputError as exc:
@@ -449,20 +493,27 @@ def build_exceedance_draft(
         with transaction.atomic():
             draft = (
                 Publication.objects.select_for_update()
-                .filter(kind=kind, year=year, quarter=quarter, status=PublicationStatus.DRAFT)
+                .filter(
+                    kind=kind,
+                    year=year,
+                    quarter=quarter,
+                    division=province,
+                    status=PublicationStatus.DRAFT,
+                )
                 .first()
             )
             struck = _struck_of(draft) if draft else {}
             if issuers is None:
                 issuers = str(draft.content.get("issuers", "")) if draft else ""
-            content = _list_content(year, quarter, struck, issuers.strip(), now)
+            content = _list_content(year, quarter, struck, issuers.strip(), now, province)
             before = _summary(draft.content) if draft else None
-            version = _next_version(kind, year, quarter)
+            version = _next_version(kind, year, quarter, province)
             if draft is None:
                 draft = Publication(
                     kind=kind,
                     year=year,
                     quarter=quarter,
+                    division=province,
                     status=PublicationStatus.DRAFT,
                     published_on=timezone.localdate(),
                 )
@@ -496,7 +547,12 @@ def _restrike(
 ) -> Publication:
     before = _summary(draft.content)
     content = _list_content(
-        draft.year, int(draft.quarter or 0), struck, str(draft.content.get("issuers", "")), None
+        draft.year,
+        int(draft.quarter or 0),
+        struck,
+        str(draft.content.get("issuers", "")),
+        None,
+        draft.division,
     )
     draft.content = {**content, "version": draft.version}
     draft.title = content["title"]
@@ -592,13 +648,19 @@ def publish_exceedance_list(
         kind = PublicationKind.EXCEEDANCES
         previous = (
             Publication.objects.select_for_update()
-            .filter(kind=kind, year=year, quarter=quarter, status=PublicationStatus.PUBLISHED)
+            .filter(
+                kind=kind,
+                year=year,
+                quarter=quarter,
+                division=draft.division,
+                status=PublicationStatus.PUBLISHED,
+            )
             .first()
         )
         if previous is not None:
             previous.status = PublicationStatus.SUPERSEDED
             previous.save(update_fields=["status"])
-        version = _next_version(kind, year, quarter)
+        version = _next_version(kind, year, quarter, draft.division)
         draft.status = PublicationStatus.PUBLISHED
         draft.version = version
         draft.content = {

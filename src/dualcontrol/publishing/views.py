@@ -68,15 +68,26 @@ def bulletin_list(request: HttpRequest) -> HttpResponse:
     return render(request, "publishing/bulletin_list.html", {"pubs": pubs})
 
 
-def _bulletin(year: int) -> Publication:
-    pub = _published().filter(kind=PublicationKind.BULLETIN, year=year).order_by("-version").first()
+def _of_province(request: HttpRequest, qs: Any) -> Any:
+    """Several provinces publish in one installation (issue 22): ``?province=CODE`` names one;
+    without it, the first province's document."""
+    code = request.GET.get("province", "").strip()
+    if code:
+        qs = qs.filter(division__code=code)
+    return qs.order_by("division__code", "-version")
+
+
+def _bulletin(request: HttpRequest, year: int) -> Publication:
+    pub = _of_province(
+        request, _published().filter(kind=PublicationKind.BULLETIN, year=year)
+    ).first()
     if pub is None:
         raise Http404
     return pub
 
 
 def bulletin_detail(request: HttpRequest, year: int) -> HttpResponse:
-    pub = _bulletin(year)
+    pub = _bulletin(request, year)
     return render(
         request,
         "publishing/bulletin.html",
@@ -85,14 +96,18 @@ def bulletin_detail(request: HttpRequest, year: int) -> HttpResponse:
 
 
 def bulletin_file(request: HttpRequest, year: int, fmt: str) -> HttpResponse:
-    pub = _bulletin(year)
+    pub = _bulletin(request, year)
     return document_response(pub.content, fmt, f"bulletin-{year}")
 
 
 def _versions(pub: Publication) -> Any:
     return (
         Publication.objects.filter(
-            kind=pub.kind, year=pub.year, quarter=pub.quarter, round=pub.round
+            kind=pub.kind,
+            year=pub.year,
+            quarter=pub.quarter,
+            round=pub.round,
+            division=pub.division,
         )
         .exclude(pk=pub.pk)
         .exclude(status=PublicationStatus.DRAFT)
@@ -142,7 +157,9 @@ def manage(request: HttpRequest) -> HttpResponse:
         years = bulletin.available_years(province)
     except bulletin.BulletinError:
         years = []
-    bulletins = {p.year: p for p in _published().filter(kind=PublicationKind.BULLETIN)}
+    bulletins = {
+        p.year: p for p in _published().filter(kind=PublicationKind.BULLETIN, division=province)
+    }
     rounds = []
     for rnd in (
         visible_rounds(request.user).select_related("assessor").order_by("-year", "assessor__code")
@@ -262,9 +279,12 @@ def exceedance_lists(request: HttpRequest) -> HttpResponse:
     return render(request, "publishing/exceedance_list.html", {"pubs": pubs})
 
 
-def _exceedance(year: int, quarter: int) -> Publication:
+def _exceedance(request: HttpRequest, year: int, quarter: int) -> Publication:
     _quarter(year, quarter)
-    pub = services.current_quarterly(PublicationKind.EXCEEDANCES, year, quarter)
+    pub = _of_province(
+        request,
+        _published().filter(kind=PublicationKind.EXCEEDANCES, year=year, quarter=quarter),
+    ).first()
     if pub is None:
         raise Http404
     return pub
@@ -288,7 +308,7 @@ def doc_rows(content: dict[str, Any] | None) -> list[dict[str, Any]]:
 
 
 def exceedance_detail(request: HttpRequest, year: int, quarter: int) -> HttpResponse:
-    pub = _exceedance(year, quarter)
+    pub = _exceedance(request, year, quarter)
     return render(
         request,
         "publishing/exceedance.html",
@@ -303,7 +323,7 @@ def exceedance_detail(request: HttpRequest, year: int, quarter: int) -> HttpResp
 
 
 def exceedance_file(request: HttpRequest, year: str, quarter: str, fmt: str) -> HttpResponse:
-    pub = _exceedance(int(year), int(quarter))  # re_path: the groups arrive as text
+    pub = _exceedance(request, int(year), int(quarter))  # re_path: the groups arrive as text
     return document_response(pub.content, fmt, f"exceedances-{year}-q{quarter}")
 
 
@@ -315,10 +335,11 @@ def exceedance_file(request: HttpRequest, year: str, quarter: str, fmt: str) -> 
 def exceedance_desk(request: HttpRequest) -> HttpResponse:
     rules = exceedances.list_rules()
     today = timezone.localdate()
+    province = _own_province(request.user)
     quarters = []
     for year, quarter in exceedances.quarters_with_alarms(today=today):
         _first, last = core_exceedances.quarter_dates(year, quarter)
-        published = services.current_quarterly(PublicationKind.EXCEEDANCES, year, quarter)
+        published = services.current_quarterly(PublicationKind.EXCEEDANCES, year, quarter, province)
         due = rules.deadline(year, quarter)
         quarters.append(
             {
@@ -328,7 +349,7 @@ def exceedance_desk(request: HttpRequest) -> HttpResponse:
                 "ended": today > last,
                 "deadline": due,
                 "overdue": published is None and today > due,
-                "draft": services.exceedance_draft(year, quarter),
+                "draft": services.exceedance_draft(year, quarter, province),
                 "published": published,
             }
         )
@@ -339,9 +360,9 @@ def exceedance_desk(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _review_context(year: int, quarter: int) -> dict[str, Any]:
-    draft = services.exceedance_draft(year, quarter)
-    published = services.current_quarterly(PublicationKind.EXCEEDANCES, year, quarter)
+def _review_context(year: int, quarter: int, province: Any) -> dict[str, Any]:
+    draft = services.exceedance_draft(year, quarter, province)
+    published = services.current_quarterly(PublicationKind.EXCEEDANCES, year, quarter, province)
     shown = draft or published
     _first, last = core_exceedances.quarter_dates(year, quarter)
     strike = exceedances.list_rules().reviewer_strike
@@ -359,7 +380,7 @@ def _review_context(year: int, quarter: int) -> dict[str, Any]:
         "deadline": exceedances.list_rules().deadline(year, quarter),
         "today": timezone.localdate(),
         "history": Publication.objects.filter(
-            kind=PublicationKind.EXCEEDANCES, year=year, quarter=quarter
+            kind=PublicationKind.EXCEEDANCES, year=year, quarter=quarter, division=province
         )
         .exclude(status=PublicationStatus.DRAFT)
         .order_by("-version"),
@@ -371,7 +392,7 @@ def exceedance_review(request: HttpRequest, year: int, quarter: int) -> HttpResp
     """The draft with the alarms behind every row (links), strike/restore, publish; or, without a
     draft, the published version with the same links."""
     _quarter(year, quarter)
-    context = _review_context(year, quarter)
+    context = _review_context(year, quarter, _own_province(request.user))
     fmt = request.GET.get("format", "")
     if fmt:
         if context["pub"] is None:
@@ -389,9 +410,9 @@ def _review_redirect(year: int, quarter: int) -> HttpResponse:
     return redirect("publishing:exceedance-review", year, quarter)
 
 
-def _draft_or_404(year: int, quarter: int) -> Publication:
+def _draft_or_404(request: HttpRequest, year: int, quarter: int) -> Publication:
     _quarter(year, quarter)
-    draft = services.exceedance_draft(year, quarter)
+    draft = services.exceedance_draft(year, quarter, _own_province(request.user))
     if draft is None:
         raise Http404
     return draft
@@ -429,7 +450,7 @@ def exceedance_build(request: HttpRequest, year: int, quarter: int) -> HttpRespo
 @require_POST
 @rule_required("publishing.manage")
 def exceedance_strike(request: HttpRequest, year: int, quarter: int) -> HttpResponse:
-    draft = _draft_or_404(year, quarter)
+    draft = _draft_or_404(request, year, quarter)
     try:
         services.strike_alarm(
             user=request.user,
@@ -449,7 +470,7 @@ def exceedance_strike(request: HttpRequest, year: int, quarter: int) -> HttpResp
 @require_POST
 @rule_required("publishing.manage")
 def exceedance_restore(request: HttpRequest, year: int, quarter: int) -> HttpResponse:
-    draft = _draft_or_404(year, quarter)
+    draft = _draft_or_404(request, year, quarter)
     try:
         services.restore_alarm(user=request.user, draft=draft, alarm_id=_alarm_id(request))
     except services.NotAllowed as exc:
@@ -464,7 +485,7 @@ def exceedance_restore(request: HttpRequest, year: int, quarter: int) -> HttpRes
 @require_POST
 @rule_required("publishing.manage")
 def exceedance_publish(request: HttpRequest, year: int, quarter: int) -> HttpResponse:
-    draft = _draft_or_404(year, quarter)
+    draft = _draft_or_404(request, year, quarter)
     try:
         pub = services.publish_exceedance_list(
             user=request.user,
@@ -485,7 +506,7 @@ def exceedance_publish(request: HttpRequest, year: int, quarter: int) -> HttpRes
 @require_POST
 @rule_required("publishing.manage")
 def exceedance_discard(request: HttpRequest, year: int, quarter: int) -> HttpResponse:
-    draft = _draft_or_404(year, quarter)
+    draft = _draft_or_404(request, year, quarter)
     try:
         services.discard_draft(user=request.user, draft=draft)
     except services.PublishError as exc:
