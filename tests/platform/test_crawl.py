@@ -34,6 +34,7 @@ def crawl(c: Client, start: str = "/") -> tuple[int, list[tuple[int, str, str]]]
         path, ref = todo.popleft()
         n += 1
         r = c.get(path)
+        r.close()  # a file response (evidence, documents) holds its file open until closed
         if r.status_code >= 400:
             bad.append((r.status_code, path, ref))
             continue
