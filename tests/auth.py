@@ -71,3 +71,12 @@ def api_token(client: Client, user: Any, password: str) -> str:
     r = client.post("/api/auth/token", json.dumps(body), content_type="application/json")
     assert r.status_code == 200, r.content
     return str(r.json()["token"])
+
+
+def api_client(user: Any, password: str | None = None) -> Client:
+    """A test client that sends ``user``'s bearer token with every request."""
+    from tests.factories import PASSWORD
+
+    c = Client()
+    c.defaults["HTTP_AUTHORIZATION"] = f"Bearer {api_token(c, user, password or PASSWORD)}"
+    return c

@@ -18,16 +18,12 @@ from dualcontrol.assessment.models import (
 )
 from dualcontrol.audit.models import AuditEntry
 from tests.assessment.assessment_builders import run_region_round
-from tests.auth import api_token
-from tests.factories import PASSWORD
+from tests.auth import api_client
 
 pytestmark = pytest.mark.django_db
 
 
-def _client(user) -> Client:
-    c = Client()
-    c.defaults["HTTP_AUTHORIZATION"] = f"Bearer {api_token(c, user, PASSWORD)}"
-    return c
+_client = api_client
 
 
 def _post(c: Client, path: str, body: dict | None = None):

@@ -12,8 +12,7 @@ from metering_world import build
 from dualcontrol.accounts.models import Role
 from dualcontrol.audit.models import AuditEntry
 from dualcontrol.metering.models import GapExplanation, Reading
-from tests.auth import api_token
-from tests.factories import PASSWORD
+from tests.auth import api_client
 
 pytestmark = pytest.mark.django_db
 
@@ -23,10 +22,7 @@ def mw(world):
     return build(world)
 
 
-def _client(user) -> Client:
-    c = Client()
-    c.defaults["HTTP_AUTHORIZATION"] = f"Bearer {api_token(c, user, PASSWORD)}"
-    return c
+_client = api_client
 
 
 def _post(c: Client, path: str, body: dict):

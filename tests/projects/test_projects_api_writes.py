@@ -11,17 +11,13 @@ from django.test import Client
 from dualcontrol.accounts.models import Role
 from dualcontrol.audit.models import AuditEntry
 from dualcontrol.projects.models import Project
-from tests.auth import api_token
-from tests.factories import PASSWORD
+from tests.auth import api_client
 from tests.projects.helpers import RURAL
 
 pytestmark = pytest.mark.django_db
 
 
-def _client(user) -> Client:
-    c = Client()
-    c.defaults["HTTP_AUTHORIZATION"] = f"Bearer {api_token(c, user, PASSWORD)}"
-    return c
+_client = api_client
 
 
 def _send(c: Client, path: str, body: dict, method: str = "post"):

@@ -5,13 +5,11 @@ from __future__ import annotations
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.test import Client
 
 from dualcontrol.accounts.models import Role
 from dualcontrol.audit.models import AuditEntry
 from dualcontrol.reporting.models import EnergyReport
-from tests.auth import api_token
-from tests.factories import PASSWORD
+from tests.auth import api_client
 
 pytestmark = pytest.mark.django_db
 
@@ -24,10 +22,7 @@ BAD = HEADER + "01,吨,abc,1000,-5,990,10,200\nZZ,吨,200,1000,1000,990,10,200\n
 PERIOD = {"period_type": "monthly", "year": 2026, "month": 10}
 
 
-def _client(user) -> Client:
-    c = Client()
-    c.defaults["HTTP_AUTHORIZATION"] = f"Bearer {api_token(c, user, PASSWORD)}"
-    return c
+_client = api_client
 
 
 def test_upload_through_the_api(world):
