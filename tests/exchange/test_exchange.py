@@ -245,3 +245,56 @@ def test_the_log_page_and_the_api_by_role(city, world, client):
     wb = load_workbook(BytesIO(c.get("/exchange/?export=xlsx").content))
     assert wb.active.max_row == 6  # title + header + 4 records
     assert Client().get("/exchange/").status_code == 302
+
+
+def test_rule_sets_from_above_are_checked_applied_once_and_updated(national):
+    """Issue 22: a package from above brings warning rule sets; a bad one refuses the package
+    whole; the same version twice changes nothing; a new version replaces the definition."""
+    from dualcontrol.audit.models import AuditEntry
+    from dualcontrol.targets.models import WarningRuleSet
+    from dualcontrol.targets.warnings import sync_rule_sets
+
+    sync_rule_sets()
+    base = WarningRuleSet.objects.get(is_default=True)
+    rule_set = {
+        "kind": "warning",
+        "code": "national-2026",
+        "name": "国家下达预警规则（测试）",
+        "version": "2026.1",
+        "definition": {**base.definition, "name": "national-2026"},
+        "source": "国家平台（测试）",
+    }
+
+    def send(seq, sets):
+        p = core.sign(
+            package(
+                "000000", "national", "530000", direction="down", seq=seq,
+                contents={"rule_sets": sets},
+            ),
+            national,
+        )  # fmt: skip
+        return services.import_package(data=as_bytes(p))
+
+    bad = {**rule_set, "definition": {"name": "national-2026", "levels": "no"}}
+    refused = send(1, [rule_set, bad])
+    assert refused.outcome == "refused" and "national-2026" in refused.reason
+    assert not WarningRuleSet.objects.filter(name="national-2026").exists()
+    rec = send(2, [rule_set])
+    assert rec.outcome == "imported" and rec.applied["rule_sets_created"] == 1
+    stored = WarningRuleSet.objects.get(name="national-2026")
+    assert stored.version == "2026.1" and stored.to_core() is not None
+    assert AuditEntry.objects.filter(action="exchange.rule_set.create").count() == 1
+    assert send(3, [rule_set]).applied["rule_sets_existing"] == 1
+    newer = {**rule_set, "version": "2026.2"}
+    assert send(4, [newer]).applied["rule_sets_updated"] == 1
+    assert WarningRuleSet.objects.get(name="national-2026").version == "2026.2"
+
+
+def test_a_package_to_a_city_carries_the_rule_sets(city, world):
+    from dualcontrol.targets.warnings import sync_rule_sets
+
+    sync_rule_sets()
+    data, _rec = services.export_package(to="530100", year=2025)
+    sent = json.loads(data)
+    assert sent["direction"] == "down"
+    assert {rs["code"] for rs in sent["contents"]["rule_sets"]} >= {"ndrc-2021"}

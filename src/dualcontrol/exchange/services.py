@@ -155,6 +155,7 @@ def collect(*, year: int, direction: str, recipient: Peer | None) -> dict[str, l
                 division__in=scope, end_year__gte=year, entity__isnull=True
             ).select_related("division", "parent__division")
         ]
+        contents["rule_sets"] = _rule_sets()
         return contents
     stats = RegionalStatistic.objects.filter(year=year, division__in=divisions).select_related(
         "division", "industry"
@@ -507,10 +508,84 @@ def import_package(*, data: bytes, user: Any = None) -> PackageRecord:
     return rec
 
 
+def _rule_sets() -> list[dict[str, Any]]:
+    """The warning rule sets in use, as the level below receives them."""
+    from dualcontrol.targets.models import WarningRuleSet
+
+    return [
+        {
+            "kind": "warning",
+            "code": rs.name,
+            "name": rs.title_zh,
+            "version": rs.version,
+            "definition": rs.definition,
+            "source": rs.source,
+        }
+        for rs in WarningRuleSet.objects.filter(active=True).order_by("name")
+    ]
+
+
+def _apply_rule_sets(package: dict[str, Any], *, user: Any) -> dict[str, int]:
+    """The warning rule sets from above: each is checked as the platform checks its own
+    (``rule_set_from_mapping``) before any is stored — one bad rule set refuses the whole package;
+    a rule set already held in the same version is left as it is; a new version replaces the
+    definition (audited with before and after)."""
+    from dualcontrol.reference import ReferenceDataError
+    from dualcontrol.reference.warning_rules import rule_set_from_mapping
+    from dualcontrol.targets.models import WarningRuleSet
+
+    items = package["contents"].get("rule_sets", [])
+    for rs in items:
+        if rs["kind"] != "warning":
+            raise ValidationError([f"规则集 {rs['code']}：本平台不认识的类别 {rs['kind']}"])
+        try:
+            rule_set_from_mapping(rs["definition"], version=rs["version"], where=rs["code"])
+        except ReferenceDataError as exc:
+            raise ValidationError([f"规则集 {rs['code']}：{exc}"]) from exc
+    counts = {"rule_sets_created": 0, "rule_sets_updated": 0, "rule_sets_existing": 0}
+    origin = f"（上级平台交换包 {package['package_id']}）"
+    for rs in items:
+        found = WarningRuleSet.objects.filter(name=rs["code"]).first()
+        if found is not None and found.version == rs["version"]:
+            counts["rule_sets_existing"] += 1
+            continue
+        if found is None:
+            found = WarningRuleSet.objects.create(
+                name=rs["code"],
+                title_zh=rs.get("name") or rs["code"],
+                source=(rs.get("source") or "") + origin,
+                definition=rs["definition"],
+                version=rs["version"],
+            )
+            record(
+                actor=user,
+                action="exchange.rule_set.create",
+                obj=found,
+                after={"version": found.version, "package": package["package_id"]},
+            )
+            counts["rule_sets_created"] += 1
+            continue
+        before = {"version": found.version}
+        found.definition = rs["definition"]
+        found.version = rs["version"]
+        found.source = (rs.get("source") or found.source) + origin
+        found.save(update_fields=["definition", "version", "source", "updated"])
+        record(
+            actor=user,
+            action="exchange.rule_set.update",
+            obj=found,
+            before=before,
+            after={"version": found.version, "package": package["package_id"]},
+        )
+        counts["rule_sets_updated"] += 1
+    return counts
+
+
 def _apply(package: dict[str, Any], *, user: Any) -> dict[str, Any]:
-    """Downward: create the targets (idempotent); upward: kept in the log for review."""
+    """Downward: the rule sets and the targets (idempotent); upward: kept in the log for review."""
     if package["direction"] != "down":
         return {"kept_for_review": package["counts"]}
+    rule_set_counts = _apply_rule_sets(package, user=user)
     from dualcontrol.targets import services as target_services
     from dualcontrol.targets.models import Target
 
@@ -558,4 +633,5 @@ def _apply(package: dict[str, Any], *, user: Any) -> dict[str, Any]:
         "targets_existing": existing,
         "skipped": skipped,
         "notes": notes,
+        **rule_set_counts,
     }
