@@ -19,8 +19,10 @@ from dualcontrol.access.rules import allows
 from dualcontrol.access.scope import (
     REGION_ROLES,
     in_region,
+    region_path,
     role_of,
     visible_entities,
+    whole_installation,
 )
 from dualcontrol.accounts.models import Role
 from dualcontrol.carbonmarket.models import Account, EmissionReport, Emitter
@@ -83,3 +85,19 @@ def can_verify(user: Any, report: EmissionReport) -> bool:
 
 def can_manage(user: Any) -> bool:
     return allows(user, "carbon.manage")
+
+
+def ledger_scope(user: Any, qs: QuerySet[Any], *accounts: str) -> QuerySet[Any]:
+    """Ledger rows (transactions, pending requests) that touch an account of the user's region;
+    ``accounts`` name the rows' account lookups. Nothing is filtered while the installation
+    holds only the user's province (the whole ledger is then its own)."""
+    path = region_path(user)
+    if path is None:
+        return qs.none()
+    if path == "" or whole_installation(path):
+        return qs
+    mine = visible_accounts(user).values("pk")
+    cond = Q()
+    for lookup in accounts:
+        cond |= Q(**{f"{lookup}__in": mine})
+    return qs.filter(cond).distinct()

@@ -622,7 +622,11 @@ def ledger_page(request: HttpRequest) -> HttpResponse:
         except ValidationError as exc:
             _problems(request, exc)
         return redirect("carbonmarket:ledger")
-    txs = LedgerTransaction.objects.prefetch_related("entries__account").order_by("-seq")
+    txs = access.ledger_scope(
+        request.user,
+        LedgerTransaction.objects.prefetch_related("entries__account"),
+        "entries__account",
+    ).order_by("-seq")
     kind = request.GET.get("type", "")
     if kind:
         txs = txs.filter(type=kind)
@@ -674,9 +678,12 @@ def ledger_page(request: HttpRequest) -> HttpResponse:
             "title": _("登记簿（总账）"),
             "page": page,
             "filters": {"type": kind},
-            "pending": PendingRequest.objects.filter(status=PendingStatus.PENDING).select_related(
-                "from_account", "to_account", "requested_by", "corrects"
-            ),
+            "pending": access.ledger_scope(
+                request.user,
+                PendingRequest.objects.filter(status=PendingStatus.PENDING),
+                "from_account",
+                "to_account",
+            ).select_related("from_account", "to_account", "requested_by", "corrects"),
             "chain": ledger.verify() if request.GET.get("verify") else None,
             "totals": queries.ledger_totals(),
             "nav": "ledger",
