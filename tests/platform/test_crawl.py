@@ -8,9 +8,12 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections import deque
+from typing import Any
 from urllib.parse import urldefrag
 
 import pytest
+from django.core.signals import request_finished
+from django.db import close_old_connections
 from django.test import Client
 
 from dualcontrol.accounts.models import User
@@ -25,6 +28,17 @@ PAGES_PER_ROLE = 400
 ROLES = ("demo-province", "demo-city", "demo-enterprise", "demo-verifier", "demo-guizhou", None)
 
 
+def _close(response: Any) -> None:
+    """Close a file response (evidence, documents hold their file open) without the end-of-request
+    signal's close_old_connections, as Django's test client itself does: inside the test's
+    transaction it would close the PostgreSQL connection."""
+    request_finished.disconnect(close_old_connections)
+    try:
+        response.close()
+    finally:
+        request_finished.connect(close_old_connections)
+
+
 def crawl(c: Client, start: str = "/") -> tuple[int, list[tuple[int, str, str]]]:
     seen = {start}
     todo = deque([(start, "")])
@@ -34,7 +48,7 @@ def crawl(c: Client, start: str = "/") -> tuple[int, list[tuple[int, str, str]]]
         path, ref = todo.popleft()
         n += 1
         r = c.get(path)
-        r.close()  # a file response (evidence, documents) holds its file open until closed
+        _close(r)
         if r.status_code >= 400:
             bad.append((r.status_code, path, ref))
             continue
