@@ -25,31 +25,11 @@ from dualcontrol.formats.upload_tables import CellError, column_letter
 from dualcontrol.regions.models import Division
 from dualcontrol.targets.errors import NotAllowed, StatisticsRejected, TargetError
 from dualcontrol.targets.models import Target, WarningRuleSet
+from dualcontrol.targets.services import TARGET_FIELDS
 
-#: the columns of a targets file, in the order of the template (``indicator`` … ``status``);
-#: codes instead of record ids (division, entity, industry, rule_set by name; parent by target id)
-COLUMNS = (
-    "indicator",
-    "division",
-    "entity",
-    "industry",
-    "parent",
-    "period_kind",
-    "base_year",
-    "end_year",
-    "quarter",
-    "base_value",
-    "incentive_value",
-    "unit",
-    "base_level",
-    "source_document",
-    "note",
-    "pace_definition",
-    "progress_definition",
-    "rule_set",
-    "barometer",
-    "status",
-)
+#: the columns of a targets file: the target's own fields (not the demo flag), with codes
+#: instead of record ids (division, entity, industry, rule_set by name; parent by target id)
+COLUMNS = tuple(f for f in TARGET_FIELDS if f != "is_synthetic")
 REQUIRED = ("indicator", "period_kind", "base_year", "end_year", "base_value", "source_document")
 INTEGERS = ("base_year", "end_year", "quarter")
 DECIMALS = ("base_value", "incentive_value", "base_level")
