@@ -126,7 +126,10 @@ TEMPLATES = [
                 "dualcontrol.accounts.context.platform",
             ],
             # {% if user|may:"rule" %}: templates ask dualcontrol.access.rules
-            "builtins": ["dualcontrol.accounts.templatetags.access_tags"],
+            "builtins": [
+                "dualcontrol.accounts.templatetags.access_tags",
+                "dualcontrol.accounts.templatetags.source_tags",
+            ],
         },
     },
 ]

@@ -25,6 +25,12 @@ HREF = re.compile(r'href="([^"]+)"')
 SKIP = ("/static/", "/media/", "/accounts/logout", "/logout", "/i18n/", "/admin/", "/api/")
 NOT_PAGES = ("export=", "format=", "download", "/document/", ".pdf", ".xlsx", ".csv")
 PAGES_PER_ROLE = 400
+# issue 14 "sources shown to officers": no research path, no "NOT FOUND", no address outside official
+# hosts (the document-sharing sites and reprints the reference data was checked against)
+LEAK = re.compile(
+    r"shared/(?:plans|reference)|\w+_[\w-]+\.txt\b|NOT FOUND|"
+    r"https?://(?![\w.-]*\.gov\.cn\b|www\.w3\.org\b|127\.0\.0\.1|localhost|testserver)[\w.-]+"
+)
 ROLES = ("demo-province", "demo-city", "demo-enterprise", "demo-verifier", "demo-guizhou", None)
 
 
@@ -39,7 +45,9 @@ def _close(response: Any) -> None:
         request_finished.connect(close_old_connections)
 
 
-def crawl(c: Client, start: str = "/") -> tuple[int, list[tuple[int, str, str]]]:
+def crawl(
+    c: Client, start: str = "/", leaks: list[tuple[str, str]] | None = None
+) -> tuple[int, list[tuple[int, str, str]]]:
     seen = {start}
     todo = deque([(start, "")])
     bad = []
@@ -60,7 +68,10 @@ def crawl(c: Client, start: str = "/") -> tuple[int, list[tuple[int, str, str]]]
             continue
         if not r.get("Content-Type", "").startswith("text/html"):
             continue
-        for href in HREF.findall(r.content.decode("utf-8", "replace")):
+        html = r.content.decode("utf-8", "replace")
+        if leaks is not None:
+            leaks.extend((path, m.group(0)) for m in LEAK.finditer(html))
+        for href in HREF.findall(html):
             href = urldefrag(href.replace("&amp;", "&"))[0]
             if not href.startswith("/") or href.startswith(("//", *SKIP)):
                 continue
@@ -76,14 +87,19 @@ def test_no_in_site_link_answers_an_error_for_any_role(db):
 
     build(TODAY, units=20, months_limit=2)
     found = {}
+    leaked = {}
     for username in ROLES:
         c = Client(raise_request_exception=False)
         if username:
             login(c, User.objects.get(username=username))
-        n, bad = crawl(c)
+        leaks: list[tuple[str, str]] = []
+        n, bad = crawl(c, leaks=leaks)
+        if leaks:
+            leaked[username] = sorted({(p.split("?")[0], m) for p, m in leaks})[:60]
         assert n > (20 if username else 5), (username, n)  # the public site is a few pages
         if bad:
             found[username] = bad[:40]
     for username, bad in found.items():
         print(username, *bad, sep="\n  ")
     assert not found, sorted(found)
+    assert not leaked, leaked

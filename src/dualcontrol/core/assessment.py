@@ -40,6 +40,7 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 import itertools
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal, localcontext
@@ -974,3 +975,56 @@ def _plain(value: Decimal) -> str:
     if "." in text:
         text = text.rstrip("0").rstrip(".")
     return text or "0"
+
+
+# ---------------------------------------------------------------------------------------------
+# The scoring basis in Chinese (the record keeps the basis as computed; pages in Chinese show it
+# in these words)
+# ---------------------------------------------------------------------------------------------
+
+_N = r"(-?[\d.]+)"
+_BASIS_ZH: tuple[tuple[re.Pattern[str], str], ...] = (
+    (
+        re.compile(rf"completion {_N} between {_N} and {_N} → {_N} \(interpolated\)"),
+        r"完成率 \1 介于 \2 与 \3 之间，线性插值得 \4 分",
+    ),
+    (re.compile(rf"completion {_N} ≥ {_N} → {_N}"), r"完成率 \1 ≥ \2，得 \3 分"),
+    (re.compile(rf"completion {_N} < {_N} → {_N}"), r"完成率 \1 < \2，得 \3 分"),
+    (
+        re.compile(rf"over-fulfilment {_N} = {_N} step\(s\) of {_N} → \+{_N}"),
+        r"超额完成 \1，计 \2 档（每档 \3），加 \4 分",
+    ),
+    (
+        re.compile(rf"compared at (\d+) decimals of a percentage: target {_N}, actual {_N}"),
+        r"按百分数保留 \1 位小数比较：目标 \2，实际 \3",
+    ),
+    (
+        re.compile(rf"compared at (\d+) decimals of (\S+): target {_N}, actual {_N}"),
+        r"按 \2 保留 \1 位小数比较：目标 \3，实际 \4",
+    ),
+    (
+        re.compile(rf"target range {_N}–{_N}: the lower bound counts"),
+        r"目标区间 \1–\2：按下限考核",
+    ),
+    (
+        re.compile(rf"target range {_N}–{_N}: the upper bound counts"),
+        r"目标区间 \1–\2：按上限考核",
+    ),
+    (
+        re.compile(r"exempt: incentive target reached → full points"),
+        "达到激励目标，免于考核，得满分",
+    ),
+    (re.compile(r"target met \(assessed separately, no points\)"), "已完成（单独考核，不计分）"),
+    (re.compile(r"target missed \(assessed separately, no points\)"), "未完成（单独考核，不计分）"),
+    (re.compile(r"entered by the assessors"), "由考核组评定"),
+    (re.compile(r"; "), "；"),
+)
+
+
+def basis_zh(basis: str) -> str:
+    """A scoring basis (:func:`score_completion`, :func:`score_target`) in Chinese; text it does
+    not know is left as it is."""
+    out = basis
+    for pattern, words in _BASIS_ZH:
+        out = pattern.sub(words, out)
+    return out

@@ -109,6 +109,36 @@ def load_yaml(name: str) -> tuple[str, Any]:
 
     raw = _raw(name)
     try:
-        return version_of(name, raw), yaml.safe_load(raw.decode("utf-8"))
+        data = yaml.safe_load(raw.decode("utf-8"))
     except yaml.YAMLError as exc:
         raise ReferenceDataError(f"{name}: invalid YAML: {exc}") from exc
+    if isinstance(data, dict) and isinstance(data.get("references"), dict):
+        data = _expand_references(data, {str(k): str(v) for k, v in data["references"].items()})
+    return version_of(name, raw), data
+
+
+def _expand_references(data: Any, refs: dict[str, str]) -> Any:
+    """A file whose ``source`` texts cite its own numbered sources (``S7``, ``[6]``) lists them under
+    ``references`` (official title and number); every ``…source…`` text then carries the official
+    citation after the tag, so that pages can show it (:mod:`dualcontrol.core.sources`)."""
+    import re
+
+    pattern = re.compile(
+        "|".join(
+            rf"(?<![A-Za-z0-9]){re.escape(k)}(?![0-9])" for k in sorted(refs, key=len, reverse=True)
+        )
+    )
+
+    def walk(node: Any, in_source: bool) -> Any:
+        if isinstance(node, dict):
+            return {
+                k: v if k == "references" else walk(v, in_source or "source" in str(k))
+                for k, v in node.items()
+            }
+        if isinstance(node, list):
+            return [walk(v, in_source) for v in node]
+        if in_source and isinstance(node, str):
+            return pattern.sub(lambda m: f"{m.group(0)}〈{refs[m.group(0)]}〉", node)
+        return node
+
+    return walk(data, False)

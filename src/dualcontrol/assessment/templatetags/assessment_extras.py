@@ -76,10 +76,13 @@ def means(basis: Any, which: str = "required") -> str:
 
 @register.filter
 def pretty(value: Any) -> str:
-    """A JSON value shown indented (provenance)."""
+    """A JSON value shown indented (provenance), its texts without research paths and addresses
+    of unofficial copies (issue 14; the record keeps them in full)."""
     import json
 
-    return json.dumps(value, ensure_ascii=False, indent=2, default=str)
+    from dualcontrol.reference.sources import scrub_tree
+
+    return json.dumps(scrub_tree(value), ensure_ascii=False, indent=2, default=str)
 
 
 ACTIONS = {
@@ -100,3 +103,14 @@ ACTIONS = {
 def action_label(action: str) -> str:
     """A history entry's action in the active language (unknown actions as stored)."""
     return str(ACTIONS.get(action, action))
+
+
+@register.filter
+def basis_words(value: Any) -> str:
+    """A scoring basis in the interface language (Chinese pages: :func:`core.assessment.basis_zh`)."""
+    from django.utils.translation import get_language
+
+    from dualcontrol.core.assessment import basis_zh
+
+    text = "" if value is None else str(value)
+    return text if (get_language() or "").startswith("en") else basis_zh(text)
