@@ -166,6 +166,18 @@ class RecordStatus(models.TextChoices):
     SIGNED_OFF = "signed_off", _("已审定")
 
 
+def grade_label(sheet_definition: Any, key: str, name_zh: str) -> str:
+    """A grade's name in the active language, from the round's copy of its scoring sheet."""
+    from django.utils.translation import get_language
+
+    if not key or not (get_language() or "").startswith("en"):
+        return name_zh
+    for g in (sheet_definition or {}).get("grades", []):
+        if g.get("key") == key:
+            return str(g.get("name_en") or name_zh)
+    return name_zh
+
+
 class AssessmentRecord(models.Model):
     """One assessed region or unit in a round: figures, scores, result and state."""
 
@@ -253,6 +265,12 @@ class AssessmentRecord(models.Model):
     @property
     def subject_name(self) -> str:
         return self.entity.name if self.entity_id else self.division.name
+
+    @property
+    def grade_label(self) -> str:
+        """The grade in the interface language: the sheet's ``name_en`` on English pages (the
+        record keeps the Chinese name, as published)."""
+        return grade_label(self.round.sheet_definition, self.grade_key, self.grade_name)
 
     @property
     def subject_division(self) -> Division:

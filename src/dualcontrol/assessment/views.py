@@ -157,7 +157,7 @@ def _records_export(filename: str, qs: QuerySet[AssessmentRecord]) -> HttpRespon
             _num(r.target_score),
             _num(r.measures_score),
             _num(r.total_score),
-            r.grade_name,
+            r.grade_label,
             _("是") if r.vetoed else "",
             r.round.sheet_version,
             _("是") if r.is_synthetic else "",
@@ -188,7 +188,7 @@ def round_detail(request: HttpRequest, pk: int) -> HttpResponse:
     grades: dict[str, int] = {}
     for r in records:
         if r.grade_name and r.status == RecordStatus.SIGNED_OFF:
-            grades[r.grade_name] = grades.get(r.grade_name, 0) + 1
+            grades[r.grade_label] = grades.get(r.grade_label, 0) + 1
     return render(
         request,
         "assessment/round_detail.html",
@@ -561,6 +561,10 @@ def consequence_detail(request: HttpRequest, pk: int) -> HttpResponse:
         {
             "c": c,
             "today": timezone.localdate(),
+            # the record is linked only where the user may open it (a city sees the consequence of
+            # a unit in its region, not the province's record of that unit)
+            "record_visible": c.record_id is not None
+            and access.visible_records(request.user).filter(pk=c.record_id).exists(),
             "can_respond": access.can_respond(request.user, c) and c.is_open,
             "can_close": access.can_close(request.user, c) and c.is_open,
             "respond_form": RespondForm(),
