@@ -126,6 +126,33 @@ def can_certify(user: Any, record: AssessmentRecord) -> bool:
     )
 
 
+def own_self_assessments(user: Any) -> QuerySet[AssessmentRecord]:
+    """Records the user must fill in (:func:`can_self_assess`) that are still at that stage."""
+    from dualcontrol.assessment.models import RecordStatus
+
+    qs = visible_records(user).filter(status=RecordStatus.SELF_ASSESSMENT)
+    role = role_of(user)
+    if role == Role.CITY_OFFICER and user.division_id:
+        return qs.filter(division_id=user.division_id)
+    if role == Role.ENTERPRISE and user.entity_id:
+        return qs.filter(entity_id=user.entity_id)
+    return qs.none()
+
+
+def consequences_to_carry_out(user: Any) -> QuerySet[Consequence]:
+    """Open consequences the user's side must act on: a city its own and its units' (to respond
+    or to close), the province every one in its region."""
+    from dualcontrol.assessment.models import OPEN_STATUSES
+
+    qs = visible_consequences(user).filter(status__in=OPEN_STATUSES)
+    if role_of(user) == Role.CITY_OFFICER and user.division_id:
+        path = _division_path(user)
+        return qs.filter(
+            Q(division_id=user.division_id) | Q(entity__division__path__startswith=path)
+        )
+    return qs
+
+
 def visible_consequences(user: Any) -> QuerySet[Consequence]:
     role = role_of(user)
     qs = Consequence.objects.select_related("division", "entity", "entity__division", "record")

@@ -7,9 +7,10 @@ from typing import Any
 from django.contrib.auth import views as auth_views
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 
 from dualcontrol.access.scope import role_of, visible_divisions, visible_entities
-from dualcontrol.accounts import admin_home
+from dualcontrol.accounts import admin_home, todo
 from dualcontrol.accounts.models import Role
 from dualcontrol.reporting.models import Status
 from dualcontrol.reporting.queries import review_queue, visible_reports
@@ -104,5 +105,7 @@ def home(request: HttpRequest) -> HttpResponse:
         "latest": latest,
         "by_region": by_region,
         "freshness": rollups.freshness(),
+        # what to do next (issue 14)
+        "todos": todo.for_user(request.user, timezone.localdate()),
     }
     return render(request, "accounts/home_staff.html", context)
