@@ -101,3 +101,17 @@ def ledger_scope(user: Any, qs: QuerySet[Any], *accounts: str) -> QuerySet[Any]:
     for lookup in accounts:
         cond |= Q(**{f"{lookup}__in": mine})
     return qs.filter(cond).distinct()
+
+
+def visible_pending(user: Any) -> QuerySet[Any]:
+    """Pending ledger requests of the user's region: a transfer or issue touching one of its
+    accounts, or a correction of one of its transactions (no account of its own)."""
+    from dualcontrol.carbonmarket.models import PendingRequest
+
+    return ledger_scope(
+        user,
+        PendingRequest.objects.all(),
+        "from_account",
+        "to_account",
+        "corrects__entries__account",
+    )

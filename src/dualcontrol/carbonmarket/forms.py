@@ -11,6 +11,15 @@ from dualcontrol.carbonmarket.models import ActionKind, Sector
 from dualcontrol.reference.carbon_market import market_rules
 
 POSITIVE = {"min_value": 0, "max_digits": 16, "decimal_places": 3}
+#: the years a page or API write may name (the national market's first year to the platform's end)
+YEARS = {"min_value": 2013, "max_value": 2100}
+
+
+class YearForm(forms.Form):
+    """The year of a write that names only a year (the API's bodies; the pages take it from the
+    address)."""
+
+    year = forms.IntegerField(label=_("年度"), **YEARS)
 
 
 class ReportForm(forms.Form):
@@ -44,9 +53,9 @@ def unit_type_choices() -> list[tuple[str, str]]:
 
 
 class SurrenderForm(forms.Form):
-    year = forms.IntegerField(label=_("履约年度"), min_value=2013, max_value=2100)
+    year = forms.IntegerField(label=_("履约年度"), **YEARS)
     unit_type = forms.ChoiceField(label=_("品种"))
-    vintage = forms.IntegerField(label=_("配额/减排量年度"), min_value=2013, max_value=2100)
+    vintage = forms.IntegerField(label=_("配额/减排量年度"), **YEARS)
     amount = forms.IntegerField(label=_("数量（吨）"), min_value=1, max_value=10**12)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -82,7 +91,7 @@ class IssueForm(forms.Form):
 
 
 class MonthForm(forms.Form):
-    year = forms.IntegerField(label=_("年度"), min_value=2013, max_value=2100)
+    year = forms.IntegerField(label=_("年度"), **YEARS)
     month = forms.IntegerField(label=_("月份"), min_value=1, max_value=12)
     fuel_co2_t = forms.DecimalField(label=_("化石燃料燃烧排放（tCO2）"), **POSITIVE)
     process_co2e_t = forms.DecimalField(

@@ -49,6 +49,12 @@ from dualcontrol.regions.models import Division
 PROVINCE_ACCOUNT = "GOV-PROVINCE"
 
 
+class WrongState(ValidationError):
+    """Refused because of the object's state (a report already submitted, an allocation not yet
+    approved, a transaction already corrected): the pages show it as any problem, the API answers
+    409.  Its messages list every problem of the request, the state's among them."""
+
+
 def _need(user: Any, ok: bool, what: str) -> None:
     if user is not None and not ok:
         raise PermissionDenied(what)
@@ -56,6 +62,19 @@ def _need(user: Any, ok: bool, what: str) -> None:
 
 def _today() -> dt.date:
     return timezone.localdate()
+
+
+def _in_scope(user: Any, qs: Any) -> Any:
+    """Rows of ``qs`` (with an ``entity``) of the units the user sees (the province's own, when
+    the installation holds several provinces); everything for the platform itself."""
+    if user is None:
+        return qs
+    return qs.filter(entity__in=access.visible_units(user).values("pk"))
+
+
+def _refuse(problems: list[Any], *, state: bool) -> None:
+    if problems:
+        raise (WrongState if state else ValidationError)(problems)
 
 
 # ----------------------------------------------------------------------------- accounts
@@ -101,15 +120,19 @@ def sector_of(entity: Entity, report: EmissionReport | None = None) -> str | Non
 
 
 def propose_emitters(*, year: int, user: Any = None) -> list[Emitter]:
-    """Propose the list of ``year`` from the verified emissions of ``year − lag`` (≥ threshold)."""
+    """Propose the list of ``year`` from the verified emissions of ``year − lag`` (≥ threshold),
+    for the units in the user's scope."""
     _need(user, access.can_manage(user), "carbon.manage")
     rules = market_rules()
     basis_year = year - rules.listing_basis_lag_years
     threshold = rules.inclusion_threshold_co2e_t
     made: list[Emitter] = []
     with transaction.atomic():
-        reports = EmissionReport.objects.filter(
-            year=basis_year, status=ReportStatus.ACCEPTED, verified_co2e_t__isnull=False
+        reports = _in_scope(
+            user,
+            EmissionReport.objects.filter(
+                year=basis_year, status=ReportStatus.ACCEPTED, verified_co2e_t__isnull=False
+            ),
         ).select_related("entity")
         for r in reports:
             if r.verified_co2e_t < threshold:
@@ -166,11 +189,14 @@ def add_emitter(
 
 
 def publish_emitters(*, year: int, user: Any = None) -> int:
-    """Publish the year's list: proposed rows become listed; each listed unit gets its account."""
+    """Publish the year's list (the proposed rows in the user's scope become listed); each listed
+    unit gets its account."""
     _need(user, access.can_manage(user), "carbon.manage")
     now = timezone.now()
     with transaction.atomic():
-        rows = list(Emitter.objects.filter(year=year, status=ListingStatus.PROPOSED))
+        rows = list(
+            _in_scope(user, Emitter.objects.filter(year=year, status=ListingStatus.PROPOSED))
+        )
         for e in rows:
             e.status = ListingStatus.LISTED
             e.published_at = now
@@ -255,7 +281,7 @@ def save_report(
         if report is None:
             report = EmissionReport(entity=entity, year=year, deadline=deadline)
         elif report.status not in (ReportStatus.DRAFT, ReportStatus.RETURNED):
-            raise ValidationError([f"报告状态为“{report.get_status_display()}”，不能修改"])
+            raise WrongState([f"报告状态为“{report.get_status_display()}”，不能修改"])
         for k, v in clean.items():
             setattr(report, k, v)
         report.status = ReportStatus.DRAFT
@@ -273,7 +299,7 @@ def save_report(
 def submit_report(*, report: EmissionReport, user: Any = None, when: Any = None) -> EmissionReport:
     _need(user, access.can_file(user, report.entity), "carbon.file")
     if report.status not in (ReportStatus.DRAFT, ReportStatus.RETURNED):
-        raise ValidationError([f"报告状态为“{report.get_status_display()}”，不能报送"])
+        raise WrongState([f"报告状态为“{report.get_status_display()}”，不能报送"])
     with transaction.atomic():
         report.status = ReportStatus.SUBMITTED
         report.submitted_at = when or timezone.now()
@@ -291,12 +317,12 @@ def assign_verifier(
     from dualcontrol.access.rules import allows
 
     problems = []
-    if report.status not in (ReportStatus.SUBMITTED, ReportStatus.VERIFYING):
+    state = report.status not in (ReportStatus.SUBMITTED, ReportStatus.VERIFYING)
+    if state:
         problems.append(f"报告状态为“{report.get_status_display()}”，不能指派核查")
     if verifier is None or not allows(verifier, "carbon.verify"):
         problems.append("指派对象不是核查机构账户")
-    if problems:
-        raise ValidationError(problems)
+    _refuse(problems, state=state)
     with transaction.atomic():
         report.verifier = verifier
         report.status = ReportStatus.VERIFYING
@@ -323,7 +349,8 @@ def record_verification(
     """The assigned verifier records its findings and the verified emissions."""
     _need(user, access.can_verify(user, report), "carbon.verify")
     problems = []
-    if report.status != ReportStatus.VERIFYING:
+    state = report.status != ReportStatus.VERIFYING
+    if state:
         problems.append(f"报告状态为“{report.get_status_display()}”，不在核查中")
     try:
         verified = Decimal(str(verified_co2e_t))
@@ -334,8 +361,7 @@ def record_verification(
         verified = Decimal(0)
     if not (findings or "").strip():
         problems.append("请填写核查发现（无问题也请写明）")
-    if problems:
-        raise ValidationError(problems)
+    _refuse(problems, state=state)
     with transaction.atomic():
         report.verified_co2e_t = verified
         report.findings = findings.strip()
@@ -355,7 +381,7 @@ def accept_report(*, report: EmissionReport, user: Any = None, when: Any = None)
     """The province confirms the verification: the verified emissions become the obligation."""
     _need(user, access.can_manage(user), "carbon.manage")
     if report.status != ReportStatus.VERIFIED or report.verified_co2e_t is None:
-        raise ValidationError([f"报告状态为“{report.get_status_display()}”，不能确认"])
+        raise WrongState([f"报告状态为“{report.get_status_display()}”，不能确认"])
     deadline = market_rules().deadlines(report.year).surrender
     with transaction.atomic():
         report.status = ReportStatus.ACCEPTED
@@ -389,12 +415,13 @@ def return_report(*, report: EmissionReport, reason: str, user: Any = None) -> E
     allowed = access.can_manage(user) or access.can_verify(user, report)
     _need(user, allowed, "carbon.manage")
     problems = []
-    if report.status not in (ReportStatus.SUBMITTED, ReportStatus.VERIFYING, ReportStatus.VERIFIED):
+    returnable = (ReportStatus.SUBMITTED, ReportStatus.VERIFYING, ReportStatus.VERIFIED)
+    state = report.status not in returnable
+    if state:
         problems.append(f"报告状态为“{report.get_status_display()}”，不能退回")
     if not (reason or "").strip():
         problems.append("请写明退回原因")
-    if problems:
-        raise ValidationError(problems)
+    _refuse(problems, state=state)
     with transaction.atomic():
         report.status = ReportStatus.RETURNED
         report.return_reason = reason.strip()
@@ -560,7 +587,7 @@ def _jsonable(value: Any) -> Any:
 def approve_allocation(*, proposal: AllocationProposal, user: Any = None) -> AllocationProposal:
     _need(user, access.can_manage(user), "carbon.manage")
     if proposal.status != AllocationStatus.PROPOSED:
-        raise ValidationError([f"配额状态为“{proposal.get_status_display()}”，不能核定"])
+        raise WrongState([f"配额状态为“{proposal.get_status_display()}”，不能核定"])
     with transaction.atomic():
         proposal.status = AllocationStatus.APPROVED
         proposal.approved_by = user if getattr(user, "pk", None) else None
@@ -600,7 +627,7 @@ def issue_allocation(
     """发放: move the approved allocation from the province's account to the unit's."""
     _need(user, access.can_manage(user), "carbon.manage")
     if proposal.status != AllocationStatus.APPROVED:
-        raise ValidationError([f"配额状态为“{proposal.get_status_display()}”，须先核定"])
+        raise WrongState([f"配额状态为“{proposal.get_status_display()}”，须先核定"])
     gov = province_account(user=user)
     with transaction.atomic():
         account = holding_account(proposal.entity, user=user)
@@ -747,10 +774,13 @@ def request_transfer(
 def request_correction(*, tx: LedgerTransaction, reason: str, user: Any) -> PendingRequest:
     """Province staff ask to reverse a transaction; another person approves."""
     _need(user, access.can_manage(user), "carbon.manage")
-    if not reason.strip():
-        raise ValidationError(["请写明更正原因"])
-    if tx.type == "correct" or LedgerTransaction.objects.filter(corrects=tx).exists():
-        raise ValidationError([f"交易 #{tx.seq} 不能（再）更正"])
+    problems = []
+    if not (reason or "").strip():
+        problems.append("请写明更正原因")
+    state = tx.type == "correct" or LedgerTransaction.objects.filter(corrects=tx).exists()
+    if state:
+        problems.append(f"交易 #{tx.seq} 不能（再）更正")
+    _refuse(problems, state=state)
     with transaction.atomic():
         pending = PendingRequest.objects.create(
             type="correct", corrects=tx, note=reason.strip(), requested_by=user

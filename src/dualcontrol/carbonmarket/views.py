@@ -41,7 +41,6 @@ from dualcontrol.carbonmarket.models import (
     EmissionReport,
     LedgerEntry,
     LedgerTransaction,
-    PendingRequest,
     PendingStatus,
     ReportStatus,
     Sector,
@@ -448,7 +447,12 @@ def allocation(request: HttpRequest) -> HttpResponse:
                 )
                 messages.success(request, _("已记录签发（交易 #%(n)s）。") % {"n": tx.seq})
             else:
-                proposal = get_object_or_404(AllocationProposal, pk=request.POST.get("pk") or 0)
+                proposal = get_object_or_404(
+                    AllocationProposal.objects.filter(
+                        entity__in=access.visible_units(request.user).values("pk")
+                    ),
+                    pk=request.POST.get("pk") or 0,
+                )
                 if action == "approve":
                     services.approve_allocation(proposal=proposal, user=request.user)
                     messages.success(request, _("已核定。"))
@@ -521,7 +525,9 @@ def compliance(request: HttpRequest, year: int) -> HttpResponse:
     if not 2000 <= year <= 2100:
         raise Http404
     if request.method == "POST":
-        entity = get_object_or_404(Entity, pk=request.POST.get("entity") or 0)
+        entity = get_object_or_404(
+            access.visible_units(request.user), pk=request.POST.get("entity") or 0
+        )
         form = ActionForm(request.POST)
         if form.is_valid():
             try:
@@ -602,7 +608,9 @@ def public_compliance(request: HttpRequest, year: int | None = None) -> HttpResp
 @rule_required("carbon.manage")
 def ledger_page(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
-        pending = get_object_or_404(PendingRequest, pk=request.POST.get("pk") or 0)
+        pending = get_object_or_404(
+            access.visible_pending(request.user), pk=request.POST.get("pk") or 0
+        )
         try:
             if request.POST.get("action") in ("approve", "reject"):
                 done = services.decide(
@@ -678,12 +686,9 @@ def ledger_page(request: HttpRequest) -> HttpResponse:
             "title": _("登记簿（总账）"),
             "page": page,
             "filters": {"type": kind},
-            "pending": access.ledger_scope(
-                request.user,
-                PendingRequest.objects.filter(status=PendingStatus.PENDING),
-                "from_account",
-                "to_account",
-            ).select_related("from_account", "to_account", "requested_by", "corrects"),
+            "pending": access.visible_pending(request.user)
+            .filter(status=PendingStatus.PENDING)
+            .select_related("from_account", "to_account", "requested_by", "corrects"),
             "chain": ledger.verify() if request.GET.get("verify") else None,
             "totals": queries.ledger_totals(),
             "nav": "ledger",
@@ -693,7 +698,10 @@ def ledger_page(request: HttpRequest) -> HttpResponse:
 
 @rule_required("carbon.manage")
 def correct(request: HttpRequest, seq: int) -> HttpResponse:
-    tx = get_object_or_404(LedgerTransaction, seq=seq)
+    tx = get_object_or_404(
+        access.ledger_scope(request.user, LedgerTransaction.objects.all(), "entries__account"),
+        seq=seq,
+    )
     form = ReasonForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:

@@ -1,8 +1,10 @@
 """REST endpoints of the key-unit registry (scoped like the pages).
 
 Lists are paginated in the database (querysets / :class:`Mapped`); the province's lists are
-``GET /lists?kind=…&year=…``.  A unit files its status report with ``POST /status-reports``;
-reviewers return or accept it.  Refusals: 401 without a token, 403 without the rule, 404 outside
+``GET /lists?kind=…&year=…``.  A unit files its status report with ``POST /status-reports`` (or
+uploads the workbook, ``POST /status-reports/upload``) and names its energy manager
+(``PUT /manager``); reviewers return or accept the report, order audits
+(``POST /units/{uscc}/audits``) and track them (``POST /audits/{id}/report``, ``…/close``).  Refusals: 401 without a token, 403 without the rule, 404 outside
 the scope, 422 with every problem for a refused report.
 """
 
@@ -14,15 +16,18 @@ from typing import Any
 
 from django.http import Http404, HttpRequest
 from django.utils import timezone
-from ninja import Router, Schema
+from django.utils.translation import gettext as _
+from ninja import File, Form, Router, Schema
 from ninja import Status as HttpStatus
 from ninja.errors import HttpError
+from ninja.files import UploadedFile
 from ninja.pagination import paginate
 
 from dualcontrol.access import keyunits as access
 from dualcontrol.access.rules import require
 from dualcontrol.access.scope import visible_entities
 from dualcontrol.api_problems import WRITE_ERRORS, refusal
+from dualcontrol.formats.upload_tables import TableRefused, read_limited
 from dualcontrol.keyunits import queries, services
 from dualcontrol.keyunits.models import (
     AuditOrder,
@@ -32,6 +37,7 @@ from dualcontrol.keyunits.models import (
     StatusReport,
     Surcharge,
 )
+from dualcontrol.keyunits.workbook import UPLOAD_KIND
 from dualcontrol.pagination import Mapped, PageNumberPagination
 
 router = Router(tags=["key-units"])
@@ -197,6 +203,38 @@ def list_status_reports(
     if status:
         qs = qs.filter(status=status)
     return Mapped(qs.select_related("entity").order_by("entity__name", "pk"), _report_out)
+
+
+# defined before the operations on /status-reports/{report_id}: paths match in order
+class UploadIn(Schema):
+    """The year of the uploaded status-report workbook; ``submit`` submits it for review."""
+
+    year: int
+    submit: bool = False
+
+
+@router.post("/status-reports/upload", response={201: StatusReportDetailOut, **WRITE_ERRORS})
+def upload_status_report(
+    request: HttpRequest, payload: Form[UploadIn], file: File[UploadedFile]
+) -> Any:
+    """上传报告工作簿 (multipart: ``year``, ``submit``, ``file`` the .xlsx template filled in):
+    ``services.upload_status_report`` — refused whole with every problem (sheet, row, column)."""
+    require(request.user, "keyunits.file")
+    entity = _own_unit(request)
+    try:
+        report = services.upload_status_report(
+            entity=entity,
+            year=payload.year,
+            data=read_limited(file, UPLOAD_KIND),
+            filename=file.name or "",
+            user=request.user,
+            submit=payload.submit,
+        )
+    except TableRefused as exc:
+        return refusal(422, _("未保存"), cells=exc.errors)
+    except (services.ReportRejected, services.WorkflowError, services.PermissionDenied) as exc:
+        return _write_refused(exc)
+    return HttpStatus(201, _report_detail(report))
 
 
 def _visible_report(request: HttpRequest, report_id: int) -> StatusReport:
@@ -423,23 +461,24 @@ def list_audits(request: HttpRequest, year: int | None = None, status: str | Non
         qs = qs.filter(year=year)
     if status:
         qs = qs.filter(status=status)
-    return Mapped(
-        qs.select_related("entity").order_by("-ordered_at", "-pk"),
-        lambda a: {
-            "id": a.pk,
-            "unit_uscc": a.entity.uscc,
-            "unit_name": a.entity.name,
-            "year": a.year,
-            "reason": a.reason,
-            "detail": a.detail,
-            "ordered_at": a.ordered_at,
-            "due": a.due,
-            "status": a.status,
-            "report_reference": a.report_reference,
-            "report_received_at": a.report_received_at,
-            "closed_at": a.closed_at,
-        },
-    )
+    return Mapped(qs.select_related("entity").order_by("-ordered_at", "-pk"), _audit_out)
+
+
+def _audit_out(a: AuditOrder) -> dict[str, Any]:
+    return {
+        "id": a.pk,
+        "unit_uscc": a.entity.uscc,
+        "unit_name": a.entity.name,
+        "year": a.year,
+        "reason": a.reason,
+        "detail": a.detail,
+        "ordered_at": a.ordered_at,
+        "due": a.due,
+        "status": a.status,
+        "report_reference": a.report_reference,
+        "report_received_at": a.report_received_at,
+        "closed_at": a.closed_at,
+    }
 
 
 class SurchargeOut(Schema):
@@ -687,3 +726,141 @@ def compute(request: HttpRequest, payload: ComputeIn) -> Any:
     except (services.WorkflowError, services.PermissionDenied, ValueError) as exc:
         return _refused(exc)
     return {"what": payload.what, "year": year, "count": n}
+
+
+# --------------------------------------------------------------------------------------------
+# a unit's writes (workbook upload, energy manager) and the audits (order, report, close): the
+# unit and audit pages' services, rules and audit entries; bad input 422 (every field or cell),
+# a state that does not allow the action 409
+
+
+def _write_refused(exc: Exception) -> Any:
+    if isinstance(exc, services.PermissionDenied):
+        return refusal(403, str(exc))
+    if isinstance(exc, services.ReportRejected):
+        return refusal(422, _("未保存"), cells=exc.problems)
+    if isinstance(exc, services.InputRejected):
+        return refusal(422, _("未保存"), fields=exc.fields)
+    return refusal(409, str(exc))  # WorkflowError: the object's state
+
+
+def _own_unit(request: HttpRequest) -> Any:
+    """The account's own unit (the pages 上传报告 and 能源管理负责人)."""
+    entity = visible_entities(request.user).filter(pk=request.user.entity_id or 0).first()
+    if entity is None:
+        raise Http404
+    return entity
+
+
+class ManagerIn(Schema):
+    """能源管理负责人 (the page's fields); ``valid_until`` the certificate's expiry."""
+
+    name: str
+    certificate_no: str = ""
+    valid_until: dt.date | None = None
+    phone: str = ""
+
+
+class ManagerOut(ManagerIn):
+    unit_uscc: str
+    unit_name: str
+
+
+@router.put("/manager", response={200: ManagerOut, **WRITE_ERRORS})
+def save_manager(request: HttpRequest, payload: ManagerIn) -> Any:
+    """The unit names its energy manager (the page 能源管理负责人):
+    ``services.save_energy_manager``."""
+    require(request.user, "keyunits.file")
+    entity = _own_unit(request)
+    try:
+        m = services.save_energy_manager(
+            entity=entity,
+            user=request.user,
+            name=payload.name,
+            certificate_no=payload.certificate_no,
+            valid_until=payload.valid_until,
+            phone=payload.phone,
+        )
+    except (services.WorkflowError, services.PermissionDenied) as exc:
+        return _write_refused(exc)
+    return {
+        "unit_uscc": entity.uscc,
+        "unit_name": entity.name,
+        "name": m.name,
+        "certificate_no": m.certificate_no,
+        "valid_until": m.valid_until,
+        "phone": m.phone,
+    }
+
+
+class AuditOrderIn(Schema):
+    """``reason``: over_limit, missed_target or low_efficiency; ``year`` the year it concerns."""
+
+    year: int
+    reason: str
+    detail: str = ""
+
+
+@router.post("/units/{uscc}/audits", response={201: AuditOut, **WRITE_ERRORS})
+def order_audit(request: HttpRequest, uscc: str, payload: AuditOrderIn) -> Any:
+    """责令能源审计 (the unit page's form): ``services.order_audit``; once per unit, year and
+    reason (409 the second time)."""
+    require(request.user, "keyunits.manage")
+    entity = visible_entities(request.user).filter(uscc=uscc).first()
+    if entity is None:
+        raise Http404
+    try:
+        a = services.order_audit(
+            entity=entity,
+            year=payload.year,
+            reason=payload.reason,
+            detail=payload.detail,
+            user=request.user,
+        )
+    except (services.WorkflowError, services.PermissionDenied) as exc:
+        return _write_refused(exc)
+    return HttpStatus(201, _audit_out(a))
+
+
+def _visible_audit(request: HttpRequest, audit_id: int) -> AuditOrder:
+    require(request.user, "keyunits.manage")
+    a = (
+        access.scoped(request.user, AuditOrder.objects.select_related("entity"))
+        .filter(pk=audit_id)
+        .first()
+    )
+    if a is None:
+        raise Http404
+    return a
+
+
+class AuditReportIn(Schema):
+    reference: str
+
+
+class AuditCloseIn(Schema):
+    note: str
+
+
+@router.post("/audits/{audit_id}/report", response={200: AuditOut, **WRITE_ERRORS})
+def record_audit_report(request: HttpRequest, audit_id: int, payload: AuditReportIn) -> Any:
+    """审计跟踪 · 登记审计报告: ``services.record_audit_report`` (409 unless ordered)."""
+    audit = _visible_audit(request, audit_id)
+    try:
+        a = services.record_audit_report(
+            audit=audit, user=request.user, reference=payload.reference
+        )
+    except (services.WorkflowError, services.PermissionDenied) as exc:
+        return _write_refused(exc)
+    return _audit_out(a)
+
+
+@router.post("/audits/{audit_id}/close", response={200: AuditOut, **WRITE_ERRORS})
+def close_audit(request: HttpRequest, audit_id: int, payload: AuditCloseIn) -> Any:
+    """审计跟踪 · 办结: ``services.close_audit`` (409 before the report is received)."""
+    audit = _visible_audit(request, audit_id)
+    try:
+        a = services.close_audit(audit=audit, user=request.user, note=payload.note)
+    except (services.WorkflowError, services.PermissionDenied) as exc:
+        return _write_refused(exc)
+    return _audit_out(a)

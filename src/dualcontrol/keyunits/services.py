@@ -52,6 +52,7 @@ from dualcontrol.reporting.services import (
 )
 
 __all__ = [
+    "InputRejected",
     "PermissionDenied",
     "Problem",
     "ReportRejected",
@@ -59,6 +60,31 @@ __all__ = [
 ]
 
 D0 = Decimal(0)
+
+
+class InputRejected(WorkflowError):
+    """Fields of the request are missing or not allowed (nothing was written); ``fields`` maps
+    each to its reason.
+
+    A :class:`WorkflowError` for the pages (shown as the message); the API answers it as bad input
+    (422 listing the fields) and any other ``WorkflowError`` as a wrong state (409)."""
+
+    def __init__(self, fields: Mapping[str, str]):
+        self.fields = dict(fields)
+        super().__init__("；".join(str(v) for v in self.fields.values()))
+
+
+def _too_long(model: Any, values: Mapping[str, str]) -> dict[str, str]:
+    """The fields of ``values`` longer than the model's column allows, with the reason."""
+    out = {}
+    for name, value in values.items():
+        limit = model._meta.get_field(name).max_length
+        if limit and len(value.strip()) > limit:
+            out[name] = _("%(f)s 超过 %(n)s 个字符") % {
+                "f": model._meta.get_field(name).verbose_name,
+                "n": limit,
+            }
+    return out
 
 
 def _actor(user: Any) -> Any:
@@ -321,8 +347,13 @@ def save_energy_manager(
     """能源管理负责人 (节约能源法 第五十五条: 备案): the unit names its manager."""
     if user is not None and not (access.can_file(user, entity) or access.can_manage(user, entity)):
         raise PermissionDenied("only the unit or its reviewers record its energy manager")
+    problems = _too_long(
+        EnergyManager, {"name": name, "certificate_no": certificate_no, "phone": phone}
+    )
     if not name.strip():
-        raise WorkflowError(_("请填写能源管理负责人姓名"))
+        problems["name"] = _("请填写能源管理负责人姓名")
+    if problems:
+        raise InputRejected(problems)
     with transaction.atomic():
         manager = EnergyManager.objects.filter(entity=entity).first()
         before = snapshot(manager) if manager else None
@@ -961,7 +992,7 @@ def order_audit(
     if not access.can_manage(user, entity):
         raise PermissionDenied("not a reviewer of this unit")
     if reason not in AuditReason.values:
-        raise WorkflowError(_("未知的审计原因 %(r)s") % {"r": reason})
+        raise InputRejected({"reason": _("未知的审计原因 %(r)s") % {"r": reason}})
     rules = load_rules()
     ordered_on = ordered_on or timezone.localdate()
     with transaction.atomic():
@@ -1023,7 +1054,10 @@ def record_audit_report(
     if not access.can_manage(user, audit.entity):
         raise PermissionDenied("not a reviewer of this unit")
     if not reference or not reference.strip():
-        raise WorkflowError(_("请填写审计报告的文号或名称"))
+        raise InputRejected({"reference": _("请填写审计报告的文号或名称")})
+    too_long = _too_long(AuditOrder, {"report_reference": reference})
+    if too_long:
+        raise InputRejected({"reference": too_long["report_reference"]})
     with transaction.atomic():
         a = AuditOrder.objects.select_for_update().get(pk=audit.pk)
         if a.status != AuditStatus.ORDERED:
@@ -1052,7 +1086,7 @@ def close_audit(
     if not access.can_manage(user, audit.entity):
         raise PermissionDenied("not a reviewer of this unit")
     if not note or not note.strip():
-        raise WorkflowError(_("办结必须填写意见"))
+        raise InputRejected({"note": _("办结必须填写意见")})
     with transaction.atomic():
         a = AuditOrder.objects.select_for_update().get(pk=audit.pk)
         if a.status != AuditStatus.REPORT_RECEIVED:

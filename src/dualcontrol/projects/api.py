@@ -12,19 +12,22 @@ from typing import Any
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest
 from django.utils import timezone
-from ninja import Router, Schema
+from django.utils.translation import gettext as _
+from ninja import File, Form, Router, Schema
 from ninja import Status as HttpStatus
 from ninja.errors import HttpError
+from ninja.files import UploadedFile
 from ninja.pagination import paginate
 
 from dualcontrol.access import projects as project_access
 from dualcontrol.access.rules import require
+from dualcontrol.access.scope import visible_entities
 from dualcontrol.api_problems import WRITE_ERRORS, refusal
 from dualcontrol.entities.models import Entity, Industry
 from dualcontrol.pagination import Mapped, PageNumberPagination
 from dualcontrol.projects import ledger as ledger_mod
 from dualcontrol.projects import queries, services
-from dualcontrol.projects.models import Project
+from dualcontrol.projects.models import GateDecision, InvestmentProject, Kind, Project
 from dualcontrol.projects.rules import project_rules
 from dualcontrol.regions.models import Division
 
@@ -534,3 +537,308 @@ def project_progress(request: HttpRequest, project_id: int, payload: ProgressIn)
     except (PermissionDenied, ValidationError) as exc:
         return _refused(exc)
     return _saved(p)
+
+
+# --------------------------------------------------------------------------------------------
+# evidence, verification, investment projects: the pages' services, same rules and scope
+
+
+def _refused_state(exc: Exception) -> Any:
+    """A refusal of the write services: 409 for the object's state, else as :func:`_refused`."""
+    if isinstance(exc, services.WrongState):
+        if hasattr(exc, "error_dict"):
+            fields = {k: " ".join(v) for k, v in exc.message_dict.items()}
+            return refusal(409, "; ".join(exc.messages), fields=fields)
+        return refusal(409, "; ".join(exc.messages))
+    return _refused(exc)
+
+
+def _visible_project(request: HttpRequest, project_id: int) -> Project:
+    p = project_access.visible_projects(request.user).filter(pk=project_id).first()
+    if p is None:
+        raise Http404
+    return p
+
+
+@router.post("/{project_id}/evidence", response={201: EvidenceOut, **WRITE_ERRORS})
+def upload_evidence(
+    request: HttpRequest,
+    project_id: int,
+    kind: Form[str],
+    file: File[UploadedFile],
+    note: Form[str] = "",
+) -> Any:
+    """上传佐证 (multipart: ``kind`` an evidence kind of the rules, ``file``, ``note``):
+    ``services.upload_evidence`` — the project's unit or managers in scope."""
+    require(request.user, "projects.view")
+    p = _visible_project(request, project_id)
+    if not project_access.can_report(request.user, p):
+        return refusal(403, _("无权为该项目上传材料"))
+    try:
+        e = services.upload_evidence(
+            user=request.user, project=p, kind=kind, document=file, note=note
+        )
+    except (PermissionDenied, ValidationError) as exc:
+        return _refused(exc)
+    return HttpStatus(
+        201,
+        {
+            "id": e.pk,
+            "kind": e.kind,
+            "document_name": e.document_name,
+            "size_bytes": e.size_bytes,
+            "sha256": e.sha256,
+            "uploaded_at": e.uploaded_at,
+        },
+    )
+
+
+class VerifyIn(Schema):
+    """认可: the verified figure per measure of the project's type, the accounting year (default:
+    the completion year) and the verifier's note."""
+
+    figures: dict[str, float | str]
+    accounting_year: int | None = None
+    note: str = ""
+
+
+class RejectIn(Schema):
+    """不予认可 with a reason."""
+
+    reason: str
+
+
+class DecisionOut(Schema):
+    decision: str
+    automatic: bool
+    reason: str
+    accounting_year: int | None
+    missing_evidence: list[str]
+    statistics_written: int | None
+    statistics_skipped: list[str]
+    statistics_error: str
+    project: ProjectOut
+
+
+def _decision_out(outcome: services.VerificationOutcome, p: Project) -> dict[str, Any]:
+    v = outcome.verification
+    return {
+        "decision": v.decision,
+        "automatic": v.automatic,
+        "reason": v.reason,
+        "accounting_year": v.accounting_year,
+        "missing_evidence": v.missing_evidence or [],
+        "statistics_written": outcome.sync.written if outcome.sync else None,
+        "statistics_skipped": [code for code, _n in outcome.sync.skipped] if outcome.sync else [],
+        "statistics_error": outcome.sync_error,
+        "project": _saved(p),
+    }
+
+
+def _verifiable(request: HttpRequest, project_id: int) -> Project | Any:
+    require(request.user, "projects.manage")
+    p = _visible_project(request, project_id)
+    if not project_access.can_verify(request.user, p):
+        return refusal(403, _("无权核查该项目"))
+    return p
+
+
+@router.post("/{project_id}/verify", response={200: DecisionOut, **WRITE_ERRORS})
+def verify_project(request: HttpRequest, project_id: int, payload: VerifyIn) -> Any:
+    """核查 → 认可 (the page 核查): ``services.verify_project``.  Without the evidence the type
+    requires the project is recorded 不予认可 (``decision`` ``rejected``, ``automatic``); a project
+    not 待核查 is refused with 409."""
+    p = _verifiable(request, project_id)
+    if not isinstance(p, Project):
+        return p
+    try:
+        outcome = services.verify_project(
+            user=request.user,
+            project=p,
+            figures=payload.figures,
+            accounting_year=payload.accounting_year,
+            note=payload.note,
+        )
+    except (PermissionDenied, ValidationError) as exc:
+        return _refused_state(exc)
+    return _decision_out(outcome, p)
+
+
+@router.post("/{project_id}/reject", response={200: DecisionOut, **WRITE_ERRORS})
+def reject_project(request: HttpRequest, project_id: int, payload: RejectIn) -> Any:
+    """核查 → 不予认可 with a reason (the page 核查): ``services.reject_project``; a project neither
+    待核查 nor 已认可 is refused with 409."""
+    p = _verifiable(request, project_id)
+    if not isinstance(p, Project):
+        return p
+    try:
+        outcome = services.reject_project(user=request.user, project=p, reason=payload.reason)
+    except (PermissionDenied, ValidationError) as exc:
+        return _refused_state(exc)
+    return _decision_out(outcome, p)
+
+
+class InvestmentIn(Schema):
+    """A fixed-asset investment project as on the page 登记固定资产投资项目: ``division`` a
+    GB/T 2260 code, ``entity`` a USCC, ``industry`` a GB/T 4754 code; amounts as numbers or text."""
+
+    name: str
+    division: str
+    entity: str = ""
+    owner_name: str = ""
+    industry: str = ""
+    stage: str
+    planned_start: dt.date
+    planned_completion: dt.date
+    operation_date: dt.date | None = None
+    capacity_value: float | str | None = None
+    capacity_unit: str = ""
+    sector_code: str = ""
+    energy_equivalent_tce: float | str
+    energy_equal_value_tce: float | str | None = None
+    electricity_kwh: float | str | None = None
+    coal_t: float | str | None = None
+    co2_t: float | str | None = None
+    value_added_10k_yuan: float | str | None = None
+    is_increment: bool = False
+    replacement: str = ""
+    replaced_capacity: float | str | None = None
+    replaced_energy_tce: float | str | None = None
+    replacement_source: str = ""
+    replacement_zone: str = ""
+    replacement_case: str = ""
+    separately_accounted: bool = False
+    separate_list_ref: str = ""
+    description: str = ""
+
+
+#: the optional details of :func:`services.register_investment` (given only when filled in)
+INVESTMENT_DETAILS = (
+    "capacity_value",
+    "capacity_unit",
+    "sector_code",
+    "energy_equal_value_tce",
+    "electricity_kwh",
+    "coal_t",
+    "is_increment",
+    "operation_date",
+    "separately_accounted",
+    "separate_list_ref",
+    "replaced_capacity",
+    "replaced_energy_tce",
+    "replacement_source",
+    "replacement_zone",
+    "replacement_case",
+)
+
+
+def _investment(project_id: int) -> InvestmentProject:
+    return InvestmentProject.objects.select_related(
+        "project", "project__division", "project__entity", "project__industry"
+    ).get(project_id=project_id)
+
+
+@router.post("/investments", response={201: InvestmentOut, **WRITE_ERRORS})
+def register_investment(request: HttpRequest, payload: InvestmentIn) -> Any:
+    """新建投资项目: ``services.register_investment`` (rule ``projects.manage``; the service checks
+    the region) — classified 两高 / review authority on registration; every problem listed."""
+    require(request.user, "projects.manage")
+    problems: dict[str, str] = {}
+    division = Division.objects.filter(code=payload.division).order_by("-valid_from").first()
+    if division is None:
+        problems["division"] = _("未知地区代码“%(v)s”") % {"v": payload.division}
+    entity = None
+    if payload.entity:
+        entity = visible_entities(request.user).filter(uscc=payload.entity).first()
+        if entity is None:
+            problems["entity"] = _("未知统一社会信用代码“%(v)s”") % {"v": payload.entity}
+    industry = None
+    if payload.industry:
+        industry = Industry.objects.filter(code=payload.industry).first()
+        if industry is None:
+            problems["industry"] = _("未知行业代码“%(v)s”") % {"v": payload.industry}
+    if problems:
+        return refusal(422, _("未保存"), fields=problems)
+    given = payload.dict()
+    details = {k: given[k] for k in INVESTMENT_DETAILS if given[k] not in (None, "", False)}
+    try:
+        inv = services.register_investment(
+            user=request.user,
+            name=payload.name,
+            division=division,
+            entity=entity,
+            owner_name=payload.owner_name,
+            industry=industry,
+            stage=payload.stage,
+            planned_start=payload.planned_start,
+            planned_completion=payload.planned_completion,
+            energy_equivalent_tce=payload.energy_equivalent_tce,
+            co2_t=payload.co2_t,
+            value_added_10k_yuan=payload.value_added_10k_yuan,
+            description=payload.description,
+            replacement=payload.replacement,
+            **details,
+        )
+    except (PermissionDenied, ValidationError) as exc:
+        return _refused(exc)
+    return HttpStatus(201, _inv_out(_investment(inv.project_id)))
+
+
+def _reviewable(request: HttpRequest, project_id: int) -> InvestmentProject:
+    """The page's rule for its POSTs (``projects.review``), its scope and kind (else 404)."""
+    require(request.user, "projects.review")
+    p = _visible_project(request, project_id)
+    if p.kind != Kind.INVESTMENT or not InvestmentProject.objects.filter(project=p).exists():
+        raise Http404
+    return _investment(p.pk)
+
+
+@router.post("/investments/{project_id}/submit", response={200: InvestmentOut, **WRITE_ERRORS})
+def submit_investment_review(request: HttpRequest, project_id: int) -> Any:
+    """投资项目审核 → 受理 (节能审查受理): ``services.submit_review``; a project already under review
+    or decided is refused with 409."""
+    inv = _reviewable(request, project_id)
+    try:
+        services.submit_review(user=request.user, investment=inv)
+    except (PermissionDenied, ValidationError) as exc:
+        return _refused_state(exc)
+    return _inv_out(_investment(project_id))
+
+
+class ReviewIn(Schema):
+    """审查结论: ``decision`` ``approved`` or ``rejected``; ``override`` (province staff) passes a
+    holding gate with ``override_reason``."""
+
+    decision: str
+    conclusion: str = ""
+    conditions: str = ""
+    carbon_conclusion: str = ""
+    document_no: str = ""
+    override: bool = False
+    override_reason: str = ""
+
+
+@router.post("/investments/{project_id}/decide", response={200: InvestmentOut, **WRITE_ERRORS})
+def decide_investment_review(request: HttpRequest, project_id: int, payload: ReviewIn) -> Any:
+    """投资项目审核 → 通过 / 不通过: ``services.decide_review``.  An approval the gate holds (限批,
+    暂停核准, over budget) is recorded and refused with 409; a project not 已受理 also 409."""
+    inv = _reviewable(request, project_id)
+    if payload.decision not in (GateDecision.APPROVED, GateDecision.REJECTED):
+        return refusal(422, _("未知操作"), fields={"decision": _("结论须为 approved 或 rejected")})
+    try:
+        services.decide_review(
+            user=request.user,
+            investment=inv,
+            decision=payload.decision,
+            conclusion=payload.conclusion,
+            conditions=payload.conditions,
+            carbon_conclusion=payload.carbon_conclusion,
+            document_no=payload.document_no,
+            override=payload.override,
+            override_reason=payload.override_reason,
+        )
+    except services.GateHeld as held:
+        return refusal(409, held.messages[0])
+    except (PermissionDenied, ValidationError) as exc:
+        return _refused_state(exc)
+    return _inv_out(_investment(project_id))

@@ -365,6 +365,11 @@ def set_stage(*, user: Any, investment: InvestmentProject, stage: str) -> Invest
     return inv
 
 
+class WrongState(ValidationError):
+    """A request refused because of the object's state (already under review, already decided);
+    the pages show it like any refusal, the API answers 409."""
+
+
 @transaction.atomic
 def submit_review(
     *, user: Any, investment: InvestmentProject, today: dt.date | None = None
@@ -379,7 +384,7 @@ def submit_review(
     if not project_access.can_report(user, inv.project):
         raise PermissionDenied
     if inv.review_status not in (ReviewStatus.NOT_SUBMITTED, ReviewStatus.REJECTED):
-        raise ValidationError(_("该项目已在审查中或已审查"))
+        raise WrongState(_("该项目已在审查中或已审查"))
     before = _state(inv)
     c = _apply_classification(inv, today or timezone.localdate())
     if c.authority is not None and c.authority.authority is core.Authority.EXEMPT:
@@ -775,11 +780,11 @@ def decide_review(
         raise PermissionDenied
     if not project_access.can_review(user, inv.project, inv.review_authority):
         raise PermissionDenied
+    if inv.review_status != ReviewStatus.SUBMITTED:
+        raise WrongState({"decision": _("只有已受理、待审查的项目可以作出审查结论")})
     errors: dict[str, str] = {}
     if decision not in (GateDecision.APPROVED, GateDecision.REJECTED):
         errors["decision"] = _("结论无效")
-    if inv.review_status != ReviewStatus.SUBMITTED:
-        errors["decision"] = _("只有已受理、待审查的项目可以作出审查结论")
     if not (conclusion or "").strip():
         errors["conclusion"] = _("请填写审查结论")
     if today >= CARBON_EVALUATION_FROM and not (carbon_conclusion or "").strip():

@@ -42,6 +42,14 @@ from dualcontrol.accounts.models import Role, User
 from dualcontrol.audit.services import record, snapshot
 from dualcontrol.entities.models import Entity, Industry
 from dualcontrol.projects import queries
+
+# the investment-review use cases (issue 20) live in :mod:`.investment`; the API and the pages
+# reach them here, with the state refusal the API answers with 409
+from dualcontrol.projects.investment import GateHeld as GateHeld
+from dualcontrol.projects.investment import WrongState as WrongState
+from dualcontrol.projects.investment import decide_review as decide_review
+from dualcontrol.projects.investment import register_investment as register_investment
+from dualcontrol.projects.investment import submit_review as submit_review
 from dualcontrol.projects.models import (
     UNFINISHED,
     Decision,
@@ -633,7 +641,7 @@ def verify_project(
         if not project_access.can_verify(user, project):
             raise PermissionDenied
         if project.status != Status.COMPLETED:
-            raise ValidationError(
+            raise WrongState(
                 _("只能核查已完成（待核查）的项目；当前状态：%(s)s")
                 % {"s": project.get_status_display()}
             )
@@ -707,7 +715,7 @@ def reject_project(
         if not reason:
             raise ValidationError({"reason": _("请填写不予认可的理由")})
         if project.status not in (Status.COMPLETED, Status.VERIFIED):
-            raise ValidationError(
+            raise WrongState(
                 _("只能对已完成或已认可的项目作出不予认可；当前状态：%(s)s")
                 % {"s": project.get_status_display()}
             )

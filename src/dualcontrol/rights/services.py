@@ -58,6 +58,12 @@ GEC_REGISTRY = "GOV-GEC-REG"
 PERSON_REF = re.compile(r"^[A-Za-z0-9-]{1,20}$")
 
 
+class WrongState(ValidationError):
+    """A request refused because of the state of what it acts on (a budget already set, a permit's
+    year already allocated, a project already issued); pages show it like any refusal, the API
+    answers 409."""
+
+
 def _need(user: Any, ok: bool, what: str) -> None:
     if user is not None and not ok:
         raise PermissionDenied(what)
@@ -260,12 +266,12 @@ def set_energy_budget(
 ) -> EnergyBudget:
     """用能预算 of a region for a year (recorded once; a change is a new decision: P)."""
     _need(user, access.can_manage(user), "rights.manage")
+    if EnergyBudget.objects.filter(division=division, year=year).exists():
+        raise WrongState([f"{division.name} {year} 年度用能预算已登记"])
     problems: list[str] = []
     amount = _dec(budget_tce, "用能预算", problems)
     if not basis.strip():
         problems.append("请写明预算依据（文件）")
-    if EnergyBudget.objects.filter(division=division, year=year).exists():
-        problems.append(f"{division.name} {year} 年度用能预算已登记")
     if problems:
         raise ValidationError(problems)
     with transaction.atomic():
@@ -637,7 +643,7 @@ def allocate_emission_rights(
             ]
         )
     if EmissionRight.objects.filter(permit=permit, year=year).exists():
-        raise ValidationError([f"许可证 {permit.permit_number} 的 {year} 年度排污权已分配"])
+        raise WrongState([f"许可证 {permit.permit_number} 的 {year} 年度排污权已分配"])
     pollutant = rules.pollutants[permit.unit_type]
     amount = Decimal(permit.permitted_t_per_year)
     holder = unit_holder(permit.entity, user=None)
@@ -842,12 +848,12 @@ def issue_credits(
 ) -> CreditProject:
     """签发 after verification: the verified amount in the methodology's unit type."""
     _need(user, access.can_manage(user), "rights.manage")
+    if project.status != ProjectStatus.REGISTERED:
+        raise WrongState(["该项目已签发"])
     problems: list[str] = []
     amount = _dec(verified_t, "核证量", problems)
     if not verifier.strip():
         problems.append("请填写核证机构")
-    if project.status != ProjectStatus.REGISTERED:
-        problems.append("该项目已签发")
     if problems:
         raise ValidationError(problems)
     method = rights_rules().methodologies[project.methodology]

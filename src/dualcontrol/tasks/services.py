@@ -15,14 +15,18 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 import re
+import secrets
 import tempfile
+import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path, PurePath
 from typing import Any
 
+from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.db.models import ProtectedError
@@ -30,6 +34,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from dualcontrol.access import tasks as access
+from dualcontrol.access.scope import visible_divisions
 from dualcontrol.audit.services import record, snapshot
 from dualcontrol.core.plans import Plan as ParsedPlan
 from dualcontrol.core.plans import PlanItem, PlanParseError, parse_plan
@@ -82,6 +87,21 @@ class TaskPermissionDenied(PermissionError):
 
 class MergeRefused(ValueError):
     """The departments cannot be merged (the message says why); nothing was written."""
+
+
+class PlanAlreadyImported(ImportRejected):
+    """The same file was already imported for this government (the only problem)."""
+
+
+class TargetsRejected(ImportRejected):
+    """Accepted target proposals with problems (nothing was written); ``decisions`` are the
+    proposals as the office edited them and ``preview`` the file's, for the confirmation to show
+    again."""
+
+    def __init__(self, problems: Sequence[str], decisions: list[dict[str, Any]], preview: Preview):
+        self.decisions = decisions
+        self.preview = preview
+        super().__init__(problems)
 
 
 # --------------------------------------------------------------------------------------------
@@ -566,6 +586,8 @@ def import_plan(
             }
         )
     if problems:
+        if duplicate is not None and len(problems) == 1:
+            raise PlanAlreadyImported(problems)
         raise ImportRejected(problems)
     if office is None and user is not None and access.own_department(user) is not None:
         office = user.department
@@ -677,6 +699,152 @@ def import_plan(
         raise ImportRejected(
             _("导入未完成（数据冲突：%(e)s），未保存任何内容。") % {"e": exc}
         ) from exc
+    return plan
+
+
+# --------------------------------------------------------------------------------------------
+# Import in two steps (the page 上传规划文件 and the API): the file is parsed and staged for the
+# user who uploaded it; the confirmation imports the staged file with the office's choices
+
+STAGING_MAX_AGE_S = 24 * 3600  # platform rule: a preview not confirmed within a day is gone
+
+
+@dataclass(frozen=True)
+class StagedPlan:
+    """A parsed plan file waiting for its confirmation."""
+
+    token: str
+    data: bytes
+    filename: str
+    division_id: int
+
+
+def _staging_dir() -> Path:
+    return Path(settings.MEDIA_ROOT) / "tasks" / "staging"
+
+
+def _staged_paths(token: str) -> tuple[Path, Path]:
+    folder = _staging_dir()
+    return folder / token, folder / f"{token}.json"
+
+
+def stage_plan(*, data: bytes, filename: str, division: Division, user: Any) -> tuple[str, Preview]:
+    """Parse a plan file for the office's confirmation without importing anything: the preview
+    and a token naming the staged file, valid for ``user`` for :data:`STAGING_MAX_AGE_S`
+    (raises :class:`ImportRejected`)."""
+    preview = preview_plan(data=data, filename=filename, division=division)
+    folder = _staging_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    now = time.time()
+    for old in folder.iterdir():
+        if old.is_file() and now - old.stat().st_mtime > STAGING_MAX_AGE_S:
+            old.unlink(missing_ok=True)
+    token = secrets.token_hex(16)
+    path, meta = _staged_paths(token)
+    path.write_bytes(data)
+    meta.write_text(
+        json.dumps(
+            {
+                "filename": preview.parsed.filename,
+                "division": division.pk,
+                "user": getattr(user, "pk", None),
+                "at": now,
+            }
+        ),
+        encoding="utf-8",
+    )
+    return token, preview
+
+
+def staged_plan(*, token: str, user: Any) -> StagedPlan | None:
+    """The file ``user`` staged under ``token`` (None: unknown, expired, or someone else's)."""
+    if not token or not token.isalnum():
+        return None
+    path, meta_path = _staged_paths(token)
+    if not path.is_file() or not meta_path.is_file():
+        return None
+    try:
+        meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if meta.get("user") != getattr(user, "pk", None):
+        return None
+    if time.time() - float(meta.get("at", 0)) > STAGING_MAX_AGE_S:
+        return None
+    return StagedPlan(token, path.read_bytes(), str(meta["filename"]), int(meta["division"]))
+
+
+def unstage_plan(token: str) -> None:
+    for path in _staged_paths(token):
+        path.unlink(missing_ok=True)
+
+
+def plan_offices(user: Any, division: Division) -> Any:
+    """The departments that may be a plan's office, when ``user`` picks it (the province
+    administrator: the departments of the plan's government and of its province); None: the
+    user's own department is the office of the plans it imports."""
+    if not access.is_plan_administrator(user):
+        return None
+    province = division
+    while province.parent_id is not None:
+        province = province.parent
+    return Department.objects.filter(division_id__in={division.pk, province.pk}).order_by(
+        "division__code", "name"
+    )
+
+
+def import_staged_plan(
+    *,
+    staged: StagedPlan,
+    division: Division,
+    user: Any,
+    target_fields: Mapping[str, Any] | None = None,
+    title: str = "",
+    issuing_body: str = "",
+    period_start: int | None = None,
+    period_end: int | None = None,
+    office: Department | None = None,
+    tracking_start: dt.date | None = None,
+    default_deadline: dt.date | None = None,
+    deadlines_from_text: bool = True,
+) -> Plan:
+    """Confirm a staged import (:func:`import_plan`, audited ``tasks.plan.import``) and remove
+    the staged file.  ``target_fields``: the confirmation's decisions on the proposed targets
+    (``tp-<i>-accept`` and the edited fields, as :func:`target_decisions` reads them); None
+    accepts the proposals as previewed.  Raises :class:`TargetsRejected` when an accepted
+    proposal has problems, :class:`ImportRejected` otherwise; nothing is written then."""
+    preview = preview_plan(data=staged.data, filename=staged.filename, division=division)
+    if target_fields is None:
+        target_fields = {f"tp-{p['index']}-accept": "on" for p in preview.targets if p["accept"]}
+    decisions, problems = target_decisions(
+        preview.targets,
+        target_fields,
+        visible_divisions(user).filter(pk__in=Division.objects.within(division).values("pk")),
+    )
+    named = {int(m.group(1)) for k in target_fields if (m := re.match(r"tp-(\d+)-", str(k)))}
+    unknown = sorted(named - {p["index"] for p in preview.targets})
+    if unknown:
+        problems.append(
+            _("候选指标第 %(n)s 条不存在") % {"n": "、".join(str(i + 1) for i in unknown)}
+        )
+    if problems:
+        raise TargetsRejected(problems, decisions, preview)
+    plan = import_plan(
+        target_decisions=decisions,
+        data=staged.data,
+        filename=staged.filename,
+        division=division,
+        user=user,
+        title=title,
+        issuing_body=issuing_body,
+        period_start=period_start,
+        period_end=period_end,
+        office=office,
+        tracking_start=tracking_start,
+        default_deadline=default_deadline,
+        deadlines_from_text=deadlines_from_text,
+    )
+    unstage_plan(staged.token)
     return plan
 
 
@@ -877,6 +1045,16 @@ def file_progress(
 
 # --------------------------------------------------------------------------------------------
 # Departments created by an import
+
+
+def resolvable_departments(user: Any) -> Any:
+    """The import-created departments ``user`` may confirm or merge (the flags, with their
+    department): the administrator's province, else those of the plans the user manages."""
+    qs = ImportedDepartment.objects.select_related("department", "department__division", "plan")
+    if access.is_plan_administrator(user):
+        # the departments of the administrator's own province (issue 22: several provinces)
+        return qs.filter(department__in=access.viewable_departments(user))
+    return qs.filter(plan__in=access.managed_plans(user))
 
 
 def confirm_department(*, department: Department, user: Any) -> None:

@@ -6,13 +6,9 @@ Every list filters and paginates on the server and exports to Excel (``?export=x
 from __future__ import annotations
 
 import datetime as dt
-import secrets
-import time
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
-from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
@@ -51,7 +47,6 @@ from dualcontrol.tasks.rules import load_rules
 from dualcontrol.uploads import download
 
 PAGE_SIZE = 50
-STAGING_MAX_AGE_S = 24 * 3600
 
 
 def _today() -> dt.date:
@@ -167,54 +162,6 @@ def plan_list(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _staging_dir() -> Path:
-    return Path(settings.MEDIA_ROOT) / "tasks" / "staging"
-
-
-def _stage(request: HttpRequest, data: bytes, filename: str, division_id: int) -> str:
-    folder = _staging_dir()
-    folder.mkdir(parents=True, exist_ok=True)
-    now = time.time()
-    for old in folder.iterdir():
-        if old.is_file() and now - old.stat().st_mtime > STAGING_MAX_AGE_S:
-            old.unlink(missing_ok=True)
-    token = secrets.token_hex(16)
-    (folder / token).write_bytes(data)
-    staged = request.session.get("tasks_import", {})
-    staged = {k: v for k, v in staged.items() if now - v.get("at", 0) < STAGING_MAX_AGE_S}
-    staged[token] = {"filename": filename, "division": division_id, "at": now}
-    request.session["tasks_import"] = staged
-    return token
-
-
-def _staged(request: HttpRequest, token: str) -> tuple[bytes, dict[str, Any]] | None:
-    meta = request.session.get("tasks_import", {}).get(token)
-    path = _staging_dir() / token
-    if not meta or not token.isalnum() or not path.is_file():
-        return None
-    return path.read_bytes(), meta
-
-
-def _unstage(request: HttpRequest, token: str) -> None:
-    (_staging_dir() / token).unlink(missing_ok=True)
-    staged = request.session.get("tasks_import", {})
-    staged.pop(token, None)
-    request.session["tasks_import"] = staged
-
-
-def _offices(request: HttpRequest, division: Any) -> Any:
-    """Office choices: only the province administrator picks; an officer's own department is
-    the office of the plans it imports."""
-    if not access.is_plan_administrator(request.user):
-        return None
-    province = division
-    while province.parent_id is not None:
-        province = province.parent
-    return Department.objects.filter(division_id__in={division.pk, province.pk}).order_by(
-        "division__code", "name"
-    )
-
-
 def _render_preview(
     request: HttpRequest,
     preview: services.Preview,
@@ -259,14 +206,14 @@ def plan_import(request: HttpRequest) -> HttpResponse:
                 "file", _("文件超过 %(mb)s MB。") % {"mb": rules.import_max_bytes // (1024 * 1024)}
             )
         else:
-            data = upload.read()
             try:
-                preview = services.preview_plan(data=data, filename=upload.name, division=division)
+                token, preview = services.stage_plan(
+                    data=upload.read(), filename=upload.name, division=division, user=request.user
+                )
             except services.ImportRejected as exc:
                 for problem in exc.problems:
                     form.add_error("file", problem)
             else:
-                token = _stage(request, data, preview.parsed.filename, division.pk)
                 office = access.own_department(request.user)
                 confirm = ConfirmForm(
                     initial={
@@ -282,7 +229,7 @@ def plan_import(request: HttpRequest) -> HttpResponse:
                         "deadlines_from_text": True,
                         "office": office.pk if office else None,
                     },
-                    offices=_offices(request, division),
+                    offices=services.plan_offices(request.user, division),
                 )
                 return _render_preview(request, preview, confirm)
     return render(request, "tasks/plan_import.html", {"form": form, "rules": rules})
@@ -291,45 +238,28 @@ def plan_import(request: HttpRequest) -> HttpResponse:
 @require_POST
 @rule_required("tasks.manage")
 def plan_import_confirm(request: HttpRequest) -> HttpResponse:
-    token = request.POST.get("token", "")
-    staged = _staged(request, token)
+    staged = services.staged_plan(token=request.POST.get("token", ""), user=request.user)
     if staged is None:
         messages.error(request, _("预览已过期或不存在，请重新上传方案文件。"))
         return redirect("tasks:import")
-    data, meta = staged
-    division = get_object_or_404(visible_divisions(request.user), pk=meta["division"])
-    form = ConfirmForm(request.POST, offices=_offices(request, division))
+    division = get_object_or_404(visible_divisions(request.user), pk=staged.division_id)
+    form = ConfirmForm(request.POST, offices=services.plan_offices(request.user, division))
     if not form.is_valid():
         try:
-            preview = services.preview_plan(data=data, filename=meta["filename"], division=division)
+            preview = services.preview_plan(
+                data=staged.data, filename=staged.filename, division=division
+            )
         except services.ImportRejected as exc:  # pragma: no cover - it parsed a moment ago
             messages.error(request, str(exc))
             return redirect("tasks:import")
         return _render_preview(request, preview, form)
     c = form.cleaned_data
     try:
-        preview = services.preview_plan(data=data, filename=meta["filename"], division=division)
-    except services.ImportRejected as exc:  # pragma: no cover - it parsed a moment ago
-        messages.error(request, str(exc))
-        return redirect("tasks:import")
-    decisions, problems = services.target_decisions(
-        preview.targets,
-        request.POST,
-        visible_divisions(request.user).filter(
-            pk__in=Division.objects.within(division).values("pk")
-        ),
-    )
-    if problems:
-        for problem in problems:
-            form.add_error(None, problem)
-        return _render_preview(request, preview, form, decisions)
-    try:
-        plan = services.import_plan(
-            target_decisions=decisions,
-            data=data,
-            filename=meta["filename"],
+        plan = services.import_staged_plan(
+            staged=staged,
             division=division,
             user=request.user,
+            target_fields=request.POST,
             title=c["title"],
             issuing_body=c["issuing_body"],
             period_start=c["period_start"],
@@ -339,12 +269,15 @@ def plan_import_confirm(request: HttpRequest) -> HttpResponse:
             default_deadline=c["default_deadline"],
             deadlines_from_text=c["deadlines_from_text"],
         )
+    except services.TargetsRejected as exc:
+        for problem in exc.problems:
+            form.add_error(None, problem)
+        return _render_preview(request, exc.preview, form, exc.decisions)
     except services.ImportRejected as exc:
         for problem in exc.problems:
             messages.error(request, problem)
         messages.error(request, _("方案未导入，没有保存任何内容。"))
         return redirect("tasks:import")
-    _unstage(request, token)
     created = ImportedDepartment.objects.filter(plan=plan).count()
     messages.success(
         request,
@@ -890,11 +823,7 @@ def warnings(request: HttpRequest) -> HttpResponse:
 
 
 def _resolvable(request: HttpRequest) -> Any:
-    qs = ImportedDepartment.objects.select_related("department", "department__division", "plan")
-    if access.is_plan_administrator(request.user):
-        # the departments of the administrator's own province (issue 22: several provinces)
-        return qs.filter(department__in=access.viewable_departments(request.user))
-    return qs.filter(plan__in=access.managed_plans(request.user))
+    return services.resolvable_departments(request.user)
 
 
 @rule_required("tasks.manage")
