@@ -108,3 +108,37 @@ def test_old_export_files_are_pruned(world, reports, small_inline_limit):
     Job.objects.filter(pk=job.pk).update(finished_at=timezone.now() - dt.timedelta(days=8))
     assert tasks.prune_exports()["removed"] == 1
     assert not default_storage.exists(path)
+
+
+def test_a_running_export_shows_its_progress(world, reports):
+    """The job writes how many rows it has done of how many; the job page shows a progress bar
+    while it runs (issue 14)."""
+    job = Job.objects.create(
+        kind="reports.export",
+        params={"filters": {}},
+        requested_by=world.users[Role.PROVINCE_OFFICER],
+        status="running",
+    )
+    seen = []
+    rows = tasks.counted(job, iter(range(10)), 10, steps=5)
+    for _row in rows:
+        job.refresh_from_db()
+        seen.append(job.progress_done)
+    job.refresh_from_db()
+    assert (job.progress_done, job.progress_total, job.progress_pct) == (10, 10, 100)
+    assert seen[0] == 0 and seen[-1] == 8 and seen == sorted(seen)  # written every 2 rows
+    Job.objects.filter(pk=job.pk).update(progress_done=3)
+    c = login(Client(), world.users[Role.PROVINCE_OFFICER])
+    page = c.get(f"/jobs/{job.pk}/").content.decode()
+    assert '<progress value="3" max="10">' in page and "3 / 10（30%）" in page
+
+
+def test_the_export_job_reports_every_row(world, reports):
+    job = Job.objects.create(
+        kind="reports.export",
+        params={"filters": {}},
+        requested_by=world.users[Role.PROVINCE_OFFICER],
+    )
+    result = tasks.JOB_KINDS["reports.export"].run(job)
+    job.refresh_from_db()
+    assert job.progress_total == result["rows"] == job.progress_done == len(reports)

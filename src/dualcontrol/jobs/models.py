@@ -88,6 +88,9 @@ class Job(models.Model):
     created = models.DateTimeField(_("提交时间"), default=timezone.now)
     started_at = models.DateTimeField(_("开始时间"), null=True, blank=True)
     finished_at = models.DateTimeField(_("结束时间"), null=True, blank=True)
+    # how far a running job has come (rows written of all rows), for the progress bar
+    progress_done = models.PositiveIntegerField(_("已处理"), null=True, blank=True)
+    progress_total = models.PositiveIntegerField(_("总数"), null=True, blank=True)
 
     class Meta:
         ordering = ["-created", "-id"]
@@ -100,3 +103,9 @@ class Job(models.Model):
     @property
     def finished(self) -> bool:
         return self.status in (JobStatus.DONE, JobStatus.FAILED)
+
+    @property
+    def progress_pct(self) -> int | None:
+        if not self.progress_total or self.progress_done is None:
+            return None
+        return min(100, self.progress_done * 100 // self.progress_total)

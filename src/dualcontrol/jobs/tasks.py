@@ -12,7 +12,7 @@ apps import the outbox from :mod:`dualcontrol.jobs.services`, never this module.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -243,9 +243,25 @@ def _run_reports_export(job: Job) -> dict[str, Any]:
     f = report_export.clean_filters(job.params["filters"])
     qs = report_export.report_queryset(job.requested_by, f)
     count = qs.count()
-    data = xlsx_bytes("reports", report_export.headers(), report_export.rows(qs))
+    data = xlsx_bytes(
+        "reports", report_export.headers(), counted(job, report_export.rows(qs), count)
+    )
     path = default_storage.save(f"{EXPORT_DIR}/job-{job.pk}-reports.xlsx", ContentFile(data))
     return {"rows": count, "file": path, "filename": "reports.xlsx", "bytes": len(data)}
+
+
+def counted(job: Job, rows: Iterable[Any], total: int, steps: int = 50) -> Iterator[Any]:
+    """``rows`` passed through, the job's progress written about ``steps`` times on the way (the
+    job page's progress bar reads it)."""
+    every = max(1, total // steps)
+    Job.objects.filter(pk=job.pk).update(progress_done=0, progress_total=total)
+    done = 0
+    for row in rows:
+        yield row
+        done += 1
+        if done % every == 0:
+            Job.objects.filter(pk=job.pk).update(progress_done=done)
+    Job.objects.filter(pk=job.pk).update(progress_done=done, progress_total=max(total, done))
 
 
 def _describe_export(r: dict[str, Any]) -> str:
