@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import os
+import signal
 import subprocess
+from typing import Any
 
 from dualcontrol.cli import CommandError, setup_django
 
@@ -120,19 +123,47 @@ def serve(args: argparse.Namespace) -> int:
     # production runs `dualcontrol worker` as its own service (docs/operations.md)
     worker = _demo_worker() if settings.ENV == "demo" else None
     print(f"serving http://{args.addr}/  (Ctrl-C to stop)", flush=True)
+    # Ctrl-C (SIGINT) and SIGTERM are the ordinary way to stop the server: exit 0, so that
+    # `make demo` ends without "make: *** … Error" (issue 14)
+    previous = signal.signal(signal.SIGTERM, _stop)
     try:
         call_command("runserver", args.addr, use_reloader=False)
+    except KeyboardInterrupt:
+        pass
+    except SystemExit as exc:  # runserver's own answer to Ctrl-C is sys.exit(0)
+        if exc.code not in (0, None):
+            raise
     finally:
+        signal.signal(signal.SIGTERM, previous)
         if worker is not None:
-            worker.terminate()
-            worker.wait(timeout=60)
+            _stop_worker(worker)
+    print("stopped", flush=True)
     return 0
+
+
+def _stop_worker(worker: subprocess.Popen[bytes]) -> None:
+    """SIGTERM to the cluster's main process only: it stops its workers after the running jobs
+    (a signal to all of its processes at once leaves it waiting for them)."""
+    worker.terminate()
+    try:
+        worker.wait(timeout=30)
+    except (subprocess.TimeoutExpired, KeyboardInterrupt):  # a hung job or a second Ctrl-C
+        os.killpg(worker.pid, signal.SIGKILL)
+        worker.wait()
+
+
+def _stop(_signum: int, _frame: Any) -> None:
+    raise KeyboardInterrupt
 
 
 def _demo_worker() -> subprocess.Popen[bytes]:
     import sys
 
-    worker = subprocess.Popen([sys.executable, "-m", "dualcontrol.cli", "worker"])
+    # its own process group: Ctrl-C in the terminal reaches the server only, which then stops
+    # the worker in order (:func:`_stop_worker`)
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "dualcontrol.cli", "worker"], start_new_session=True
+    )
     print(f"background jobs: dualcontrol worker (pid {worker.pid})", flush=True)
     return worker
 
