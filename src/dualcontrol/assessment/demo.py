@@ -12,14 +12,13 @@ units miss their targets, so the veto, 区域限批, the rectification reports, 
 (约谈), mandatory energy audits and credit records all appear; some consequences are closed,
 some are still open.  Seeded RNG: two builds are identical.
 
-Carbon (co2-15th-fyp): the demo's CO2 targets start in 2026 (base year 2025), so a carbon round
-needs a *complete* year of the period — annual statistics with co2_t for every prefecture.  A
-demo built during 2026 has only January…the latest month of 2026 (and no CO2 targets before
-2026), so no carbon round is opened and none is invented; once 2026 annual statistics exist (a
-demo built from January 2027, or the 2026 annual rows imported), :func:`extend_demo` opens the
-round of the latest complete year with its target part computed from them and leaves it at the
-self-assessment stage (no invented measure scores).  tests/assessment/test_assessment_carbon.py
-covers the round itself.
+Carbon: the demo's carbon round is the latest year whose annual statistics with co2_t are complete
+for every prefecture, against the CO2 target of that year's plan period — 2025 against the
+illustrative 2021–2025 target (NDRC 2014 sheet).  Once its results are due (the end of June of
+the next year) it is scored (synthetic measure scores, marked) and signed off, and the publishing
+demo publishes its results; the 2025 pollutant round stays open at the self-assessment stage, the
+work the prefectures still have to do.  tests/assessment/test_assessment_carbon.py covers the
+round itself.
 """
 
 from __future__ import annotations
@@ -121,7 +120,7 @@ def extend_demo(*, today: dt.date) -> None:
         rng = random.Random(SEED)
         _regions(rng, province, admin)
         _units(rng, province, admin)
-    _carbon_round(province, admin)
+    _carbon_round(province, admin, today)
     _pollutant_round(province, admin)
 
 
@@ -193,9 +192,10 @@ def carbon_round_year(province: Division) -> tuple[int, Target] | None:
 CARBON_SHEET_BEFORE_2026 = "co2-2014"
 
 
-def _carbon_round(province: Division, admin: Any) -> AssessmentRound | None:
-    """The carbon round of the latest complete year (target part computed, left at the
-    self-assessment stage); nothing when the demo has no complete year (see the module doc)."""
+def _carbon_round(province: Division, admin: Any, today: dt.date) -> AssessmentRound | None:
+    """The carbon round of the latest complete year (target part computed); once its results are
+    due (:func:`carbon_results_issued_on`) scored and signed off like the 2015 round, with
+    synthetic measure scores marked as such; nothing when the demo has no complete year."""
     found = carbon_round_year(province)
     if found is None:
         return None
@@ -205,7 +205,7 @@ def _carbon_round(province: Division, admin: Any) -> AssessmentRound | None:
     )
     if AssessmentRound.objects.filter(year=year, assessor=province, sheet_name=sheet.name).exists():
         return None
-    return services.create_round(
+    rnd = services.create_round(
         user=admin,
         system=True,
         year=year,
@@ -220,9 +220,20 @@ def _carbon_round(province: Division, admin: Any) -> AssessmentRound | None:
             if target.end_year > 2025
             else "计分表为国家发展改革委2014年考核评估办法"
         )
-        + "；措施部分尚未评分。",
+        + "；措施部分评分为示意。",
         is_synthetic=True,
     )
+    issued_on = carbon_results_issued_on(year)
+    if issued_on <= today:  # the round of a past year is finished by now, as the real one is
+        _score(random.Random(SEED + year), rnd, admin)
+        services.sign_off_round(round=rnd, user=admin, issued_on=issued_on, system=True)
+    return rnd
+
+
+def carbon_results_issued_on(year: int) -> dt.date:
+    """When the demo announces the carbon round's results: the end of June of the next year
+    (demo choice; the publishing demo publishes them on that day)."""
+    return dt.date(year + 1, 6, 30)
 
 
 def _regions(rng: random.Random, province: Division, admin: Any) -> AssessmentRound:
@@ -237,6 +248,16 @@ def _regions(rng: random.Random, province: Division, admin: Any) -> AssessmentRo
         note="演示：目标部分由演示统计数据计算；措施部分评分为示意。",
         is_synthetic=True,
     )
+    _score(rng, rnd, admin)
+    services.sign_off_round(round=rnd, user=admin, issued_on=ISSUED_ON, system=True)
+    _follow_up(rng, rnd, admin)
+    return rnd
+
+
+def _score(rng: random.Random, rnd: AssessmentRound, admin: Any) -> None:
+    """Self-assessment with evidence, submission and the province's scores for every record of a
+    demo round (synthetic scores, lower where the target part missed)."""
+    year = rnd.year
     records = list(rnd.records.select_related("division").order_by("division__code"))
     for i, rec in enumerate(records):
         rows = list(rec.measures.all())
@@ -245,7 +266,8 @@ def _regions(rng: random.Random, province: Division, admin: Any) -> AssessmentRo
             user=None,
             system=True,
             scores={
-                m.key: (str(m.max_points - rng.randint(1, 5)), MEASURE_NOTES[i % 3]) for m in rows
+                m.key: (str(max(0, m.max_points - rng.randint(1, 5))), MEASURE_NOTES[i % 3])
+                for m in rows
             },
         )
         for m in rows:
@@ -255,8 +277,8 @@ def _regions(rng: random.Random, province: Division, admin: Any) -> AssessmentRo
                 system=True,
                 item_key=m.key,
                 upload=SimpleUploadedFile(
-                    f"{rec.division.code}-{YEAR}-selfassessment.pdf",
-                    _pdf(f"{rec.division.code} {YEAR} self-assessment report"),
+                    f"{rec.division.code}-{year}-selfassessment.pdf",
+                    _pdf(f"{rec.division.code} {year} self-assessment report"),
                     content_type="application/pdf",
                 ),
                 description="自评报告及佐证材料汇编（演示）",
@@ -269,11 +291,12 @@ def _regions(rng: random.Random, province: Division, admin: Any) -> AssessmentRo
         scores = {}
         for m in rows:
             low = 38 if missed else 47
-            scores[m.key] = (str(rng.randint(low, 57)), rng.choice(REVIEW_COMMENTS))
+            if m.max_points >= 57:  # the 60-point measures part of 国发〔2007〕36号
+                value = rng.randint(low, 57)
+            else:  # the same share of a smaller item
+                value = rng.randint(int(m.max_points * low / 60), int(m.max_points * 57 / 60))
+            scores[m.key] = (str(value), rng.choice(REVIEW_COMMENTS))
         services.score_measures(record=rec, user=admin, system=True, scores=scores)
-    services.sign_off_round(round=rnd, user=admin, issued_on=ISSUED_ON, system=True)
-    _follow_up(rng, rnd, admin)
-    return rnd
 
 
 def _follow_up(rng: random.Random, rnd: AssessmentRound, admin: Any) -> None:

@@ -2,7 +2,7 @@
 
 Real: the divisions of Yunnan (GB/T 2260 codes), department names and the provincial targets of
 the 2011–2015 plan.  Synthetic (and marked so): key units, their USCCs and monthly 205-1 reports
-for 2010–2015 and 2026 up to the latest complete month.  The generator's parameters are in
+for 2010–2015, 2025 and 2026 up to the latest complete month.  The generator's parameters are in
 ``reference/data/demo_yunnan.yaml``; the seed is fixed, so two builds are identical.
 """
 

@@ -1,9 +1,14 @@
-"""The demo province's plan tracking (called by ``demo/builder.py``).
+"""The demo province's plan tracking (called by ``demo/builder.py``): one plan as history, one current.
 
-Real: the Yunnan 2011–2015 plan and its division of labour (``demo_data/``, 138 tasks), imported
-through the same service as an upload.  Synthetic (marked 演示): the tracking period around the
-demo's ``today`` — deadlines, progress reports and their evidence — so that the pages show
-completed, in-progress, overdue and stalled tasks.  Seeded, so two builds are identical.
+History (real text): the Yunnan 2011–2015 plan and its division of labour (``demo_data/``, 138
+tasks), imported through the same service as an upload, with deadlines within its own period and
+every task reported complete by the end of 2015 — what a closed plan looks like.
+
+Current (a demo text, labelled as such in its title and first lines): a 2026–2030 energy-saving and
+carbon plan in the usual provincial structure, 14 tasks with the deadlines its text names, tracked
+since January 2026, so that the pages show completed, in-progress, overdue, stalled and blocked
+tasks at the demo's ``today``.  Progress reports and evidence are synthetic (marked 演示).  Seeded,
+so two builds are identical.
 """
 
 from __future__ import annotations
@@ -11,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import random
 from importlib import resources
+from typing import Any
 
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
@@ -20,10 +26,38 @@ from dualcontrol.tasks.rules import load_rules, period_of
 
 PLAN_FILE = "yunnan_2011-2015_low-carbon_energy-saving_plan_and_division_of_labour.txt"
 PLAN_TITLE = "云南省“十二五”低碳节能减排综合性工作方案及部门分工"
+#: the name the plan is filed under, as an officer would upload it (the packaged file keeps the
+#: research corpus's name)
+PLAN_FILENAME = "云南省“十二五”低碳节能减排综合性工作方案.txt"
+HISTORY_START = dt.date(2012, 1, 10)  # tracking of the 12th-FYP plan (history)
+HISTORY_END = dt.date(2015, 12, 31)
+CURRENT_FILE = "demo_2026-2030_energy_carbon_plan.txt"
+CURRENT_TITLE = "云南省“十五五”节能降碳综合工作方案（演示文本）"
+CURRENT_FILENAME = "云南省“十五五”节能降碳综合工作方案（演示文本）.txt"
+CURRENT_START = dt.date(2026, 1, 15)
+CURRENT_END = dt.date(2030, 12, 31)
+#: what each task of the current demo plan shows (by its number): done, active (in progress, or
+#: overdue once its deadline passed), old (reported once early in the year: stalled), none (not
+#: started), blocked
+CURRENT_KINDS = {
+    "1": "active",
+    "2": "done",
+    "3": "old",
+    "4": "active",
+    "5": "active",
+    "6": "none",
+    "7": "active",
+    "8": "done",
+    "9": "active",
+    "10": "blocked",
+    "11": "active",
+    "12": "active",
+    "13": "done",
+    "14": "old",
+}
 OFFICE = "省发展改革委"
 DEMO_DEPARTMENT_USER = ("demo-dept", "省环境保护厅", "省环境保护厅（演示）")
 SEED = 2011
-TRACKING_DAYS = 210  # the demo's tracking started this many days before today
 NARRATIVES = (
     "已制定本部门实施方案，明确责任处室和时间表，召开专题会议部署推进。",
     "完成相关情况摸底调查，形成工作台账，正在组织编制配套政策文件。",
@@ -35,34 +69,52 @@ NARRATIVES = (
 BLOCKED = "配套资金尚未落实，需省政府协调，工作推进受阻。"
 
 
-def plan_bytes() -> bytes:
-    return resources.files("dualcontrol.tasks.demo_data").joinpath(PLAN_FILE).read_bytes()
+def plan_bytes(name: str = PLAN_FILE) -> bytes:
+    return resources.files("dualcontrol.tasks.demo_data").joinpath(name).read_bytes()
+
+
+def text_deadline(text: str, default: dt.date) -> dt.date:
+    """The deadline a task's text names (“2026年6月底前” → 2026-06-30, “2027年底前” → 2027-12-31),
+    else ``default`` (the plan's end)."""
+    import calendar
+    import re
+
+    m = re.search(r"(\d{4})年(\d{1,2})月底前", text)
+    if m:
+        y, mo = int(m.group(1)), int(m.group(2))
+        return dt.date(y, mo, calendar.monthrange(y, mo)[1])
+    m = re.search(r"(\d{4})年底前", text)
+    if m:
+        return dt.date(int(m.group(1)), 12, 31)
+    return default
 
 
 def extend_demo(today: dt.date) -> None:
-    """Import the demo plan and give it a tracking history (idempotent: skips an existing one)."""
-    from dualcontrol.regions.models import Department, Division
-    from dualcontrol.tasks import services
+    """Import the history plan and the current demo plan with their tracking (idempotent)."""
+    from dualcontrol.regions.models import Division
 
     province = Division.objects.filter(code="530000").order_by("-valid_from").first()
     if province is None:
         return
-    data = plan_bytes()
-    if Plan.objects.filter(division=province, is_demo=True, title=PLAN_TITLE).exists():
-        return
     rng = random.Random(SEED)
-    start = today - dt.timedelta(days=TRACKING_DAYS)
-    parsed = services.read_document(data=data, filename=PLAN_FILE)
-    keys = services.unique_keys(parsed.tasks)
-    deadlines: dict[str, dt.date | None] = {}
-    for key in keys:
-        if rng.random() < 0.22:
-            deadlines[key] = today - dt.timedelta(days=rng.randint(5, 150))
-        else:
-            deadlines[key] = today + dt.timedelta(days=rng.randint(20, 520))
+    if not Plan.objects.filter(division=province, is_demo=True, title=PLAN_TITLE).exists():
+        _history(province, rng)
+    if (
+        today > CURRENT_START
+        and not Plan.objects.filter(division=province, is_demo=True, title=CURRENT_TITLE).exists()
+    ):
+        _current(province, rng, today)
+    _demo_user()
+
+
+def _history(province: Any, rng: random.Random) -> Plan:
+    """The 2011–2015 plan, closed: deadlines within its period, every task reported complete."""
+    from dualcontrol.regions.models import Department
+    from dualcontrol.tasks import services
+
     plan = services.import_plan(
-        data=data,
-        filename=PLAN_FILE,
+        data=plan_bytes(),
+        filename=PLAN_FILENAME,
         division=province,
         user=None,
         title=PLAN_TITLE,
@@ -70,13 +122,70 @@ def extend_demo(today: dt.date) -> None:
         period_start=2011,
         period_end=2015,
         office=Department.objects.filter(division=province, name=OFFICE).first(),
-        tracking_start=start,
+        tracking_start=HISTORY_START,
+        default_deadline=HISTORY_END,
+        deadlines_from_text=True,
+        is_demo=True,
+    )
+    rules = load_rules()
+    for task in PlanTask.objects.filter(plan=plan).prefetch_related("assignments__department"):
+        assignments = list(task.assignments.all())
+        leads = [a for a in assignments if a.role == AssignmentRole.LEAD] or assignments
+        if not leads:
+            continue
+        end = min(task.deadline or HISTORY_END, HISTORY_END)
+        span = max(1, (end - HISTORY_START).days - 30)
+        days = sorted({HISTORY_START + dt.timedelta(days=rng.randint(20, span)) for _ in range(2)})
+        days.append(end - dt.timedelta(days=rng.randint(1, 25)))
+        percent = 0
+        for i, day in enumerate(days):
+            last = i == len(days) - 1
+            percent = 100 if last else min(90, percent + rng.randint(20, 40))
+            for a in leads if last else leads[:1]:
+                services.file_progress(
+                    task=task,
+                    department=a.department,
+                    user=None,
+                    period=period_of(day, rules.period_kind),
+                    narrative="已按方案要求完成本项任务，相关工作转入常态化推进。"
+                    if last
+                    else rng.choice(NARRATIVES),
+                    percent_complete=percent,
+                    submitted_at=_when(day, rng),
+                    is_demo=True,
+                )
+    return plan
+
+
+def _current(province: Any, rng: random.Random, today: dt.date) -> Plan:
+    """The current demo plan: deadlines from its text, tracked since January 2026."""
+    from dualcontrol.regions.models import Department
+    from dualcontrol.tasks import services
+
+    data = plan_bytes(CURRENT_FILE)
+    parsed = services.read_document(data=data, filename=CURRENT_FILENAME)
+    keys = services.unique_keys(parsed.tasks)
+    deadlines = {
+        key: text_deadline(task.text, CURRENT_END)
+        for key, task in zip(keys, parsed.tasks, strict=True)
+    }
+    plan = services.import_plan(
+        data=data,
+        filename=CURRENT_FILENAME,
+        division=province,
+        user=None,
+        title=CURRENT_TITLE,
+        issuing_body="（演示）云南省人民政府",
+        period_start=2026,
+        period_end=2030,
+        office=Department.objects.filter(division=province, name=OFFICE).first(),
+        tracking_start=CURRENT_START,
         deadlines=deadlines,
         deadlines_from_text=False,
         is_demo=True,
     )
-    _progress(plan, rng, today, start)
-    _demo_user()
+    _progress(plan, rng, today, CURRENT_START)
+    return plan
 
 
 def _when(day: dt.date, rng: random.Random) -> dt.datetime:
@@ -96,9 +205,7 @@ def _progress(plan: Plan, rng: random.Random, today: dt.date, start: dt.date) ->
         leads = [a for a in assignments if a.role == AssignmentRole.LEAD] or assignments
         if not leads:
             continue
-        kind = rng.choices(
-            ["none", "old", "active", "done", "blocked"], weights=[25, 15, 45, 12, 3]
-        )[0]
+        kind = CURRENT_KINDS.get(task.number, "active")
         if kind == "none":
             continue
         if kind == "old":
