@@ -1,9 +1,11 @@
-"""What an officer must do next (issue 14, role homes): each line counts the items waiting for this
-user in one capability — reports and status reports to review, self-assessments to file or score,
-rounds to sign off, consequences to carry out (with the overdue ones), alarms to explain or verify,
-red warnings, overdue plan tasks, ledger requests waiting for a second officer, unread alerts —
-with a link to the list that holds them.  Only what the user's role may act on, and only lines
-with something waiting; every count comes from the same visibility rules as the pages.
+"""What a user must do next (issue 14, role homes): each line counts the items waiting for this
+user in one capability, with a link to the list that holds them.  Officers: reports and status
+reports to review, self-assessments to score, consequences to carry out (with the overdue ones),
+alarms to verify, red warnings, overdue plan tasks, ledger requests waiting for a second officer,
+unread alerts.  A unit: this month's 205-1 report and its due date, reports returned, alarms to
+explain, its annual status report, its self-assessment and consequences.  A verifier: emission
+reports assigned for verification.  Only what the user's role may act on, and only lines with
+something waiting; every count comes from the same visibility rules as the pages.
 """
 
 from __future__ import annotations
@@ -30,9 +32,57 @@ class Todo:
 
 def for_user(user: Any, today: dt.date) -> list[Todo]:
     out: list[Todo] = []
-    for part in (_reports, _assessment, _monitoring, _warnings, _tasks, _keyunits, _ledger):
+    parts = (
+        _filing,
+        _reports,
+        _assessment,
+        _monitoring,
+        _warnings,
+        _tasks,
+        _keyunits,
+        _status_report,
+        _verification,
+        _ledger,
+    )
+    for part in parts:
         out.extend(t for t in part(user, today) if t.count)
     return out
+
+
+def _filing(user: Any, today: dt.date) -> list[Todo]:
+    """A unit's monthly 205-1 report: the month being filed now, due on the rule's day (a
+    platform rule, labelled as such), and the reports returned to it."""
+    from dualcontrol.reference.report_filing import filing_rule
+    from dualcontrol.reporting.models import EnergyReport, Status
+
+    if not allows(user, "reports.file") or not user.entity_id:
+        return []
+    rule = filing_rule()
+    year, month = rule.current_period(today)
+    due = rule.monthly_due(year, month)
+    filed = EnergyReport.objects.filter(
+        entity_id=user.entity_id,
+        period_type="monthly",
+        year=year,
+        month=month,
+        status__in=(Status.SUBMITTED, Status.ACCEPTED),
+    ).exists()
+    returned = EnergyReport.objects.filter(entity_id=user.entity_id, status=Status.RETURNED)
+    return [
+        Todo(
+            _("%(y)d年%(m)d月 205-1 月报待报送") % {"y": year, "m": month},
+            0 if filed else 1,
+            reverse("reporting:new"),
+            note=_("截止 %(d)s（平台规则，未找到官方来源；由省级主管部门设置）")
+            % {"d": due.isoformat()},
+            urgent=today > due,
+        ),
+        Todo(
+            _("被退回的报表待修改"),
+            returned.count(),
+            reverse("reporting:list") + "?status=returned",
+        ),
+    ]
 
 
 def _reports(user: Any, today: dt.date) -> list[Todo]:
@@ -89,6 +139,17 @@ def _monitoring(user: Any, today: dt.date) -> list[Todo]:
     if not allows(user, "monitoring.view"):
         return []
     alarms = visible_alarms(user)
+    if not allows(user, "monitoring.manage") and not allows(user, "reports.file"):
+        return []  # a verifier or a reader: nothing to act on
+    if allows(user, "reports.file"):  # the unit itself explains its alarms
+        return [
+            Todo(
+                _("自动监测报警待说明原因"),
+                alarms.filter(status=AlarmStatus.OPEN).count(),
+                reverse("monitoring:alarms") + "?status=open",
+                urgent=True,
+            )
+        ]
     return [
         Todo(
             _("自动监测报警待企业说明"),
@@ -170,6 +231,45 @@ def _keyunits(user: Any, today: dt.date) -> list[Todo]:
         ),
         Todo(_("能源审计报告待办结"), audits, reverse("keyunits:home")),
     ]
+
+
+def _status_report(user: Any, today: dt.date) -> list[Todo]:
+    """A designated key unit's annual 能源利用状况报告 for last year, until it is submitted."""
+    from dualcontrol.keyunits.models import Designation, DesignationStatus, StatusReport
+    from dualcontrol.keyunits.rules import load_rules
+    from dualcontrol.reporting.models import Status
+
+    if not allows(user, "keyunits.file") or not user.entity_id:
+        return []
+    year = today.year - 1
+    designated = Designation.objects.filter(
+        entity_id=user.entity_id, year=year, status=DesignationStatus.CONFIRMED
+    ).exists()
+    filed = StatusReport.objects.filter(
+        entity_id=user.entity_id, year=year, status__in=(Status.SUBMITTED, Status.ACCEPTED)
+    ).exists()
+    rules = load_rules()
+    deadline = rules.status_deadline(year)
+    return [
+        Todo(
+            _("%(y)d 年度能源利用状况报告待报送") % {"y": year},
+            1 if designated and not filed else 0,
+            reverse("keyunits:reports"),
+            note=_("截止 %(d)s") % {"d": deadline.isoformat()},
+            urgent=today > deadline,
+        )
+    ]
+
+
+def _verification(user: Any, today: dt.date) -> list[Todo]:
+    """A verifier's emission reports waiting for its verification."""
+    from dualcontrol.access.carbon import visible_reports
+    from dualcontrol.carbonmarket.models import ReportStatus
+
+    if not allows(user, "carbon.verify"):
+        return []
+    waiting = visible_reports(user).filter(status=ReportStatus.VERIFYING)
+    return [Todo(_("排放报告待核查"), waiting.count(), reverse("carbonmarket:reports"))]
 
 
 def _ledger(user: Any, today: dt.date) -> list[Todo]:

@@ -62,11 +62,17 @@ def home(request: HttpRequest) -> HttpResponse:
             # what to do next (issue 14): each returned report with the reviewer's reason
             "returned_reports": _returned_with_reasons(reports),
             "drafts": reports.filter(status=Status.DRAFT).count(),
+            # what to do next: this month's report and its due date, alarms, status report …
+            "todos": todo.for_user(request.user, timezone.localdate()),
         }
         return render(request, "accounts/home_enterprise.html", context)
     if role == Role.VERIFIER:
         entities = visible_entities(request.user)
-        return render(request, "accounts/home_verifier.html", {"entities": entities})
+        return render(
+            request,
+            "accounts/home_verifier.html",
+            {"entities": entities, "todos": todo.for_user(request.user, timezone.localdate())},
+        )
     if role == Role.PUBLIC:
         return redirect("public-home")
     admin = admin_home.context_for(request.user)
