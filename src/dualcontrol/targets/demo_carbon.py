@@ -10,7 +10,7 @@ the prefectures.  The fuel mix of each prefecture shifts in 2026 so that its CO2
 faster or slower than its energy intensity.
 
 So that a complete carbon year can be assessed and published, the demo also carries the 14th FYP
-(2021–2025): synthetic annual statistics of 2020–2024 back-cast from 2025 (energy about +3 % and
+(2021–2025): synthetic annual statistics of 2020–2024 back-cast from 2025 (energy about +1.5 % and
 GDP about +6 % a year, the coal share a little higher in earlier years) and an illustrative
 2021–2025 CO2-intensity target (−18 %, the national 14th-FYP figure, as an example) decomposed to
 the prefectures and rated at each year end; the assessment demo opens its 2025 carbon round and
@@ -83,7 +83,7 @@ def history_statistics(rng: random.Random, province: Division, prefs: list[Divis
         if s is None:
             continue
         e, g = float(s.energy_tce), float(s.gdp_10k_yuan)
-        growth_e, growth_g = rng.uniform(0.015, 0.045), rng.uniform(0.045, 0.07)
+        growth_e, growth_g = rng.uniform(0.0, 0.03), rng.uniform(0.045, 0.07)
         for y in range(2024, 2019, -1):
             nxt = rows.get(y + 1, {}).get(d.pk, (e, g, growth_g))
             # this year's figures: next year's divided by next year's growth (prices +2 %)
