@@ -25,8 +25,8 @@ from dualcontrol.access.scope import visible_entities
 from dualcontrol.api_problems import WRITE_ERRORS, refusal
 from dualcontrol.entities.models import Entity, Industry
 from dualcontrol.pagination import Mapped, PageNumberPagination
+from dualcontrol.projects import investment, queries, services
 from dualcontrol.projects import ledger as ledger_mod
-from dualcontrol.projects import queries, services
 from dualcontrol.projects.models import GateDecision, InvestmentProject, Kind, Project
 from dualcontrol.projects.rules import project_rules
 from dualcontrol.regions.models import Division
@@ -712,26 +712,6 @@ class InvestmentIn(Schema):
     description: str = ""
 
 
-#: the optional details of :func:`services.register_investment` (given only when filled in)
-INVESTMENT_DETAILS = (
-    "capacity_value",
-    "capacity_unit",
-    "sector_code",
-    "energy_equal_value_tce",
-    "electricity_kwh",
-    "coal_t",
-    "is_increment",
-    "operation_date",
-    "separately_accounted",
-    "separate_list_ref",
-    "replaced_capacity",
-    "replaced_energy_tce",
-    "replacement_source",
-    "replacement_zone",
-    "replacement_case",
-)
-
-
 def _investment(project_id: int) -> InvestmentProject:
     return InvestmentProject.objects.select_related(
         "project", "project__division", "project__entity", "project__industry"
@@ -760,7 +740,11 @@ def register_investment(request: HttpRequest, payload: InvestmentIn) -> Any:
     if problems:
         return refusal(422, _("未保存"), fields=problems)
     given = payload.dict()
-    details = {k: given[k] for k in INVESTMENT_DETAILS if given[k] not in (None, "", False)}
+    details = {
+        k: given[k]
+        for k in investment.DETAIL_FIELDS
+        if k != "replacement" and given[k] not in (None, "", False)
+    }
     try:
         inv = services.register_investment(
             user=request.user,

@@ -9,6 +9,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from dualcontrol.entities.models import Entity, Industry
+from dualcontrol.projects import investment
 from dualcontrol.projects.models import Kind
 from dualcontrol.projects.rules import project_rules
 from dualcontrol.regions.models import Division
@@ -199,24 +200,7 @@ class InvestmentForm(forms.Form):
         label=_("项目说明"), required=False, widget=forms.Textarea(attrs={"rows": 3})
     )
 
-    DETAILS = (
-        "capacity_value",
-        "capacity_unit",
-        "sector_code",
-        "energy_equal_value_tce",
-        "electricity_kwh",
-        "coal_t",
-        "is_increment",
-        "operation_date",
-        "separately_accounted",
-        "separate_list_ref",
-        "replacement",
-        "replaced_capacity",
-        "replaced_energy_tce",
-        "replacement_source",
-        "replacement_zone",
-        "replacement_case",
-    )
+    DETAILS = investment.DETAIL_FIELDS
 
     def __init__(self, *args: Any, divisions: Any, entities: Any, **kwargs: Any) -> None:
         from dualcontrol.entities.models import Industry

@@ -226,6 +226,28 @@ AMOUNT_FIELDS = (
 )
 
 
+#: the optional details :func:`register_investment` takes (the page's form and the API pass the
+#: filled-in ones)
+DETAIL_FIELDS = (
+    "capacity_value",
+    "capacity_unit",
+    "sector_code",
+    "energy_equal_value_tce",
+    "electricity_kwh",
+    "coal_t",
+    "is_increment",
+    "operation_date",
+    "separately_accounted",
+    "separate_list_ref",
+    "replacement",
+    "replaced_capacity",
+    "replaced_energy_tce",
+    "replacement_source",
+    "replacement_zone",
+    "replacement_case",
+)
+
+
 @transaction.atomic
 def register_investment(
     *,
