@@ -838,7 +838,7 @@ def test_co2_2014_structure_25_25_50() -> None:
     ):
         assert url in sheet.source
     assert any("NOT FOUND" in n for n in sheet.notes)
-    assert "NOT FOUND" in sheet.parts[1].title_zh
+    assert "未找到官方来源" in sheet.parts[1].title_zh
 
 
 def test_co2_2014_both_targets_met_gives_the_total() -> None:

@@ -1251,7 +1251,8 @@ def authority_display(a: core.ReviewAuthority | None) -> dict[str, Any] | None:
         "threshold_tce": a.threshold_tce,
         "platform_rule": a.threshold_is_platform_rule,
         "reasons": reasons,
-        "tooltip": "; ".join(a.reasons),
+        # the reasons in words (the rule's own text, with its NOT FOUND, stays in the data)
+        "tooltip": "；".join(str(r) for r in reasons),
     }
 
 
