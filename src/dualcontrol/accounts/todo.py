@@ -53,6 +53,7 @@ def _filing(user: Any, today: dt.date) -> list[Todo]:
     """A unit's monthly 205-1 report: the month being filed now, due on the rule's day (a
     platform rule, labelled as such), and the reports returned to it."""
     from dualcontrol.reference.report_filing import filing_rule
+    from dualcontrol.reference.sources import official_source
     from dualcontrol.reporting.models import EnergyReport, Status
 
     if not allows(user, "reports.file") or not user.entity_id:
@@ -73,8 +74,10 @@ def _filing(user: Any, today: dt.date) -> list[Todo]:
             _("%(y)d年%(m)d月 205-1 月报待报送") % {"y": year, "m": month},
             0 if filed else 1,
             reverse("reporting:new"),
-            note=_("截止 %(d)s（平台规则，未找到官方来源；由省级主管部门设置）")
-            % {"d": due.isoformat()},
+            # the rule's source as officers see it: 平台规则，未找到官方来源 until a province
+            # records its statistics bureau's document in report_filing.yaml
+            note=_("截止 %(d)s（依据：%(s)s）")
+            % {"d": due.isoformat(), "s": official_source(rule.source)},
             urgent=today > due,
         ),
         Todo(
