@@ -278,25 +278,7 @@ def register_investment(
         raise PermissionDenied
     if division is None or not project_access.can_register_in(user, division):
         raise PermissionDenied
-    allowed = {
-        "capacity_value",
-        "capacity_unit",
-        "sector_code",
-        "energy_equal_value_tce",
-        "electricity_kwh",
-        "coal_t",
-        "fuels",
-        "is_increment",
-        "operation_date",
-        "separately_accounted",
-        "separate_list_ref",
-        "replacement",
-        "replaced_capacity",
-        "replaced_energy_tce",
-        "replacement_source",
-        "replacement_zone",
-        "replacement_case",
-    }
+    allowed = {*DETAIL_FIELDS, "fuels"}  # fuels: a fuel mix (the demo gives one)
     unknown = set(details) - allowed
     if unknown:
         raise ValueError(f"unknown fields: {sorted(unknown)}")
