@@ -52,3 +52,25 @@ def test_each_officer_home_lists_what_to_do_next(db):
     }
     assert province["方案任务已逾期"].urgent and province["方案任务已逾期"].count > 0
     assert "年度考核自评待提交" not in province  # the province files no self-assessment
+    # the demo's story of the current period (issue 14): the 2025 carbon round is finished and its
+    # results are published; the 2025 pollutant round waits for the cities' self-assessment
+    from dualcontrol.assessment.models import AssessmentRound, RoundStatus
+    from dualcontrol.publishing.models import Publication
+
+    carbon = AssessmentRound.objects.get(year=2025, sheet_name="co2-2014")
+    assert carbon.status == RoundStatus.SIGNED_OFF and carbon.announced_on == dt.date(2026, 6, 30)
+    assert Publication.objects.filter(round=carbon, kind="grades").exists()
+    assert AssessmentRound.objects.get(year=2025, sheet_name="pollutants-key-projects").status == (
+        RoundStatus.OPEN
+    )
+
+
+def test_the_demo_reports_cover_2025_in_full():
+    """A full year of 2025 reports for every unit (the reviewer's same month of last year)."""
+    from dualcontrol.demo.builder import _periods
+    from dualcontrol.reference import load_yaml
+
+    _v, cfg = load_yaml("demo_yunnan.yaml")
+    periods = _periods(cfg["synthetic"]["periods"], TODAY, None)
+    assert all((2025, m) in periods for m in range(1, 13))
+    assert (2026, 10) in periods and (2026, 11) not in periods  # the latest complete month
