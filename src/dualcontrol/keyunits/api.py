@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
+from django.db.models import Model, QuerySet
 from django.http import Http404, HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -237,16 +238,20 @@ def upload_status_report(
     return HttpStatus(201, _report_detail(report))
 
 
-def _visible_report(request: HttpRequest, report_id: int) -> StatusReport:
-    require(request.user, "keyunits.view")
-    r = (
-        access.scoped(request.user, StatusReport.objects.select_related("entity"))
-        .filter(pk=report_id)
-        .first()
-    )
-    if r is None:
+M = TypeVar("M", bound=Model)
+
+
+def _scoped_or_404(request: HttpRequest, rule: str, qs: QuerySet[M], pk: int) -> M:
+    """The row ``pk`` of ``qs`` among the units the user sees, under ``rule`` (else 404)."""
+    require(request.user, rule)
+    row = access.scoped(request.user, qs.select_related("entity")).filter(pk=pk).first()
+    if row is None:
         raise Http404
-    return r
+    return row
+
+
+def _visible_report(request: HttpRequest, report_id: int) -> StatusReport:
+    return _scoped_or_404(request, "keyunits.view", StatusReport.objects.all(), report_id)
 
 
 @router.get("/status-reports/{report_id}", response=StatusReportDetailOut)
@@ -823,15 +828,7 @@ def order_audit(request: HttpRequest, uscc: str, payload: AuditOrderIn) -> Any:
 
 
 def _visible_audit(request: HttpRequest, audit_id: int) -> AuditOrder:
-    require(request.user, "keyunits.manage")
-    a = (
-        access.scoped(request.user, AuditOrder.objects.select_related("entity"))
-        .filter(pk=audit_id)
-        .first()
-    )
-    if a is None:
-        raise Http404
-    return a
+    return _scoped_or_404(request, "keyunits.manage", AuditOrder.objects.all(), audit_id)
 
 
 class AuditReportIn(Schema):
